@@ -1,0 +1,157 @@
+//! The customer vault (seed 000): a customer's profile and financial instruments.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use payments_core::auth::Role;
+use payments_core::error::{Error, Violation, Violations};
+use payments_core::http::{Api, Caller, Edge, JsonBody, PathParams};
+use payments_core::ids::FinancialInstrumentId;
+use payments_core::refs::CustomerRef;
+use payments_core::vault::{self, now_ms, FinancialInstrument, VaultStore};
+use serde_json::json;
+
+const READ: &[Role] = &[Role::TransactionRead, Role::Admin];
+const READ_WITH_BRIDGE: &[Role] = &[Role::TransactionRead, Role::BridgeRead, Role::Admin];
+const WRITE: &[Role] = &[Role::TransactionWrite, Role::Admin];
+const ADMIN: &[Role] = &[Role::Admin];
+
+const CUSTOMER: &str = "/v2/customer-vault/{customerRef}";
+const INSTRUMENT: &str = "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub vault: VaultStore,
+}
+
+/// Every route of the function, with its roles.
+pub fn api() -> Api<AppState> {
+    use axum::http::Method;
+    Api::new()
+        .route(Method::GET, CUSTOMER, READ_WITH_BRIDGE, get_customer)
+        .route(Method::PUT, CUSTOMER, WRITE, update_customer)
+        .route(Method::POST, "/v2/customer-vault/{customerRef}/forget", ADMIN, forget_customer)
+        .route(
+            Method::POST,
+            "/v2/customer-vault/{customerRef}/international-bank-account",
+            WRITE,
+            add_international_bank_account,
+        )
+        .route(Method::POST, "/v2/customer-vault/{customerRef}/uk-bank-account", WRITE, add_uk_bank_account)
+        .route(Method::GET, INSTRUMENT, READ, get_instrument)
+        .route(
+            Method::PUT,
+            "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/close",
+            WRITE,
+            close_instrument,
+        )
+        // The `/v1` link targets the bodies' `_links` point at.
+        .route(Method::GET, "/v1/customer-vault/{customerRef}", READ, get_customer)
+        .route(
+            Method::GET,
+            "/v1/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}",
+            READ,
+            get_instrument,
+        )
+}
+
+pub fn router(state: AppState, edge: Edge) -> Router {
+    api().into_router(state, edge)
+}
+
+fn customer_ref(path: &PathParams) -> Result<CustomerRef, Error> {
+    CustomerRef::parse(path.get("customerRef")).map_err(Error::invalid)
+}
+
+/// The customer and instrument named by the path, both checked so one 400 lists both.
+fn instrument_path(path: &PathParams) -> Result<(CustomerRef, FinancialInstrumentId), Vec<Violation>> {
+    let mut found = Violations::new();
+    let customer = found.check(CustomerRef::parse(path.get("customerRef")));
+    let id = found.check(FinancialInstrumentId::parse(path.get("financialInstrumentId")));
+    found.collect(customer.zip(id))
+}
+
+async fn get_customer(caller: Caller, path: PathParams, State(app): State<AppState>) -> Result<Response, Error> {
+    let customer = customer_ref(&path)?;
+    let stored = app.vault.load_customer(&caller.scope, &customer).await?;
+    Ok(Json(vault::customer_body(&customer, &stored)).into_response())
+}
+
+async fn update_customer(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+    body: JsonBody,
+) -> Result<StatusCode, Error> {
+    let mut found = Violations::new();
+    let customer = found.check(CustomerRef::parse(path.get("customerRef")));
+    let metadata = found.check(vault::parse_metadata_update(body));
+    let (customer, metadata) = found.finish(customer.zip(metadata))?;
+    app.vault.replace_metadata(&caller.scope, &customer, &metadata, now_ms()).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn forget_customer(caller: Caller, path: PathParams, State(app): State<AppState>) -> Result<StatusCode, Error> {
+    let customer = customer_ref(&path)?;
+    app.vault.forget(&caller.scope, &customer, now_ms()).await?;
+    tracing::info!("customer forgotten");
+    Ok(StatusCode::OK)
+}
+
+async fn add_international_bank_account(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+    body: JsonBody,
+) -> Result<Response, Error> {
+    let mut found = Violations::new();
+    let customer = found.check(CustomerRef::parse(path.get("customerRef")));
+    let details = found.check(vault::parse_iban_account(body));
+    let (customer, details) = found.finish(customer.zip(details))?;
+    add_instrument(&app, &caller, FinancialInstrument::new(customer, details, now_ms())).await
+}
+
+async fn add_uk_bank_account(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+    body: JsonBody,
+) -> Result<Response, Error> {
+    let mut found = Violations::new();
+    let customer = found.check(CustomerRef::parse(path.get("customerRef")));
+    let details = found.check(vault::parse_uk_account(body));
+    let (customer, details) = found.finish(customer.zip(details))?;
+    add_instrument(&app, &caller, FinancialInstrument::new(customer, details, now_ms())).await
+}
+
+/// 201 `{_links, id}` with a `Location` header naming the new instrument.
+async fn add_instrument(app: &AppState, caller: &Caller, instrument: FinancialInstrument) -> Result<Response, Error> {
+    app.vault.add_instrument(&caller.scope, &instrument).await?;
+    let links = vault::instrument_links(&instrument);
+    let location = links["self"]["href"].as_str().unwrap_or_default().to_owned();
+    let body = json!({ "_links": links, "id": instrument.id.to_string() });
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
+}
+
+async fn get_instrument(caller: Caller, path: PathParams, State(app): State<AppState>) -> Result<Response, Error> {
+    let (customer, id) = instrument_path(&path).map_err(Error::Invalid)?;
+    match app.vault.load_instrument(&caller.scope, &customer, id).await? {
+        Some(instrument) => Ok(Json(vault::instrument_body(&instrument)).into_response()),
+        None => Err(vault::instrument_not_found(id)),
+    }
+}
+
+async fn close_instrument(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+    body: JsonBody,
+) -> Result<StatusCode, Error> {
+    let mut found = Violations::new();
+    let target = found.check(instrument_path(&path));
+    let reason = found.check(vault::parse_reason(body, vault::CLOSE_REASON_MAX_LENGTH));
+    let (customer, id) = found.finish(target.zip(reason).map(|(target, ())| target))?;
+    app.vault.close_instrument(&caller.scope, &customer, id, now_ms()).await?;
+    Ok(StatusCode::OK)
+}

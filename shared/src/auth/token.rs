@@ -1,0 +1,227 @@
+//! ES256 access tokens. The verifier holds only the public key (from configuration); the
+//! signer exists for the identity service, the local stack and tests.
+
+use super::{Identity, Role};
+use crate::error::{AuthFailure, Error};
+use crate::ids::{AccountId, TenantId, TenantScope};
+use base64::Engine;
+use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// Seconds of clock difference tolerated between the token's issuer and this service.
+const CLOCK_LEEWAY_SECONDS: u64 = 5;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub account: String,
+    pub tenant: String,
+    pub role: Vec<String>,
+    pub iss: String,
+    pub aud: String,
+    /// Expiry, epoch seconds.
+    pub exp: i64,
+}
+
+pub struct TokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl TokenVerifier {
+    /// `public_key` is a PEM `PUBLIC KEY` block or its base64 body on one line (a form that
+    /// fits a CloudFormation parameter).
+    pub fn new(public_key: &str, issuer: &str, audience: &str) -> Result<Self, Error> {
+        let pem = if public_key.contains("-----BEGIN") {
+            public_key.to_owned()
+        } else {
+            pem_block("PUBLIC KEY", public_key.trim())
+        };
+        let key = DecodingKey::from_ec_pem(pem.as_bytes())
+            .map_err(|e| Error::Internal(format!("token verification key unusable: {e}")))?;
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.leeway = CLOCK_LEEWAY_SECONDS;
+        Ok(TokenVerifier { key, validation })
+    }
+
+    /// Verifies signature, algorithm, issuer, audience and expiry, and reads the identity.
+    pub fn verify(&self, token: &str) -> Result<Identity, Error> {
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.key, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => Error::Unauthenticated(AuthFailure::ExpiredToken),
+                _ => Error::Unauthenticated(AuthFailure::InvalidToken),
+            })?;
+        let claims = data.claims;
+        let invalid = || Error::Unauthenticated(AuthFailure::InvalidToken);
+        Ok(Identity {
+            scope: TenantScope {
+                tenant: TenantId::parse(&claims.tenant).map_err(|_| invalid())?,
+                account: AccountId::parse(&claims.account).map_err(|_| invalid())?,
+            },
+            roles: claims.role.iter().filter_map(|name| Role::parse(name)).collect(),
+        })
+    }
+}
+
+pub struct TokenSigner {
+    key: EncodingKey,
+    issuer: String,
+    audience: String,
+}
+
+impl TokenSigner {
+    /// `private_key_pem` is a PKCS#8 `PRIVATE KEY` PEM block of a P-256 key.
+    pub fn new(private_key_pem: &str, issuer: &str, audience: &str) -> Result<Self, Error> {
+        let key = EncodingKey::from_ec_pem(private_key_pem.as_bytes())
+            .map_err(|e| Error::Internal(format!("token signing key unusable: {e}")))?;
+        Ok(TokenSigner {
+            key,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+        })
+    }
+
+    /// A token for `scope` with `roles` that expires `ttl_seconds` from now (negative: already expired).
+    pub fn issue(&self, scope: TenantScope, roles: &[&str], ttl_seconds: i64) -> Result<String, Error> {
+        let claims = AccessClaims {
+            account: scope.account.to_string(),
+            tenant: scope.tenant.to_string(),
+            role: roles.iter().map(|r| (*r).to_owned()).collect(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: chrono::Utc::now().timestamp() + ttl_seconds,
+        };
+        self.sign(&claims)
+    }
+
+    /// Signs arbitrary claims: lets tests forge tokens with a wrong issuer or audience.
+    pub fn sign(&self, claims: &AccessClaims) -> Result<String, Error> {
+        jsonwebtoken::encode(&Header::new(Algorithm::ES256), claims, &self.key)
+            .map_err(|e| Error::Internal(format!("token signing failed: {e}")))
+    }
+}
+
+/// A fresh P-256 key pair: the private half as PKCS#8 PEM, the public half as the one-line
+/// base64 form `TokenVerifier::new` accepts.
+pub struct SigningKeyPair {
+    pub private_key_pem: String,
+    pub public_key_base64: String,
+}
+
+pub fn generate_signing_key() -> Result<SigningKeyPair, Error> {
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let failed = |what: &str| Error::Internal(format!("key generation failed: {what}"));
+    let private = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| failed("generate"))?;
+    let pkcs8 = private.to_pkcs8v1().map_err(|_| failed("pkcs8"))?;
+    let public = private.public_key().as_der().map_err(|_| failed("public der"))?;
+    let engine = base64::engine::general_purpose::STANDARD;
+    Ok(SigningKeyPair {
+        private_key_pem: pem_block("PRIVATE KEY", &engine.encode(pkcs8.as_ref())),
+        public_key_base64: engine.encode(public.as_ref()),
+    })
+}
+
+fn pem_block(label: &str, base64_body: &str) -> String {
+    let lines: Vec<&str> = base64_body
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|chunk| std::str::from_utf8(chunk).ok())
+        .collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUER: &str = "test-issuer";
+    const AUDIENCE: &str = "test-audience";
+
+    fn pair() -> (TokenSigner, TokenVerifier) {
+        let keys = generate_signing_key().unwrap();
+        (
+            TokenSigner::new(&keys.private_key_pem, ISSUER, AUDIENCE).unwrap(),
+            TokenVerifier::new(&keys.public_key_base64, ISSUER, AUDIENCE).unwrap(),
+        )
+    }
+
+    fn scope() -> TenantScope {
+        TenantScope {
+            tenant: TenantId::new_random(),
+            account: AccountId::new_random(),
+        }
+    }
+
+    fn claims(scope: TenantScope) -> AccessClaims {
+        AccessClaims {
+            account: scope.account.to_string(),
+            tenant: scope.tenant.to_string(),
+            role: vec!["tenant-admin".into(), "not-a-role".into()],
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            exp: chrono::Utc::now().timestamp() + 60,
+        }
+    }
+
+    fn failure(result: Result<Identity, Error>) -> Option<AuthFailure> {
+        match result {
+            Err(Error::Unauthenticated(why)) => Some(why),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_valid_token_yields_its_scope_and_known_roles() {
+        let (signer, verifier) = pair();
+        let own = scope();
+        let token = signer.issue(own, &["tenant-admin", "made-up"], 60).unwrap();
+        let identity = verifier.verify(&token).unwrap();
+        assert_eq!(identity.scope, own);
+        assert_eq!(identity.roles, vec![Role::Admin]);
+    }
+
+    #[test]
+    fn bad_tokens_are_refused() {
+        let (signer, verifier) = pair();
+        let (stranger, _) = pair();
+        let own = scope();
+        let expired = signer.issue(own, &["tenant-admin"], -120).unwrap();
+        assert_eq!(failure(verifier.verify(&expired)), Some(AuthFailure::ExpiredToken));
+
+        let foreign = stranger.issue(own, &["tenant-admin"], 60).unwrap();
+        assert_eq!(failure(verifier.verify(&foreign)), Some(AuthFailure::InvalidToken));
+
+        for (issuer, audience) in [("other", AUDIENCE), (ISSUER, "other")] {
+            let wrong = signer
+                .sign(&AccessClaims { iss: issuer.into(), aud: audience.into(), ..claims(own) })
+                .unwrap();
+            assert_eq!(failure(verifier.verify(&wrong)), Some(AuthFailure::InvalidToken));
+        }
+
+        let valid = signer.issue(own, &["tenant-admin"], 60).unwrap();
+        let mut parts: Vec<String> = valid.split('.').map(str::to_owned).collect();
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        parts[0] = engine.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let unsigned = format!("{}.{}.", parts[0], parts[1]);
+        assert_eq!(failure(verifier.verify(&unsigned)), Some(AuthFailure::InvalidToken));
+
+        let mut tampered_claims = claims(own);
+        tampered_claims.tenant = TenantId::new_random().to_string();
+        let tampered_body = engine.encode(serde_json::to_vec(&tampered_claims).unwrap());
+        let tampered = format!("{}.{}.{}", valid.split('.').next().unwrap(), tampered_body, valid.split('.').nth(2).unwrap());
+        assert_eq!(failure(verifier.verify(&tampered)), Some(AuthFailure::InvalidToken));
+
+        assert_eq!(failure(verifier.verify("not-a-jwt")), Some(AuthFailure::InvalidToken));
+    }
+
+    #[test]
+    fn the_public_key_is_accepted_as_pem_or_one_line() {
+        let keys = generate_signing_key().unwrap();
+        let pem = pem_block("PUBLIC KEY", &keys.public_key_base64);
+        assert!(TokenVerifier::new(&pem, ISSUER, AUDIENCE).is_ok());
+        assert!(TokenVerifier::new("bm90IGEga2V5", ISSUER, AUDIENCE).is_err());
+    }
+}

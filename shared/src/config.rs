@@ -1,0 +1,44 @@
+//! Configuration read once per cold start from the environment the template sets.
+
+use crate::auth::TokenVerifier;
+use crate::error::Error;
+use crate::store::Table;
+
+pub const TABLE_NAME: &str = "TABLE_NAME";
+pub const TOKEN_PUBLIC_KEY: &str = "TOKEN_PUBLIC_KEY";
+pub const TOKEN_ISSUER: &str = "TOKEN_ISSUER";
+pub const TOKEN_AUDIENCE: &str = "TOKEN_AUDIENCE";
+
+fn required(name: &str) -> Result<String, Error> {
+    std::env::var(name).map_err(|_| Error::Internal(format!("environment variable {name} is not set")))
+}
+
+/// The token verifier configured by `TOKEN_PUBLIC_KEY`, `TOKEN_ISSUER` and `TOKEN_AUDIENCE`.
+pub fn token_verifier() -> Result<TokenVerifier, Error> {
+    TokenVerifier::new(&required(TOKEN_PUBLIC_KEY)?, &required(TOKEN_ISSUER)?, &required(TOKEN_AUDIENCE)?)
+}
+
+/// The shared table named by `TABLE_NAME`, with a client built from the default AWS chain
+/// (`AWS_ENDPOINT_URL` points it at the local emulator).
+pub async fn table(sdk: &aws_config::SdkConfig) -> Result<Table, Error> {
+    Ok(Table::new(aws_sdk_dynamodb::Client::new(sdk), required(TABLE_NAME)?))
+}
+
+/// Loads the AWS SDK configuration once, at cold start.
+pub async fn aws() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// JSON logs (CloudWatch-friendly) filtered by `RUST_LOG`, default `info`.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(true)
+        .with_span_list(false)
+        .without_time()
+        .init();
+}

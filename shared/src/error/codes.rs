@@ -1,0 +1,78 @@
+//! Every error code the service answers with, and its message template. This list is the one place
+//! codes are defined; the README repeats it and a test keeps the two in step.
+
+macro_rules! error_codes {
+    ($($code:ident => $template:literal,)*) => {
+        /// A published error code. The variant name is the code as clients see it.
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $($code,)* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$code,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$code => stringify!($code),)* }
+            }
+
+            /// Message template; `{name}` placeholders are filled from the error's metadata.
+            pub fn template(self) -> &'static str {
+                match self { $(ErrorCode::$code => $template,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    ACCOUNT_ID_IS_REQUIRED => "AccountId is required.",
+    ACCOUNT_ID_IS_INVALID => "AccountId is invalid. It must be a lowercase hyphenated UUID.",
+    TENANT_ID_IS_REQUIRED => "TenantId is required.",
+    TENANT_ID_IS_INVALID => "TenantId is invalid. It must be a lowercase hyphenated UUID.",
+    CUSTOMER_REF_IS_INVALID => "CustomerRef contains invalid characters. It must contain only alphanumeric characters or [-_.].",
+    CUSTOMER_REF_LENGTH_OUT_OF_RANGE => "CustomerRef length out of range. It must be between {minLength} and {maxLength} characters.",
+    FINANCIAL_INSTRUMENT_ID_IS_INVALID => "FinancialInstrumentId is invalid. It must be a lowercase hyphenated UUID.",
+    BODY_IS_REQUIRED => "A request body is required.",
+    PATH_PARAMETER_IS_INVALID => "A path parameter is invalid. It must be valid UTF-8.",
+    BODY_IS_INVALID => "The request body is invalid. It must be a well-formed JSON object.",
+    METADATA_IS_INVALID => "Metadata is invalid. It must be an object whose values are strings.",
+    METADATA_KEY_COUNT_OUT_OF_RANGE => "Metadata has too many keys. It must have at most {maxCount} keys.",
+    METADATA_KEY_SIZE_OUT_OF_RANGE => "Metadata key {key} length out of range. It must be between {minLength} and {maxLength} characters.",
+    METADATA_VALUE_SIZE_OUT_OF_RANGE => "Metadata value of key {key} exceeds the maximum length {maxLength}.",
+    METADATA_VALUE_IS_INVALID => "Metadata value of key {key} is invalid. It must be a string.",
+    NAME_IS_INVALID => "Name is invalid. It must be a string without control characters.",
+    NAME_LENGTH_OUT_OF_RANGE => "Name length out of range. It must be between {minLength} and {maxLength} characters.",
+    IBAN_IS_REQUIRED => "Iban is required.",
+    IBAN_IS_INVALID => "Iban is invalid. It must be an ISO 13616 IBAN of letters and digits with valid check digits.",
+    IBAN_COUNTRY_IS_INVALID => "Iban country is invalid. It must be a country that issues IBANs.",
+    IBAN_LENGTH_OUT_OF_RANGE => "Iban length out of range. It must be {length} characters for its country.",
+    BIC_IS_INVALID => "Bic is invalid. It must be 4 letters, an ISO 3166 country code and a 2 or 5 character location and branch code.",
+    BIC_LENGTH_OUT_OF_RANGE => "Bic length out of range. It must be 8 or 11 characters.",
+    BIC_COUNTRY_MISMATCH => "Bic country {bicCountry} does not match the Iban country {ibanCountry}.",
+    ACCOUNT_HOLDER_NAME_IS_REQUIRED => "AccountHolderName is required.",
+    ACCOUNT_HOLDER_NAME_IS_INVALID => "AccountHolderName is invalid. It must be uppercase with only [A-Z0-9.&/] and whitespace characters.",
+    ACCOUNT_HOLDER_NAME_LENGTH_OUT_OF_RANGE => "AccountHolderName length out of range. It must be between {minLength} and {maxLength} characters.",
+    ACCOUNT_NUMBER_IS_REQUIRED => "AccountNumber is required.",
+    ACCOUNT_NUMBER_IS_INVALID => "AccountNumber is invalid. It must be 8 digits.",
+    SORT_CODE_IS_REQUIRED => "SortCode is required.",
+    SORT_CODE_IS_INVALID => "SortCode is invalid. It must be 6 digits.",
+    REASON_IS_INVALID => "Reason is invalid. It must be a string.",
+    REASON_LENGTH_OUT_OF_RANGE => "Reason exceeds the maximum length {MaxLength}.",
+    CUSTOMER_FORGOTTEN => "Customer {customerRef} has been forgotten.",
+    FINANCIAL_INSTRUMENT_NOT_FOUND => "Financial instrument {financialInstrumentId} does not exist.",
+    FINANCIAL_INSTRUMENT_INACTIVE => "Financial instrument {financialInstrumentId} is inactive.",
+    INTERNAL_ERROR => "An unexpected error occurred.",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../../../README.md");
+        let section = readme.split("## Error codes").nth(1).unwrap_or_default();
+        for code in ErrorCode::ALL {
+            assert!(section.contains(&format!("`{}`", code.as_str())), "README misses {}", code.as_str());
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The service's one error type. Handlers and the domain return it; only the HTTP edge
+//! (`crate::http::problem`) turns it into a status code and one of the three body formats.
+
+mod codes;
+
+pub use codes::ErrorCode;
+
+use serde_json::{Map, Value};
+
+/// One problem with a request: one entry of a 400's `errors[]`, or the reason for a 404.
+#[derive(Clone, PartialEq)]
+pub struct Violation {
+    pub code: ErrorCode,
+    /// Request property at fault, for format B's `PropertyName` (e.g. `CreditorProfileRef`).
+    pub property: Option<&'static str>,
+    /// What the client sent, echoed in format B's `AttemptedValue`. Never logged.
+    pub attempted: Option<String>,
+    /// Values for the message template, returned as the error's `metadata`.
+    pub params: Map<String, Value>,
+}
+
+impl Violation {
+    pub fn new(code: ErrorCode) -> Self {
+        Violation {
+            code,
+            property: None,
+            attempted: None,
+            params: Map::new(),
+        }
+    }
+
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.params.insert(name.to_owned(), value.into());
+        self
+    }
+
+    pub fn on_property(mut self, property: &'static str, attempted: Option<&str>) -> Self {
+        self.property = Some(property);
+        self.attempted = attempted.map(str::to_owned);
+        self
+    }
+
+    /// The template with every `{name}` filled from `params`. String values are shown in
+    /// brackets and numbers bare, as the published samples do ("Order [order1] does not
+    /// exist.", "Reason exceeds the maximum length 100."). A placeholder matches its
+    /// parameter whatever the case of its first letter (`{MaxLength}` ↔ `maxLength`).
+    pub fn message(&self) -> String {
+        let mut message = self.code.template().to_owned();
+        for (name, value) in &self.params {
+            let shown = match value {
+                Value::String(text) => format!("[{text}]"),
+                other => other.to_string(),
+            };
+            for placeholder in [format!("{{{name}}}"), format!("{{{}}}", capitalised(name))] {
+                message = message.replace(&placeholder, &shown);
+            }
+        }
+        message
+    }
+}
+
+/// Debug names the code and the parameter names only: values may be personal data.
+impl std::fmt::Debug for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Violation")
+            .field("code", &self.code)
+            .field("property", &self.property)
+            .field("params", &self.params.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn capitalised(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Why a request was refused before it reached the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    MissingToken,
+    InvalidToken,
+    ExpiredToken,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessDenied {
+    MissingRole,
+    ScopeMismatch,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 400: every problem found in the request, reported together.
+    #[error("invalid request: {0:?}")]
+    Invalid(Vec<Violation>),
+    /// 404 in the vault, wallet and mandates.
+    #[error("not found: {0:?}")]
+    NotFound(Violation),
+    /// 401.
+    #[error("unauthenticated: {0:?}")]
+    Unauthenticated(AuthFailure),
+    /// 403.
+    #[error("forbidden: {0:?}")]
+    Forbidden(AccessDenied),
+    /// A downstream failure (DynamoDB, SQS, serialisation). The text is logged, never returned.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(violation: Violation) -> Self {
+        Error::Invalid(vec![violation])
+    }
+}
+
+/// Collects every violation of a request so one 400 can list them all.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<Violation>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, violation: Violation) {
+        self.0.push(violation);
+    }
+
+    /// Keeps the value of a successful check; records the violations of a failed one.
+    pub fn check<T, E: Into<Vec<Violation>>>(&mut self, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(found) => {
+                self.0.extend(found.into());
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(value)` when nothing was recorded and every part of the value was checked.
+    pub fn collect<T>(self, value: Option<T>) -> Result<T, Vec<Violation>> {
+        if !self.0.is_empty() {
+            return Err(self.0);
+        }
+        // A check that failed without recording a violation is a bug; say so rather than pass.
+        value.ok_or_else(|| vec![Violation::new(ErrorCode::INTERNAL_ERROR)])
+    }
+
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, Error> {
+        self.collect(value).map_err(Error::Invalid)
+    }
+}
+
+impl From<Violation> for Vec<Violation> {
+    fn from(violation: Violation) -> Self {
+        vec![violation]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_fills_placeholders_like_the_published_samples() {
+        let reason = Violation::new(ErrorCode::REASON_LENGTH_OUT_OF_RANGE).with("maxLength", 100);
+        assert_eq!(reason.message(), "Reason exceeds the maximum length 100.");
+        let missing = Violation::new(ErrorCode::FINANCIAL_INSTRUMENT_NOT_FOUND)
+            .with("financialInstrumentId", "abc");
+        assert_eq!(missing.message(), "Financial instrument [abc] does not exist.");
+    }
+
+    #[test]
+    fn every_code_is_screaming_snake_case_and_has_a_template() {
+        for code in ErrorCode::ALL {
+            let name = code.as_str();
+            assert!(name.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{name}");
+            assert!(code.template().ends_with('.') || code.template().ends_with('}'));
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_attempted_values_or_parameter_values() {
+        let violation = Violation::new(ErrorCode::IBAN_IS_INVALID)
+            .on_property("Iban", Some("GB29NWBK60161331926819"))
+            .with("key", "JOHN SMITH");
+        let shown = format!("{violation:?}");
+        assert!(!shown.contains("GB29") && !shown.contains("JOHN"), "{shown}");
+    }
+
+    #[test]
+    fn finish_reports_every_violation() {
+        let mut found = Violations::new();
+        let a: Option<u8> = found.check(Err(Violation::new(ErrorCode::IBAN_IS_REQUIRED)));
+        let b: Option<u8> = found.check(Err(Violation::new(ErrorCode::BIC_IS_INVALID)));
+        match found.finish(a.zip(b)) {
+            Err(Error::Invalid(all)) => assert_eq!(all.len(), 2),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The domain crate every function shares: validated types, the customer vault, auth, storage,
+//! queues and the HTTP edge.
+
+pub mod auth;
+pub mod bank;
+pub mod config;
+pub mod country;
+pub mod currency;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod metadata;
+pub mod queue;
+pub mod refs;
+pub mod store;
+pub mod vault;
+
+pub use error::{Error, ErrorCode, Violation};

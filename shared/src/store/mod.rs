@@ -1,0 +1,94 @@
+//! The DynamoDB table every function shares. Items carry `PK`/`SK`; every `PK` starts with
+//! the tenant and account (`T#{tenant}#A#{account}#…`), so no key built here can reach another
+//! tenant's data.
+
+use crate::error::Error;
+use crate::ids::TenantScope;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const PARTITION_KEY: &str = "PK";
+pub const SORT_KEY: &str = "SK";
+pub const ITEM_TYPE: &str = "itemType";
+
+#[derive(Clone)]
+pub struct Table {
+    pub(crate) client: aws_sdk_dynamodb::Client,
+    pub(crate) name: String,
+}
+
+impl Table {
+    pub fn new(client: aws_sdk_dynamodb::Client, name: impl Into<String>) -> Self {
+        Table {
+            client,
+            name: name.into(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// `T#{tenant}#A#{account}#{kind}#{id}`.
+pub fn partition(scope: &TenantScope, kind: &str, id: &str) -> String {
+    format!("T#{}#A#{}#{kind}#{id}", scope.tenant, scope.account)
+}
+
+/// The key attributes of one item.
+pub fn key(partition: &str, sort: &str) -> Item {
+    HashMap::from([
+        (PARTITION_KEY.to_owned(), AttributeValue::S(partition.to_owned())),
+        (SORT_KEY.to_owned(), AttributeValue::S(sort.to_owned())),
+    ])
+}
+
+/// Serialises a record and adds its key and item type.
+pub fn to_item<T: serde::Serialize>(record: &T, partition: &str, sort: &str, item_type: &str) -> Result<Item, Error> {
+    let mut item: Item = serde_dynamo::to_item(record).map_err(|e| Error::Internal(format!("serialising {item_type}: {e}")))?;
+    item.extend(key(partition, sort));
+    item.insert(ITEM_TYPE.to_owned(), AttributeValue::S(item_type.to_owned()));
+    Ok(item)
+}
+
+pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, Error> {
+    serde_dynamo::from_item(item).map_err(|e| Error::Internal(format!("reading item: {e}")))
+}
+
+pub fn sort_key_of(item: &Item) -> Option<&str> {
+    item.get(SORT_KEY).and_then(|value| value.as_s().ok()).map(String::as_str)
+}
+
+/// Any SDK failure is internal: the caller sees a generic 500, the log sees the cause.
+pub fn sdk_failure<E, R>(operation: &str) -> impl FnOnce(SdkError<E, R>) -> Error + '_
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    move |error| Error::Internal(format!("DynamoDB {operation}: {}", DisplayErrorContext(&error)))
+}
+
+/// Whether a failed write was refused by its condition rather than by the service.
+pub fn is_condition_failure<R>(error: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(|e| e.is_conditional_check_failed_exception())
+}
+
+/// For a cancelled transaction: which of its actions failed their condition.
+pub fn cancelled_by_condition<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<Vec<bool>> {
+    match error.as_service_error() {
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|reason| reason.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}

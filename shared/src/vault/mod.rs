@@ -1,0 +1,152 @@
+//! The customer vault: a customer's profile and financial instruments, and what may happen to
+//! them (close, wallet membership, forget).
+
+mod requests;
+mod store;
+mod view;
+
+pub use requests::{
+    parse_iban_account, parse_metadata_update, parse_reason, parse_uk_account, CLOSE_REASON_MAX_LENGTH,
+    WALLET_REASON_MAX_LENGTH,
+};
+pub use store::VaultStore;
+pub use view::{customer_body, instrument_body, instrument_links, wallet_body};
+pub use store::instrument_not_found;
+
+use crate::ids::FinancialInstrumentId;
+use crate::metadata::Metadata;
+use crate::refs::CustomerRef;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CustomerStatus {
+    Active,
+    Forgotten,
+}
+
+/// The stored profile item of a customer. A customer without one reads as empty and ACTIVE.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerProfile {
+    pub status: CustomerStatus,
+    #[serde(default)]
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InstrumentType {
+    #[serde(rename = "BANK_ACCOUNT:IBAN")]
+    BankAccountIban,
+    #[serde(rename = "BANK_ACCOUNT:UK")]
+    BankAccountUk,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InstrumentStatus {
+    Active,
+    Inactive,
+}
+
+/// The account behind an instrument: personal data, stored in full (payments need it), shown
+/// masked, erased by forget.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum AccountDetails {
+    #[serde(rename_all = "camelCase")]
+    Iban {
+        holder_name: Option<String>,
+        iban: String,
+        bic: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Uk {
+        holder_name: String,
+        account_number: String,
+        sort_code: String,
+    },
+}
+
+impl std::fmt::Debug for AccountDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccountDetails(redacted)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinancialInstrument {
+    pub id: FinancialInstrumentId,
+    pub customer_ref: CustomerRef,
+    #[serde(rename = "type")]
+    pub instrument_type: InstrumentType,
+    pub status: InstrumentStatus,
+    /// Epoch milliseconds.
+    pub created_timestamp: i64,
+    pub wallet_enabled: bool,
+    /// `None` once the customer has been forgotten.
+    pub details: Option<AccountDetails>,
+}
+
+/// What an instrument can be used for: bank accounts receive payouts; collecting from them
+/// needs a mandate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    pub value_type: &'static str,
+    pub usage_type: &'static str,
+    pub can_credit: bool,
+    pub can_debit: bool,
+}
+
+impl FinancialInstrument {
+    pub fn new(customer_ref: CustomerRef, details: AccountDetails, now_ms: i64) -> Self {
+        let instrument_type = match details {
+            AccountDetails::Iban { .. } => InstrumentType::BankAccountIban,
+            AccountDetails::Uk { .. } => InstrumentType::BankAccountUk,
+        };
+        FinancialInstrument {
+            id: FinancialInstrumentId::new_random(),
+            customer_ref,
+            instrument_type,
+            status: InstrumentStatus::Active,
+            created_timestamp: now_ms,
+            wallet_enabled: false,
+            details: Some(details),
+        }
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        match self.instrument_type {
+            InstrumentType::BankAccountIban | InstrumentType::BankAccountUk => Capabilities {
+                value_type: "VARIABLE",
+                usage_type: "MULTIPLE",
+                can_credit: true,
+                can_debit: false,
+            },
+        }
+    }
+}
+
+/// A customer as stored: the profile (if one was ever written) and every instrument.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerVault {
+    pub profile: Option<CustomerProfile>,
+    pub instruments: Vec<FinancialInstrument>,
+}
+
+impl CustomerVault {
+    pub fn status(&self) -> CustomerStatus {
+        self.profile.as_ref().map_or(CustomerStatus::Active, |p| p.status)
+    }
+
+    pub fn metadata(&self) -> Metadata {
+        self.profile.as_ref().map(|p| p.metadata.clone()).unwrap_or_default()
+    }
+}
+
+/// Epoch milliseconds now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

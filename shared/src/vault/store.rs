@@ -1,0 +1,292 @@
+//! The vault's items. One partition per customer holds the profile (`SK = PROFILE`) and each
+//! instrument (`SK = FI#{id}`), so reading a customer with all its instruments is one Query.
+
+use super::{CustomerProfile, CustomerVault, FinancialInstrument};
+use crate::error::{Error, ErrorCode, Violation};
+use crate::ids::{FinancialInstrumentId, TenantScope};
+use crate::metadata::Metadata;
+use crate::refs::CustomerRef;
+use crate::store::{self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use std::collections::HashMap;
+
+const PROFILE: &str = "PROFILE";
+const INSTRUMENT_PREFIX: &str = "FI#";
+const PROFILE_TYPE: &str = "CustomerProfile";
+const INSTRUMENT_TYPE: &str = "FinancialInstrument";
+
+/// Creates the profile on first write and refuses writes once the customer is forgotten, so
+/// nothing personal can be added after (or while) forget runs.
+const ACTIVE_PROFILE_UPDATE: &str = "SET #status = if_not_exists(#status, :active), \
+     createdTimestamp = if_not_exists(createdTimestamp, :now), itemType = :profileType";
+const PROFILE_NOT_FORGOTTEN: &str = "attribute_not_exists(#status) OR #status = :active";
+
+#[derive(Clone)]
+pub struct VaultStore {
+    table: Table,
+}
+
+fn partition(scope: &TenantScope, customer: &CustomerRef) -> String {
+    store::partition(scope, "CUSTOMER", customer.as_str())
+}
+
+fn instrument_key(id: FinancialInstrumentId) -> String {
+    format!("{INSTRUMENT_PREFIX}{id}")
+}
+
+fn text(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn active_profile_values(now_ms: i64) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (":active".to_owned(), text("ACTIVE")),
+        (":now".to_owned(), AttributeValue::N(now_ms.to_string())),
+        (":profileType".to_owned(), text(PROFILE_TYPE)),
+    ])
+}
+
+fn forgotten(customer: &CustomerRef) -> Error {
+    Error::invalid(Violation::new(ErrorCode::CUSTOMER_FORGOTTEN).with("customerRef", customer.as_str()))
+}
+
+pub fn instrument_not_found(id: FinancialInstrumentId) -> Error {
+    Error::NotFound(
+        Violation::new(ErrorCode::FINANCIAL_INSTRUMENT_NOT_FOUND).with("financialInstrumentId", id.to_string()),
+    )
+}
+
+impl VaultStore {
+    pub fn new(table: Table) -> Self {
+        VaultStore { table }
+    }
+
+    /// The profile and every instrument of a customer, strongly consistent.
+    pub async fn load_customer(&self, scope: &TenantScope, customer: &CustomerRef) -> Result<CustomerVault, Error> {
+        let mut vault = CustomerVault::default();
+        for item in self.customer_items(scope, customer).await? {
+            match store::sort_key_of(&item) {
+                Some(PROFILE) => vault.profile = Some(store::from_item::<CustomerProfile>(item)?),
+                Some(sk) if sk.starts_with(INSTRUMENT_PREFIX) => vault.instruments.push(store::from_item(item)?),
+                _ => {}
+            }
+        }
+        vault.instruments.sort_by_key(|i| (i.created_timestamp, i.id));
+        Ok(vault)
+    }
+
+    async fn customer_items(&self, scope: &TenantScope, customer: &CustomerRef) -> Result<Vec<Item>, Error> {
+        let pages = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", text(&partition(scope, customer)))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let items: Vec<Result<Item, _>> = pages.collect().await;
+        items.into_iter().map(|item| item.map_err(sdk_failure("Query"))).collect()
+    }
+
+    pub async fn load_instrument(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+        id: FinancialInstrumentId,
+    ) -> Result<Option<FinancialInstrument>, Error> {
+        let output = self
+            .table
+            .client
+            .get_item()
+            .table_name(&self.table.name)
+            .set_key(Some(store::key(&partition(scope, customer), &instrument_key(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_failure("GetItem"))?;
+        output.item.map(store::from_item).transpose()
+    }
+
+    /// Replaces the customer's metadata (PUT semantics).
+    pub async fn replace_metadata(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+        metadata: &Metadata,
+        now_ms: i64,
+    ) -> Result<(), Error> {
+        let metadata = serde_dynamo::to_attribute_value(metadata)
+            .map_err(|e| Error::Internal(format!("serialising metadata: {e}")))?;
+        let result = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(store::key(&partition(scope, customer), PROFILE)))
+            .update_expression(format!("{ACTIVE_PROFILE_UPDATE}, metadata = :metadata"))
+            .condition_expression(PROFILE_NOT_FORGOTTEN)
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(active_profile_values(now_ms)))
+            .expression_attribute_values(":metadata", metadata)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(forgotten(customer)),
+            Err(e) => Err(sdk_failure("UpdateItem")(e)),
+        }
+    }
+
+    /// Stores a new instrument, in one transaction with the check that the customer is not
+    /// forgotten.
+    pub async fn add_instrument(&self, scope: &TenantScope, instrument: &FinancialInstrument) -> Result<(), Error> {
+        let customer = &instrument.customer_ref;
+        let pk = partition(scope, customer);
+        let profile = Update::builder()
+            .table_name(&self.table.name)
+            .set_key(Some(store::key(&pk, PROFILE)))
+            .update_expression(format!("{ACTIVE_PROFILE_UPDATE}, metadata = if_not_exists(metadata, :noMetadata)"))
+            .condition_expression(PROFILE_NOT_FORGOTTEN)
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(active_profile_values(instrument.created_timestamp)))
+            .expression_attribute_values(":noMetadata", AttributeValue::M(HashMap::new()))
+            .build()
+            .map_err(|e| Error::Internal(format!("building profile update: {e}")))?;
+        let item = store::to_item(instrument, &pk, &instrument_key(instrument.id), INSTRUMENT_TYPE)?;
+        let put = Put::builder()
+            .table_name(&self.table.name)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(|e| Error::Internal(format!("building instrument put: {e}")))?;
+        let result = self
+            .table
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(profile).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match cancelled_by_condition(&e) {
+                Some(failed) if failed.first() == Some(&true) => Err(forgotten(customer)),
+                _ => Err(sdk_failure("TransactWriteItems")(e)),
+            },
+        }
+    }
+
+    /// Marks an instrument INACTIVE and takes it out of the wallet. Closing twice is harmless.
+    pub async fn close_instrument(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+        id: FinancialInstrumentId,
+        now_ms: i64,
+    ) -> Result<(), Error> {
+        let result = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(store::key(&partition(scope, customer), &instrument_key(id))))
+            .update_expression(
+                "SET #status = :inactive, walletEnabled = :false, closedTimestamp = if_not_exists(closedTimestamp, :now)",
+            )
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":inactive", text("INACTIVE"))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(instrument_not_found(id)),
+            Err(e) => Err(sdk_failure("UpdateItem")(e)),
+        }
+    }
+
+    /// Puts an ACTIVE instrument into the wallet, or takes any instrument out of it. Both are
+    /// idempotent; the condition makes a concurrent close win over an add.
+    pub async fn set_in_wallet(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+        id: FinancialInstrumentId,
+        enabled: bool,
+    ) -> Result<(), Error> {
+        let condition = if enabled {
+            "attribute_exists(PK) AND #status = :active"
+        } else {
+            "attribute_exists(PK)"
+        };
+        let mut request = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(store::key(&partition(scope, customer), &instrument_key(id))))
+            .update_expression("SET walletEnabled = :enabled")
+            .condition_expression(condition)
+            .expression_attribute_values(":enabled", AttributeValue::Bool(enabled));
+        if enabled {
+            request = request
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":active", text("ACTIVE"));
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => match self.load_instrument(scope, customer, id).await? {
+                None => Err(instrument_not_found(id)),
+                Some(_) => Err(Error::invalid(
+                    Violation::new(ErrorCode::FINANCIAL_INSTRUMENT_INACTIVE).with("financialInstrumentId", id.to_string()),
+                )),
+            },
+            Err(e) => Err(sdk_failure("UpdateItem")(e)),
+        }
+    }
+
+    /// Erases the customer's personal data: the profile turns FORGOTTEN with no metadata first
+    /// (so no new personal data can be written), then every instrument loses its account
+    /// details. Ids, types, statuses and timestamps stay. Safe to repeat.
+    pub async fn forget(&self, scope: &TenantScope, customer: &CustomerRef, now_ms: i64) -> Result<(), Error> {
+        let pk = partition(scope, customer);
+        self.table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(store::key(&pk, PROFILE)))
+            .update_expression(
+                "SET #status = :forgotten, metadata = :noMetadata, itemType = :profileType, \
+                 createdTimestamp = if_not_exists(createdTimestamp, :now), \
+                 forgottenTimestamp = if_not_exists(forgottenTimestamp, :now)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":forgotten", text("FORGOTTEN"))
+            .expression_attribute_values(":noMetadata", AttributeValue::M(HashMap::new()))
+            .expression_attribute_values(":profileType", text(PROFILE_TYPE))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .send()
+            .await
+            .map_err(sdk_failure("UpdateItem"))?;
+        for item in self.customer_items(scope, customer).await? {
+            let Some(sort_key) = store::sort_key_of(&item).filter(|sk| sk.starts_with(INSTRUMENT_PREFIX)) else {
+                continue;
+            };
+            self.table
+                .client
+                .update_item()
+                .table_name(&self.table.name)
+                .set_key(Some(store::key(&pk, sort_key)))
+                .update_expression("REMOVE details")
+                .send()
+                .await
+                .map_err(sdk_failure("UpdateItem"))?;
+        }
+        Ok(())
+    }
+}

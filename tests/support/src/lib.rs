@@ -1,0 +1,199 @@
+//! Fixtures shared by the router and end-to-end tests: the moto-backed table (created from
+//! `infra/template.yaml`), tokens signed by a key made for the test run, fresh tenants, and a
+//! way to send requests to a router in-process.
+//!
+//! The moto endpoint comes from `MOTO_ENDPOINT`, which `make test` sets after starting moto.
+
+use axum::body::Body;
+use axum::Router;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use payments_core::auth::{generate_signing_key, TokenSigner, TokenVerifier};
+use payments_core::http::{Edge, ErrorFormat};
+use payments_core::ids::{AccountId, TenantId, TenantScope};
+use payments_core::store::Table;
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+pub const ISSUER: &str = "test-issuer";
+pub const AUDIENCE: &str = "test-audience";
+/// All tests share one table; each test works in tenants of its own.
+pub const TABLE_NAME: &str = "PaymentsTable";
+
+/// The emulator every DynamoDB and SQS test talks to.
+pub fn moto_endpoint() -> String {
+    std::env::var("MOTO_ENDPOINT")
+        .unwrap_or_else(|_| panic!("MOTO_ENDPOINT is not set: run the tests with `make test`, which starts moto"))
+}
+
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto_endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+        .load()
+        .await
+}
+
+static TABLE: OnceCell<()> = OnceCell::const_new();
+
+/// The table, created once per test binary as the template declares it.
+pub async fn table() -> Table {
+    let sdk = sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    TABLE
+        .get_or_init(|| async {
+            local_stack::provision::create_tables(&client, &local_stack::template::Template::load_repo().tables)
+                .await
+                .unwrap_or_else(|e| panic!("creating the tables from the template: {e}"));
+        })
+        .await;
+    Table::new(client, TABLE_NAME)
+}
+
+/// A signing key pair for this test binary, and tokens made with it.
+pub struct Keys {
+    pub signer: TokenSigner,
+    pub verifier: Arc<TokenVerifier>,
+}
+
+static KEYS: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
+
+pub fn keys() -> &'static Keys {
+    KEYS.get_or_init(|| {
+        let pair = generate_signing_key().unwrap_or_else(|e| panic!("generating a test key: {e}"));
+        Keys {
+            signer: TokenSigner::new(&pair.private_key_pem, ISSUER, AUDIENCE).unwrap_or_else(|e| panic!("{e}")),
+            verifier: Arc::new(
+                TokenVerifier::new(&pair.public_key_base64, ISSUER, AUDIENCE).unwrap_or_else(|e| panic!("{e}")),
+            ),
+        }
+    })
+}
+
+pub fn edge(format: ErrorFormat) -> Edge {
+    Edge {
+        format,
+        verifier: keys().verifier.clone(),
+    }
+}
+
+pub fn new_scope() -> TenantScope {
+    TenantScope {
+        tenant: TenantId::new_random(),
+        account: AccountId::new_random(),
+    }
+}
+
+/// A token for `scope` holding `roles`, valid for an hour.
+pub fn token(scope: TenantScope, roles: &[&str]) -> String {
+    keys()
+        .signer
+        .issue(scope, roles, 3600)
+        .unwrap_or_else(|e| panic!("signing a test token: {e}"))
+}
+
+/// A caller of one router: a tenant, its token, and the headers that go with them.
+#[derive(Clone)]
+pub struct Client {
+    pub router: Router,
+    pub scope: TenantScope,
+    pub token: Option<String>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl Client {
+    /// A fresh tenant calling `router` with a tenant-admin token.
+    pub fn admin(router: Router) -> Client {
+        let scope = new_scope();
+        Client {
+            router,
+            scope,
+            token: Some(token(scope, &["tenant-admin"])),
+        }
+    }
+
+    /// The same tenant with a token holding only `roles`.
+    pub fn with_roles(&self, roles: &[&str]) -> Client {
+        Client {
+            token: Some(token(self.scope, roles)),
+            ..self.clone()
+        }
+    }
+
+    pub fn with_token(&self, token: Option<String>) -> Client {
+        Client { token, ..self.clone() }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.send(self.request(method, path).body(Body::from(body)).unwrap_or_else(|e| panic!("{e}")))
+            .await
+    }
+
+    /// A request with the caller's headers, for tests that need to change them.
+    pub fn request(&self, method: Method, path: &str) -> http::request::Builder {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("x-account-id", self.scope.account.to_string())
+            .header("x-tenant-id", self.scope.tenant.to_string());
+        if let Some(token) = &self.token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        builder
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|e| panic!("router failed: {e}"));
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("reading body: {e}"))
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("body is not JSON: {}", String::from_utf8_lossy(&bytes)))
+        };
+        Reply { status, headers, body }
+    }
+}
+
+impl Reply {
+    /// The `errorCode`s of a format A error body, in order.
+    pub fn error_codes(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["errorCode"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), expected, "unexpected status; body: {}", self.body);
+        self
+    }
+}

@@ -1,0 +1,65 @@
+//! The sample events under `events/` are real API Gateway v2 HTTP events for the functions'
+//! routes: each parses with `lambda_http`, reaches the route its `routeKey` names, and every
+//! route has one.
+
+use payments_core::http::{ErrorFormat, RouteSpec};
+use payments_core::vault::VaultStore;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use test_support::Client;
+
+fn route_key(route: &RouteSpec) -> String {
+    format!("{} {}", route.method, route.path)
+}
+
+async fn check_function(function: &str, client: Client, table: &[RouteSpec]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(function);
+    let mut covered = BTreeSet::new();
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries {
+        let file = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let mut event: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let headers = &mut event["headers"];
+        headers["authorization"] = Value::from(format!("Bearer {}", client.token.clone().unwrap_or_default()));
+        headers["x-account-id"] = Value::from(client.scope.account.to_string());
+        headers["x-tenant-id"] = Value::from(client.scope.tenant.to_string());
+        let route = event["routeKey"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            table.iter().any(|r| route_key(r) == route),
+            "{}: routeKey {route} is not a route of {function}",
+            file.display()
+        );
+        covered.insert(route);
+
+        let request = lambda_http::request::from_str(&event.to_string())
+            .unwrap_or_else(|e| panic!("{}: lambda_http cannot read it: {e}", file.display()))
+            .map(|body| axum::body::Body::from(body.to_vec()));
+        let reply = client.send(request).await;
+        let status = reply.status.as_u16();
+        assert!(
+            !matches!(status, 401 | 403 | 405) && reply.body.get("instance").is_none(),
+            "{}: answered {status} {}",
+            file.display(),
+            reply.body
+        );
+    }
+    let expected: BTreeSet<String> = table.iter().map(route_key).collect();
+    assert_eq!(covered, expected, "every route of {function} needs a sample event");
+}
+
+#[tokio::test]
+async fn every_route_has_a_sample_event_that_reaches_it() {
+    let table = test_support::table().await;
+    let vault = customer_vault::router(
+        customer_vault::AppState { vault: VaultStore::new(table.clone()) },
+        test_support::edge(ErrorFormat::A),
+    );
+    check_function("customer-vault", Client::admin(vault), customer_vault::api().table()).await;
+    let wallet = customer_wallet::router(
+        customer_wallet::AppState { vault: VaultStore::new(table) },
+        test_support::edge(ErrorFormat::A),
+    );
+    check_function("customer-wallet", Client::admin(wallet), customer_wallet::api().table()).await;
+}
