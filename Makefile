@@ -62,4 +62,4 @@ lint:
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 test: $(LOCAL_VENV)/.installed check-template lint
-	infra/scripts/with-moto.sh $(LOCAL_VENV)/bin/moto_server cargo test --workspace
+	infra/scripts/with-moto.sh $(LOCAL_VENV)/bin/moto_server cargo test --workspace --no-fail-fast

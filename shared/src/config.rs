@@ -10,18 +10,26 @@ pub const TOKEN_ISSUER: &str = "TOKEN_ISSUER";
 pub const TOKEN_AUDIENCE: &str = "TOKEN_AUDIENCE";
 
 fn required(name: &str) -> Result<String, Error> {
-    std::env::var(name).map_err(|_| Error::Internal(format!("environment variable {name} is not set")))
+    std::env::var(name)
+        .map_err(|_| Error::Internal(format!("environment variable {name} is not set")))
 }
 
 /// The token verifier configured by `TOKEN_PUBLIC_KEY`, `TOKEN_ISSUER` and `TOKEN_AUDIENCE`.
 pub fn token_verifier() -> Result<TokenVerifier, Error> {
-    TokenVerifier::new(&required(TOKEN_PUBLIC_KEY)?, &required(TOKEN_ISSUER)?, &required(TOKEN_AUDIENCE)?)
+    TokenVerifier::new(
+        &required(TOKEN_PUBLIC_KEY)?,
+        &required(TOKEN_ISSUER)?,
+        &required(TOKEN_AUDIENCE)?,
+    )
 }
 
 /// The shared table named by `TABLE_NAME`, with a client built from the default AWS chain
 /// (`AWS_ENDPOINT_URL` points it at the local emulator).
 pub async fn table(sdk: &aws_config::SdkConfig) -> Result<Table, Error> {
-    Ok(Table::new(aws_sdk_dynamodb::Client::new(sdk), required(TABLE_NAME)?))
+    Ok(Table::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        required(TABLE_NAME)?,
+    ))
 }
 
 /// Loads the AWS SDK configuration once, at cold start.

@@ -86,6 +86,9 @@ mod tests {
     fn each_id_reports_its_own_code() {
         let error = FinancialInstrumentId::parse("x").err().map(|v| v.code);
         assert_eq!(error, Some(ErrorCode::FINANCIAL_INSTRUMENT_ID_IS_INVALID));
-        assert_eq!(TenantId::parse("x").err().map(|v| v.code), Some(ErrorCode::TENANT_ID_IS_INVALID));
+        assert_eq!(
+            TenantId::parse("x").err().map(|v| v.code),
+            Some(ErrorCode::TENANT_ID_IS_INVALID)
+        );
     }
 }

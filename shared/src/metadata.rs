@@ -24,7 +24,8 @@ impl Metadata {
         let mut problems = Vec::new();
         if object.len() > MAX_KEYS {
             problems.push(
-                Violation::new(ErrorCode::METADATA_KEY_COUNT_OUT_OF_RANGE).with("maxCount", MAX_KEYS),
+                Violation::new(ErrorCode::METADATA_KEY_COUNT_OUT_OF_RANGE)
+                    .with("maxCount", MAX_KEYS),
             );
         }
         let mut entries = BTreeMap::new();
@@ -48,7 +49,8 @@ impl Metadata {
                     entries.insert(key.clone(), text.clone());
                 }
                 _ => problems.push(
-                    Violation::new(ErrorCode::METADATA_VALUE_IS_INVALID).with("key", truncated(key)),
+                    Violation::new(ErrorCode::METADATA_VALUE_IS_INVALID)
+                        .with("key", truncated(key)),
                 ),
             }
         }
@@ -103,14 +105,32 @@ mod tests {
             (json!({}), vec![]),
             (json!({"customKey1": "custom string 1"}), vec![]),
             (Value::Object(fifteen), vec![]),
-            (Value::Object(sixteen), vec![ErrorCode::METADATA_KEY_COUNT_OUT_OF_RANGE]),
+            (
+                Value::Object(sixteen),
+                vec![ErrorCode::METADATA_KEY_COUNT_OUT_OF_RANGE],
+            ),
             (json!({ "k".repeat(64): "v" }), vec![]),
-            (json!({ "k".repeat(65): "v" }), vec![ErrorCode::METADATA_KEY_SIZE_OUT_OF_RANGE]),
-            (json!({ "": "v" }), vec![ErrorCode::METADATA_KEY_SIZE_OUT_OF_RANGE]),
+            (
+                json!({ "k".repeat(65): "v" }),
+                vec![ErrorCode::METADATA_KEY_SIZE_OUT_OF_RANGE],
+            ),
+            (
+                json!({ "": "v" }),
+                vec![ErrorCode::METADATA_KEY_SIZE_OUT_OF_RANGE],
+            ),
             (json!({ "k": "v".repeat(256) }), vec![]),
-            (json!({ "k": "v".repeat(257) }), vec![ErrorCode::METADATA_VALUE_SIZE_OUT_OF_RANGE]),
-            (json!({ "k": 1 }), vec![ErrorCode::METADATA_VALUE_IS_INVALID]),
-            (json!({ "k": null }), vec![ErrorCode::METADATA_VALUE_IS_INVALID]),
+            (
+                json!({ "k": "v".repeat(257) }),
+                vec![ErrorCode::METADATA_VALUE_SIZE_OUT_OF_RANGE],
+            ),
+            (
+                json!({ "k": 1 }),
+                vec![ErrorCode::METADATA_VALUE_IS_INVALID],
+            ),
+            (
+                json!({ "k": null }),
+                vec![ErrorCode::METADATA_VALUE_IS_INVALID],
+            ),
             (json!(["a"]), vec![ErrorCode::METADATA_IS_INVALID]),
             (json!("text"), vec![ErrorCode::METADATA_IS_INVALID]),
             (
@@ -131,6 +151,9 @@ mod tests {
     fn debug_hides_values() {
         let metadata = Metadata::from_json(&json!({"email": "jane@example.com"}));
         let shown = format!("{metadata:?}");
-        assert!(shown.contains("email") && !shown.contains("jane"), "{shown}");
+        assert!(
+            shown.contains("email") && !shown.contains("jane"),
+            "{shown}"
+        );
     }
 }

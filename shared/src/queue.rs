@@ -6,7 +6,10 @@ use serde::Serialize;
 
 /// Where HTTP functions put slow or external work.
 pub trait Queue {
-    fn send<M: Serialize + Sync>(&self, message: &M) -> impl std::future::Future<Output = Result<(), Error>> + Send;
+    fn send<M: Serialize + Sync>(
+        &self,
+        message: &M,
+    ) -> impl std::future::Future<Output = Result<(), Error>> + Send;
 }
 
 #[derive(Clone)]
@@ -17,13 +20,17 @@ pub struct SqsQueue {
 
 impl SqsQueue {
     pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
-        SqsQueue { client, url: url.into() }
+        SqsQueue {
+            client,
+            url: url.into(),
+        }
     }
 }
 
 impl Queue for SqsQueue {
     async fn send<M: Serialize + Sync>(&self, message: &M) -> Result<(), Error> {
-        let body = serde_json::to_string(message).map_err(|e| Error::Internal(format!("serialising message: {e}")))?;
+        let body = serde_json::to_string(message)
+            .map_err(|e| Error::Internal(format!("serialising message: {e}")))?;
         self.client
             .send_message()
             .queue_url(&self.url)

@@ -70,7 +70,10 @@ mod tests {
             ("A-b_c.9", None),
             (&fifty, None),
             ("", Some(ErrorCode::CUSTOMER_REF_LENGTH_OUT_OF_RANGE)),
-            (&fifty_one, Some(ErrorCode::CUSTOMER_REF_LENGTH_OUT_OF_RANGE)),
+            (
+                &fifty_one,
+                Some(ErrorCode::CUSTOMER_REF_LENGTH_OUT_OF_RANGE),
+            ),
             ("has space", Some(ErrorCode::CUSTOMER_REF_IS_INVALID)),
             ("slash/y", Some(ErrorCode::CUSTOMER_REF_IS_INVALID)),
             ("hash#y", Some(ErrorCode::CUSTOMER_REF_IS_INVALID)),
@@ -78,7 +81,11 @@ mod tests {
             ("percent%20", Some(ErrorCode::CUSTOMER_REF_IS_INVALID)),
         ];
         for (input, expected) in cases {
-            assert_eq!(CustomerRef::parse(input).err().map(|v| v.code), expected, "{input}");
+            assert_eq!(
+                CustomerRef::parse(input).err().map(|v| v.code),
+                expected,
+                "{input}"
+            );
         }
     }
 }

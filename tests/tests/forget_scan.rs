@@ -10,11 +10,23 @@ use test_support::Client;
 
 /// A random string of `length` uppercase letters and digits.
 fn random_upper(length: usize) -> String {
-    uuid::Uuid::new_v4().simple().to_string().to_uppercase().chars().take(length).collect()
+    uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .to_uppercase()
+        .chars()
+        .take(length)
+        .collect()
 }
 
 fn random_digits(length: usize) -> String {
-    uuid::Uuid::new_v4().as_u128().to_string().chars().rev().take(length).collect()
+    uuid::Uuid::new_v4()
+        .as_u128()
+        .to_string()
+        .chars()
+        .rev()
+        .take(length)
+        .collect()
 }
 
 /// A GB IBAN for `bank_and_account` (4 letters + 14 digits) with correct check digits.
@@ -22,7 +34,11 @@ fn gb_iban(bank_and_account: &str) -> String {
     let rearranged = format!("{bank_and_account}GB00");
     let remainder = rearranged.chars().fold(0u32, |acc, c| {
         let value = c.to_digit(36).unwrap_or(0);
-        if value >= 10 { (acc * 100 + value) % 97 } else { (acc * 10 + value) % 97 }
+        if value >= 10 {
+            (acc * 100 + value) % 97
+        } else {
+            (acc * 10 + value) % 97
+        }
     });
     format!("GB{:02}{bank_and_account}", 98 - remainder)
 }
@@ -64,21 +80,31 @@ async fn table_text(client: &aws_sdk_dynamodb::Client) -> String {
 #[tokio::test]
 async fn forget_leaves_no_personal_data_in_the_table() {
     let table = test_support::table().await;
-    let state = customer_vault::AppState { vault: VaultStore::new(table.clone()) };
-    let client = Client::admin(customer_vault::router(state, test_support::edge(ErrorFormat::A)));
+    let state = customer_vault::AppState {
+        vault: VaultStore::new(table.clone()),
+    };
+    let client = Client::admin(customer_vault::router(
+        state,
+        test_support::edge(ErrorFormat::A),
+    ));
     let customer = format!("forget-{}", random_upper(8));
 
     let uk_holder = format!("UK {}", random_upper(12));
     let uk_account = random_digits(8);
     let iban_holder = format!("Iban Holder {}", random_upper(10));
     let iban = gb_iban(&format!("NWBK{}", random_digits(14)));
-    let metadata_values = [format!("email-{}@example.com", random_upper(6)), random_upper(20)];
+    let metadata_values = [
+        format!("email-{}@example.com", random_upper(6)),
+        random_upper(20),
+    ];
 
     client
         .call(
             Method::PUT,
             &format!("/v2/customer-vault/{customer}"),
-            Some(json!({ "metadata": { "email": metadata_values[0], "note": metadata_values[1] } })),
+            Some(
+                json!({ "metadata": { "email": metadata_values[0], "note": metadata_values[1] } }),
+            ),
         )
         .await
         .assert_status(202);
@@ -99,24 +125,44 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         .await
         .assert_status(201);
 
-    let personal: Vec<&str> = [uk_holder.as_str(), uk_account.as_str(), iban_holder.as_str(), iban.as_str()]
-        .into_iter()
-        .chain(metadata_values.iter().map(String::as_str))
-        .collect();
+    let personal: Vec<&str> = [
+        uk_holder.as_str(),
+        uk_account.as_str(),
+        iban_holder.as_str(),
+        iban.as_str(),
+    ]
+    .into_iter()
+    .chain(metadata_values.iter().map(String::as_str))
+    .collect();
     let before = table_text(&table_client().await).await;
     for value in &personal {
-        assert!(before.contains(value), "the test's data should be in the table before forget");
+        assert!(
+            before.contains(value),
+            "the test's data should be in the table before forget"
+        );
     }
 
-    client.call(Method::POST, &format!("/v2/customer-vault/{customer}/forget"), None).await.assert_status(200);
+    client
+        .call(
+            Method::POST,
+            &format!("/v2/customer-vault/{customer}/forget"),
+            None,
+        )
+        .await
+        .assert_status(200);
 
     let after = table_text(&table_client().await).await;
     for value in &personal {
         assert!(!after.contains(value), "personal data survived forget");
     }
     // The books still add up: the instruments are still there, by id.
-    let read = client.call(Method::GET, &format!("/v2/customer-vault/{customer}"), None).await;
-    assert_eq!(read.body["financialInstruments"].as_array().map(Vec::len), Some(2));
+    let read = client
+        .call(Method::GET, &format!("/v2/customer-vault/{customer}"), None)
+        .await;
+    assert_eq!(
+        read.body["financialInstruments"].as_array().map(Vec::len),
+        Some(2)
+    );
 }
 
 async fn table_client() -> aws_sdk_dynamodb::Client {

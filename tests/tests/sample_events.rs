@@ -14,15 +14,21 @@ fn route_key(route: &RouteSpec) -> String {
 }
 
 async fn check_function(function: &str, client: Client, table: &[RouteSpec]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(function);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(function);
     let mut covered = BTreeSet::new();
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     for entry in entries {
         let file = entry.unwrap_or_else(|e| panic!("{e}")).path();
-        let mut event: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let mut event: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let headers = &mut event["headers"];
-        headers["authorization"] = Value::from(format!("Bearer {}", client.token.clone().unwrap_or_default()));
+        headers["authorization"] = Value::from(format!(
+            "Bearer {}",
+            client.token.clone().unwrap_or_default()
+        ));
         headers["x-account-id"] = Value::from(client.scope.account.to_string());
         headers["x-tenant-id"] = Value::from(client.scope.tenant.to_string());
         let route = event["routeKey"].as_str().unwrap_or_default().to_owned();
@@ -46,20 +52,37 @@ async fn check_function(function: &str, client: Client, table: &[RouteSpec]) {
         );
     }
     let expected: BTreeSet<String> = table.iter().map(route_key).collect();
-    assert_eq!(covered, expected, "every route of {function} needs a sample event");
+    assert_eq!(
+        covered, expected,
+        "every route of {function} needs a sample event"
+    );
 }
 
 #[tokio::test]
 async fn every_route_has_a_sample_event_that_reaches_it() {
     let table = test_support::table().await;
     let vault = customer_vault::router(
-        customer_vault::AppState { vault: VaultStore::new(table.clone()) },
+        customer_vault::AppState {
+            vault: VaultStore::new(table.clone()),
+        },
         test_support::edge(ErrorFormat::A),
     );
-    check_function("customer-vault", Client::admin(vault), customer_vault::api().table()).await;
+    check_function(
+        "customer-vault",
+        Client::admin(vault),
+        customer_vault::api().table(),
+    )
+    .await;
     let wallet = customer_wallet::router(
-        customer_wallet::AppState { vault: VaultStore::new(table) },
+        customer_wallet::AppState {
+            vault: VaultStore::new(table),
+        },
         test_support::edge(ErrorFormat::A),
     );
-    check_function("customer-wallet", Client::admin(wallet), customer_wallet::api().table()).await;
+    check_function(
+        "customer-wallet",
+        Client::admin(wallet),
+        customer_wallet::api().table(),
+    )
+    .await;
 }

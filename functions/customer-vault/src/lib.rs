@@ -18,7 +18,8 @@ const WRITE: &[Role] = &[Role::TransactionWrite, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
 
 const CUSTOMER: &str = "/v2/customer-vault/{customerRef}";
-const INSTRUMENT: &str = "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}";
+const INSTRUMENT: &str =
+    "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}";
 
 #[derive(Clone)]
 pub struct AppState {
@@ -31,14 +32,24 @@ pub fn api() -> Api<AppState> {
     Api::new()
         .route(Method::GET, CUSTOMER, READ_WITH_BRIDGE, get_customer)
         .route(Method::PUT, CUSTOMER, WRITE, update_customer)
-        .route(Method::POST, "/v2/customer-vault/{customerRef}/forget", ADMIN, forget_customer)
+        .route(
+            Method::POST,
+            "/v2/customer-vault/{customerRef}/forget",
+            ADMIN,
+            forget_customer,
+        )
         .route(
             Method::POST,
             "/v2/customer-vault/{customerRef}/international-bank-account",
             WRITE,
             add_international_bank_account,
         )
-        .route(Method::POST, "/v2/customer-vault/{customerRef}/uk-bank-account", WRITE, add_uk_bank_account)
+        .route(
+            Method::POST,
+            "/v2/customer-vault/{customerRef}/uk-bank-account",
+            WRITE,
+            add_uk_bank_account,
+        )
         .route(Method::GET, INSTRUMENT, READ, get_instrument)
         .route(
             Method::PUT,
@@ -47,7 +58,12 @@ pub fn api() -> Api<AppState> {
             close_instrument,
         )
         // The `/v1` link targets the bodies' `_links` point at.
-        .route(Method::GET, "/v1/customer-vault/{customerRef}", READ, get_customer)
+        .route(
+            Method::GET,
+            "/v1/customer-vault/{customerRef}",
+            READ,
+            get_customer,
+        )
         .route(
             Method::GET,
             "/v1/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}",
@@ -65,14 +81,22 @@ fn customer_ref(path: &PathParams) -> Result<CustomerRef, Error> {
 }
 
 /// The customer and instrument named by the path, both checked so one 400 lists both.
-fn instrument_path(path: &PathParams) -> Result<(CustomerRef, FinancialInstrumentId), Vec<Violation>> {
+fn instrument_path(
+    path: &PathParams,
+) -> Result<(CustomerRef, FinancialInstrumentId), Vec<Violation>> {
     let mut found = Violations::new();
     let customer = found.check(CustomerRef::parse(path.get("customerRef")));
-    let id = found.check(FinancialInstrumentId::parse(path.get("financialInstrumentId")));
+    let id = found.check(FinancialInstrumentId::parse(
+        path.get("financialInstrumentId"),
+    ));
     found.collect(customer.zip(id))
 }
 
-async fn get_customer(caller: Caller, path: PathParams, State(app): State<AppState>) -> Result<Response, Error> {
+async fn get_customer(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, Error> {
     let customer = customer_ref(&path)?;
     let stored = app.vault.load_customer(&caller.scope, &customer).await?;
     Ok(Json(vault::customer_body(&customer, &stored)).into_response())
@@ -88,11 +112,17 @@ async fn update_customer(
     let customer = found.check(CustomerRef::parse(path.get("customerRef")));
     let metadata = found.check(vault::parse_metadata_update(body));
     let (customer, metadata) = found.finish(customer.zip(metadata))?;
-    app.vault.replace_metadata(&caller.scope, &customer, &metadata, now_ms()).await?;
+    app.vault
+        .replace_metadata(&caller.scope, &customer, &metadata, now_ms())
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
-async fn forget_customer(caller: Caller, path: PathParams, State(app): State<AppState>) -> Result<StatusCode, Error> {
+async fn forget_customer(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<StatusCode, Error> {
     let customer = customer_ref(&path)?;
     app.vault.forget(&caller.scope, &customer, now_ms()).await?;
     tracing::info!("customer forgotten");
@@ -109,7 +139,12 @@ async fn add_international_bank_account(
     let customer = found.check(CustomerRef::parse(path.get("customerRef")));
     let details = found.check(vault::parse_iban_account(body));
     let (customer, details) = found.finish(customer.zip(details))?;
-    add_instrument(&app, &caller, FinancialInstrument::new(customer, details, now_ms())).await
+    add_instrument(
+        &app,
+        &caller,
+        FinancialInstrument::new(customer, details, now_ms()),
+    )
+    .await
 }
 
 async fn add_uk_bank_account(
@@ -122,21 +157,46 @@ async fn add_uk_bank_account(
     let customer = found.check(CustomerRef::parse(path.get("customerRef")));
     let details = found.check(vault::parse_uk_account(body));
     let (customer, details) = found.finish(customer.zip(details))?;
-    add_instrument(&app, &caller, FinancialInstrument::new(customer, details, now_ms())).await
+    add_instrument(
+        &app,
+        &caller,
+        FinancialInstrument::new(customer, details, now_ms()),
+    )
+    .await
 }
 
 /// 201 `{_links, id}` with a `Location` header naming the new instrument.
-async fn add_instrument(app: &AppState, caller: &Caller, instrument: FinancialInstrument) -> Result<Response, Error> {
+async fn add_instrument(
+    app: &AppState,
+    caller: &Caller,
+    instrument: FinancialInstrument,
+) -> Result<Response, Error> {
     app.vault.add_instrument(&caller.scope, &instrument).await?;
     let links = vault::instrument_links(&instrument);
-    let location = links["self"]["href"].as_str().unwrap_or_default().to_owned();
+    let location = links["self"]["href"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let body = json!({ "_links": links, "id": instrument.id.to_string() });
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
 }
 
-async fn get_instrument(caller: Caller, path: PathParams, State(app): State<AppState>) -> Result<Response, Error> {
+async fn get_instrument(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, Error> {
     let (customer, id) = instrument_path(&path).map_err(Error::Invalid)?;
-    match app.vault.load_instrument(&caller.scope, &customer, id).await? {
+    match app
+        .vault
+        .load_instrument(&caller.scope, &customer, id)
+        .await?
+    {
         Some(instrument) => Ok(Json(vault::instrument_body(&instrument)).into_response()),
         None => Err(vault::instrument_not_found(id)),
     }
@@ -152,6 +212,8 @@ async fn close_instrument(
     let target = found.check(instrument_path(&path));
     let reason = found.check(vault::parse_reason(body, vault::CLOSE_REASON_MAX_LENGTH));
     let (customer, id) = found.finish(target.zip(reason).map(|(target, ())| target))?;
-    app.vault.close_instrument(&caller.scope, &customer, id, now_ms()).await?;
+    app.vault
+        .close_instrument(&caller.scope, &customer, id, now_ms())
+        .await?;
     Ok(StatusCode::OK)
 }

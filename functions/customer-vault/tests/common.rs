@@ -9,5 +9,8 @@ pub async fn admin() -> Client {
     let state = AppState {
         vault: VaultStore::new(test_support::table().await),
     };
-    Client::admin(customer_vault::router(state, test_support::edge(ErrorFormat::A)))
+    Client::admin(customer_vault::router(
+        state,
+        test_support::edge(ErrorFormat::A),
+    ))
 }

@@ -14,7 +14,8 @@ use payments_core::vault::{self, VaultStore};
 const READ: &[Role] = &[Role::BridgeRead, Role::TransactionRead, Role::Admin];
 const WRITE: &[Role] = &[Role::BridgeWrite, Role::TransactionWrite, Role::Admin];
 
-const WALLET_INSTRUMENT: &str = "/v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}";
+const WALLET_INSTRUMENT: &str =
+    "/v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}";
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,7 +25,12 @@ pub struct AppState {
 /// Every route of the function, with its roles.
 pub fn api() -> Api<AppState> {
     Api::new()
-        .route(Method::GET, "/v1/customer-vault/{customerRef}/wallet", READ, get_wallet)
+        .route(
+            Method::GET,
+            "/v1/customer-vault/{customerRef}/wallet",
+            READ,
+            get_wallet,
+        )
         .route(Method::POST, WALLET_INSTRUMENT, WRITE, add_to_wallet)
         .route(Method::DELETE, WALLET_INSTRUMENT, WRITE, remove_from_wallet)
 }
@@ -33,13 +39,22 @@ pub fn router(state: AppState, edge: Edge) -> Router {
     api().into_router(state, edge)
 }
 
-async fn get_wallet(caller: Caller, path: PathParams, State(app): State<AppState>) -> Result<Response, Error> {
+async fn get_wallet(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, Error> {
     let customer = CustomerRef::parse(path.get("customerRef")).map_err(Error::invalid)?;
     let stored = app.vault.load_customer(&caller.scope, &customer).await?;
     Ok(Json(vault::wallet_body(&customer, &stored)).into_response())
 }
 
-async fn add_to_wallet(caller: Caller, path: PathParams, app: State<AppState>, body: JsonBody) -> Result<StatusCode, Error> {
+async fn add_to_wallet(
+    caller: Caller,
+    path: PathParams,
+    app: State<AppState>,
+    body: JsonBody,
+) -> Result<StatusCode, Error> {
     change_wallet(caller, path, app, body, true).await
 }
 
@@ -62,10 +77,14 @@ async fn change_wallet(
 ) -> Result<StatusCode, Error> {
     let mut found = Violations::new();
     let customer = found.check(CustomerRef::parse(path.get("customerRef")));
-    let id = found.check(FinancialInstrumentId::parse(path.get("financialInstrumentId")));
+    let id = found.check(FinancialInstrumentId::parse(
+        path.get("financialInstrumentId"),
+    ));
     let reason = found.check(vault::parse_reason(body, vault::WALLET_REASON_MAX_LENGTH));
     let ((customer, id), ()) = found.finish(customer.zip(id).zip(reason))?;
-    app.vault.set_in_wallet(&caller.scope, &customer, id, enabled).await?;
+    app.vault
+        .set_in_wallet(&caller.scope, &customer, id, enabled)
+        .await?;
     tracing::info!(%id, enabled, "wallet changed");
     Ok(StatusCode::ACCEPTED)
 }

@@ -11,8 +11,16 @@ use test_support::Client;
 
 async fn setup() -> (Client, VaultStore) {
     let vault = VaultStore::new(test_support::table().await);
-    let state = customer_wallet::AppState { vault: vault.clone() };
-    (Client::admin(customer_wallet::router(state, test_support::edge(ErrorFormat::A))), vault)
+    let state = customer_wallet::AppState {
+        vault: vault.clone(),
+    };
+    (
+        Client::admin(customer_wallet::router(
+            state,
+            test_support::edge(ErrorFormat::A),
+        )),
+        vault,
+    )
 }
 
 async fn add_account(client: &Client, vault: &VaultStore, customer: &str) -> String {
@@ -23,7 +31,10 @@ async fn add_account(client: &Client, vault: &VaultStore, customer: &str) -> Str
     };
     let customer = CustomerRef::parse(customer).unwrap();
     let instrument = FinancialInstrument::new(customer, details, now_ms());
-    vault.add_instrument(&client.scope, &instrument).await.unwrap();
+    vault
+        .add_instrument(&client.scope, &instrument)
+        .await
+        .unwrap();
     instrument.id.to_string()
 }
 
@@ -37,31 +48,56 @@ async fn instruments_enter_and_leave_the_wallet() {
     let id = add_account(&client, &vault, "w1").await;
     let other = add_account(&client, &vault, "w1").await;
 
-    let empty = client.call(Method::GET, "/v1/customer-vault/w1/wallet", None).await;
+    let empty = client
+        .call(Method::GET, "/v1/customer-vault/w1/wallet", None)
+        .await;
     empty.assert_status(200);
     assert_eq!(empty.body["financialInstruments"], json!([]));
     assert_eq!(empty.body["status"], "ACTIVE");
 
     let add = Some(json!({ "reason": "Adding financial instrument to wallet." }));
-    client.call(Method::POST, &wallet_path("w1", &id), add.clone()).await.assert_status(202);
-    client.call(Method::POST, &wallet_path("w1", &id), add).await.assert_status(202);
+    client
+        .call(Method::POST, &wallet_path("w1", &id), add.clone())
+        .await
+        .assert_status(202);
+    client
+        .call(Method::POST, &wallet_path("w1", &id), add)
+        .await
+        .assert_status(202);
 
-    let wallet = client.call(Method::GET, "/v1/customer-vault/w1/wallet", None).await;
+    let wallet = client
+        .call(Method::GET, "/v1/customer-vault/w1/wallet", None)
+        .await;
     let href = format!("/v1/customer-vault/w1/financial-instrument/{id}");
     assert_eq!(
         wallet.body["_links"],
         json!({ "self": { "href": "/v1/customer-vault/w1" }, "financialInstruments": [{ "href": href, "name": id }] })
     );
-    let listed = wallet.body["financialInstruments"].as_array().cloned().unwrap_or_default();
-    assert_eq!(listed.len(), 1, "only wallet instruments are listed, not {other}");
+    let listed = wallet.body["financialInstruments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        listed.len(),
+        1,
+        "only wallet instruments are listed, not {other}"
+    );
     assert_eq!(listed[0]["id"], id.as_str());
     assert_eq!(listed[0]["wallet"], json!({ "enabled": true }));
     assert!(listed[0]["createdDate"].is_i64());
     assert_eq!(listed[0]["details"]["accountNumber"], "****5678");
 
-    client.call(Method::DELETE, &wallet_path("w1", &id), None).await.assert_status(202);
-    client.call(Method::DELETE, &wallet_path("w1", &id), None).await.assert_status(202);
-    let wallet = client.call(Method::GET, "/v1/customer-vault/w1/wallet", None).await;
+    client
+        .call(Method::DELETE, &wallet_path("w1", &id), None)
+        .await
+        .assert_status(202);
+    client
+        .call(Method::DELETE, &wallet_path("w1", &id), None)
+        .await
+        .assert_status(202);
+    let wallet = client
+        .call(Method::GET, "/v1/customer-vault/w1/wallet", None)
+        .await;
     assert_eq!(wallet.body["financialInstruments"], json!([]));
 }
 
@@ -71,12 +107,23 @@ async fn unknown_closed_and_invalid_requests_are_refused() {
     let id = add_account(&client, &vault, "w2").await;
     let unknown = payments_core::ids::FinancialInstrumentId::new_random().to_string();
 
-    let reply = client.call(Method::POST, &wallet_path("w2", &unknown), None).await;
+    let reply = client
+        .call(Method::POST, &wallet_path("w2", &unknown), None)
+        .await;
     reply.assert_status(404);
     assert_eq!(reply.error_codes(), vec!["FINANCIAL_INSTRUMENT_NOT_FOUND"]);
-    client.call(Method::DELETE, &wallet_path("w2", &unknown), None).await.assert_status(404);
+    client
+        .call(Method::DELETE, &wallet_path("w2", &unknown), None)
+        .await
+        .assert_status(404);
 
-    let reply = client.call(Method::POST, &wallet_path("w2", &id), Some(json!({ "reason": "r".repeat(101) }))).await;
+    let reply = client
+        .call(
+            Method::POST,
+            &wallet_path("w2", &id),
+            Some(json!({ "reason": "r".repeat(101) })),
+        )
+        .await;
     reply.assert_status(400);
     assert_eq!(
         reply.body["errors"][0],
@@ -88,28 +135,59 @@ async fn unknown_closed_and_invalid_requests_are_refused() {
         })
     );
     client
-        .call(Method::POST, &wallet_path("w2", &id), Some(json!({ "reason": "r".repeat(100) })))
+        .call(
+            Method::POST,
+            &wallet_path("w2", &id),
+            Some(json!({ "reason": "r".repeat(100) })),
+        )
         .await
         .assert_status(202);
-    client.call(Method::POST, &wallet_path("w2", &id), Some(json!({ "reason": null }))).await.assert_status(202);
+    client
+        .call(
+            Method::POST,
+            &wallet_path("w2", &id),
+            Some(json!({ "reason": null })),
+        )
+        .await
+        .assert_status(202);
 
-    let reply = client.call(Method::POST, &wallet_path("bad ref!", "nope"), Some(json!({ "reason": 1 }))).await;
+    let reply = client
+        .call(
+            Method::POST,
+            &wallet_path("bad%20ref!", "nope"),
+            Some(json!({ "reason": 1 })),
+        )
+        .await;
     reply.assert_status(400);
     assert_eq!(
         reply.error_codes(),
-        vec!["CUSTOMER_REF_IS_INVALID", "FINANCIAL_INSTRUMENT_ID_IS_INVALID", "REASON_IS_INVALID"]
+        vec![
+            "CUSTOMER_REF_IS_INVALID",
+            "FINANCIAL_INSTRUMENT_ID_IS_INVALID",
+            "REASON_IS_INVALID"
+        ]
     );
 
     // Closing takes it out of the wallet, and a closed instrument cannot come back.
     let customer = CustomerRef::parse("w2").unwrap();
     let fi = payments_core::ids::FinancialInstrumentId::parse(&id).unwrap();
-    vault.close_instrument(&client.scope, &customer, fi, now_ms()).await.unwrap();
-    let wallet = client.call(Method::GET, "/v1/customer-vault/w2/wallet", None).await;
+    vault
+        .close_instrument(&client.scope, &customer, fi, now_ms())
+        .await
+        .unwrap();
+    let wallet = client
+        .call(Method::GET, "/v1/customer-vault/w2/wallet", None)
+        .await;
     assert_eq!(wallet.body["financialInstruments"], json!([]));
-    let reply = client.call(Method::POST, &wallet_path("w2", &id), None).await;
+    let reply = client
+        .call(Method::POST, &wallet_path("w2", &id), None)
+        .await;
     reply.assert_status(400);
     assert_eq!(reply.error_codes(), vec!["FINANCIAL_INSTRUMENT_INACTIVE"]);
-    client.call(Method::DELETE, &wallet_path("w2", &id), None).await.assert_status(202);
+    client
+        .call(Method::DELETE, &wallet_path("w2", &id), None)
+        .await
+        .assert_status(202);
 }
 
 #[tokio::test]
@@ -117,9 +195,15 @@ async fn each_route_admits_exactly_its_roles() {
     let (client, vault) = setup().await;
     let id = add_account(&client, &vault, "w3").await;
     for route in customer_wallet::api().table() {
-        let path = route.path.replace("{customerRef}", "w3").replace("{financialInstrumentId}", &id);
+        let path = route
+            .path
+            .replace("{customerRef}", "w3")
+            .replace("{financialInstrumentId}", &id);
         for role in Role::ALL {
-            let reply = client.with_roles(&[role.as_str()]).call(route.method.clone(), &path, None).await;
+            let reply = client
+                .with_roles(&[role.as_str()])
+                .call(route.method.clone(), &path, None)
+                .await;
             assert_eq!(
                 reply.status.as_u16() == 403,
                 !route.roles.contains(&role),
@@ -129,7 +213,10 @@ async fn each_route_admits_exactly_its_roles() {
                 role.as_str()
             );
         }
-        let reply = client.with_token(None).call(route.method.clone(), &path, None).await;
+        let reply = client
+            .with_token(None)
+            .call(route.method.clone(), &path, None)
+            .await;
         reply.assert_status(401);
     }
 }

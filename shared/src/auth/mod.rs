@@ -95,7 +95,9 @@ mod tests {
             scope: own,
             roles: vec![Role::TransactionRead],
         };
-        assert!(identity.authorize(own, &[Role::TransactionRead, Role::Admin]).is_ok());
+        assert!(identity
+            .authorize(own, &[Role::TransactionRead, Role::Admin])
+            .is_ok());
         assert!(matches!(
             identity.authorize(own, &[Role::Admin]),
             Err(Error::Forbidden(AccessDenied::MissingRole))

@@ -60,7 +60,11 @@ impl TokenVerifier {
                 tenant: TenantId::parse(&claims.tenant).map_err(|_| invalid())?,
                 account: AccountId::parse(&claims.account).map_err(|_| invalid())?,
             },
-            roles: claims.role.iter().filter_map(|name| Role::parse(name)).collect(),
+            roles: claims
+                .role
+                .iter()
+                .filter_map(|name| Role::parse(name))
+                .collect(),
         })
     }
 }
@@ -84,7 +88,12 @@ impl TokenSigner {
     }
 
     /// A token for `scope` with `roles` that expires `ttl_seconds` from now (negative: already expired).
-    pub fn issue(&self, scope: TenantScope, roles: &[&str], ttl_seconds: i64) -> Result<String, Error> {
+    pub fn issue(
+        &self,
+        scope: TenantScope,
+        roles: &[&str],
+        ttl_seconds: i64,
+    ) -> Result<String, Error> {
         let claims = AccessClaims {
             account: scope.account.to_string(),
             tenant: scope.tenant.to_string(),
@@ -114,9 +123,13 @@ pub fn generate_signing_key() -> Result<SigningKeyPair, Error> {
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
     let failed = |what: &str| Error::Internal(format!("key generation failed: {what}"));
-    let private = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| failed("generate"))?;
+    let private =
+        EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| failed("generate"))?;
     let pkcs8 = private.to_pkcs8v1().map_err(|_| failed("pkcs8"))?;
-    let public = private.public_key().as_der().map_err(|_| failed("public der"))?;
+    let public = private
+        .public_key()
+        .as_der()
+        .map_err(|_| failed("public der"))?;
     let engine = base64::engine::general_purpose::STANDARD;
     Ok(SigningKeyPair {
         private_key_pem: pem_block("PRIVATE KEY", &engine.encode(pkcs8.as_ref())),
@@ -130,7 +143,10 @@ fn pem_block(label: &str, base64_body: &str) -> String {
         .chunks(64)
         .filter_map(|chunk| std::str::from_utf8(chunk).ok())
         .collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
 }
 
 #[cfg(test)]
@@ -189,16 +205,29 @@ mod tests {
         let (stranger, _) = pair();
         let own = scope();
         let expired = signer.issue(own, &["tenant-admin"], -120).unwrap();
-        assert_eq!(failure(verifier.verify(&expired)), Some(AuthFailure::ExpiredToken));
+        assert_eq!(
+            failure(verifier.verify(&expired)),
+            Some(AuthFailure::ExpiredToken)
+        );
 
         let foreign = stranger.issue(own, &["tenant-admin"], 60).unwrap();
-        assert_eq!(failure(verifier.verify(&foreign)), Some(AuthFailure::InvalidToken));
+        assert_eq!(
+            failure(verifier.verify(&foreign)),
+            Some(AuthFailure::InvalidToken)
+        );
 
         for (issuer, audience) in [("other", AUDIENCE), (ISSUER, "other")] {
             let wrong = signer
-                .sign(&AccessClaims { iss: issuer.into(), aud: audience.into(), ..claims(own) })
+                .sign(&AccessClaims {
+                    iss: issuer.into(),
+                    aud: audience.into(),
+                    ..claims(own)
+                })
                 .unwrap();
-            assert_eq!(failure(verifier.verify(&wrong)), Some(AuthFailure::InvalidToken));
+            assert_eq!(
+                failure(verifier.verify(&wrong)),
+                Some(AuthFailure::InvalidToken)
+            );
         }
 
         let valid = signer.issue(own, &["tenant-admin"], 60).unwrap();
@@ -206,15 +235,29 @@ mod tests {
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         parts[0] = engine.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let unsigned = format!("{}.{}.", parts[0], parts[1]);
-        assert_eq!(failure(verifier.verify(&unsigned)), Some(AuthFailure::InvalidToken));
+        assert_eq!(
+            failure(verifier.verify(&unsigned)),
+            Some(AuthFailure::InvalidToken)
+        );
 
         let mut tampered_claims = claims(own);
         tampered_claims.tenant = TenantId::new_random().to_string();
         let tampered_body = engine.encode(serde_json::to_vec(&tampered_claims).unwrap());
-        let tampered = format!("{}.{}.{}", valid.split('.').next().unwrap(), tampered_body, valid.split('.').nth(2).unwrap());
-        assert_eq!(failure(verifier.verify(&tampered)), Some(AuthFailure::InvalidToken));
+        let tampered = format!(
+            "{}.{}.{}",
+            valid.split('.').next().unwrap(),
+            tampered_body,
+            valid.split('.').nth(2).unwrap()
+        );
+        assert_eq!(
+            failure(verifier.verify(&tampered)),
+            Some(AuthFailure::InvalidToken)
+        );
 
-        assert_eq!(failure(verifier.verify("not-a-jwt")), Some(AuthFailure::InvalidToken));
+        assert_eq!(
+            failure(verifier.verify("not-a-jwt")),
+            Some(AuthFailure::InvalidToken)
+        );
     }
 
     #[test]

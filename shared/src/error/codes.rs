@@ -72,7 +72,11 @@ mod tests {
         let readme = include_str!("../../../README.md");
         let section = readme.split("## Error codes").nth(1).unwrap_or_default();
         for code in ErrorCode::ALL {
-            assert!(section.contains(&format!("`{}`", code.as_str())), "README misses {}", code.as_str());
+            assert!(
+                section.contains(&format!("`{}`", code.as_str())),
+                "README misses {}",
+                code.as_str()
+            );
         }
     }
 }

@@ -175,14 +175,20 @@ mod tests {
         assert_eq!(reason.message(), "Reason exceeds the maximum length 100.");
         let missing = Violation::new(ErrorCode::FINANCIAL_INSTRUMENT_NOT_FOUND)
             .with("financialInstrumentId", "abc");
-        assert_eq!(missing.message(), "Financial instrument [abc] does not exist.");
+        assert_eq!(
+            missing.message(),
+            "Financial instrument [abc] does not exist."
+        );
     }
 
     #[test]
     fn every_code_is_screaming_snake_case_and_has_a_template() {
         for code in ErrorCode::ALL {
             let name = code.as_str();
-            assert!(name.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{name}"
+            );
             assert!(code.template().ends_with('.') || code.template().ends_with('}'));
         }
     }
@@ -193,7 +199,10 @@ mod tests {
             .on_property("Iban", Some("GB29NWBK60161331926819"))
             .with("key", "JOHN SMITH");
         let shown = format!("{violation:?}");
-        assert!(!shown.contains("GB29") && !shown.contains("JOHN"), "{shown}");
+        assert!(
+            !shown.contains("GB29") && !shown.contains("JOHN"),
+            "{shown}"
+        );
     }
 
     #[test]

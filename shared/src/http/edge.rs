@@ -57,7 +57,8 @@ pub(crate) async fn edge(State(edge): State<Edge>, request: Request, next: Next)
             Ok(bytes) => {
                 parts.extensions.insert(CorrelationId(correlation.clone()));
                 parts.extensions.insert(edge.verifier.clone());
-                next.run(Request::from_parts(parts, Body::from(bytes))).await
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
             }
         };
 
@@ -69,10 +70,13 @@ pub(crate) async fn edge(State(edge): State<Edge>, request: Request, next: Next)
         if let Ok(value) = HeaderValue::from_str(&correlation) {
             response.headers_mut().insert(CORRELATION_HEADER, value);
         }
-        if !response.headers().contains_key(header::CONTENT_TYPE) && response.status().as_u16() >= 400 {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if !response.headers().contains_key(header::CONTENT_TYPE)
+            && response.status().as_u16() >= 400
+        {
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
         }
         tracing::info!(
             %method,

@@ -24,6 +24,9 @@ impl Link {
     }
 
     pub fn named(href: String, name: String) -> Self {
-        Link { href, name: Some(name) }
+        Link {
+            href,
+            name: Some(name),
+        }
     }
 }

@@ -169,8 +169,9 @@ mod tests {
 
     #[test]
     fn format_b_matches_the_published_shape() {
-        let problem = Problem::Invalid(vec![Violation::new(ErrorCode::IBAN_IS_REQUIRED)
-            .on_property("Iban", None)]);
+        let problem = Problem::Invalid(vec![
+            Violation::new(ErrorCode::IBAN_IS_REQUIRED).on_property("Iban", None)
+        ]);
         let body = problem.render(ErrorFormat::B, "corr-2", "/v2/mandates/sepa");
         assert_eq!(body["title"], "BAD_REQUEST");
         assert_eq!(body["status"], 400);
@@ -186,10 +187,18 @@ mod tests {
     #[test]
     fn protocol_refusals_use_format_c_in_every_group() {
         for format in [ErrorFormat::A, ErrorFormat::B] {
-            let body = Problem::Unauthenticated(AuthFailure::InvalidToken).render(format, "c", "/p");
+            let body =
+                Problem::Unauthenticated(AuthFailure::InvalidToken).render(format, "c", "/p");
             assert_eq!(
-                body.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
-                Some(vec!["detail".into(), "instance".into(), "status".into(), "title".into(), "trace".into()])
+                body.as_object()
+                    .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+                Some(vec![
+                    "detail".into(),
+                    "instance".into(),
+                    "status".into(),
+                    "title".into(),
+                    "trace".into()
+                ])
             );
             assert_eq!(body["status"], 401);
             assert_eq!(body["title"], "Unauthorized");
@@ -204,6 +213,8 @@ mod tests {
         let response = Error::Internal("ResourceNotFoundException: table t".into()).into_response();
         let problem = response.extensions().get::<Problem>().cloned();
         let body = problem.map(|p| p.render(ErrorFormat::A, "c", "/p").to_string());
-        assert!(body.as_deref().is_some_and(|b| b.contains("INTERNAL_ERROR") && !b.contains("table")));
+        assert!(body
+            .as_deref()
+            .is_some_and(|b| b.contains("INTERNAL_ERROR") && !b.contains("table")));
     }
 }

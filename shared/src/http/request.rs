@@ -41,13 +41,15 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(None));
         }
-        serde_json::from_slice(&bytes).map(|value| JsonBody(Some(value))).map_err(|e| {
-            Error::invalid(
-                Violation::new(ErrorCode::BODY_IS_INVALID)
-                    .with("line", e.line())
-                    .with("column", e.column()),
-            )
-        })
+        serde_json::from_slice(&bytes)
+            .map(|value| JsonBody(Some(value)))
+            .map_err(|e| {
+                Error::invalid(
+                    Violation::new(ErrorCode::BODY_IS_INVALID)
+                        .with("line", e.line())
+                        .with("column", e.column()),
+                )
+            })
     }
 }
 
@@ -94,7 +96,10 @@ impl JsonObject {
         match self.value(field.name) {
             None => Ok(None),
             Some(Value::String(text)) => Ok(Some(text)),
-            Some(other) => Err(Violation::new(field.invalid).on_property(field.property, Some(&other.to_string()))),
+            Some(other) => {
+                Err(Violation::new(field.invalid)
+                    .on_property(field.property, Some(&other.to_string())))
+            }
         }
     }
 

@@ -46,13 +46,25 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
 
     /// Adds a route whose handler runs only for a caller holding one of `roles` whose token
     /// matches the tenant and account headers.
-    pub fn route<H, T>(mut self, method: Method, path: &'static str, roles: &'static [Role], handler: H) -> Self
+    pub fn route<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        roles: &'static [Role],
+        handler: H,
+    ) -> Self
     where
         H: Handler<T, S>,
         T: 'static,
     {
-        let spec = RouteSpec { method: method.clone(), path, roles };
-        let filter = MethodFilter::try_from(method).unwrap_or(MethodFilter::GET);
+        let spec = RouteSpec {
+            method: method.clone(),
+            path,
+            roles,
+        };
+        // A route with a method axum cannot filter on is a programming error, found at cold start.
+        let filter = MethodFilter::try_from(method.clone())
+            .unwrap_or_else(|_| panic!("route {method} {path}: unsupported method"));
         let guarded = on(filter, handler).route_layer(from_fn_with_state(spec.clone(), guard));
         self.router = self.router.route(path, guarded);
         self.table.push(spec);
@@ -118,21 +130,39 @@ fn authorize(spec: &RouteSpec, request: &Request) -> Result<Caller, Error> {
 }
 
 fn bearer_token(request: &Request) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 fn tenant_headers(request: &Request) -> Result<TenantScope, Error> {
     let mut found = Violations::new();
-    let header = |name: &str| request.headers().get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+    };
     let account = found.check(match header(ACCOUNT_HEADER) {
-        None => Err(Violation::new(ErrorCode::ACCOUNT_ID_IS_REQUIRED).on_property("AccountId", None)),
+        None => {
+            Err(Violation::new(ErrorCode::ACCOUNT_ID_IS_REQUIRED).on_property("AccountId", None))
+        }
         Some(value) => AccountId::parse(value),
     });
     let tenant = found.check(match header(TENANT_HEADER) {
         None => Err(Violation::new(ErrorCode::TENANT_ID_IS_REQUIRED).on_property("TenantId", None)),
         Some(value) => TenantId::parse(value),
     });
-    found.finish(account.zip(tenant).map(|(account, tenant)| TenantScope { tenant, account }))
+    found.finish(
+        account
+            .zip(tenant)
+            .map(|(account, tenant)| TenantScope { tenant, account }),
+    )
 }

@@ -41,16 +41,28 @@ pub fn partition(scope: &TenantScope, kind: &str, id: &str) -> String {
 /// The key attributes of one item.
 pub fn key(partition: &str, sort: &str) -> Item {
     HashMap::from([
-        (PARTITION_KEY.to_owned(), AttributeValue::S(partition.to_owned())),
+        (
+            PARTITION_KEY.to_owned(),
+            AttributeValue::S(partition.to_owned()),
+        ),
         (SORT_KEY.to_owned(), AttributeValue::S(sort.to_owned())),
     ])
 }
 
 /// Serialises a record and adds its key and item type.
-pub fn to_item<T: serde::Serialize>(record: &T, partition: &str, sort: &str, item_type: &str) -> Result<Item, Error> {
-    let mut item: Item = serde_dynamo::to_item(record).map_err(|e| Error::Internal(format!("serialising {item_type}: {e}")))?;
+pub fn to_item<T: serde::Serialize>(
+    record: &T,
+    partition: &str,
+    sort: &str,
+    item_type: &str,
+) -> Result<Item, Error> {
+    let mut item: Item = serde_dynamo::to_item(record)
+        .map_err(|e| Error::Internal(format!("serialising {item_type}: {e}")))?;
     item.extend(key(partition, sort));
-    item.insert(ITEM_TYPE.to_owned(), AttributeValue::S(item_type.to_owned()));
+    item.insert(
+        ITEM_TYPE.to_owned(),
+        AttributeValue::S(item_type.to_owned()),
+    );
     Ok(item)
 }
 
@@ -59,7 +71,9 @@ pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, Error>
 }
 
 pub fn sort_key_of(item: &Item) -> Option<&str> {
-    item.get(SORT_KEY).and_then(|value| value.as_s().ok()).map(String::as_str)
+    item.get(SORT_KEY)
+        .and_then(|value| value.as_s().ok())
+        .map(String::as_str)
 }
 
 /// Any SDK failure is internal: the caller sees a generic 500, the log sees the cause.
@@ -68,11 +82,18 @@ where
     E: std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
-    move |error| Error::Internal(format!("DynamoDB {operation}: {}", DisplayErrorContext(&error)))
+    move |error| {
+        Error::Internal(format!(
+            "DynamoDB {operation}: {}",
+            DisplayErrorContext(&error)
+        ))
+    }
 }
 
 /// Whether a failed write was refused by its condition rather than by the service.
-pub fn is_condition_failure<R>(error: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>) -> bool {
+pub fn is_condition_failure<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
+) -> bool {
     error
         .as_service_error()
         .is_some_and(|e| e.is_conditional_check_failed_exception())

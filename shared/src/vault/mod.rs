@@ -6,12 +6,12 @@ mod store;
 mod view;
 
 pub use requests::{
-    parse_iban_account, parse_metadata_update, parse_reason, parse_uk_account, CLOSE_REASON_MAX_LENGTH,
-    WALLET_REASON_MAX_LENGTH,
+    parse_iban_account, parse_metadata_update, parse_reason, parse_uk_account,
+    CLOSE_REASON_MAX_LENGTH, WALLET_REASON_MAX_LENGTH,
 };
+pub use store::instrument_not_found;
 pub use store::VaultStore;
 pub use view::{customer_body, instrument_body, instrument_links, wallet_body};
-pub use store::instrument_not_found;
 
 use crate::ids::FinancialInstrumentId;
 use crate::metadata::Metadata;
@@ -138,11 +138,16 @@ pub struct CustomerVault {
 
 impl CustomerVault {
     pub fn status(&self) -> CustomerStatus {
-        self.profile.as_ref().map_or(CustomerStatus::Active, |p| p.status)
+        self.profile
+            .as_ref()
+            .map_or(CustomerStatus::Active, |p| p.status)
     }
 
     pub fn metadata(&self) -> Metadata {
-        self.profile.as_ref().map(|p| p.metadata.clone()).unwrap_or_default()
+        self.profile
+            .as_ref()
+            .map(|p| p.metadata.clone())
+            .unwrap_or_default()
     }
 }
 

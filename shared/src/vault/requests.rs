@@ -1,7 +1,10 @@
 //! Turning vault and wallet request bodies into domain values, every problem reported.
 
 use super::AccountDetails;
-use crate::bank::{bic_matches_iban, AccountHolderName, Bic, BicError, Iban, IbanError, SortCode, UkAccountNumber, UkBankError};
+use crate::bank::{
+    bic_matches_iban, AccountHolderName, Bic, BicError, Iban, IbanError, SortCode, UkAccountNumber,
+    UkBankError,
+};
 use crate::error::{ErrorCode, Violation, Violations};
 use crate::http::{Field, JsonBody};
 use crate::metadata::Metadata;
@@ -59,9 +62,13 @@ const REASON: Field = Field {
 fn iban_violation(error: IbanError) -> Violation {
     let violation = match error {
         IbanError::Empty => Violation::new(ErrorCode::IBAN_IS_REQUIRED),
-        IbanError::InvalidCharacters | IbanError::Checksum => Violation::new(ErrorCode::IBAN_IS_INVALID),
+        IbanError::InvalidCharacters | IbanError::Checksum => {
+            Violation::new(ErrorCode::IBAN_IS_INVALID)
+        }
         IbanError::UnknownCountry => Violation::new(ErrorCode::IBAN_COUNTRY_IS_INVALID),
-        IbanError::WrongLength { expected } => Violation::new(ErrorCode::IBAN_LENGTH_OUT_OF_RANGE).with("length", expected),
+        IbanError::WrongLength { expected } => {
+            Violation::new(ErrorCode::IBAN_LENGTH_OUT_OF_RANGE).with("length", expected)
+        }
     };
     violation.on_property(IBAN.property, None)
 }
@@ -93,9 +100,20 @@ fn holder_name(text: &str) -> Result<String, Violation> {
 pub fn parse_iban_account(body: JsonBody) -> Result<AccountDetails, Vec<Violation>> {
     let object = body.required_object()?;
     let mut found = Violations::new();
-    let name = found.check(object.text(&NAME).and_then(|name| name.map(holder_name).transpose()));
-    let iban = found.check(object.required_text(&IBAN).and_then(|text| Iban::parse(text).map_err(iban_violation)));
-    let bic = found.check(object.text(&BIC).and_then(|text| text.map(|t| Bic::parse(t).map_err(bic_violation)).transpose()));
+    let name = found.check(
+        object
+            .text(&NAME)
+            .and_then(|name| name.map(holder_name).transpose()),
+    );
+    let iban = found.check(
+        object
+            .required_text(&IBAN)
+            .and_then(|text| Iban::parse(text).map_err(iban_violation)),
+    );
+    let bic = found.check(object.text(&BIC).and_then(|text| {
+        text.map(|t| Bic::parse(t).map_err(bic_violation))
+            .transpose()
+    }));
     if let (Some(iban), Some(Some(bic))) = (&iban, &bic) {
         if !bic_matches_iban(bic, iban) {
             found.push(
@@ -106,15 +124,21 @@ pub fn parse_iban_account(body: JsonBody) -> Result<AccountDetails, Vec<Violatio
             );
         }
     }
-    let details = name.zip(iban).zip(bic).map(|((name, iban), bic)| AccountDetails::Iban {
-        holder_name: name,
-        iban: iban.as_str().to_owned(),
-        bic: bic.map(|b| b.as_str().to_owned()),
-    });
+    let details = name
+        .zip(iban)
+        .zip(bic)
+        .map(|((name, iban), bic)| AccountDetails::Iban {
+            holder_name: name,
+            iban: iban.as_str().to_owned(),
+            bic: bic.map(|b| b.as_str().to_owned()),
+        });
     found.collect(details)
 }
 
-fn uk_violation(field: &Field, length_code: Option<ErrorCode>) -> impl Fn(UkBankError) -> Violation + '_ {
+fn uk_violation(
+    field: &Field,
+    length_code: Option<ErrorCode>,
+) -> impl Fn(UkBankError) -> Violation + '_ {
     move |error| match (error, length_code) {
         (UkBankError::WrongLength { min, max }, Some(code)) => Violation::new(code)
             .with("minLength", min)
@@ -134,21 +158,22 @@ pub fn parse_uk_account(body: JsonBody) -> Result<AccountDetails, Vec<Violation>
             Some(ErrorCode::ACCOUNT_HOLDER_NAME_LENGTH_OUT_OF_RANGE),
         ))
     }));
-    let number = found.check(
-        object
-            .required_text(&ACCOUNT_NUMBER)
-            .and_then(|text| UkAccountNumber::parse(text).map_err(uk_violation(&ACCOUNT_NUMBER, None))),
-    );
+    let number = found.check(object.required_text(&ACCOUNT_NUMBER).and_then(|text| {
+        UkAccountNumber::parse(text).map_err(uk_violation(&ACCOUNT_NUMBER, None))
+    }));
     let sort_code = found.check(
         object
             .required_text(&SORT_CODE)
             .and_then(|text| SortCode::parse(text).map_err(uk_violation(&SORT_CODE, None))),
     );
-    let details = holder.zip(number).zip(sort_code).map(|((holder, number), sort_code)| AccountDetails::Uk {
-        holder_name: holder.as_str().to_owned(),
-        account_number: number.as_str().to_owned(),
-        sort_code: sort_code.as_str().to_owned(),
-    });
+    let details = holder
+        .zip(number)
+        .zip(sort_code)
+        .map(|((holder, number), sort_code)| AccountDetails::Uk {
+            holder_name: holder.as_str().to_owned(),
+            account_number: number.as_str().to_owned(),
+            sort_code: sort_code.as_str().to_owned(),
+        });
     found.collect(details)
 }
 
@@ -166,9 +191,11 @@ pub fn parse_metadata_update(body: JsonBody) -> Result<Metadata, Vec<Violation>>
 pub fn parse_reason(body: JsonBody, max_length: usize) -> Result<(), Vec<Violation>> {
     let object = body.optional_object()?;
     match object.text(&REASON)? {
-        Some(reason) if reason.chars().count() > max_length => Err(vec![Violation::new(ErrorCode::REASON_LENGTH_OUT_OF_RANGE)
-            .with("maxLength", max_length)
-            .on_property(REASON.property, None)]),
+        Some(reason) if reason.chars().count() > max_length => {
+            Err(vec![Violation::new(ErrorCode::REASON_LENGTH_OUT_OF_RANGE)
+                .with("maxLength", max_length)
+                .on_property(REASON.property, None)])
+        }
         _ => Ok(()),
     }
 }

@@ -47,12 +47,15 @@ fn active_profile_values(now_ms: i64) -> HashMap<String, AttributeValue> {
 }
 
 fn forgotten(customer: &CustomerRef) -> Error {
-    Error::invalid(Violation::new(ErrorCode::CUSTOMER_FORGOTTEN).with("customerRef", customer.as_str()))
+    Error::invalid(
+        Violation::new(ErrorCode::CUSTOMER_FORGOTTEN).with("customerRef", customer.as_str()),
+    )
 }
 
 pub fn instrument_not_found(id: FinancialInstrumentId) -> Error {
     Error::NotFound(
-        Violation::new(ErrorCode::FINANCIAL_INSTRUMENT_NOT_FOUND).with("financialInstrumentId", id.to_string()),
+        Violation::new(ErrorCode::FINANCIAL_INSTRUMENT_NOT_FOUND)
+            .with("financialInstrumentId", id.to_string()),
     )
 }
 
@@ -62,20 +65,32 @@ impl VaultStore {
     }
 
     /// The profile and every instrument of a customer, strongly consistent.
-    pub async fn load_customer(&self, scope: &TenantScope, customer: &CustomerRef) -> Result<CustomerVault, Error> {
+    pub async fn load_customer(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+    ) -> Result<CustomerVault, Error> {
         let mut vault = CustomerVault::default();
         for item in self.customer_items(scope, customer).await? {
             match store::sort_key_of(&item) {
                 Some(PROFILE) => vault.profile = Some(store::from_item::<CustomerProfile>(item)?),
-                Some(sk) if sk.starts_with(INSTRUMENT_PREFIX) => vault.instruments.push(store::from_item(item)?),
+                Some(sk) if sk.starts_with(INSTRUMENT_PREFIX) => {
+                    vault.instruments.push(store::from_item(item)?)
+                }
                 _ => {}
             }
         }
-        vault.instruments.sort_by_key(|i| (i.created_timestamp, i.id));
+        vault
+            .instruments
+            .sort_by_key(|i| (i.created_timestamp, i.id));
         Ok(vault)
     }
 
-    async fn customer_items(&self, scope: &TenantScope, customer: &CustomerRef) -> Result<Vec<Item>, Error> {
+    async fn customer_items(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+    ) -> Result<Vec<Item>, Error> {
         let pages = self
             .table
             .client
@@ -88,7 +103,10 @@ impl VaultStore {
             .items()
             .send();
         let items: Vec<Result<Item, _>> = pages.collect().await;
-        items.into_iter().map(|item| item.map_err(sdk_failure("Query"))).collect()
+        items
+            .into_iter()
+            .map(|item| item.map_err(sdk_failure("Query")))
+            .collect()
     }
 
     pub async fn load_instrument(
@@ -102,7 +120,10 @@ impl VaultStore {
             .client
             .get_item()
             .table_name(&self.table.name)
-            .set_key(Some(store::key(&partition(scope, customer), &instrument_key(id))))
+            .set_key(Some(store::key(
+                &partition(scope, customer),
+                &instrument_key(id),
+            )))
             .consistent_read(true)
             .send()
             .await
@@ -142,20 +163,33 @@ impl VaultStore {
 
     /// Stores a new instrument, in one transaction with the check that the customer is not
     /// forgotten.
-    pub async fn add_instrument(&self, scope: &TenantScope, instrument: &FinancialInstrument) -> Result<(), Error> {
+    pub async fn add_instrument(
+        &self,
+        scope: &TenantScope,
+        instrument: &FinancialInstrument,
+    ) -> Result<(), Error> {
         let customer = &instrument.customer_ref;
         let pk = partition(scope, customer);
         let profile = Update::builder()
             .table_name(&self.table.name)
             .set_key(Some(store::key(&pk, PROFILE)))
-            .update_expression(format!("{ACTIVE_PROFILE_UPDATE}, metadata = if_not_exists(metadata, :noMetadata)"))
+            .update_expression(format!(
+                "{ACTIVE_PROFILE_UPDATE}, metadata = if_not_exists(metadata, :noMetadata)"
+            ))
             .condition_expression(PROFILE_NOT_FORGOTTEN)
             .expression_attribute_names("#status", "status")
-            .set_expression_attribute_values(Some(active_profile_values(instrument.created_timestamp)))
+            .set_expression_attribute_values(Some(active_profile_values(
+                instrument.created_timestamp,
+            )))
             .expression_attribute_values(":noMetadata", AttributeValue::M(HashMap::new()))
             .build()
             .map_err(|e| Error::Internal(format!("building profile update: {e}")))?;
-        let item = store::to_item(instrument, &pk, &instrument_key(instrument.id), INSTRUMENT_TYPE)?;
+        let item = store::to_item(
+            instrument,
+            &pk,
+            &instrument_key(instrument.id),
+            INSTRUMENT_TYPE,
+        )?;
         let put = Put::builder()
             .table_name(&self.table.name)
             .set_item(Some(item))
@@ -229,7 +263,10 @@ impl VaultStore {
             .client
             .update_item()
             .table_name(&self.table.name)
-            .set_key(Some(store::key(&partition(scope, customer), &instrument_key(id))))
+            .set_key(Some(store::key(
+                &partition(scope, customer),
+                &instrument_key(id),
+            )))
             .update_expression("SET walletEnabled = :enabled")
             .condition_expression(condition)
             .expression_attribute_values(":enabled", AttributeValue::Bool(enabled));
@@ -240,12 +277,15 @@ impl VaultStore {
         }
         match request.send().await {
             Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => match self.load_instrument(scope, customer, id).await? {
-                None => Err(instrument_not_found(id)),
-                Some(_) => Err(Error::invalid(
-                    Violation::new(ErrorCode::FINANCIAL_INSTRUMENT_INACTIVE).with("financialInstrumentId", id.to_string()),
-                )),
-            },
+            Err(e) if is_condition_failure(&e) => {
+                match self.load_instrument(scope, customer, id).await? {
+                    None => Err(instrument_not_found(id)),
+                    Some(_) => Err(Error::invalid(
+                        Violation::new(ErrorCode::FINANCIAL_INSTRUMENT_INACTIVE)
+                            .with("financialInstrumentId", id.to_string()),
+                    )),
+                }
+            }
             Err(e) => Err(sdk_failure("UpdateItem")(e)),
         }
     }
@@ -253,7 +293,12 @@ impl VaultStore {
     /// Erases the customer's personal data: the profile turns FORGOTTEN with no metadata first
     /// (so no new personal data can be written), then every instrument loses its account
     /// details. Ids, types, statuses and timestamps stay. Safe to repeat.
-    pub async fn forget(&self, scope: &TenantScope, customer: &CustomerRef, now_ms: i64) -> Result<(), Error> {
+    pub async fn forget(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+        now_ms: i64,
+    ) -> Result<(), Error> {
         let pk = partition(scope, customer);
         self.table
             .client
@@ -274,7 +319,9 @@ impl VaultStore {
             .await
             .map_err(sdk_failure("UpdateItem"))?;
         for item in self.customer_items(scope, customer).await? {
-            let Some(sort_key) = store::sort_key_of(&item).filter(|sk| sk.starts_with(INSTRUMENT_PREFIX)) else {
+            let Some(sort_key) =
+                store::sort_key_of(&item).filter(|sk| sk.starts_with(INSTRUMENT_PREFIX))
+            else {
                 continue;
             };
             self.table

@@ -1,7 +1,10 @@
 //! Response bodies of the vault and wallet, in the seeds' field names. Account numbers and
 //! IBANs are masked to their last four characters here, the one place bodies are built.
 
-use super::{AccountDetails, Capabilities, CustomerStatus, CustomerVault, FinancialInstrument, InstrumentStatus, InstrumentType};
+use super::{
+    AccountDetails, Capabilities, CustomerStatus, CustomerVault, FinancialInstrument,
+    InstrumentStatus, InstrumentType,
+};
 use crate::bank::{last_four, mask as masked};
 use crate::http::Link;
 use crate::metadata::Metadata;
@@ -18,7 +21,11 @@ pub fn customer_href(customer: &CustomerRef) -> String {
 }
 
 fn instrument_href(customer: &CustomerRef, instrument: &FinancialInstrument) -> String {
-    format!("{}/financial-instrument/{}", customer_href(customer), instrument.id)
+    format!(
+        "{}/financial-instrument/{}",
+        customer_href(customer),
+        instrument.id
+    )
 }
 
 /// `_links` of a newly added instrument and of GET instrument.
@@ -32,20 +39,30 @@ pub fn instrument_links(instrument: &FinancialInstrument) -> Value {
 fn display_name(details: &AccountDetails) -> String {
     match details {
         AccountDetails::Iban { iban, .. } => format!("Bank account {}", tail(iban)),
-        AccountDetails::Uk { account_number, .. } => format!("UK bank account {}", tail(account_number)),
+        AccountDetails::Uk { account_number, .. } => {
+            format!("UK bank account {}", tail(account_number))
+        }
     }
 }
 
 fn details_body(instrument_type: InstrumentType, details: &AccountDetails) -> Value {
     match details {
-        AccountDetails::Iban { holder_name, iban, bic } => json!({
+        AccountDetails::Iban {
+            holder_name,
+            iban,
+            bic,
+        } => json!({
             "financialInstrumentType": instrument_type,
             "accountHolderName": holder_name,
             "iban": masked(iban),
             "bic": bic,
             "country": iban.get(..2),
         }),
-        AccountDetails::Uk { holder_name, account_number, sort_code } => json!({
+        AccountDetails::Uk {
+            holder_name,
+            account_number,
+            sort_code,
+        } => json!({
             "financialInstrumentType": instrument_type,
             "accountHolderName": holder_name,
             "accountNumber": masked(account_number),
@@ -86,24 +103,38 @@ enum CreatedField {
     Date,
 }
 
-fn instrument_view(instrument: &FinancialInstrument, created: CreatedField, links: Option<Value>) -> InstrumentBody {
+fn instrument_view(
+    instrument: &FinancialInstrument,
+    created: CreatedField,
+    links: Option<Value>,
+) -> InstrumentBody {
     InstrumentBody {
         links,
         id: instrument.id.to_string(),
         instrument_type: instrument.instrument_type,
         status: instrument.status,
         display_name: instrument.details.as_ref().map(display_name),
-        created_timestamp: matches!(created, CreatedField::Timestamp).then_some(instrument.created_timestamp),
+        created_timestamp: matches!(created, CreatedField::Timestamp)
+            .then_some(instrument.created_timestamp),
         created_date: matches!(created, CreatedField::Date).then_some(instrument.created_timestamp),
         capabilities: instrument.capabilities(),
-        wallet: Wallet { enabled: instrument.wallet_enabled },
-        details: instrument.details.as_ref().map(|d| details_body(instrument.instrument_type, d)),
+        wallet: Wallet {
+            enabled: instrument.wallet_enabled,
+        },
+        details: instrument
+            .details
+            .as_ref()
+            .map(|d| details_body(instrument.instrument_type, d)),
     }
 }
 
 /// GET financial instrument.
 pub fn instrument_body(instrument: &FinancialInstrument) -> Value {
-    json!(instrument_view(instrument, CreatedField::Date, Some(instrument_links(instrument))))
+    json!(instrument_view(
+        instrument,
+        CreatedField::Date,
+        Some(instrument_links(instrument))
+    ))
 }
 
 #[derive(Serialize)]
@@ -130,17 +161,29 @@ fn customer_view(
         links: json!({ "self": Link::to(customer_href(customer)), "financialInstruments": links }),
         status: vault.status(),
         metadata: vault.metadata(),
-        financial_instruments: instruments.into_iter().map(|i| instrument_view(i, created, None)).collect(),
+        financial_instruments: instruments
+            .into_iter()
+            .map(|i| instrument_view(i, created, None))
+            .collect(),
     })
 }
 
 /// GET customer: every instrument.
 pub fn customer_body(customer: &CustomerRef, vault: &CustomerVault) -> Value {
-    customer_view(customer, vault, vault.instruments.iter().collect(), CreatedField::Timestamp)
+    customer_view(
+        customer,
+        vault,
+        vault.instruments.iter().collect(),
+        CreatedField::Timestamp,
+    )
 }
 
 /// GET wallet: only the instruments in the wallet.
 pub fn wallet_body(customer: &CustomerRef, vault: &CustomerVault) -> Value {
-    let in_wallet = vault.instruments.iter().filter(|i| i.wallet_enabled).collect();
+    let in_wallet = vault
+        .instruments
+        .iter()
+        .filter(|i| i.wallet_enabled)
+        .collect();
     customer_view(customer, vault, in_wallet, CreatedField::Date)
 }

@@ -24,33 +24,39 @@ pub const TABLE_NAME: &str = "PaymentsTable";
 
 /// The emulator every DynamoDB and SQS test talks to.
 pub fn moto_endpoint() -> String {
-    std::env::var("MOTO_ENDPOINT")
-        .unwrap_or_else(|_| panic!("MOTO_ENDPOINT is not set: run the tests with `make test`, which starts moto"))
+    std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
+        panic!("MOTO_ENDPOINT is not set: run the tests with `make test`, which starts moto")
+    })
 }
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(moto_endpoint())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
         .load()
         .await
 }
 
 static TABLE: OnceCell<()> = OnceCell::const_new();
 
-/// The table, created once per test binary as the template declares it.
+/// The table, created once per test binary from `infra/template.yaml` as `make dev` creates it.
 pub async fn table() -> Table {
     let sdk = sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
     TABLE
         .get_or_init(|| async {
-            local_stack::provision::create_tables(&client, &local_stack::template::Template::load_repo().tables)
+            let path =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+            let template = local_stack::template::Template::load(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            local_stack::provision::provision(&sdk, &template)
                 .await
-                .unwrap_or_else(|e| panic!("creating the tables from the template: {e}"));
+                .unwrap_or_else(|e| panic!("provisioning the template in moto: {e}"));
         })
         .await;
-    Table::new(client, TABLE_NAME)
+    Table::new(aws_sdk_dynamodb::Client::new(&sdk), TABLE_NAME)
 }
 
 /// A signing key pair for this test binary, and tokens made with it.
@@ -65,9 +71,11 @@ pub fn keys() -> &'static Keys {
     KEYS.get_or_init(|| {
         let pair = generate_signing_key().unwrap_or_else(|e| panic!("generating a test key: {e}"));
         Keys {
-            signer: TokenSigner::new(&pair.private_key_pem, ISSUER, AUDIENCE).unwrap_or_else(|e| panic!("{e}")),
+            signer: TokenSigner::new(&pair.private_key_pem, ISSUER, AUDIENCE)
+                .unwrap_or_else(|e| panic!("{e}")),
             verifier: Arc::new(
-                TokenVerifier::new(&pair.public_key_base64, ISSUER, AUDIENCE).unwrap_or_else(|e| panic!("{e}")),
+                TokenVerifier::new(&pair.public_key_base64, ISSUER, AUDIENCE)
+                    .unwrap_or_else(|e| panic!("{e}")),
             ),
         }
     })
@@ -129,13 +137,20 @@ impl Client {
     }
 
     pub fn with_token(&self, token: Option<String>) -> Client {
-        Client { token, ..self.clone() }
+        Client {
+            token,
+            ..self.clone()
+        }
     }
 
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        self.send(self.request(method, path).body(Body::from(body)).unwrap_or_else(|e| panic!("{e}")))
-            .await
+        self.send(
+            self.request(method, path)
+                .body(Body::from(body))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await
     }
 
     /// A request with the caller's headers, for tests that need to change them.
@@ -173,7 +188,11 @@ impl Client {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| panic!("body is not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 }
 
@@ -193,7 +212,12 @@ impl Reply {
 
     #[track_caller]
     pub fn assert_status(&self, expected: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), expected, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            expected,
+            "unexpected status; body: {}",
+            self.body
+        );
         self
     }
 }

@@ -1,0 +1,498 @@
+//! `local-stack dev`: the whole local stack in one command, started in dependency order and
+//! stopped as a unit on Ctrl-C or SIGTERM.
+//!
+//! moto (tables and queues) → provisioning from the template → `cargo lambda watch` (the
+//! functions, with the template's environment) → the gateway and the SQS pump, in-process.
+//! Standard output carries only the lines scripts read (`API_URL=…` etc.); everything else,
+//! including the functions' logs, goes to standard error, and moto's chatter to
+//! `<state dir>/moto.log`.
+
+use crate::gateway::{self, Gateway};
+use crate::invoke::Invoker;
+use crate::process::Child;
+use crate::provision::{provision, ProvisionError, Provisioned};
+use crate::pump;
+use crate::routes::{RouteError, RouteTable};
+use crate::state::{StateDir, StateError};
+use crate::template::{Template, TemplateError};
+use payments_core::auth::TokenSigner;
+use payments_core::ids::TenantScope;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::process::Command;
+use tokio::signal::unix::{signal, SignalKind};
+
+/// Bounds one invocation. Generous: after a source change, `cargo lambda watch` rebuilds the
+/// function while the invocation waits, and a function that crashes at start-up is restarted
+/// by watch until this runs out.
+pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(180);
+/// The dev token's lifetime: a working day.
+const DEV_TOKEN_TTL_SECONDS: i64 = 12 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Provision(#[from] ProvisionError),
+    #[error(transparent)]
+    Routes(#[from] RouteError),
+    #[error(transparent)]
+    Pump(#[from] pump::PumpError),
+    #[error("port {port} ({what}) is already in use on 127.0.0.1; is another `local-stack dev` running?")]
+    PortInUse { port: u16, what: &'static str },
+    #[error("cannot start {what}: {source}")]
+    Start {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("{0} did not become ready in time")]
+    NotReady(String),
+    #[error("{0} exited unexpectedly")]
+    ChildExited(String),
+    #[error("functions need different values for {name}, but cargo lambda watch gives all functions one environment")]
+    EnvironmentConflict { name: String },
+    #[error("environment variable {name}: cargo lambda watch's --env-file cannot carry a value with a newline or a backslash")]
+    UnsupportedValue { name: String },
+    #[error("dev token: {0}")]
+    Token(String),
+    #[error("gateway: {0}")]
+    Gateway(std::io::Error),
+}
+
+pub struct DevOptions {
+    pub repo: PathBuf,
+    pub template: PathBuf,
+    pub state_dir: PathBuf,
+    pub tools_bin: PathBuf,
+    pub api_port: u16,
+    pub moto_port: u16,
+    pub invoke_port: u16,
+}
+
+fn ensure_free(port: u16, what: &'static str) -> Result<(), DevError> {
+    std::net::TcpListener::bind(("127.0.0.1", port))
+        .map(drop)
+        .map_err(|_| DevError::PortInUse { port, what })
+}
+
+/// Waits until `port` accepts connections, failing early if `child` exits.
+async fn wait_for_port(port: u16, child: &mut Child, within: Duration) -> Result<(), DevError> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if !child.running() {
+            return Err(DevError::ChildExited(child.name().to_owned()));
+        }
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(DevError::NotReady(child.name().to_owned()))
+}
+
+/// Our standard error, for children whose standard output must not mix with ours.
+fn stderr() -> Stdio {
+    std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_or_else(|_| Stdio::inherit(), Stdio::from)
+}
+
+/// The one environment every function gets: each function's resolved template environment
+/// (they must agree on shared names) plus the AWS settings that point the SDK at moto.
+pub fn functions_environment(
+    template: &Template,
+    provisioned: &Provisioned,
+    parameters: BTreeMap<String, String>,
+    moto_endpoint: &str,
+) -> Result<BTreeMap<String, String>, DevError> {
+    let locals = provisioned.locals(parameters);
+    let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    for function in &template.functions {
+        for (name, value) in template.environment(function, &locals)? {
+            if merged.get(&name).is_some_and(|existing| *existing != value) {
+                return Err(DevError::EnvironmentConflict { name });
+            }
+            merged.insert(name, value);
+        }
+    }
+    merged.extend(crate::aws::function_environment(moto_endpoint).map(|(k, v)| (k.to_owned(), v)));
+    Ok(merged)
+}
+
+/// Writes the functions' environment for `cargo lambda watch --env-file`.
+///
+/// Watch gives every function the environment it was started with, plus `--env-var` and
+/// `--env-file` entries. The file is used because it reaches only the functions: inherited
+/// variables would also reach cargo-lambda itself (the template's `RUST_LOG` makes it dump
+/// its whole configuration), and `--env-var` splits values at commas. Its parser needs
+/// values with `=` (base64 keys) quoted, takes `\"` for a quote, and has no escape for a
+/// backslash, so values with a backslash or a newline are refused.
+fn write_env_file(
+    path: &std::path::Path,
+    environment: &BTreeMap<String, String>,
+) -> Result<(), DevError> {
+    let mut text = String::from(
+        "# Written by local-stack dev from infra/template.yaml; rewritten on every start.\n",
+    );
+    for (name, value) in environment {
+        if value.contains(['\n', '\r', '\\']) {
+            return Err(DevError::UnsupportedValue { name: name.clone() });
+        }
+        text.push_str(&format!("{name}=\"{}\"\n", value.replace('"', "\\\"")));
+    }
+    std::fs::write(path, text).map_err(|source| DevError::Start {
+        what: path.display().to_string(),
+        source,
+    })
+}
+
+/// SIGINT or SIGTERM, whichever comes first.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals, DevError> {
+        let start = |e| DevError::Start {
+            what: "signal handler".into(),
+            source: e,
+        };
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt()).map_err(start)?,
+            terminate: signal(SignalKind::terminate()).map_err(start)?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+/// What `dev` started, so that whatever was started gets stopped, even when start-up fails
+/// or is interrupted half-way.
+#[derive(Default)]
+struct Children {
+    moto: Option<Child>,
+    watch: Option<Child>,
+}
+
+impl Children {
+    async fn stop(&mut self) {
+        let started: Vec<&mut Child> = [self.watch.as_mut(), self.moto.as_mut()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if started.is_empty() {
+            return;
+        }
+        tracing::info!("stopping");
+        for child in started {
+            child.stop().await;
+        }
+        tracing::info!("stopped");
+    }
+}
+
+async fn exited(child: Option<&mut Child>) -> String {
+    match child {
+        Some(child) => {
+            let _ = child.exited().await;
+            child.name().to_owned()
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The in-process parts, running once start-up is done.
+struct Running {
+    gateway: tokio::task::JoinHandle<std::io::Result<()>>,
+    pumps: Vec<tokio::task::JoinHandle<()>>,
+    /// The lines for standard output.
+    banner: String,
+}
+
+pub async fn run(options: DevOptions) -> Result<(), DevError> {
+    // First of all, so that a Ctrl-C during start-up stops what was already started.
+    let mut signals = Signals::install()?;
+    let mut children = Children::default();
+    let started = tokio::select! {
+        result = start(&options, &mut children) => Some(result),
+        () = signals.recv() => None,
+    };
+    let outcome = match started {
+        None => Ok(()),
+        Some(Err(e)) => Err(e),
+        Some(Ok(mut running)) => {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out
+                .write_all(running.banner.as_bytes())
+                .and_then(|()| out.flush())
+            {
+                tracing::warn!(error = %e, "cannot write to standard output");
+            }
+            drop(out);
+            let outcome = tokio::select! {
+                () = signals.recv() => Ok(()),
+                name = exited(children.moto.as_mut()) => Err(DevError::ChildExited(name)),
+                name = exited(children.watch.as_mut()) => Err(DevError::ChildExited(name)),
+                ended = &mut running.gateway => Err(DevError::Gateway(match ended {
+                    Ok(Err(e)) => e,
+                    _ => std::io::Error::other("the gateway stopped"),
+                })),
+            };
+            running.gateway.abort();
+            running.pumps.iter().for_each(|p| p.abort());
+            outcome
+        }
+    };
+    children.stop().await;
+    outcome
+}
+
+async fn start(options: &DevOptions, children: &mut Children) -> Result<Running, DevError> {
+    let template = Template::load(&options.template)?;
+    let routes = RouteTable::from_template(&template)?;
+    let state = StateDir::new(&options.state_dir);
+    let key = state.signing_key()?;
+    let identity = state.dev_identity()?;
+    ensure_free(options.api_port, "API")?;
+    ensure_free(options.moto_port, "moto")?;
+    ensure_free(options.invoke_port, "cargo lambda watch")?;
+    let path = std::env::join_paths(std::iter::once(options.tools_bin.clone()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .map_err(|e| DevError::Start {
+        what: "PATH".into(),
+        source: std::io::Error::other(e),
+    })?;
+
+    // 1. moto.
+    let log_path = state.file("moto.log");
+    let log_error = |source| DevError::Start {
+        what: log_path.display().to_string(),
+        source,
+    };
+    let moto_log = std::fs::File::create(&log_path).map_err(log_error)?;
+    let moto_log_err = moto_log.try_clone().map_err(log_error)?;
+    let moto = children.moto.insert(
+        Child::spawn(
+            "moto_server",
+            Command::new(options.tools_bin.join("moto_server"))
+                .args(["-H", "127.0.0.1", "-p", &options.moto_port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(moto_log)
+                .stderr(moto_log_err),
+        )
+        .map_err(|source| DevError::Start {
+            what: "moto_server".into(),
+            source,
+        })?,
+    );
+    wait_for_port(options.moto_port, moto, Duration::from_secs(30)).await?;
+    let moto_endpoint = format!("http://127.0.0.1:{}", options.moto_port);
+    tracing::info!(endpoint = %moto_endpoint, log = %log_path.display(), "moto is up");
+
+    // 2. Tables and queues.
+    let sdk = crate::aws::sdk_config(&moto_endpoint).await;
+    let provisioned = provision(&sdk, &template).await?;
+    tracing::info!(
+        tables = provisioned.tables.len(),
+        queues = provisioned.queues.len(),
+        "provisioned"
+    );
+
+    // 3. The functions.
+    let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), key.public_key_base64.clone())]);
+    let environment = functions_environment(&template, &provisioned, parameters, &moto_endpoint)?;
+    let env_file = state.file("functions.env");
+    write_env_file(&env_file, &environment)?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    prebuild(&cargo, options, &template, &path).await;
+    let mut command = Command::new(&cargo);
+    // The developer's own AWS settings must not reach the functions: they get moto's.
+    for name in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+    ]
+    .into_iter()
+    .chain(environment.keys().map(String::as_str))
+    {
+        command.env_remove(name);
+    }
+    let watch = children.watch.insert(
+        Child::spawn(
+            "cargo lambda watch",
+            command
+                .args([
+                    "lambda",
+                    "watch",
+                    "--invoke-address",
+                    "127.0.0.1",
+                    "--invoke-port",
+                ])
+                .arg(options.invoke_port.to_string())
+                .arg("--env-file")
+                .arg(&env_file)
+                .current_dir(&options.repo)
+                .env("PATH", &path)
+                .stdin(Stdio::null())
+                .stdout(stderr()),
+        )
+        .map_err(|source| DevError::Start {
+            what: "cargo lambda watch".into(),
+            source,
+        })?,
+    );
+    wait_for_port(options.invoke_port, watch, Duration::from_secs(60)).await?;
+    tracing::info!(variables = ?environment.keys().collect::<Vec<_>>(), "cargo lambda watch is up");
+
+    // 4. Gateway and pump, in-process.
+    let invoker = Invoker::new(
+        &format!("http://127.0.0.1:{}", options.invoke_port),
+        INVOKE_TIMEOUT,
+    );
+    let listener = gateway::bind(options.api_port)
+        .await
+        .map_err(DevError::Gateway)?;
+    let gateway = tokio::spawn(Arc::new(Gateway::new(routes, invoker.clone())).serve(listener));
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let pumps = pump::workers(&template, &provisioned)?
+        .into_iter()
+        .map(|worker| tokio::spawn(pump::run(sqs.clone(), invoker.clone(), worker)))
+        .collect();
+
+    let issuer = template.parameter("TokenIssuer", &BTreeMap::new())?;
+    let audience = template.parameter("TokenAudience", &BTreeMap::new())?;
+    let token = TokenSigner::new(&key.private_key_pem, &issuer, &audience)
+        .and_then(|signer| {
+            let scope = TenantScope {
+                tenant: identity.tenant,
+                account: identity.account,
+            };
+            signer.issue(scope, &["tenant-admin"], DEV_TOKEN_TTL_SECONDS)
+        })
+        .map_err(|e| DevError::Token(e.to_string()))?;
+    let api_url = format!("http://127.0.0.1:{}", options.api_port);
+    let (account, tenant) = (identity.account, identity.tenant);
+    let banner = format!(
+        "API_URL={api_url}\nACCOUNT_ID={account}\nTENANT_ID={tenant}\nTOKEN={token}\n\
+         curl -s \"{api_url}/v2/customer-vault/customer-1\" -H \"Authorization: Bearer {token}\" \
+         -H \"x-account-id: {account}\" -H \"x-tenant-id: {tenant}\"\n"
+    );
+    Ok(Running {
+        gateway,
+        pumps,
+        banner,
+    })
+}
+
+/// Builds the function binaries before watch starts, so the first request does not wait for
+/// a compile. A build failure is reported but not fatal: watch shows it again on invoke, and
+/// the other functions still work.
+async fn prebuild(
+    cargo: &std::ffi::OsStr,
+    options: &DevOptions,
+    template: &Template,
+    path: &std::ffi::OsStr,
+) {
+    let mut command = Command::new(cargo);
+    command
+        .arg("build")
+        .current_dir(&options.repo)
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .stdout(stderr())
+        .kill_on_drop(true);
+    for function in &template.functions {
+        command.args(["--bin", &function.binary]);
+    }
+    tracing::info!("building the functions");
+    match command.status().await {
+        Ok(status) if status.success() => {}
+        Ok(status) => tracing::warn!(%status, "building the functions failed; see above"),
+        Err(e) => tracing::warn!(error = %e, "cannot run cargo build"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_share_one_resolved_environment() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let template = Template::load(&path).expect("template");
+        let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), "PUB=".to_owned())]);
+        let env = functions_environment(
+            &template,
+            &Provisioned::default(),
+            parameters,
+            "http://127.0.0.1:5050",
+        )
+        .expect("environment");
+        assert_eq!(env["TABLE_NAME"], "PaymentsTable");
+        assert_eq!(env["TOKEN_PUBLIC_KEY"], "PUB=");
+        assert_eq!(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:5050");
+        assert_eq!(env["AWS_REGION"], "us-east-1");
+
+        let conflicting = Template::parse(
+            r#"
+Resources:
+  A:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: a}}
+    Properties: {Environment: {Variables: {MODE: one}}}
+  B:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: b}}
+    Properties: {Environment: {Variables: {MODE: two}}}
+"#,
+        )
+        .expect("template");
+        let result = functions_environment(
+            &conflicting,
+            &Provisioned::default(),
+            BTreeMap::new(),
+            "http://x",
+        );
+        assert!(matches!(result, Err(DevError::EnvironmentConflict { name }) if name == "MODE"));
+    }
+
+    #[test]
+    fn env_file_quotes_values() {
+        let path = std::env::temp_dir().join(format!("local-stack-env-{}", uuid::Uuid::new_v4()));
+        let env = BTreeMap::from([
+            ("KEY".to_owned(), "ab+/==".to_owned()),
+            ("QUOTED".to_owned(), "say \"hi\", ok".to_owned()),
+        ]);
+        write_env_file(&path, &env).expect("written");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            text.ends_with("KEY=\"ab+/==\"\nQUOTED=\"say \\\"hi\\\", ok\"\n"),
+            "{text}"
+        );
+        let _ = std::fs::remove_file(&path);
+        let bad = BTreeMap::from([("BAD".to_owned(), "a\\b".to_owned())]);
+        assert!(
+            matches!(write_env_file(&path, &bad), Err(DevError::UnsupportedValue { name }) if name == "BAD")
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! `local-stack`: the command line behind the Makefile's local targets (API.md, section 7).
+//! Its standard output carries only what scripts read; logs go to standard error.
+
+use local_stack::dev::{self, DevOptions};
+use local_stack::state::StateDir;
+use local_stack::template::Template;
+use payments_core::auth::TokenSigner;
+use payments_core::ids::{AccountId, TenantId, TenantScope};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage:
+  local-stack token --account <uuid> --tenant <uuid> --roles <a,b> [--ttl <seconds, default 3600, negative = expired>]
+  local-stack dev --tools-bin <dir with moto_server and cargo-lambda> [--api-port 3000] [--moto-port 5050] [--invoke-port 9000]
+  local-stack provision --endpoint <url>
+common options:
+  --repo <dir>        the repository (default: the one local-stack was built from)
+  --template <file>   default <repo>/infra/template.yaml
+  --state-dir <dir>   signing key and dev identity; default <repo>/.local";
+
+/// A failure the user can act on; printed as `error: …` with exit code 1 (2 for usage).
+#[derive(Debug)]
+enum Failure {
+    Usage(String),
+    Run(String),
+}
+
+fn run_error(e: impl std::fmt::Display) -> Failure {
+    Failure::Run(e.to_string())
+}
+
+/// `--name value` pairs, each name allowed once and only those the command knows.
+struct Args {
+    values: BTreeMap<String, String>,
+}
+
+impl Args {
+    fn parse(raw: &[String], known: &[&str]) -> Result<Args, Failure> {
+        let mut values = BTreeMap::new();
+        let mut iter = raw.iter();
+        while let Some(flag) = iter.next() {
+            let name = flag
+                .strip_prefix("--")
+                .filter(|n| known.contains(n) || ["repo", "template", "state-dir"].contains(n))
+                .ok_or_else(|| Failure::Usage(format!("unknown argument {flag}")))?;
+            let value = iter
+                .next()
+                .ok_or_else(|| Failure::Usage(format!("{flag} needs a value")))?;
+            if values.insert(name.to_owned(), value.clone()).is_some() {
+                return Err(Failure::Usage(format!("{flag} given twice")));
+            }
+        }
+        Ok(Args { values })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    fn required(&self, name: &str) -> Result<&str, Failure> {
+        self.get(name)
+            .ok_or_else(|| Failure::Usage(format!("--{name} is required")))
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, Failure> {
+        self.get(name).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| Failure::Usage(format!("--{name}: {v} is not a valid number")))
+        })
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.get("repo").map_or_else(
+            || {
+                let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+                built_from.canonicalize().unwrap_or(built_from)
+            },
+            PathBuf::from,
+        )
+    }
+
+    fn template(&self) -> PathBuf {
+        self.get("template")
+            .map_or_else(|| self.repo().join("infra/template.yaml"), PathBuf::from)
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.get("state-dir")
+            .map_or_else(|| self.repo().join(".local"), PathBuf::from)
+    }
+}
+
+fn token(args: &Args) -> Result<(), Failure> {
+    let account = AccountId::parse(args.required("account")?)
+        .map_err(|_| Failure::Usage("--account must be a lowercase hyphenated UUID".into()))?;
+    let tenant = TenantId::parse(args.required("tenant")?)
+        .map_err(|_| Failure::Usage("--tenant must be a lowercase hyphenated UUID".into()))?;
+    let roles: Vec<&str> = args
+        .required("roles")?
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .collect();
+    let ttl: i64 = args.number("ttl", 3600)?;
+    let template = Template::load(&args.template()).map_err(run_error)?;
+    let issuer = template
+        .parameter("TokenIssuer", &BTreeMap::new())
+        .map_err(run_error)?;
+    let audience = template
+        .parameter("TokenAudience", &BTreeMap::new())
+        .map_err(run_error)?;
+    let key = StateDir::new(args.state_dir())
+        .signing_key()
+        .map_err(run_error)?;
+    let token = TokenSigner::new(&key.private_key_pem, &issuer, &audience)
+        .and_then(|signer| signer.issue(TenantScope { tenant, account }, &roles, ttl))
+        .map_err(run_error)?;
+    println!("{token}");
+    Ok(())
+}
+
+async fn provision(args: &Args) -> Result<(), Failure> {
+    let endpoint = args.required("endpoint")?;
+    let template = Template::load(&args.template()).map_err(run_error)?;
+    let sdk = local_stack::aws::sdk_config(endpoint).await;
+    let provisioned = local_stack::provision::provision(&sdk, &template)
+        .await
+        .map_err(run_error)?;
+    for name in provisioned.tables.values() {
+        println!("TABLE={name}");
+    }
+    for (id, queue) in &provisioned.queues {
+        println!("QUEUE_{id}={}", queue.url);
+    }
+    Ok(())
+}
+
+async fn dev(args: &Args) -> Result<(), Failure> {
+    let options = DevOptions {
+        repo: args.repo(),
+        template: args.template(),
+        state_dir: args.state_dir(),
+        tools_bin: {
+            let given = PathBuf::from(args.required("tools-bin")?);
+            // Absolute, because watch runs from the repository root with it on PATH.
+            std::path::absolute(&given).unwrap_or(given)
+        },
+        api_port: args.number("api-port", 3000)?,
+        moto_port: args.number("moto-port", 5050)?,
+        invoke_port: args.number("invoke-port", 9000)?,
+    };
+    dev::run(options).await.map_err(run_error)
+}
+
+async fn main_inner(raw: &[String]) -> Result<(), Failure> {
+    let (command, rest) = raw
+        .split_first()
+        .ok_or_else(|| Failure::Usage("a command is required".into()))?;
+    match command.as_str() {
+        "token" => token(&Args::parse(rest, &["account", "tenant", "roles", "ttl"])?),
+        "provision" => provision(&Args::parse(rest, &["endpoint"])?).await,
+        "dev" => {
+            dev(&Args::parse(
+                rest,
+                &["tools-bin", "api-port", "moto-port", "invoke-port"],
+            )?)
+            .await
+        }
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(Failure::Usage(format!("unknown command {other}"))),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LOCAL_STACK_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
+            }),
+        )
+        .init();
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    match main_inner(&raw).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,898 @@
+//! Reads `infra/template.yaml`, the single source of truth for AWS and for the local stack.
+//!
+//! Only what the local stack acts on is extracted: tables and queues to create in the emulator,
+//! the functions with their HTTP routes, SQS event sources and environment. CloudFormation
+//! intrinsics (`!Ref`, `!GetAtt`, `!Sub`, short or long form) are kept as [`Expr`] and resolved
+//! later against local names, because queue URLs only exist once the queues are created.
+
+use serde_yaml::{Mapping, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The account id moto uses; local ARNs are built with it so they match what moto returns.
+pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
+/// The region every local client is configured with.
+pub const LOCAL_REGION: &str = "us-east-1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read template {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("template is not valid YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    #[error("template: {0}")]
+    Invalid(String),
+    #[error("template: cannot resolve {0} locally")]
+    Unresolved(String),
+}
+
+fn invalid(message: impl Into<String>) -> TemplateError {
+    TemplateError::Invalid(message.into())
+}
+
+/// A property value that may be a CloudFormation intrinsic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    Literal(String),
+    Ref(String),
+    GetAtt { resource: String, attribute: String },
+    Sub(String),
+}
+
+impl Expr {
+    fn parse(value: &Value, at: &str) -> Result<Expr, TemplateError> {
+        let text = |v: &Value| scalar(v).ok_or_else(|| invalid(format!("{at}: expected a string")));
+        match value {
+            Value::Tagged(tagged) => {
+                let tag = tagged.tag.to_string();
+                let name = tag.trim_start_matches('!');
+                Self::intrinsic(name, &tagged.value, at, text)
+            }
+            Value::Mapping(map) if map.len() == 1 => {
+                let (key, inner) = map.iter().next().ok_or_else(|| invalid(at.to_owned()))?;
+                let name = key.as_str().unwrap_or_default();
+                Self::intrinsic(name.trim_start_matches("Fn::"), inner, at, text)
+            }
+            other => scalar(other)
+                .map(Expr::Literal)
+                .ok_or_else(|| invalid(format!("{at}: unsupported value"))),
+        }
+    }
+
+    fn intrinsic(
+        name: &str,
+        inner: &Value,
+        at: &str,
+        text: impl Fn(&Value) -> Result<String, TemplateError>,
+    ) -> Result<Expr, TemplateError> {
+        match name {
+            "Ref" => Ok(Expr::Ref(text(inner)?)),
+            "Sub" => Ok(Expr::Sub(text(inner)?)),
+            "GetAtt" => {
+                let (resource, attribute) = match inner {
+                    Value::Sequence(parts) if parts.len() == 2 => {
+                        (text(&parts[0])?, text(&parts[1])?)
+                    }
+                    _ => {
+                        let joined = text(inner)?;
+                        let (r, a) = joined.split_once('.').ok_or_else(|| {
+                            invalid(format!("{at}: GetAtt needs Resource.Attribute"))
+                        })?;
+                        (r.to_owned(), a.to_owned())
+                    }
+                };
+                Ok(Expr::GetAtt {
+                    resource,
+                    attribute,
+                })
+            }
+            other => Err(invalid(format!(
+                "{at}: intrinsic {other} is not supported locally"
+            ))),
+        }
+    }
+}
+
+/// Strings, numbers and booleans all become strings, as CloudFormation treats them.
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyElement {
+    pub attribute: String,
+    /// `HASH` or `RANGE`.
+    pub key_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondaryIndex {
+    pub name: String,
+    pub key_schema: Vec<KeyElement>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    pub projection_type: String,
+    pub non_key_attributes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Also the table's local name.
+    pub logical_id: String,
+    pub key_schema: Vec<KeyElement>,
+    /// Attribute name → `S`, `N` or `B`.
+    pub attribute_definitions: BTreeMap<String, String>,
+    pub global_secondary_indexes: Vec<SecondaryIndex>,
+    /// `TimeToLiveSpecification.AttributeName` when enabled.
+    pub ttl_attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redrive {
+    pub dead_letter_queue: String,
+    pub max_receive_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queue {
+    pub logical_id: String,
+    /// Seconds; SQS's default is 30.
+    pub visibility_timeout: Option<u32>,
+    pub redrive: Option<Redrive>,
+    pub fifo: bool,
+}
+
+impl Queue {
+    /// The local queue name: the logical id (plus `.fifo`, which SQS requires for FIFO queues).
+    pub fn local_name(&self) -> String {
+        if self.fifo {
+            format!("{}.fifo", self.logical_id)
+        } else {
+            self.logical_id.clone()
+        }
+    }
+}
+
+/// An HttpApi event of a function: `Route` from its `Method` (default `ANY`) and `Path`,
+/// `Default` for the `$default` route (an event with neither).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RouteKey {
+    Default,
+    Route { method: String, path: String },
+}
+
+impl std::fmt::Display for RouteKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RouteKey::Default => f.write_str("$default"),
+            RouteKey::Route { method, path } => write!(f, "{method} {path}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsEventSource {
+    pub event: String,
+    pub queue: String,
+    pub batch_size: u32,
+    pub report_batch_item_failures: bool,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    pub logical_id: String,
+    /// `Metadata.BuildProperties.Binary`: the name cargo lambda watch invokes.
+    pub binary: String,
+    pub routes: Vec<RouteKey>,
+    pub sqs_events: Vec<SqsEventSource>,
+    /// `Globals.Function.Environment.Variables` overlaid with the function's own.
+    pub environment: BTreeMap<String, Expr>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Template {
+    pub parameters: BTreeMap<String, Parameter>,
+    pub tables: Vec<Table>,
+    pub queues: Vec<Queue>,
+    pub functions: Vec<Function>,
+}
+
+/// A queue as it exists in the emulator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalQueue {
+    pub url: String,
+    pub arn: String,
+}
+
+/// What intrinsics resolve to locally.
+#[derive(Debug, Clone, Default)]
+pub struct Locals {
+    /// Parameter values that replace the template's defaults.
+    pub parameters: BTreeMap<String, String>,
+    /// Queue logical id → its local URL and ARN (from provisioning).
+    pub queues: BTreeMap<String, LocalQueue>,
+}
+
+fn get<'a>(map: &'a Mapping, key: &str) -> Option<&'a Value> {
+    map.get(key)
+}
+
+fn mapping<'a>(value: Option<&'a Value>, at: &str) -> Result<Option<&'a Mapping>, TemplateError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Mapping(m)) => Ok(Some(m)),
+        Some(_) => Err(invalid(format!("{at}: expected a mapping"))),
+    }
+}
+
+fn string(map: &Mapping, key: &str, at: &str) -> Result<String, TemplateError> {
+    get(map, key)
+        .and_then(scalar)
+        .ok_or_else(|| invalid(format!("{at}: {key} is required and must be a string")))
+}
+
+fn number(map: &Mapping, key: &str, at: &str) -> Result<Option<u32>, TemplateError> {
+    match get(map, key).and_then(scalar) {
+        None => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| invalid(format!("{at}: {key} must be a non-negative integer"))),
+    }
+}
+
+fn sequence<'a>(map: &'a Mapping, key: &str, at: &str) -> Result<&'a [Value], TemplateError> {
+    match get(map, key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Sequence(items)) => Ok(items),
+        Some(_) => Err(invalid(format!("{at}: {key} must be a list"))),
+    }
+}
+
+fn entries<'a>(
+    value: Option<&'a Value>,
+    at: &str,
+) -> Result<Vec<(String, &'a Value)>, TemplateError> {
+    let Some(map) = mapping(value, at)? else {
+        return Ok(Vec::new());
+    };
+    map.iter()
+        .map(|(k, v)| {
+            let key = scalar(k).ok_or_else(|| invalid(format!("{at}: keys must be strings")))?;
+            Ok((key, v))
+        })
+        .collect()
+}
+
+fn key_schema(map: &Mapping, at: &str) -> Result<Vec<KeyElement>, TemplateError> {
+    sequence(map, "KeySchema", at)?
+        .iter()
+        .map(|item| {
+            let m = mapping(Some(item), at)?
+                .ok_or_else(|| invalid(format!("{at}: empty KeySchema entry")))?;
+            Ok(KeyElement {
+                attribute: string(m, "AttributeName", at)?,
+                key_type: string(m, "KeyType", at)?,
+            })
+        })
+        .collect()
+}
+
+fn env_variables(value: Option<&Value>, at: &str) -> Result<BTreeMap<String, Expr>, TemplateError> {
+    let Some(env) = mapping(value, at)? else {
+        return Ok(BTreeMap::new());
+    };
+    entries(get(env, "Variables"), at)?
+        .into_iter()
+        .map(|(name, v)| Ok((name.clone(), Expr::parse(v, &format!("{at}.{name}"))?)))
+        .collect()
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Template, TemplateError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Template::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        let root: Value = serde_yaml::from_str(text)?;
+        let root = mapping(Some(&root), "template")?.ok_or_else(|| invalid("empty template"))?;
+        let mut template = Template::default();
+
+        for (name, value) in entries(get(root, "Parameters"), "Parameters")? {
+            let default = mapping(Some(value), &name)?
+                .and_then(|m| get(m, "Default"))
+                .and_then(scalar);
+            template.parameters.insert(name, Parameter { default });
+        }
+
+        let globals = mapping(get(root, "Globals"), "Globals")?;
+        let global_function =
+            mapping(globals.and_then(|g| get(g, "Function")), "Globals.Function")?;
+        let global_env = env_variables(
+            global_function.and_then(|f| get(f, "Environment")),
+            "Globals",
+        )?;
+
+        for (id, value) in entries(get(root, "Resources"), "Resources")? {
+            let resource = mapping(Some(value), &id)?
+                .ok_or_else(|| invalid(format!("{id}: empty resource")))?;
+            let empty = Mapping::new();
+            let props = mapping(get(resource, "Properties"), &id)?.unwrap_or(&empty);
+            match get(resource, "Type").and_then(Value::as_str) {
+                Some("AWS::DynamoDB::Table") => template.tables.push(parse_table(&id, props)?),
+                Some("AWS::SQS::Queue") => template.queues.push(parse_queue(&id, props)?),
+                Some("AWS::Serverless::Function") => {
+                    template
+                        .functions
+                        .push(parse_function(&id, resource, props, &global_env)?)
+                }
+                _ => {}
+            }
+        }
+        template.check_references()?;
+        Ok(template)
+    }
+
+    /// Every queue a redrive policy or an SQS event names must be a queue of the template.
+    fn check_references(&self) -> Result<(), TemplateError> {
+        let known = |id: &str| self.queues.iter().any(|q| q.logical_id == id);
+        for queue in &self.queues {
+            if let Some(r) = queue
+                .redrive
+                .as_ref()
+                .filter(|r| !known(&r.dead_letter_queue))
+            {
+                return Err(invalid(format!(
+                    "{}: dead-letter queue {} is not a queue",
+                    queue.logical_id, r.dead_letter_queue
+                )));
+            }
+        }
+        for function in &self.functions {
+            if let Some(e) = function.sqs_events.iter().find(|e| !known(&e.queue)) {
+                return Err(invalid(format!(
+                    "{}.{}: queue {} is not a queue",
+                    function.logical_id, e.event, e.queue
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn table(&self, logical_id: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.logical_id == logical_id)
+    }
+
+    pub fn queue(&self, logical_id: &str) -> Option<&Queue> {
+        self.queues.iter().find(|q| q.logical_id == logical_id)
+    }
+
+    /// A parameter's value: the override if supplied, else its `Default`.
+    pub fn parameter(
+        &self,
+        name: &str,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<String, TemplateError> {
+        if !self.parameters.contains_key(name) {
+            return Err(TemplateError::Unresolved(format!(
+                "parameter {name} (not in the template)"
+            )));
+        }
+        overrides
+            .get(name)
+            .cloned()
+            .or_else(|| self.parameters.get(name).and_then(|p| p.default.clone()))
+            .ok_or_else(|| {
+                TemplateError::Unresolved(format!(
+                    "parameter {name} (no Default and no value supplied)"
+                ))
+            })
+    }
+
+    /// Resolves an expression to its local value.
+    pub fn resolve(&self, expr: &Expr, locals: &Locals) -> Result<String, TemplateError> {
+        match expr {
+            Expr::Literal(text) => Ok(text.clone()),
+            Expr::Ref(name) => self.resolve_ref(name, locals),
+            Expr::GetAtt {
+                resource,
+                attribute,
+            } => self.resolve_get_att(resource, attribute, locals),
+            Expr::Sub(text) => self.resolve_sub(text, locals),
+        }
+    }
+
+    fn resolve_ref(&self, name: &str, locals: &Locals) -> Result<String, TemplateError> {
+        match name {
+            "AWS::Region" => return Ok(LOCAL_REGION.to_owned()),
+            "AWS::AccountId" => return Ok(LOCAL_ACCOUNT_ID.to_owned()),
+            "AWS::Partition" => return Ok("aws".to_owned()),
+            "AWS::URLSuffix" => return Ok("amazonaws.com".to_owned()),
+            "AWS::StackName" => return Ok("local".to_owned()),
+            _ => {}
+        }
+        if self.parameters.contains_key(name) {
+            return self.parameter(name, &locals.parameters);
+        }
+        if self.table(name).is_some() {
+            return Ok(name.to_owned());
+        }
+        if self.queue(name).is_some() {
+            return local_queue(locals, name).map(|q| q.url.clone());
+        }
+        Err(TemplateError::Unresolved(format!("!Ref {name}")))
+    }
+
+    fn resolve_get_att(
+        &self,
+        resource: &str,
+        attribute: &str,
+        locals: &Locals,
+    ) -> Result<String, TemplateError> {
+        match (self.table(resource), self.queue(resource), attribute) {
+            (Some(t), _, "Arn") => Ok(format!(
+                "arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:table/{}",
+                t.logical_id
+            )),
+            (_, Some(_), "Arn") => local_queue(locals, resource).map(|q| q.arn.clone()),
+            (_, Some(_), "QueueUrl") => local_queue(locals, resource).map(|q| q.url.clone()),
+            (_, Some(q), "QueueName") => Ok(q.local_name()),
+            _ => Err(TemplateError::Unresolved(format!(
+                "!GetAtt {resource}.{attribute}"
+            ))),
+        }
+    }
+
+    /// `${Name}` is a Ref, `${Name.Attr}` a GetAtt, `${!Text}` the literal `${Text}`.
+    fn resolve_sub(&self, text: &str, locals: &Locals) -> Result<String, TemplateError> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| invalid(format!("!Sub {text}: unclosed ${{")))?;
+            let name = &after[..end];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str(&format!("${{{literal}}}"));
+            } else if let Some((resource, attribute)) = name.split_once('.') {
+                out.push_str(&self.resolve_get_att(resource, attribute, locals)?);
+            } else {
+                out.push_str(&self.resolve_ref(name, locals)?);
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// A function's environment with every intrinsic resolved.
+    pub fn environment(
+        &self,
+        function: &Function,
+        locals: &Locals,
+    ) -> Result<BTreeMap<String, String>, TemplateError> {
+        function
+            .environment
+            .iter()
+            .map(|(name, expr)| Ok((name.clone(), self.resolve(expr, locals)?)))
+            .collect()
+    }
+}
+
+fn local_queue<'a>(locals: &'a Locals, id: &str) -> Result<&'a LocalQueue, TemplateError> {
+    locals
+        .queues
+        .get(id)
+        .ok_or_else(|| TemplateError::Unresolved(format!("queue {id} (not provisioned)")))
+}
+
+fn parse_table(id: &str, props: &Mapping) -> Result<Table, TemplateError> {
+    let attribute_definitions = sequence(props, "AttributeDefinitions", id)?
+        .iter()
+        .map(|item| {
+            let m = mapping(Some(item), id)?
+                .ok_or_else(|| invalid(format!("{id}: empty AttributeDefinitions entry")))?;
+            Ok((
+                string(m, "AttributeName", id)?,
+                string(m, "AttributeType", id)?,
+            ))
+        })
+        .collect::<Result<_, TemplateError>>()?;
+    let global_secondary_indexes = sequence(props, "GlobalSecondaryIndexes", id)?
+        .iter()
+        .map(|item| {
+            let m = mapping(Some(item), id)?
+                .ok_or_else(|| invalid(format!("{id}: empty index entry")))?;
+            let projection = mapping(get(m, "Projection"), id)?;
+            Ok(SecondaryIndex {
+                name: string(m, "IndexName", id)?,
+                key_schema: key_schema(m, id)?,
+                projection_type: projection
+                    .and_then(|p| get(p, "ProjectionType"))
+                    .and_then(scalar)
+                    .unwrap_or_else(|| "ALL".to_owned()),
+                non_key_attributes: projection
+                    .map(|p| sequence(p, "NonKeyAttributes", id))
+                    .transpose()?
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(scalar)
+                    .collect(),
+            })
+        })
+        .collect::<Result<_, TemplateError>>()?;
+    let ttl = mapping(get(props, "TimeToLiveSpecification"), id)?;
+    let ttl_attribute = ttl
+        .filter(|t| get(t, "Enabled").and_then(Value::as_bool).unwrap_or(false))
+        .and_then(|t| get(t, "AttributeName"))
+        .and_then(scalar);
+    let key_schema = key_schema(props, id)?;
+    if key_schema.is_empty() {
+        return Err(invalid(format!("{id}: KeySchema is required")));
+    }
+    Ok(Table {
+        logical_id: id.to_owned(),
+        key_schema,
+        attribute_definitions,
+        global_secondary_indexes,
+        ttl_attribute,
+    })
+}
+
+fn parse_queue(id: &str, props: &Mapping) -> Result<Queue, TemplateError> {
+    let redrive = match mapping(get(props, "RedrivePolicy"), id)? {
+        None => None,
+        Some(policy) => {
+            let at = format!("{id}.RedrivePolicy");
+            let target = get(policy, "deadLetterTargetArn")
+                .ok_or_else(|| invalid(format!("{at}: deadLetterTargetArn is required")))?;
+            let dead_letter_queue = match Expr::parse(target, &at)? {
+                Expr::GetAtt {
+                    resource,
+                    attribute,
+                } if attribute == "Arn" => resource,
+                _ => {
+                    return Err(invalid(format!(
+                        "{at}: deadLetterTargetArn must be !GetAtt <Queue>.Arn"
+                    )))
+                }
+            };
+            let max_receive_count = number(policy, "maxReceiveCount", &at)?
+                .ok_or_else(|| invalid(format!("{at}: maxReceiveCount is required")))?;
+            Some(Redrive {
+                dead_letter_queue,
+                max_receive_count,
+            })
+        }
+    };
+    Ok(Queue {
+        logical_id: id.to_owned(),
+        visibility_timeout: number(props, "VisibilityTimeout", id)?,
+        redrive,
+        fifo: get(props, "FifoQueue")
+            .and_then(scalar)
+            .is_some_and(|v| v == "true"),
+    })
+}
+
+fn parse_function(
+    id: &str,
+    resource: &Mapping,
+    props: &Mapping,
+    global_env: &BTreeMap<String, Expr>,
+) -> Result<Function, TemplateError> {
+    let binary = mapping(get(resource, "Metadata"), id)?
+        .and_then(|m| get(m, "BuildProperties"))
+        .and_then(|b| b.as_mapping())
+        .and_then(|b| get(b, "Binary"))
+        .and_then(scalar)
+        .ok_or_else(|| invalid(format!("{id}: Metadata.BuildProperties.Binary is required")))?;
+    let mut environment = global_env.clone();
+    environment.extend(env_variables(get(props, "Environment"), id)?);
+
+    let mut routes = Vec::new();
+    let mut sqs_events = Vec::new();
+    for (event, value) in entries(get(props, "Events"), &format!("{id}.Events"))? {
+        let at = format!("{id}.Events.{event}");
+        let body =
+            mapping(Some(value), &at)?.ok_or_else(|| invalid(format!("{at}: empty event")))?;
+        let empty = Mapping::new();
+        let ep = mapping(get(body, "Properties"), &at)?.unwrap_or(&empty);
+        match get(body, "Type").and_then(Value::as_str) {
+            Some("HttpApi") => routes.push(match get(ep, "Path").and_then(scalar) {
+                None => RouteKey::Default,
+                Some(path) => RouteKey::Route {
+                    method: get(ep, "Method")
+                        .and_then(scalar)
+                        .map_or_else(|| "ANY".to_owned(), |m| m.to_uppercase()),
+                    path,
+                },
+            }),
+            Some("SQS") => {
+                let target =
+                    get(ep, "Queue").ok_or_else(|| invalid(format!("{at}: Queue is required")))?;
+                let queue = match Expr::parse(target, &at)? {
+                    Expr::GetAtt {
+                        resource,
+                        attribute,
+                    } if attribute == "Arn" => resource,
+                    _ => return Err(invalid(format!("{at}: Queue must be !GetAtt <Queue>.Arn"))),
+                };
+                let report = sequence(ep, "FunctionResponseTypes", &at)?
+                    .iter()
+                    .any(|t| t.as_str() == Some("ReportBatchItemFailures"));
+                sqs_events.push(SqsEventSource {
+                    event: event.clone(),
+                    queue,
+                    batch_size: number(ep, "BatchSize", &at)?.unwrap_or(10),
+                    report_batch_item_failures: report,
+                    enabled: get(ep, "Enabled").and_then(Value::as_bool).unwrap_or(true),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(Function {
+        logical_id: id.to_owned(),
+        binary,
+        routes,
+        sqs_events,
+        environment,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real() -> Template {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        Template::load(&path).expect("the real template parses")
+    }
+
+    #[test]
+    fn real_template_has_the_table_and_functions() {
+        let t = real();
+        assert_eq!(t.tables.len(), 1);
+        let table = &t.tables[0];
+        assert_eq!(table.logical_id, "PaymentsTable");
+        assert_eq!(
+            table.key_schema,
+            vec![
+                KeyElement {
+                    attribute: "PK".into(),
+                    key_type: "HASH".into()
+                },
+                KeyElement {
+                    attribute: "SK".into(),
+                    key_type: "RANGE".into()
+                },
+            ]
+        );
+        assert_eq!(
+            table.attribute_definitions.get("PK").map(String::as_str),
+            Some("S")
+        );
+        assert_eq!(
+            table.attribute_definitions.get("SK").map(String::as_str),
+            Some("S")
+        );
+
+        let binaries: Vec<&str> = t.functions.iter().map(|f| f.binary.as_str()).collect();
+        assert!(binaries.contains(&"customer-vault"), "{binaries:?}");
+        assert!(binaries.contains(&"customer-wallet"), "{binaries:?}");
+
+        let vault = t
+            .functions
+            .iter()
+            .find(|f| f.binary == "customer-vault")
+            .expect("vault");
+        assert!(vault.routes.contains(&RouteKey::Route {
+            method: "GET".into(),
+            path: "/v2/customer-vault/{customerRef}".into()
+        }));
+        assert!(
+            vault.routes.contains(&RouteKey::Default),
+            "the vault declares $default"
+        );
+        assert!(vault.sqs_events.is_empty());
+    }
+
+    #[test]
+    fn real_template_environment_resolves_locally() {
+        let t = real();
+        let vault = t
+            .functions
+            .iter()
+            .find(|f| f.binary == "customer-vault")
+            .expect("vault");
+        assert_eq!(
+            vault.environment.get("TABLE_NAME"),
+            Some(&Expr::Ref("PaymentsTable".into()))
+        );
+        let locals = Locals {
+            parameters: BTreeMap::from([("TokenPublicKey".into(), "PUBKEY".into())]),
+            ..Locals::default()
+        };
+        let env = t.environment(vault, &locals).expect("resolves");
+        assert_eq!(env["TABLE_NAME"], "PaymentsTable");
+        assert_eq!(env["TOKEN_PUBLIC_KEY"], "PUBKEY");
+        assert_eq!(env["TOKEN_ISSUER"], "payments-identity");
+        assert_eq!(env["TOKEN_AUDIENCE"], "payments-api");
+        assert_eq!(env["RUST_LOG"], "info");
+
+        let missing = t.environment(vault, &Locals::default());
+        assert!(
+            matches!(missing, Err(TemplateError::Unresolved(m)) if m.contains("TokenPublicKey"))
+        );
+    }
+
+    const QUEUES: &str = r#"
+Parameters:
+  Stage: {Type: String, Default: dev}
+Globals:
+  Function:
+    Environment:
+      Variables:
+        SHARED: one
+        OVERRIDDEN: global
+Resources:
+  WorkDlq:
+    Type: AWS::SQS::Queue
+  WorkQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 60
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt WorkDlq.Arn
+        maxReceiveCount: 5
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: PK, AttributeType: S}, {AttributeName: G, AttributeType: N}]
+      KeySchema: [{AttributeName: PK, KeyType: HASH}]
+      GlobalSecondaryIndexes:
+        - IndexName: ByG
+          KeySchema: [{AttributeName: G, KeyType: HASH}]
+          Projection: {ProjectionType: KEYS_ONLY}
+      TimeToLiveSpecification: {AttributeName: expiresAt, Enabled: true}
+  Worker:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: work-worker}}
+    Properties:
+      Environment:
+        Variables:
+          OVERRIDDEN: own
+          QUEUE_URL: !Ref WorkQueue
+          QUEUE_ARN: {"Fn::GetAtt": [WorkQueue, Arn]}
+          TABLE_ARN: !GetAtt Table.Arn
+          LABEL: !Sub "${Stage}-${WorkQueue.QueueName}-${AWS::Region}-${!Literal}"
+      Events:
+        Work:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt WorkQueue.Arn
+            FunctionResponseTypes: [ReportBatchItemFailures]
+        Other:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt WorkDlq.Arn
+            BatchSize: 3
+        Api:
+          Type: HttpApi
+          Properties: {Path: "/things/{proxy+}"}
+"#;
+
+    #[test]
+    fn queues_events_and_intrinsics() {
+        let t = Template::parse(QUEUES).expect("parses");
+        let queue = t.queue("WorkQueue").expect("queue");
+        assert_eq!(queue.visibility_timeout, Some(60));
+        assert_eq!(
+            queue.redrive,
+            Some(Redrive {
+                dead_letter_queue: "WorkDlq".into(),
+                max_receive_count: 5
+            })
+        );
+        assert_eq!(t.queue("WorkDlq").and_then(|q| q.visibility_timeout), None);
+
+        let table = t.table("Table").expect("table");
+        assert_eq!(table.global_secondary_indexes[0].name, "ByG");
+        assert_eq!(
+            table.global_secondary_indexes[0].projection_type,
+            "KEYS_ONLY"
+        );
+        assert_eq!(table.ttl_attribute.as_deref(), Some("expiresAt"));
+
+        let worker = &t.functions[0];
+        let work = worker
+            .sqs_events
+            .iter()
+            .find(|e| e.event == "Work")
+            .expect("event");
+        assert_eq!(
+            (
+                work.queue.as_str(),
+                work.batch_size,
+                work.report_batch_item_failures
+            ),
+            ("WorkQueue", 10, true)
+        );
+        let other = worker
+            .sqs_events
+            .iter()
+            .find(|e| e.event == "Other")
+            .expect("event");
+        assert_eq!(
+            (
+                other.queue.as_str(),
+                other.batch_size,
+                other.report_batch_item_failures
+            ),
+            ("WorkDlq", 3, false)
+        );
+        assert_eq!(
+            worker.routes,
+            vec![RouteKey::Route {
+                method: "ANY".into(),
+                path: "/things/{proxy+}".into()
+            }]
+        );
+
+        let locals = Locals {
+            queues: BTreeMap::from([(
+                "WorkQueue".into(),
+                LocalQueue {
+                    url: "http://q/WorkQueue".into(),
+                    arn: "arn:q".into(),
+                },
+            )]),
+            ..Locals::default()
+        };
+        let env = t.environment(worker, &locals).expect("resolves");
+        assert_eq!(env["SHARED"], "one");
+        assert_eq!(env["OVERRIDDEN"], "own");
+        assert_eq!(env["QUEUE_URL"], "http://q/WorkQueue");
+        assert_eq!(env["QUEUE_ARN"], "arn:q");
+        assert_eq!(
+            env["TABLE_ARN"],
+            "arn:aws:dynamodb:us-east-1:123456789012:table/Table"
+        );
+        assert_eq!(env["LABEL"], "dev-WorkQueue-us-east-1-${Literal}");
+    }
+
+    #[test]
+    fn broken_references_are_reported() {
+        let bad = QUEUES.replace(
+            "deadLetterTargetArn: !GetAtt WorkDlq.Arn",
+            "deadLetterTargetArn: !GetAtt Nope.Arn",
+        );
+        assert!(
+            matches!(Template::parse(&bad), Err(TemplateError::Invalid(m)) if m.contains("Nope"))
+        );
+        let no_binary = QUEUES.replace("Metadata: {BuildProperties: {Binary: work-worker}}", "");
+        assert!(
+            matches!(Template::parse(&no_binary), Err(TemplateError::Invalid(m)) if m.contains("Binary"))
+        );
+    }
+}
