@@ -44,8 +44,8 @@ $(SAM_VENV)/.installed:
 tools: $(LOCAL_VENV)/.installed $(SAM_VENV)/.installed
 
 dev: $(LOCAL_VENV)/.installed
-	cargo build --quiet -p customer-vault -p customer-wallet -p local-stack
-	$(LOCAL_STACK) dev --tools-bin $(LOCAL_VENV)/bin
+	@cargo build --quiet -p customer-vault -p customer-wallet -p local-stack
+	@$(LOCAL_STACK) dev --tools-bin $(LOCAL_VENV)/bin
 
 token:
 	@test -n "$(ACCOUNT)" -a -n "$(TENANT)" -a -n "$(ROLES)" || \
@@ -63,3 +63,4 @@ lint:
 
 test: $(LOCAL_VENV)/.installed check-template lint
 	infra/scripts/with-moto.sh $(LOCAL_VENV)/bin/moto_server cargo test --workspace --no-fail-fast
+	infra/scripts/dev-smoke.sh $(LOCAL_VENV)/bin

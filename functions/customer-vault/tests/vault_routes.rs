@@ -365,7 +365,7 @@ async fn bad_path_parameters_and_bodies_are_400s_never_500s() {
         (
             Method::PUT,
             "/v2/customer-vault/c1".to_owned(),
-            Some(json!({ "metadata": { "k": 1, "": "v" } })),
+            Some(json!({ "metadata": { "": "v", "k": 1 } })),
             vec![
                 "METADATA_KEY_SIZE_OUT_OF_RANGE",
                 "METADATA_VALUE_IS_INVALID",

@@ -193,10 +193,10 @@ mod tests {
                 body.as_object()
                     .map(|o| o.keys().cloned().collect::<Vec<_>>()),
                 Some(vec![
-                    "detail".into(),
-                    "instance".into(),
                     "status".into(),
                     "title".into(),
+                    "detail".into(),
+                    "instance".into(),
                     "trace".into()
                 ])
             );

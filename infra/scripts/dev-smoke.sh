@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Usage: dev-smoke.sh <tools-bin>
+# Starts the local stack as `make dev` does (on free ports, with a throwaway state directory),
+# drives every vault and wallet route through its gateway with curl, then stops it with SIGINT
+# and checks that nothing it started is left running.
+set -euo pipefail
+tools_bin=$1
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+state=$(mktemp -d -t dev-smoke.XXXXXX)
+out=$state/out.log
+err=$state/err.log
+local_stack=$CARGO_TARGET_DIR/debug/local-stack
+touch "$out" "$err"
+
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet
+ports=("$(free_port)" "$(free_port)" "$(free_port)")
+"$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" \
+  --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &
+stack_pid=$!
+stop() { kill -INT "$stack_pid" 2>/dev/null || true; wait "$stack_pid" 2>/dev/null || true; }
+trap 'stop; rm -rf "$state"' EXIT
+
+for _ in $(seq 1 180); do
+  grep -q '^TOKEN=' "$out" && break
+  kill -0 "$stack_pid" 2>/dev/null || { cat "$err" >&2; echo "the local stack exited during start-up" >&2; exit 1; }
+  sleep 1
+done
+grep -q '^TOKEN=' "$out" || { cat "$err" >&2; echo "the local stack did not print its token" >&2; exit 1; }
+eval "$(grep -E '^(API_URL|ACCOUNT_ID|TENANT_ID|TOKEN)=' "$out")"
+
+failures=0
+# expect <status> <jq-like python expression on the body, or ""> <curl args…>
+expect() {
+  local status=$1 check=$2
+  shift 2
+  local body code
+  body=$(curl -s -o - -w '\n%{http_code}' "$@")
+  code=${body##*$'\n'}
+  body=${body%$'\n'*}
+  if [ "$code" != "$status" ]; then
+    echo "FAIL: $* -> $code (expected $status): $body"; failures=$((failures + 1)); return
+  fi
+  if [ -n "$check" ] && ! python3 -c "import json,sys; b=json.loads(sys.argv[1]); sys.exit(0 if ($check) else 1)" "$body"; then
+    echo "FAIL: $* -> body does not satisfy $check: $body"; failures=$((failures + 1)); return
+  fi
+  echo "ok: $code ${*: -1}"
+}
+auth=(-H "Authorization: Bearer $TOKEN" -H "x-account-id: $ACCOUNT_ID" -H "x-tenant-id: $TENANT_ID")
+json=(-H 'content-type: application/json')
+vault=$API_URL/v2/customer-vault/smoke
+
+expect 200 'b["status"] == "ACTIVE" and b["financialInstruments"] == []' "${auth[@]}" "$vault"
+expect 202 '' -X PUT "${auth[@]}" "${json[@]}" -d '{"metadata":{"k":"v"}}' "$vault"
+created=$(curl -s "${auth[@]}" "${json[@]}" -d '{"accountHolderName":"JOHN DOE","accountNumber":"99999911","sortCode":"111211"}' "$vault/uk-bank-account")
+id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$created")
+expect 201 '"id" in b' "${auth[@]}" "${json[@]}" -d '{"name":"John Doe","iban":"GB29NWBK60161331926819","bic":"NWBKGB2L"}' "$vault/international-bank-account"
+expect 200 "b['details']['accountNumber'] == '****9911'" "${auth[@]}" "$vault/financial-instrument/$id"
+expect 200 "b['id'] == '$id'" "${auth[@]}" "$API_URL/v1/customer-vault/smoke/financial-instrument/$id"
+expect 200 'b["metadata"] == {"k": "v"} and len(b["financialInstruments"]) == 2' "${auth[@]}" "$API_URL/v1/customer-vault/smoke"
+expect 202 '' -X POST "${auth[@]}" "${json[@]}" -d '{"reason":"smoke"}' "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
+expect 200 "[i['id'] for i in b['financialInstruments']] == ['$id']" "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet"
+expect 202 '' -X DELETE "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
+expect 200 '' -X PUT "${auth[@]}" "$vault/financial-instrument/$id/close"
+expect 400 'b["errors"][0]["errorCode"] == "FINANCIAL_INSTRUMENT_INACTIVE"' -X POST "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
+expect 400 '[e["errorCode"] for e in b["errors"]] == ["ACCOUNT_HOLDER_NAME_IS_REQUIRED", "ACCOUNT_NUMBER_IS_REQUIRED", "SORT_CODE_IS_REQUIRED"]' "${auth[@]}" "${json[@]}" -d '{}' "$vault/uk-bank-account"
+expect 401 'b["detail"] == "Missing bearer token"' "$vault"
+reader=$("$local_stack" token --state-dir "$state" --account "$ACCOUNT_ID" --tenant "$TENANT_ID" --roles tenant-transaction-read)
+expect 403 'b["status"] == 403' -X POST -H "Authorization: Bearer $reader" -H "x-account-id: $ACCOUNT_ID" -H "x-tenant-id: $TENANT_ID" "$vault/forget"
+expired=$("$local_stack" token --state-dir "$state" --account "$ACCOUNT_ID" --tenant "$TENANT_ID" --roles tenant-admin --ttl -60)
+expect 401 'b["detail"] == "Token expired"' -H "Authorization: Bearer $expired" -H "x-account-id: $ACCOUNT_ID" -H "x-tenant-id: $TENANT_ID" "$vault"
+expect 404 'b["title"] == "Not Found"' "${auth[@]}" "$API_URL/v9/nowhere"
+expect 200 '' -X POST "${auth[@]}" "$vault/forget"
+expect 200 'b["status"] == "FORGOTTEN" and all(i["details"] is None for i in b["financialInstruments"])' "${auth[@]}" "$vault"
+
+stop
+trap 'rm -rf "$state"' EXIT
+# Gateway, moto and cargo lambda watch must all be gone: nothing may still listen on their ports.
+for port in "${ports[@]}"; do
+  if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$port" 2>/dev/null; then
+    echo "FAIL: port $port still answers after SIGINT"; failures=$((failures + 1))
+  fi
+done
+if pgrep -f -- "$state" >/dev/null; then
+  echo "FAIL: processes of this stack left running after SIGINT"; failures=$((failures + 1))
+fi
+[ "$failures" = 0 ] || { echo "dev-smoke: $failures failed"; exit 1; }
+echo "dev-smoke: the local stack served every route"
