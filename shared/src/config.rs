@@ -25,7 +25,7 @@ pub fn token_verifier() -> Result<TokenVerifier, Error> {
 
 /// The shared table named by `TABLE_NAME`, with a client built from the default AWS chain
 /// (`AWS_ENDPOINT_URL` points it at the local emulator).
-pub async fn table(sdk: &aws_config::SdkConfig) -> Result<Table, Error> {
+pub fn table(sdk: &aws_config::SdkConfig) -> Result<Table, Error> {
     Ok(Table::new(
         aws_sdk_dynamodb::Client::new(sdk),
         required(TABLE_NAME)?,

@@ -9,7 +9,7 @@ use payments_core::error::{Error, Violation, Violations};
 use payments_core::http::{Api, Caller, Edge, JsonBody, PathParams};
 use payments_core::ids::FinancialInstrumentId;
 use payments_core::refs::CustomerRef;
-use payments_core::vault::{self, now_ms, FinancialInstrument, VaultStore};
+use payments_core::vault::{self, now_ms, AccountDetails, FinancialInstrument, VaultStore};
 use serde_json::json;
 
 const READ: &[Role] = &[Role::TransactionRead, Role::Admin];
@@ -132,51 +132,38 @@ async fn forget_customer(
 async fn add_international_bank_account(
     caller: Caller,
     path: PathParams,
-    State(app): State<AppState>,
+    app: State<AppState>,
     body: JsonBody,
 ) -> Result<Response, Error> {
-    let mut found = Violations::new();
-    let customer = found.check(CustomerRef::parse(path.get("customerRef")));
-    let details = found.check(vault::parse_iban_account(body));
-    let (customer, details) = found.finish(customer.zip(details))?;
-    add_instrument(
-        &app,
-        &caller,
-        FinancialInstrument::new(customer, details, now_ms()),
-    )
-    .await
+    add_instrument(caller, path, app, body, vault::parse_iban_account).await
 }
 
 async fn add_uk_bank_account(
     caller: Caller,
     path: PathParams,
+    app: State<AppState>,
+    body: JsonBody,
+) -> Result<Response, Error> {
+    add_instrument(caller, path, app, body, vault::parse_uk_account).await
+}
+
+/// Adds the account the body describes, parsed by `parse_account`. 201 `{_links, id}` with a
+/// `Location` header naming the new instrument.
+async fn add_instrument(
+    caller: Caller,
+    path: PathParams,
     State(app): State<AppState>,
     body: JsonBody,
+    parse_account: fn(JsonBody) -> Result<AccountDetails, Vec<Violation>>,
 ) -> Result<Response, Error> {
     let mut found = Violations::new();
     let customer = found.check(CustomerRef::parse(path.get("customerRef")));
-    let details = found.check(vault::parse_uk_account(body));
+    let details = found.check(parse_account(body));
     let (customer, details) = found.finish(customer.zip(details))?;
-    add_instrument(
-        &app,
-        &caller,
-        FinancialInstrument::new(customer, details, now_ms()),
-    )
-    .await
-}
-
-/// 201 `{_links, id}` with a `Location` header naming the new instrument.
-async fn add_instrument(
-    app: &AppState,
-    caller: &Caller,
-    instrument: FinancialInstrument,
-) -> Result<Response, Error> {
+    let instrument = FinancialInstrument::new(customer, details, now_ms());
     app.vault.add_instrument(&caller.scope, &instrument).await?;
     let links = vault::instrument_links(&instrument);
-    let location = links["self"]["href"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let location = vault::instrument_href(&instrument);
     let body = json!({ "_links": links, "id": instrument.id.to_string() });
     Ok((
         StatusCode::CREATED,

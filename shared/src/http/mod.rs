@@ -1,11 +1,13 @@
 //! The HTTP edge shared by every HTTP function.
 
 mod edge;
+mod lambda;
 mod problem;
 mod request;
 mod routes;
 
 pub use edge::{CorrelationId, Edge, CORRELATION_HEADER, MAX_BODY_BYTES};
+pub use lambda::serve;
 pub use problem::ErrorFormat;
 pub use request::{Field, JsonBody, JsonObject, PathParams};
 pub use routes::{Api, Caller, RouteSpec, ACCOUNT_HEADER, TENANT_HEADER};

@@ -11,7 +11,7 @@ pub use requests::{
 };
 pub use store::instrument_not_found;
 pub use store::VaultStore;
-pub use view::{customer_body, instrument_body, instrument_links, wallet_body};
+pub use view::{customer_body, instrument_body, instrument_href, instrument_links, wallet_body};
 
 use crate::ids::FinancialInstrumentId;
 use crate::metadata::Metadata;

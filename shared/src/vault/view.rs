@@ -16,14 +16,16 @@ use serde_json::{json, Value};
 fn tail(number: &str) -> String {
     format!("****{}", last_four(number))
 }
-pub fn customer_href(customer: &CustomerRef) -> String {
+
+fn customer_href(customer: &CustomerRef) -> String {
     format!("/v1/customer-vault/{customer}")
 }
 
-fn instrument_href(customer: &CustomerRef, instrument: &FinancialInstrument) -> String {
+/// The `/v1` link target of an instrument.
+pub fn instrument_href(instrument: &FinancialInstrument) -> String {
     format!(
         "{}/financial-instrument/{}",
-        customer_href(customer),
+        customer_href(&instrument.customer_ref),
         instrument.id
     )
 }
@@ -31,7 +33,7 @@ fn instrument_href(customer: &CustomerRef, instrument: &FinancialInstrument) -> 
 /// `_links` of a newly added instrument and of GET instrument.
 pub fn instrument_links(instrument: &FinancialInstrument) -> Value {
     json!({
-        "self": Link::named(instrument_href(&instrument.customer_ref, instrument), instrument.id.to_string()),
+        "self": Link::named(instrument_href(instrument), instrument.id.to_string()),
         "customer": Link::to(customer_href(&instrument.customer_ref)),
     })
 }
@@ -155,7 +157,7 @@ fn customer_view(
 ) -> Value {
     let links: Vec<Link> = instruments
         .iter()
-        .map(|i| Link::named(instrument_href(customer, i), i.id.to_string()))
+        .map(|i| Link::named(instrument_href(i), i.id.to_string()))
         .collect();
     json!(CustomerBody {
         links: json!({ "self": Link::to(customer_href(customer)), "financialInstruments": links }),
