@@ -22,12 +22,13 @@ LOCAL_STACK := cargo run --quiet -p local-stack --
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test token check-template lint tools
+.PHONY: help dev test token scheme check-template lint tools
 
 help:
 	@echo "make dev                                   run the API locally (moto, functions, gateway)"
 	@echo "make test                                  run every test and template check"
 	@echo "make token ACCOUNT=… TENANT=… ROLES=a,b [TTL=seconds]   print a token the local stack accepts"
+	@echo "make scheme ACCOUNT=… TENANT=… DIRECTION=DEBIT|CREDIT [APP=SANDBOX] [CURRENCIES=…] [COUNTRIES=…]   create a scheme in the running stack"
 
 $(LOCAL_VENV)/.installed:
 	python3 -m venv $(LOCAL_VENV)
@@ -44,13 +45,19 @@ $(SAM_VENV)/.installed:
 tools: $(LOCAL_VENV)/.installed $(SAM_VENV)/.installed
 
 dev: $(LOCAL_VENV)/.installed
-	@cargo build --quiet -p customer-vault -p customer-wallet -p local-stack
+	@cargo build --quiet -p customer-vault -p customer-wallet -p order-management -p local-stack
 	@$(LOCAL_STACK) dev --tools-bin $(LOCAL_VENV)/bin
 
 token:
 	@test -n "$(ACCOUNT)" -a -n "$(TENANT)" -a -n "$(ROLES)" || \
 		{ echo "usage: make token ACCOUNT=<uuid> TENANT=<uuid> ROLES=a,b [TTL=seconds]" >&2; exit 2; }
 	@$(LOCAL_STACK) token --account "$(ACCOUNT)" --tenant "$(TENANT)" --roles "$(ROLES)" $(if $(TTL),--ttl "$(TTL)")
+
+scheme:
+	@test -n "$(ACCOUNT)" -a -n "$(TENANT)" -a -n "$(DIRECTION)" || \
+		{ echo "usage: make scheme ACCOUNT=<uuid> TENANT=<uuid> DIRECTION=DEBIT|CREDIT [APP=SANDBOX] [CURRENCIES=EUR,GBP] [COUNTRIES=GB,DE]" >&2; exit 2; }
+	@$(LOCAL_STACK) scheme --account "$(ACCOUNT)" --tenant "$(TENANT)" --direction "$(DIRECTION)" \
+		$(if $(APP),--app "$(APP)") $(if $(CURRENCIES),--currencies "$(CURRENCIES)") $(if $(COUNTRIES),--countries "$(COUNTRIES)")
 
 check-template: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam validate --region us-east-1 --template $(TEMPLATE)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Usage: dev-smoke.sh <tools-bin>
 # Starts the local stack as `make dev` does (on free ports, with a throwaway state directory),
-# drives every vault and wallet route through its gateway with curl, then stops it with SIGINT
-# and checks that nothing it started is left running.
+# drives the vault, wallet and order routes through its gateway with curl, creates a scheme in it with
+# `local-stack scheme`, then stops it with SIGINT and checks that nothing it started is left running.
 set -euo pipefail
 tools_bin=$1
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -12,7 +12,7 @@ err=$state/err.log
 local_stack=$CARGO_TARGET_DIR/debug/local-stack
 touch "$out" "$err"
 
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
 "$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" \
   --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &
@@ -29,6 +29,15 @@ grep -q '^TOKEN=' "$out" || { cat "$err" >&2; echo "the local stack did not prin
 eval "$(grep -E '^(API_URL|ACCOUNT_ID|TENANT_ID|TOKEN)=' "$out")"
 
 failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# The dev tenant's SANDBOX schemes, right after the token: 32 uppercase hex digits each.
+after_token=$(grep -A2 '^TOKEN=' "$out" | tail -n +2 | sed -E 's/=.*//' | paste -sd, -)
+[ "$after_token" = "DEBIT_SCHEME_ID,CREDIT_SCHEME_ID" ] || fail "the lines after TOKEN= are $after_token"
+for name in DEBIT_SCHEME_ID CREDIT_SCHEME_ID; do
+  [ "$(grep -cE "^$name=[0-9A-F]{32}\$" "$out")" = 1 ] || fail "no single $name= line of 32 uppercase hex digits: $(grep "^$name" "$out")"
+done
+eval "$(grep -E '^(DEBIT|CREDIT)_SCHEME_ID=' "$out")"
+[ "${DEBIT_SCHEME_ID:-}" != "${CREDIT_SCHEME_ID:-}" ] || fail "the debit and credit schemes share an id"
 # expect <status> <jq-like python expression on the body, or ""> <curl args…>
 expect() {
   local status=$1 check=$2
@@ -60,6 +69,15 @@ expect 200 'b["metadata"] == {"k": "v"} and len(b["financialInstruments"]) == 2'
 expect 202 '' -X POST "${auth[@]}" "${json[@]}" -d '{"reason":"smoke"}' "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
 expect 200 "[i['id'] for i in b['financialInstruments']] == ['$id']" "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet"
 expect 202 '' -X DELETE "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
+orders=$API_URL/v2/order-management
+payout="{\"instructionRef\":\"payout-1\",\"customerRef\":\"smoke\",\"direction\":\"Credit\",\"financialInstrumentId\":\"$id\",\"amount\":20.01,\"currency\":\"GBP\",\"country\":\"GB\",\"settledByDate\":\"2026-11-21\",\"schemeId\":\"$CREDIT_SCHEME_ID\"}"
+expect 202 '' "${auth[@]}" "${json[@]}" -d "{\"orderRef\":\"smoke-order\",\"instructions\":[$payout]}" "$orders"
+expect 400 'b["errors"][0]["errorCode"] == "ORDER_ALREADY_EXISTS"' "${auth[@]}" "${json[@]}" -d '{"orderRef":"smoke-order"}' "$orders"
+expect 200 'b["instructionRefs"] == ["payout-1"]' "${auth[@]}" "$API_URL/v1/order-management/smoke-order"
+expect 200 'b["status"] == "READY" and str(b["amount"]) == "20.01"' "${auth[@]}" "$orders/smoke-order/instruction/payout-1"
+expect 204 '' -X PUT "${auth[@]}" "${json[@]}" -d '{"metadata":{"k":"v"}}' "$orders/smoke-order/instruction/payout-1"
+expect 204 '' -X POST "${auth[@]}" "${json[@]}" -d '{"reason":"smoke"}' "$orders/smoke-order/instruction/payout-1/cancel"
+expect 400 'b["errors"][0]["errorCode"] == "INSTRUCTION_CANCELLED"' -X PUT "${auth[@]}" "${json[@]}" -d '{"amount":1}' "$orders/smoke-order/instruction/payout-1"
 expect 200 '' -X PUT "${auth[@]}" "$vault/financial-instrument/$id/close"
 expect 400 'b["errors"][0]["errorCode"] == "FINANCIAL_INSTRUMENT_INACTIVE"' -X POST "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
 expect 400 '[e["errorCode"] for e in b["errors"]] == ["ACCOUNT_HOLDER_NAME_IS_REQUIRED", "ACCOUNT_NUMBER_IS_REQUIRED", "SORT_CODE_IS_REQUIRED"]' "${auth[@]}" "${json[@]}" -d '{}' "$vault/uk-bank-account"
@@ -72,6 +90,25 @@ expect 404 'b["title"] == "Not Found"' "${auth[@]}" "$API_URL/v9/nowhere"
 expect 200 '' -X POST "${auth[@]}" "$vault/forget"
 expect 200 'b["status"] == "FORGOTTEN" and all(i["details"] is None for i in b["financialInstruments"])' "${auth[@]}" "$vault"
 
+# `local-stack scheme` finds the running stack's moto through the state dir.
+scheme() { "$local_stack" scheme --state-dir "$state" --account "$ACCOUNT_ID" --tenant "$TENANT_ID" "$@"; }
+if created=$(scheme --direction credit --currencies EUR 2>"$state/scheme.err"); then
+  if [ "$(printf '%s\n' "$created" | wc -l)" = 1 ] && [[ $created =~ ^SCHEME_ID=[0-9A-F]{32}$ ]]; then
+    echo "ok: scheme ${created#SCHEME_ID=}"
+  else
+    fail "scheme printed: $created"
+  fi
+else
+  fail "scheme --direction credit --currencies EUR failed: $(cat "$state/scheme.err")"
+fi
+if refused=$(scheme --direction credit --currencies EURO 2>"$state/scheme.err"); then
+  fail "scheme accepted the currency EURO: $refused"
+elif [ -n "$refused" ] || ! grep -q 'currencies' "$state/scheme.err"; then
+  fail "scheme with the currency EURO: printed '$refused', said: $(cat "$state/scheme.err")"
+else
+  echo "ok: scheme refuses the currency EURO"
+fi
+
 stop
 trap 'rm -rf "$state"' EXIT
 # Gateway, moto and cargo lambda watch must all be gone: nothing may still listen on their ports.
@@ -83,5 +120,8 @@ done
 if pgrep -f -- "$state" >/dev/null; then
   echo "FAIL: processes of this stack left running after SIGINT"; failures=$((failures + 1))
 fi
+# The stopped stack is no longer recorded, so `scheme` refuses at once instead of writing nowhere.
+[ ! -e "$state/dev-endpoints.json" ] || fail "dev-endpoints.json left after SIGINT"
+if scheme --direction debit >/dev/null 2>&1; then fail "scheme succeeded with the stack stopped"; fi
 [ "$failures" = 0 ] || { echo "dev-smoke: $failures failed"; exit 1; }
 echo "dev-smoke: the local stack served every route"

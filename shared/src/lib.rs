@@ -10,6 +10,8 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod metadata;
+pub mod orders;
+pub mod payments;
 pub mod queue;
 pub mod refs;
 pub mod store;

@@ -53,6 +53,20 @@ macro_rules! reference {
 }
 
 reference!(
+    /// The tenant's own identifier for an order.
+    OrderRef,
+    "OrderRef",
+    ORDER_REF_IS_INVALID,
+    ORDER_REF_LENGTH_OUT_OF_RANGE
+);
+reference!(
+    /// The tenant's own identifier for an instruction, unique within its order.
+    InstructionRef,
+    "InstructionRef",
+    INSTRUCTION_REF_IS_INVALID,
+    INSTRUCTION_REF_LENGTH_OUT_OF_RANGE
+);
+reference!(
     /// The tenant's own identifier for a customer; names the customer's vault.
     CustomerRef, "CustomerRef", CUSTOMER_REF_IS_INVALID, CUSTOMER_REF_LENGTH_OUT_OF_RANGE
 );

@@ -3,6 +3,8 @@
 //! route has one.
 
 use payments_core::http::{ErrorFormat, RouteSpec};
+use payments_core::orders::{OrderStore, References};
+use payments_core::payments::SchemeStore;
 use payments_core::vault::VaultStore;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -75,10 +77,26 @@ async fn every_route_has_a_sample_event_that_reaches_it() {
     .await;
     let wallet = customer_wallet::router(
         customer_wallet::AppState {
-            vault: VaultStore::new(table),
+            vault: VaultStore::new(table.clone()),
         },
         test_support::edge(ErrorFormat::A),
     );
+    let orders = order_management::router(
+        order_management::AppState {
+            orders: OrderStore::new(table.clone()),
+            references: References::new(
+                VaultStore::new(table.clone()),
+                SchemeStore::new(table.clone()),
+            ),
+        },
+        test_support::edge(ErrorFormat::A),
+    );
+    check_function(
+        "order-management",
+        Client::admin(orders),
+        order_management::api().table(),
+    )
+    .await;
     check_function(
         "customer-wallet",
         Client::admin(wallet),

@@ -44,6 +44,10 @@ fn each_function_serves_exactly_its_template_routes() {
         template_routes(&template, "customer-wallet"),
         router_routes(customer_wallet::api().table())
     );
+    assert_eq!(
+        template_routes(&template, "order-management"),
+        router_routes(order_management::api().table())
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payments_core::auth::Role;
 use payments_core::error::{Error, Violation, Violations};
-use payments_core::http::{Api, Caller, Edge, JsonBody, PathParams};
+use payments_core::http::{parse_reason, Api, Caller, Edge, JsonBody, PathParams};
 use payments_core::ids::FinancialInstrumentId;
 use payments_core::refs::CustomerRef;
 use payments_core::vault::{self, now_ms, AccountDetails, FinancialInstrument, VaultStore};
@@ -197,8 +197,8 @@ async fn close_instrument(
 ) -> Result<StatusCode, Error> {
     let mut found = Violations::new();
     let target = found.check(instrument_path(&path));
-    let reason = found.check(vault::parse_reason(body, vault::CLOSE_REASON_MAX_LENGTH));
-    let (customer, id) = found.finish(target.zip(reason).map(|(target, ())| target))?;
+    let reason = found.check(parse_reason(body, vault::CLOSE_REASON_MAX_LENGTH));
+    let (customer, id) = found.finish(target.zip(reason).map(|(target, _reason)| target))?;
     app.vault
         .close_instrument(&caller.scope, &customer, id, now_ms())
         .await?;

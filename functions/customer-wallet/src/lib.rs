@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payments_core::auth::Role;
 use payments_core::error::{Error, Violations};
-use payments_core::http::{Api, Caller, Edge, JsonBody, PathParams};
+use payments_core::http::{parse_reason, Api, Caller, Edge, JsonBody, PathParams};
 use payments_core::ids::FinancialInstrumentId;
 use payments_core::refs::CustomerRef;
 use payments_core::vault::{self, VaultStore};
@@ -80,8 +80,8 @@ async fn change_wallet(
     let id = found.check(FinancialInstrumentId::parse(
         path.get("financialInstrumentId"),
     ));
-    let reason = found.check(vault::parse_reason(body, vault::WALLET_REASON_MAX_LENGTH));
-    let ((customer, id), ()) = found.finish(customer.zip(id).zip(reason))?;
+    let reason = found.check(parse_reason(body, vault::WALLET_REASON_MAX_LENGTH));
+    let ((customer, id), _reason) = found.finish(customer.zip(id).zip(reason))?;
     app.vault
         .set_in_wallet(&caller.scope, &customer, id, enabled)
         .await?;

@@ -1,8 +1,10 @@
 //! `local-stack dev`: the whole local stack in one command, started in dependency order and
 //! stopped as a unit on Ctrl-C or SIGTERM.
 //!
-//! moto (tables and queues) → provisioning from the template → `cargo lambda watch` (the
-//! functions, with the template's environment) → the gateway and the SQS pump, in-process.
+//! moto (tables and queues) → provisioning from the template and the dev tenant's schemes →
+//! `cargo lambda watch` (the functions, with the template's environment) → the gateway and the
+//! SQS pump, in-process. Once it serves, it records its endpoints in the state dir (for
+//! `local-stack scheme` from another terminal) and removes the record when it stops.
 //! Standard output carries only the lines scripts read (`API_URL=…` etc.); everything else,
 //! including the functions' logs, goes to standard error, and moto's chatter to
 //! `<state dir>/moto.log`.
@@ -13,10 +15,11 @@ use crate::process::Child;
 use crate::provision::{provision, ProvisionError, Provisioned};
 use crate::pump;
 use crate::routes::{RouteError, RouteTable};
-use crate::state::{StateDir, StateError};
+use crate::state::{DevEndpoints, StateDir, StateError};
 use crate::template::{Template, TemplateError};
 use payments_core::auth::TokenSigner;
 use payments_core::ids::TenantScope;
+use payments_core::payments::Direction;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -63,6 +66,8 @@ pub enum DevError {
     UnsupportedValue { name: String },
     #[error("dev token: {0}")]
     Token(String),
+    #[error("dev schemes: {0}")]
+    Schemes(payments_core::Error),
     #[error("gateway: {0}")]
     Gateway(std::io::Error),
 }
@@ -225,6 +230,8 @@ struct Running {
     pumps: Vec<tokio::task::JoinHandle<()>>,
     /// The lines for standard output.
     banner: String,
+    /// Recorded in the state dir while the stack serves.
+    endpoints: DevEndpoints,
 }
 
 pub async fn run(options: DevOptions) -> Result<(), DevError> {
@@ -258,6 +265,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
             };
             running.gateway.abort();
             running.pumps.iter().for_each(|p| p.abort());
+            StateDir::new(&options.state_dir).clear_endpoints(&running.endpoints);
             outcome
         }
     };
@@ -271,6 +279,11 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     let state = StateDir::new(&options.state_dir);
     let key = state.signing_key()?;
     let identity = state.dev_identity()?;
+    let schemes = state.dev_schemes()?;
+    let scope = TenantScope {
+        tenant: identity.tenant,
+        account: identity.account,
+    };
     ensure_free(options.api_port, "API")?;
     ensure_free(options.moto_port, "moto")?;
     ensure_free(options.invoke_port, "cargo lambda watch")?;
@@ -316,6 +329,17 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         queues = provisioned.queues.len(),
         "provisioned"
     );
+    // moto starts empty, so the dev tenant's schemes are saved again, under the same ids.
+    let scheme_store = crate::scheme::store(&sdk, crate::scheme::table_name(&template)?);
+    for (id, direction) in [
+        (&schemes.debit, Direction::Debit),
+        (&schemes.credit, Direction::Credit),
+    ] {
+        scheme_store
+            .save(&scope, &crate::scheme::dev_scheme(id.clone(), direction))
+            .await
+            .map_err(DevError::Schemes)?;
+    }
 
     // 3. The functions.
     let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), key.public_key_base64.clone())]);
@@ -382,25 +406,27 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     let issuer = template.parameter("TokenIssuer", &BTreeMap::new())?;
     let audience = template.parameter("TokenAudience", &BTreeMap::new())?;
     let token = TokenSigner::new(&key.private_key_pem, &issuer, &audience)
-        .and_then(|signer| {
-            let scope = TenantScope {
-                tenant: identity.tenant,
-                account: identity.account,
-            };
-            signer.issue(scope, &["tenant-admin"], DEV_TOKEN_TTL_SECONDS)
-        })
+        .and_then(|signer| signer.issue(scope, &["tenant-admin"], DEV_TOKEN_TTL_SECONDS))
         .map_err(|e| DevError::Token(e.to_string()))?;
     let api_url = format!("http://127.0.0.1:{}", options.api_port);
     let (account, tenant) = (identity.account, identity.tenant);
+    let (debit, credit) = (&schemes.debit, &schemes.credit);
     let banner = format!(
         "API_URL={api_url}\nACCOUNT_ID={account}\nTENANT_ID={tenant}\nTOKEN={token}\n\
+         DEBIT_SCHEME_ID={debit}\nCREDIT_SCHEME_ID={credit}\n\
          curl -s \"{api_url}/v2/customer-vault/customer-1\" -H \"Authorization: Bearer {token}\" \
          -H \"x-account-id: {account}\" -H \"x-tenant-id: {tenant}\"\n"
     );
+    let endpoints = DevEndpoints {
+        moto_endpoint,
+        api_url,
+    };
+    state.record_endpoints(&endpoints)?;
     Ok(Running {
         gateway,
         pumps,
         banner,
+        endpoints,
     })
 }
 

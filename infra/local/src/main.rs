@@ -2,7 +2,8 @@
 //! Its standard output carries only what scripts read; logs go to standard error.
 
 use local_stack::dev::{self, DevOptions};
-use local_stack::state::StateDir;
+use local_stack::scheme::SchemeArgs;
+use local_stack::state::{StateDir, ENDPOINTS_FILE};
 use local_stack::template::Template;
 use payments_core::auth::TokenSigner;
 use payments_core::ids::{AccountId, TenantId, TenantScope};
@@ -13,12 +14,16 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage:
   local-stack token --account <uuid> --tenant <uuid> --roles <a,b> [--ttl <seconds, default 3600, negative = expired>]
+  local-stack scheme --account <uuid> --tenant <uuid> --direction DEBIT|CREDIT [--app SANDBOX]
+                     [--currencies EUR,GBP] [--countries GB,DE] [--endpoint <moto url>]
+                     (empty lists accept every currency / country; without --endpoint, the moto
+                     of the running `local-stack dev` recorded in the state dir)
   local-stack dev --tools-bin <dir with moto_server and cargo-lambda> [--api-port 3000] [--moto-port 5050] [--invoke-port 9000]
   local-stack provision --endpoint <url>
 common options:
   --repo <dir>        the repository (default: the one local-stack was built from)
   --template <file>   default <repo>/infra/template.yaml
-  --state-dir <dir>   signing key and dev identity; default <repo>/.local";
+  --state-dir <dir>   signing key, dev identity and dev endpoints; default <repo>/.local";
 
 /// A failure the user can act on; printed as `error: …` with exit code 1 (2 for usage).
 #[derive(Debug)]
@@ -93,10 +98,7 @@ impl Args {
 }
 
 fn token(args: &Args) -> Result<(), Failure> {
-    let account = AccountId::parse(args.required("account")?)
-        .map_err(|_| Failure::Usage("--account must be a lowercase hyphenated UUID".into()))?;
-    let tenant = TenantId::parse(args.required("tenant")?)
-        .map_err(|_| Failure::Usage("--tenant must be a lowercase hyphenated UUID".into()))?;
+    let scope = scope(args)?;
     let roles: Vec<&str> = args
         .required("roles")?
         .split(',')
@@ -115,9 +117,67 @@ fn token(args: &Args) -> Result<(), Failure> {
         .signing_key()
         .map_err(run_error)?;
     let token = TokenSigner::new(&key.private_key_pem, &issuer, &audience)
-        .and_then(|signer| signer.issue(TenantScope { tenant, account }, &roles, ttl))
+        .and_then(|signer| signer.issue(scope, &roles, ttl))
         .map_err(run_error)?;
     println!("{token}");
+    Ok(())
+}
+
+fn scope(args: &Args) -> Result<TenantScope, Failure> {
+    let account = AccountId::parse(args.required("account")?)
+        .map_err(|_| Failure::Usage("--account must be a lowercase hyphenated UUID".into()))?;
+    let tenant = TenantId::parse(args.required("tenant")?)
+        .map_err(|_| Failure::Usage("--tenant must be a lowercase hyphenated UUID".into()))?;
+    Ok(TenantScope { tenant, account })
+}
+
+/// The moto to write to: `--endpoint`, or the one the running dev stack recorded.
+async fn moto_endpoint(args: &Args) -> Result<String, Failure> {
+    if let Some(endpoint) = args.get("endpoint") {
+        if !local_stack::scheme::reachable(endpoint).await {
+            return Err(Failure::Run(format!(
+                "nothing answers at --endpoint {endpoint}"
+            )));
+        }
+        return Ok(endpoint.to_owned());
+    }
+    let state = StateDir::new(args.state_dir());
+    let recorded = state.file(ENDPOINTS_FILE);
+    let endpoints = state.dev_endpoints().map_err(run_error)?.ok_or_else(|| {
+        Failure::Run(format!(
+            "no running dev stack is recorded ({} does not exist): start `make dev` \
+             (with the same --state-dir), or pass --endpoint <moto url>",
+            recorded.display()
+        ))
+    })?;
+    if !local_stack::scheme::reachable(&endpoints.moto_endpoint).await {
+        return Err(Failure::Run(format!(
+            "the dev stack recorded in {} does not answer at {}: is `make dev` still running?",
+            recorded.display(),
+            endpoints.moto_endpoint
+        )));
+    }
+    Ok(endpoints.moto_endpoint)
+}
+
+async fn scheme(args: &Args) -> Result<(), Failure> {
+    let scope = scope(args)?;
+    let request = SchemeArgs::parse(
+        args.required("direction")?,
+        args.get("app"),
+        args.get("currencies"),
+        args.get("countries"),
+    )
+    .map_err(|e| Failure::Usage(e.to_string()))?;
+    let template = Template::load(&args.template()).map_err(run_error)?;
+    let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
+    let endpoint = moto_endpoint(args).await?;
+    let sdk = local_stack::aws::sdk_config(&endpoint).await;
+    let store = local_stack::scheme::store(&sdk, table);
+    let scheme = local_stack::scheme::create(&store, &scope, request)
+        .await
+        .map_err(run_error)?;
+    println!("SCHEME_ID={}", scheme.scheme_id);
     Ok(())
 }
 
@@ -160,6 +220,21 @@ async fn main_inner(raw: &[String]) -> Result<(), Failure> {
         .ok_or_else(|| Failure::Usage("a command is required".into()))?;
     match command.as_str() {
         "token" => token(&Args::parse(rest, &["account", "tenant", "roles", "ttl"])?),
+        "scheme" => {
+            scheme(&Args::parse(
+                rest,
+                &[
+                    "account",
+                    "tenant",
+                    "direction",
+                    "app",
+                    "currencies",
+                    "countries",
+                    "endpoint",
+                ],
+            )?)
+            .await
+        }
         "provision" => provision(&Args::parse(rest, &["endpoint"])?).await,
         "dev" => {
             dev(&Args::parse(

@@ -1,7 +1,9 @@
 //! Files the local stack keeps between runs under its state dir (`<repo>/.local/`, gitignored):
-//! the dev token signing key and the dev identity. They are created once and then reused, so
-//! tokens printed by one `make dev` keep working in the next, and `make token` from another
-//! terminal signs with the key the running functions trust.
+//! the dev token signing key, the dev identity and the ids of the dev tenant's schemes. They are
+//! created once and then reused, so tokens and ids printed by one `make dev` keep working in the
+//! next, and `make token` from another terminal signs with the key the running functions trust.
+//! A running `make dev` also records where it serves (`dev-endpoints.json`), so that commands
+//! from another terminal (`make scheme`) reach its moto; it removes the record when it stops.
 //!
 //! Creation is race-free: a file is written aside and hard-linked into place, so of two
 //! processes starting at once exactly one wins and both then read the winner's file. The
@@ -10,7 +12,8 @@
 use base64::Engine;
 use payments_core::auth::{generate_signing_key, SigningKeyPair};
 use payments_core::ids::{AccountId, TenantId};
-use serde::Deserialize;
+use payments_core::payments::SchemeId;
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -18,6 +21,8 @@ use std::path::{Path, PathBuf};
 pub const PRIVATE_KEY_FILE: &str = "dev-signing-key.pem";
 pub const PUBLIC_KEY_FILE: &str = "dev-signing-key.pub";
 pub const IDENTITY_FILE: &str = "dev-identity.json";
+pub const SCHEMES_FILE: &str = "dev-schemes.json";
+pub const ENDPOINTS_FILE: &str = "dev-endpoints.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -44,6 +49,28 @@ pub struct DevIdentity {
 struct IdentityFile {
     account_id: String,
     tenant_id: String,
+}
+
+/// The ids of the dev tenant's SANDBOX schemes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevSchemes {
+    pub debit: SchemeId,
+    pub credit: SchemeId,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SchemesFile {
+    debit_scheme_id: String,
+    credit_scheme_id: String,
+}
+
+/// Where a running `local-stack dev` serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevEndpoints {
+    pub moto_endpoint: String,
+    pub api_url: String,
 }
 
 pub struct StateDir {
@@ -147,6 +174,72 @@ impl StateDir {
                 .map_err(|_| corrupt("tenantId is not a lowercase UUID"))?,
         })
     }
+
+    /// The ids of the dev tenant's debit and credit schemes, chosen at random on first use.
+    pub fn dev_schemes(&self) -> Result<DevSchemes, StateError> {
+        if !self.file(SCHEMES_FILE).exists() {
+            let fresh = serde_json::json!({
+                "debitSchemeId": SchemeId::new_random().to_string(),
+                "creditSchemeId": SchemeId::new_random().to_string(),
+            });
+            let json = format!("{fresh:#}\n");
+            self.create_once(SCHEMES_FILE, json.as_bytes(), false)?;
+        }
+        let corrupt = |reason: &str| StateError::Corrupt {
+            path: self.file(SCHEMES_FILE).display().to_string(),
+            reason: reason.to_owned(),
+        };
+        let file: SchemesFile =
+            serde_json::from_str(&self.read(SCHEMES_FILE)?).map_err(|e| corrupt(&e.to_string()))?;
+        let id = |value: &str, name: &str| {
+            SchemeId::parse(value).ok_or_else(|| corrupt(&format!("{name} is not a scheme id")))
+        };
+        Ok(DevSchemes {
+            debit: id(&file.debit_scheme_id, "debitSchemeId")?,
+            credit: id(&file.credit_scheme_id, "creditSchemeId")?,
+        })
+    }
+
+    /// Records where the running dev stack serves, replacing any earlier record.
+    pub fn record_endpoints(&self, endpoints: &DevEndpoints) -> Result<(), StateError> {
+        std::fs::create_dir_all(&self.root).map_err(io_error(&self.root))?;
+        let path = self.file(ENDPOINTS_FILE);
+        let aside = self.file(&format!(
+            ".{ENDPOINTS_FILE}.{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let json =
+            serde_json::to_string_pretty(endpoints).map_err(|e| io_error(&path)(e.into()))?;
+        let written = std::fs::write(&aside, format!("{json}\n"))
+            .and_then(|()| std::fs::rename(&aside, &path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&aside);
+        }
+        written.map_err(io_error(&path))
+    }
+
+    /// Where the dev stack serves, as it recorded; `None` when no dev stack is recorded.
+    pub fn dev_endpoints(&self) -> Result<Option<DevEndpoints>, StateError> {
+        let path = self.file(ENDPOINTS_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(&path)(e)),
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| StateError::Corrupt {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Removes the record of `endpoints`, unless another dev stack has replaced it since.
+    pub fn clear_endpoints(&self, endpoints: &DevEndpoints) {
+        if self.dev_endpoints().ok().flatten().as_ref() == Some(endpoints) {
+            let _ = std::fs::remove_file(self.file(ENDPOINTS_FILE));
+        }
+    }
 }
 
 /// The one-line base64 public key (`TOKEN_PUBLIC_KEY`) of a PKCS#8 P-256 private key PEM.
@@ -237,6 +330,72 @@ mod tests {
                 .collect()
         });
         assert!(keys.windows(2).all(|w| w[0] == w[1]));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn dev_scheme_ids_are_created_once_and_reused() {
+        let dir = temp_dir();
+        let schemes = StateDir::new(&dir).dev_schemes().expect("created");
+        assert_ne!(schemes.debit, schemes.credit);
+        for id in [&schemes.debit, &schemes.credit] {
+            assert_eq!(id.as_str().len(), 32, "{id}");
+            assert!(
+                id.as_str()
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)),
+                "{id}"
+            );
+        }
+        assert_eq!(StateDir::new(&dir).dev_schemes().expect("read"), schemes);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(SCHEMES_FILE)).expect("file"))
+                .expect("json");
+        assert_eq!(json["debitSchemeId"], schemes.debit.as_str());
+        assert_eq!(json["creditSchemeId"], schemes.credit.as_str());
+
+        std::fs::write(
+            dir.join(SCHEMES_FILE),
+            r#"{"debitSchemeId":"not an id!","creditSchemeId":"A1"}"#,
+        )
+        .expect("write");
+        let err = StateDir::new(&dir).dev_schemes().expect_err("corrupt");
+        assert!(err.to_string().contains("debitSchemeId"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn endpoints_are_recorded_read_and_cleared_by_their_owner_only() {
+        let dir = temp_dir();
+        let state = StateDir::new(&dir);
+        assert_eq!(state.dev_endpoints().expect("none yet"), None);
+        let first = DevEndpoints {
+            moto_endpoint: "http://127.0.0.1:5050".into(),
+            api_url: "http://127.0.0.1:3000".into(),
+        };
+        state.record_endpoints(&first).expect("recorded");
+        assert_eq!(state.dev_endpoints().expect("read"), Some(first.clone()));
+
+        // A second stack on other ports replaces the record; the first one's exit leaves it.
+        let second = DevEndpoints {
+            moto_endpoint: "http://127.0.0.1:6050".into(),
+            api_url: "http://127.0.0.1:4000".into(),
+        };
+        state.record_endpoints(&second).expect("replaced");
+        state.clear_endpoints(&first);
+        assert_eq!(state.dev_endpoints().expect("read"), Some(second.clone()));
+        state.clear_endpoints(&second);
+        assert_eq!(state.dev_endpoints().expect("cleared"), None);
+
+        std::fs::write(dir.join(ENDPOINTS_FILE), "{").expect("write");
+        let err = state.dev_endpoints().expect_err("corrupt");
+        assert!(err.to_string().contains("delete it"), "{err}");
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
         let _ = std::fs::remove_dir_all(dir);
     }
 

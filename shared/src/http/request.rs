@@ -62,6 +62,12 @@ impl JsonBody {
         }
     }
 
+    /// The body as any JSON value; a missing body is `BODY_IS_REQUIRED`.
+    pub fn required_value(self) -> Result<Value, Violation> {
+        self.0
+            .ok_or_else(|| Violation::new(ErrorCode::BODY_IS_REQUIRED))
+    }
+
     /// The body as an object; a missing body reads as an empty one.
     pub fn optional_object(self) -> Result<JsonObject, Violation> {
         JsonObject::from_value(self.0.unwrap_or_else(|| Value::Object(Map::new())))
@@ -79,7 +85,8 @@ pub struct Field {
 pub struct JsonObject(Map<String, Value>);
 
 impl JsonObject {
-    fn from_value(value: Value) -> Result<Self, Violation> {
+    /// An object from any JSON value (the body itself, or one element of an array in it).
+    pub fn from_value(value: Value) -> Result<Self, Violation> {
         match value {
             Value::Object(map) => Ok(JsonObject(map)),
             _ => Err(Violation::new(ErrorCode::BODY_IS_INVALID)),
@@ -89,6 +96,11 @@ impl JsonObject {
     /// A JSON field's value; absent and `null` both read as `None`.
     pub fn value(&self, name: &str) -> Option<&Value> {
         self.0.get(name).filter(|value| !value.is_null())
+    }
+
+    /// Whether the field is present at all, `null` included.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
     }
 
     /// An optional string field: `None` when absent or null, a violation when not a string.
@@ -107,5 +119,26 @@ impl JsonObject {
     pub fn required_text(&self, field: &Field) -> Result<&str, Violation> {
         self.text(field)?
             .ok_or_else(|| Violation::new(field.required).on_property(field.property, None))
+    }
+}
+
+const REASON: Field = Field {
+    name: "reason",
+    property: "Reason",
+    required: ErrorCode::REASON_IS_INVALID,
+    invalid: ErrorCode::REASON_IS_INVALID,
+};
+
+/// An optional body `{reason?}` (wallet changes, close, cancel), the reason at most
+/// `max_length` characters.
+pub fn parse_reason(body: JsonBody, max_length: usize) -> Result<Option<String>, Vec<Violation>> {
+    let object = body.optional_object()?;
+    match object.text(&REASON)? {
+        Some(reason) if reason.chars().count() > max_length => {
+            Err(vec![Violation::new(ErrorCode::REASON_LENGTH_OUT_OF_RANGE)
+                .with("maxLength", max_length)
+                .on_property(REASON.property, None)])
+        }
+        reason => Ok(reason.map(str::to_owned)),
     }
 }

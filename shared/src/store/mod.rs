@@ -38,6 +38,12 @@ pub fn partition(scope: &TenantScope, kind: &str, id: &str) -> String {
     format!("T#{}#A#{}#{kind}#{id}", scope.tenant, scope.account)
 }
 
+/// `T#{tenant}#A#{account}#{kind}`: a partition of the tenant that holds every item of one
+/// kind, told apart by their sort keys.
+pub fn tenant_partition(scope: &TenantScope, kind: &str) -> String {
+    format!("T#{}#A#{}#{kind}", scope.tenant, scope.account)
+}
+
 /// The key attributes of one item.
 pub fn key(partition: &str, sort: &str) -> Item {
     HashMap::from([

@@ -6,8 +6,8 @@ mod store;
 mod view;
 
 pub use requests::{
-    parse_iban_account, parse_metadata_update, parse_reason, parse_uk_account,
-    CLOSE_REASON_MAX_LENGTH, WALLET_REASON_MAX_LENGTH,
+    parse_iban_account, parse_metadata_update, parse_uk_account, CLOSE_REASON_MAX_LENGTH,
+    WALLET_REASON_MAX_LENGTH,
 };
 pub use store::instrument_not_found;
 pub use store::VaultStore;

@@ -52,12 +52,6 @@ const SORT_CODE: Field = Field {
     required: ErrorCode::SORT_CODE_IS_REQUIRED,
     invalid: ErrorCode::SORT_CODE_IS_INVALID,
 };
-const REASON: Field = Field {
-    name: "reason",
-    property: "Reason",
-    required: ErrorCode::REASON_IS_INVALID,
-    invalid: ErrorCode::REASON_IS_INVALID,
-};
 
 fn iban_violation(error: IbanError) -> Violation {
     let violation = match error {
@@ -183,19 +177,5 @@ pub fn parse_metadata_update(body: JsonBody) -> Result<Metadata, Vec<Violation>>
     match object.value("metadata") {
         None => Ok(Metadata::default()),
         Some(value) => Metadata::from_json(value),
-    }
-}
-
-/// An optional body `{reason?}` (wallet changes, close). The reason is checked, not stored:
-/// no response shows it, and free text may hold personal data.
-pub fn parse_reason(body: JsonBody, max_length: usize) -> Result<(), Vec<Violation>> {
-    let object = body.optional_object()?;
-    match object.text(&REASON)? {
-        Some(reason) if reason.chars().count() > max_length => {
-            Err(vec![Violation::new(ErrorCode::REASON_LENGTH_OUT_OF_RANGE)
-                .with("maxLength", max_length)
-                .on_property(REASON.property, None)])
-        }
-        _ => Ok(()),
     }
 }

@@ -1,0 +1,224 @@
+//! Orders and their payment instructions: what an instruction holds, the states it moves
+//! through (API.md section 5), and which changes each state allows.
+
+mod references;
+mod requests;
+mod store;
+mod view;
+
+pub use references::References;
+pub use requests::{
+    parse_cancel, parse_create_order, parse_new_instruction, parse_order_metadata, parse_update,
+    CreateOrder, InstructionUpdate, NewInstruction, MAX_INSTRUCTIONS_PER_ORDER,
+};
+pub use store::OrderStore;
+pub use view::{instruction_body, order_body};
+
+use crate::error::{Error, ErrorCode, Violation};
+use crate::ids::FinancialInstrumentId;
+use crate::metadata::Metadata;
+use crate::payments::{Direction, Money, SchemeId};
+use crate::refs::{CustomerRef, InstructionRef, OrderRef};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub order_ref: OrderRef,
+    /// Epoch milliseconds.
+    pub created: i64,
+    #[serde(default)]
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InstructionStatus {
+    /// No usable financial instrument or scheme yet.
+    Incomplete,
+    /// Both set: executed once its settle date is due.
+    Ready,
+    Processing,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl InstructionStatus {
+    /// Only instructions not yet handed to a payment app may change.
+    pub fn is_editable(self) -> bool {
+        matches!(
+            self,
+            InstructionStatus::Incomplete | InstructionStatus::Ready
+        )
+    }
+}
+
+/// How an instruction's instrument or scheme was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Source {
+    None,
+    ManuallySet,
+    Transaction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cancellation {
+    pub cancelled_timestamp: i64,
+    /// The account that cancelled it.
+    pub identity: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Instruction {
+    pub order_ref: OrderRef,
+    pub instruction_ref: InstructionRef,
+    pub customer_ref: CustomerRef,
+    pub direction: Direction,
+    pub amount: Money,
+    pub country: String,
+    pub settled_by_date: NaiveDate,
+    pub financial_instrument_id: Option<FinancialInstrumentId>,
+    pub financial_instrument_source: Source,
+    pub scheme_id: Option<SchemeId>,
+    pub scheme_source: Source,
+    #[serde(default)]
+    pub metadata: Metadata,
+    pub status: InstructionStatus,
+    pub created: i64,
+    pub last_updated: i64,
+    /// Bumped by every change; writes are conditional on it, so concurrent edits cannot
+    /// overwrite each other.
+    pub version: u64,
+    pub cancelled: Option<Cancellation>,
+}
+
+fn source_of<T>(value: &Option<T>) -> Source {
+    if value.is_some() {
+        Source::ManuallySet
+    } else {
+        Source::None
+    }
+}
+
+impl Instruction {
+    /// A new instruction; its instrument and scheme have already been checked.
+    pub fn new(order_ref: OrderRef, request: NewInstruction, now_ms: i64) -> Instruction {
+        let mut instruction = Instruction {
+            order_ref,
+            instruction_ref: request.instruction_ref,
+            customer_ref: request.customer_ref,
+            direction: request.direction,
+            amount: request.money,
+            country: request.country.code().to_owned(),
+            settled_by_date: request.settled_by_date,
+            financial_instrument_source: source_of(&request.financial_instrument_id),
+            financial_instrument_id: request.financial_instrument_id,
+            scheme_source: source_of(&request.scheme_id),
+            scheme_id: request.scheme_id,
+            metadata: request.metadata,
+            status: InstructionStatus::Incomplete,
+            created: now_ms,
+            last_updated: now_ms,
+            version: 1,
+            cancelled: None,
+        };
+        instruction.status = instruction.derived_status();
+        instruction
+    }
+
+    /// READY once both an instrument and a scheme are set (each was checked when set).
+    fn derived_status(&self) -> InstructionStatus {
+        if self.financial_instrument_id.is_some() && self.scheme_id.is_some() {
+            InstructionStatus::Ready
+        } else {
+            InstructionStatus::Incomplete
+        }
+    }
+
+    /// Refuses any change once the instruction has left INCOMPLETE/READY, with the error the
+    /// seeds name for its state.
+    pub fn ensure_editable(&self) -> Result<(), Error> {
+        let code = match self.status {
+            InstructionStatus::Incomplete | InstructionStatus::Ready => return Ok(()),
+            InstructionStatus::Processing => ErrorCode::INSTRUCTION_PROCESSING,
+            InstructionStatus::Completed => ErrorCode::INSTRUCTION_COMPLETED,
+            InstructionStatus::Failed => ErrorCode::INSTRUCTION_FAILED,
+            InstructionStatus::Cancelled => ErrorCode::INSTRUCTION_CANCELLED,
+        };
+        Err(Error::invalid(
+            Violation::new(code).with("instructionRef", self.instruction_ref.as_str()),
+        ))
+    }
+
+    /// Applies a checked partial update and re-derives the status. A new amount or currency is
+    /// checked against the other (a JPY amount has no decimals).
+    pub fn apply(&mut self, update: InstructionUpdate, now_ms: i64) -> Result<(), Error> {
+        self.ensure_editable()?;
+        if update.amount.is_some() || update.currency.is_some() {
+            let amount = update.amount.unwrap_or_else(|| self.amount.amount());
+            let currency = update.currency.unwrap_or_else(|| self.amount.currency());
+            self.amount = amount
+                .in_currency(currency)
+                .map_err(|e| Error::invalid(requests::amount_violation(e, Some(currency))))?;
+        }
+        if let Some(country) = update.country {
+            self.country = country.code().to_owned();
+        }
+        if let Some(date) = update.settled_by_date {
+            self.settled_by_date = date;
+        }
+        if let Some(id) = update.financial_instrument_id {
+            self.financial_instrument_id = Some(id);
+            self.financial_instrument_source = Source::ManuallySet;
+        }
+        if let Some(id) = update.scheme_id {
+            self.scheme_id = Some(id);
+            self.scheme_source = Source::ManuallySet;
+        }
+        if let Some(metadata) = update.metadata {
+            self.metadata = metadata;
+        }
+        self.status = self.derived_status();
+        self.touch(now_ms);
+        Ok(())
+    }
+
+    pub fn cancel(
+        &mut self,
+        identity: String,
+        reason: Option<String>,
+        now_ms: i64,
+    ) -> Result<(), Error> {
+        self.ensure_editable()?;
+        self.status = InstructionStatus::Cancelled;
+        self.cancelled = Some(Cancellation {
+            cancelled_timestamp: now_ms,
+            identity,
+            reason,
+        });
+        self.touch(now_ms);
+        Ok(())
+    }
+
+    fn touch(&mut self, now_ms: i64) {
+        self.last_updated = now_ms;
+        self.version += 1;
+    }
+}
+
+pub fn order_not_found(order: &OrderRef) -> Error {
+    Error::invalid(Violation::new(ErrorCode::ORDER_NOT_FOUND).with("orderRef", order.as_str()))
+}
+
+pub fn instruction_not_found(instruction: &InstructionRef) -> Error {
+    Error::invalid(
+        Violation::new(ErrorCode::INSTRUCTION_NOT_FOUND)
+            .with("instructionRef", instruction.as_str()),
+    )
+}

@@ -1,0 +1,35 @@
+//! Moving money: directions, schemes and amounts shared by orders, instructions and the workers.
+
+mod money;
+mod scheme;
+
+pub use money::{Amount, AmountError, Money, MAX_INTEGER_DIGITS};
+pub use scheme::{Scheme, SchemeId, SchemeStore};
+
+use serde::{Deserialize, Serialize};
+
+/// Which way money moves: collected from the customer (DEBIT) or paid out to them (CREDIT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Direction {
+    Debit,
+    Credit,
+}
+
+impl Direction {
+    /// Requests may spell it `Debit`, `DEBIT` or `debit`.
+    pub fn parse(input: &str) -> Option<Direction> {
+        match input.to_ascii_uppercase().as_str() {
+            "DEBIT" => Some(Direction::Debit),
+            "CREDIT" => Some(Direction::Credit),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Debit => "DEBIT",
+            Direction::Credit => "CREDIT",
+        }
+    }
+}
