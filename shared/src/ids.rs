@@ -51,6 +51,13 @@ uuid_id!(
     FinancialInstrumentId, "FinancialInstrumentId", FINANCIAL_INSTRUMENT_ID_IS_INVALID
 );
 
+uuid_id!(
+    /// A transaction in a customer's vault: one execution of an instruction.
+    TransactionId,
+    "TransactionId",
+    TRANSACTION_ID_IS_INVALID
+);
+
 /// The tenant and account a request acts for. Every storage key starts with it, so no read
 /// or write can reach another tenant's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

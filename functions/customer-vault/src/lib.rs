@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use payments_core::auth::Role;
 use payments_core::error::{Error, Violation, Violations};
 use payments_core::http::{parse_reason, Api, Caller, Edge, JsonBody, PathParams};
-use payments_core::ids::FinancialInstrumentId;
+use payments_core::ids::{FinancialInstrumentId, TransactionId};
 use payments_core::refs::CustomerRef;
 use payments_core::vault::{self, now_ms, AccountDetails, FinancialInstrument, VaultStore};
 use serde_json::json;
@@ -20,6 +20,9 @@ const ADMIN: &[Role] = &[Role::Admin];
 const CUSTOMER: &str = "/v2/customer-vault/{customerRef}";
 const INSTRUMENT: &str =
     "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}";
+
+const TRANSACTION: &str =
+    "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}";
 
 #[derive(Clone)]
 pub struct AppState {
@@ -57,7 +60,14 @@ pub fn api() -> Api<AppState> {
             WRITE,
             close_instrument,
         )
+        .route(Method::GET, TRANSACTION, READ, get_transaction)
         // The `/v1` link targets the bodies' `_links` point at.
+        .route(
+            Method::GET,
+            "/v1/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}",
+            READ,
+            get_transaction,
+        )
         .route(
             Method::GET,
             "/v1/customer-vault/{customerRef}",
@@ -203,4 +213,20 @@ async fn close_instrument(
         .close_instrument(&caller.scope, &customer, id, now_ms())
         .await?;
     Ok(StatusCode::OK)
+}
+
+async fn get_transaction(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, Error> {
+    let mut found = Violations::new();
+    let instrument = found.check(instrument_path(&path));
+    let id = found.check(TransactionId::parse(path.get("transactionId")));
+    let ((customer, instrument), id) = found.finish(instrument.zip(id))?;
+    let transaction = app
+        .vault
+        .load_transaction(&caller.scope, &customer, instrument, id)
+        .await?;
+    Ok(Json(transaction.body()).into_response())
 }

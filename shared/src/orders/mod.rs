@@ -1,11 +1,13 @@
 //! Orders and their payment instructions: what an instruction holds, the states it moves
 //! through (API.md section 5), and which changes each state allows.
 
+mod execution;
 mod references;
 mod requests;
 mod store;
 mod view;
 
+pub use execution::{ExecuteInstruction, Executor, Step, MAX_PAYMENT_ATTEMPTS};
 pub use references::References;
 pub use requests::{
     parse_cancel, parse_create_order, parse_new_instruction, parse_order_metadata, parse_update,
@@ -15,10 +17,11 @@ pub use store::OrderStore;
 pub use view::{instruction_body, order_body};
 
 use crate::error::{Error, ErrorCode, Violation};
-use crate::ids::FinancialInstrumentId;
+use crate::ids::{FinancialInstrumentId, TransactionId};
 use crate::metadata::Metadata;
 use crate::payments::{Direction, Money, SchemeId};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
+use crate::vault::{Transaction, TransactionStatus};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +99,30 @@ pub struct Instruction {
     /// overwrite each other.
     pub version: u64,
     pub cancelled: Option<Cancellation>,
+    /// When execution started (epoch milliseconds).
+    #[serde(default)]
+    pub execution_timestamp: Option<i64>,
+    /// Payment attempts made for the current transaction.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The instruction's transaction: its id from the start of processing, its full state once
+    /// executed (the instruction's view of it, kept in step by the workers).
+    #[serde(default)]
+    pub transaction_id: Option<TransactionId>,
+    #[serde(default)]
+    pub transaction: Option<Transaction>,
+    #[serde(default)]
+    pub failed: Option<Failure>,
+    #[serde(default)]
+    pub actual_settlement_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Failure {
+    pub failed_timestamp: i64,
+    pub error_code: String,
+    pub reason: String,
 }
 
 fn source_of<T>(value: &Option<T>) -> Source {
@@ -127,6 +154,12 @@ impl Instruction {
             last_updated: now_ms,
             version: 1,
             cancelled: None,
+            execution_timestamp: None,
+            attempts: 0,
+            transaction_id: None,
+            transaction: None,
+            failed: None,
+            actual_settlement_date: None,
         };
         instruction.status = instruction.derived_status();
         instruction
@@ -204,6 +237,59 @@ impl Instruction {
         });
         self.touch(now_ms);
         Ok(())
+    }
+
+    /// READY → PROCESSING: the instruction is claimed for execution under a new transaction id.
+    pub fn start_processing(&mut self, now_ms: i64) -> Result<TransactionId, Error> {
+        if self.status != InstructionStatus::Ready {
+            return Err(Error::Internal(format!(
+                "cannot start processing from {:?}",
+                self.status
+            )));
+        }
+        let id = TransactionId::new_random();
+        self.status = InstructionStatus::Processing;
+        self.execution_timestamp = Some(now_ms);
+        self.transaction_id = Some(id);
+        self.attempts = 0;
+        self.touch(now_ms);
+        Ok(id)
+    }
+
+    /// READY → INCOMPLETE: what it points at is no longer usable (e.g. the instrument closed).
+    pub fn mark_incomplete(&mut self, now_ms: i64) {
+        if self.status == InstructionStatus::Ready {
+            self.status = InstructionStatus::Incomplete;
+            self.touch(now_ms);
+        }
+    }
+
+    /// Counts a payment attempt; the count is saved before the app is called, so a crash or a
+    /// redelivery never repeats an attempt number.
+    pub fn record_attempt(&mut self, now_ms: i64) -> u32 {
+        self.attempts += 1;
+        self.touch(now_ms);
+        self.attempts
+    }
+
+    /// PROCESSING → COMPLETED or FAILED, with the transaction that says which.
+    pub fn finish(&mut self, transaction: Transaction, now_ms: i64) {
+        match transaction.status {
+            TransactionStatus::Success => {
+                self.status = InstructionStatus::Completed;
+                self.actual_settlement_date = transaction.settlement_date;
+            }
+            TransactionStatus::Failed | TransactionStatus::Processing => {
+                self.status = InstructionStatus::Failed;
+                self.failed = Some(Failure {
+                    failed_timestamp: now_ms,
+                    error_code: transaction.failed_error_code.clone().unwrap_or_default(),
+                    reason: transaction.failed_reason.clone().unwrap_or_default(),
+                });
+            }
+        }
+        self.transaction = Some(transaction);
+        self.touch(now_ms);
     }
 
     fn touch(&mut self, now_ms: i64) {

@@ -7,6 +7,7 @@ use crate::ids::TenantScope;
 use crate::metadata::Metadata;
 use crate::refs::{InstructionRef, OrderRef};
 use crate::store::{self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table};
+use crate::vault::{transaction_item, Transaction};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 
 const ORDER: &str = "ORDER";
@@ -227,6 +228,41 @@ impl OrderStore {
             .await
             .map_err(sdk_failure("GetItem"))?;
         Ok(output.item)
+    }
+
+    /// Finishes an execution in one transaction: the transaction enters the customer's vault
+    /// (never twice) and the instruction takes its final state, if nobody changed the
+    /// instruction since `read_version`. `Ok(false)` when either condition failed: another
+    /// worker finished it first.
+    pub async fn finish_execution(
+        &self,
+        scope: &TenantScope,
+        instruction: &Instruction,
+        read_version: u64,
+        transaction: &Transaction,
+    ) -> Result<bool, Error> {
+        let instruction_put = Put::builder()
+            .table_name(&self.table.name)
+            .set_item(Some(self.instruction_item(scope, instruction)?))
+            .condition_expression("version = :read")
+            .expression_attribute_values(":read", AttributeValue::N(read_version.to_string()))
+            .build()
+            .map_err(build_failed("instruction put"))?;
+        let result = self
+            .table
+            .client
+            .transact_write_items()
+            .transact_items(self.put_new(transaction_item(scope, transaction)?)?)
+            .transact_items(TransactWriteItem::builder().put(instruction_put).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match cancelled_by_condition(&e) {
+                Some(failed) if failed.iter().any(|f| *f) => Ok(false),
+                _ => Err(sdk_failure("TransactWriteItems")(e)),
+            },
+        }
     }
 
     /// Stores a changed instruction if nobody changed it since it was read at

@@ -43,11 +43,16 @@ pub fn instruction_body(instruction: &Instruction) -> Value {
             )
         })
         .collect();
+    let transactions: Vec<Link> = instruction
+        .transaction
+        .iter()
+        .map(|t| Link::named(t.href(), t.id.to_string()))
+        .collect();
     json!({
         "_links": {
             "self": Link::to(instruction_href(&instruction.order_ref, &instruction.instruction_ref)),
             "financialInstruments": instruments,
-            "transactions": [],
+            "transactions": transactions,
         },
         "created": instruction.created,
         "lastUpdated": instruction.last_updated,
@@ -58,9 +63,10 @@ pub fn instruction_body(instruction: &Instruction) -> Value {
         "currency": instruction.amount.currency().code(),
         "country": instruction.country,
         "settledByDate": instruction.settled_by_date.to_string(),
-        "forecastedSettlementDate": null,
-        "actualSettlementDate": null,
-        "executionTimestamp": null,
+        // Forecast once execution has started: the sandbox settles on the settle-by date.
+        "forecastedSettlementDate": instruction.execution_timestamp.map(|_| instruction.settled_by_date.to_string()),
+        "actualSettlementDate": instruction.actual_settlement_date.map(|d| d.to_string()),
+        "executionTimestamp": instruction.execution_timestamp,
         "financialInstrument": {
             "financialInstrumentId": instruction.financial_instrument_id,
             "source": instruction.financial_instrument_source,
@@ -72,8 +78,8 @@ pub fn instruction_body(instruction: &Instruction) -> Value {
             "canUpdate": can_update,
         },
         "metadata": instruction.metadata,
-        "transaction": null,
-        "failed": null,
+        "transaction": instruction.transaction.as_ref().map(|t| t.summary()),
+        "failed": instruction.failed,
         "cancelled": instruction.cancelled,
     })
 }

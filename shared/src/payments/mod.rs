@@ -1,9 +1,13 @@
 //! Moving money: directions, schemes and amounts shared by orders, instructions and the workers.
 
+mod app;
 mod money;
+mod sandbox;
 mod scheme;
 
+pub use app::{BoxFuture, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest};
 pub use money::{Amount, AmountError, Money, MAX_INTEGER_DIGITS};
+pub use sandbox::{Sandbox, SANDBOX_APP_ID};
 pub use scheme::{Scheme, SchemeId, SchemeStore};
 
 use serde::{Deserialize, Serialize};

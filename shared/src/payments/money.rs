@@ -76,6 +76,14 @@ impl Money {
         self.minor
     }
 
+    /// The same currency, `minor` units less.
+    pub fn less(&self, minor: i64) -> Money {
+        Money {
+            minor: self.minor - minor,
+            currency: self.currency,
+        }
+    }
+
     pub fn amount(&self) -> Amount {
         Amount(self.decimal().normalize())
     }

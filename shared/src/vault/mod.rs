@@ -3,14 +3,17 @@
 
 mod requests;
 mod store;
+mod transaction;
 mod view;
 
 pub use requests::{
     parse_iban_account, parse_metadata_update, parse_uk_account, CLOSE_REASON_MAX_LENGTH,
     WALLET_REASON_MAX_LENGTH,
 };
-pub use store::instrument_not_found;
+pub(crate) use store::transaction_item;
 pub use store::VaultStore;
+pub use store::{instrument_not_found, transaction_not_found};
+pub use transaction::{Transaction, TransactionStatus};
 pub use view::{customer_body, instrument_body, instrument_href, instrument_links, wallet_body};
 
 use crate::ids::FinancialInstrumentId;

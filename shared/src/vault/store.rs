@@ -1,9 +1,9 @@
 //! The vault's items. One partition per customer holds the profile (`SK = PROFILE`) and each
 //! instrument (`SK = FI#{id}`), so reading a customer with all its instruments is one Query.
 
-use super::{CustomerProfile, CustomerVault, FinancialInstrument};
+use super::{CustomerProfile, CustomerVault, FinancialInstrument, Transaction};
 use crate::error::{Error, ErrorCode, Violation};
-use crate::ids::{FinancialInstrumentId, TenantScope};
+use crate::ids::{FinancialInstrumentId, TenantScope, TransactionId};
 use crate::metadata::Metadata;
 use crate::refs::CustomerRef;
 use crate::store::{self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table};
@@ -12,8 +12,10 @@ use std::collections::HashMap;
 
 const PROFILE: &str = "PROFILE";
 const INSTRUMENT_PREFIX: &str = "FI#";
+const TRANSACTION_PREFIX: &str = "TX#";
 const PROFILE_TYPE: &str = "CustomerProfile";
 const INSTRUMENT_TYPE: &str = "FinancialInstrument";
+const TRANSACTION_TYPE: &str = "Transaction";
 
 /// Creates the profile on first write and refuses writes once the customer is forgotten, so
 /// nothing personal can be added after (or while) forget runs.
@@ -32,6 +34,29 @@ fn partition(scope: &TenantScope, customer: &CustomerRef) -> String {
 
 fn instrument_key(id: FinancialInstrumentId) -> String {
     format!("{INSTRUMENT_PREFIX}{id}")
+}
+
+fn transaction_key(id: TransactionId) -> String {
+    format!("{TRANSACTION_PREFIX}{id}")
+}
+
+/// A transaction's item in its customer's partition, for writes that span the vault and orders.
+pub(crate) fn transaction_item(
+    scope: &TenantScope,
+    transaction: &Transaction,
+) -> Result<Item, Error> {
+    store::to_item(
+        transaction,
+        &partition(scope, &transaction.customer_ref),
+        &transaction_key(transaction.id),
+        TRANSACTION_TYPE,
+    )
+}
+
+pub fn transaction_not_found(id: TransactionId) -> Error {
+    Error::NotFound(
+        Violation::new(ErrorCode::TRANSACTION_NOT_FOUND).with("transactionId", id.to_string()),
+    )
 }
 
 fn text(value: &str) -> AttributeValue {
@@ -129,6 +154,33 @@ impl VaultStore {
             .await
             .map_err(sdk_failure("GetItem"))?;
         output.item.map(store::from_item).transpose()
+    }
+
+    /// A transaction of the customer made with the given instrument.
+    pub async fn load_transaction(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+        instrument: FinancialInstrumentId,
+        id: TransactionId,
+    ) -> Result<Transaction, Error> {
+        let output = self
+            .table
+            .client
+            .get_item()
+            .table_name(&self.table.name)
+            .set_key(Some(store::key(
+                &partition(scope, customer),
+                &transaction_key(id),
+            )))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_failure("GetItem"))?;
+        let transaction: Option<Transaction> = output.item.map(store::from_item).transpose()?;
+        transaction
+            .filter(|t| t.financial_instrument_id == instrument)
+            .ok_or_else(|| transaction_not_found(id))
     }
 
     /// Replaces the customer's metadata (PUT semantics).

@@ -1,0 +1,118 @@
+//! The SANDBOX payment app: deterministic outcomes chosen by the amount's fractional part, so
+//! every path can be driven from the API (API.md section 6).
+
+use super::app::{BoxFuture, PaymentApp, PaymentOutcome, PaymentRequest};
+use rust_decimal::Decimal;
+
+pub const SANDBOX_APP_ID: &str = "SANDBOX";
+
+/// The triggers, in hundredths of the amount's fractional part.
+const DECLINE: i64 = 51;
+const FAIL_FIRST_ATTEMPT: i64 = 52;
+
+pub struct Sandbox;
+
+/// Hundredths in the amount's fractional part (`20.51` → 51); amounts with more decimals than
+/// two (BHD `1.515`) trigger nothing.
+fn fraction_hundredths(amount: Decimal) -> Option<i64> {
+    let hundredths = amount.fract() * Decimal::from(100);
+    (hundredths.fract().is_zero())
+        .then(|| i64::try_from(hundredths.trunc()).ok())
+        .flatten()
+}
+
+impl PaymentApp for Sandbox {
+    fn app_id(&self) -> &'static str {
+        SANDBOX_APP_ID
+    }
+
+    fn execute<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
+        let outcome = match fraction_hundredths(request.amount.decimal()) {
+            Some(DECLINE) => PaymentOutcome::Declined {
+                error_code: "DECLINED".into(),
+                reason: "The sandbox declines amounts ending in .51".into(),
+            },
+            Some(FAIL_FIRST_ATTEMPT) if request.attempt <= 1 => PaymentOutcome::Retryable {
+                reason: "The sandbox fails the first attempt for amounts ending in .52".into(),
+            },
+            _ => PaymentOutcome::Succeeded {
+                app_transaction_id: format!(
+                    "sandbox_{}",
+                    request.transaction_id.to_string().replace('-', "")
+                ),
+            },
+        };
+        Box::pin(async move { outcome })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::currency::Currency;
+    use crate::ids::TransactionId;
+    use crate::payments::{Amount, Direction};
+    use serde_json::json;
+
+    fn request(amount: serde_json::Value, currency: &str, attempt: u32) -> PaymentRequest {
+        let currency = Currency::parse(currency).unwrap();
+        PaymentRequest {
+            transaction_id: TransactionId::new_random(),
+            direction: Direction::Credit,
+            amount: Amount::from_json(&amount)
+                .unwrap()
+                .in_currency(currency)
+                .unwrap(),
+            attempt,
+        }
+    }
+
+    async fn outcome(amount: serde_json::Value, currency: &str, attempt: u32) -> PaymentOutcome {
+        Sandbox.execute(&request(amount, currency, attempt)).await
+    }
+
+    #[tokio::test]
+    async fn outcomes_follow_the_fractional_part() {
+        assert!(
+            matches!(outcome(json!(20.51), "EUR", 1).await, PaymentOutcome::Declined { error_code, .. } if error_code == "DECLINED")
+        );
+        assert!(matches!(
+            outcome(json!(20.52), "EUR", 1).await,
+            PaymentOutcome::Retryable { .. }
+        ));
+        assert!(matches!(
+            outcome(json!(20.52), "EUR", 2).await,
+            PaymentOutcome::Succeeded { .. }
+        ));
+        for (amount, currency) in [
+            (json!(20), "EUR"),
+            (json!(20.5), "EUR"),
+            (json!(20.53), "EUR"),
+            (json!(51), "EUR"),
+            (json!(1.515), "BHD"),
+            (json!(5100), "JPY"),
+        ] {
+            assert!(
+                matches!(
+                    outcome(amount.clone(), currency, 1).await,
+                    PaymentOutcome::Succeeded { .. }
+                ),
+                "{amount} {currency}"
+            );
+        }
+        assert!(matches!(
+            outcome(json!(1.51), "BHD", 1).await,
+            PaymentOutcome::Declined { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_same_transaction_gets_the_same_app_transaction_id() {
+        let first = request(json!(10), "EUR", 1);
+        let again = PaymentRequest {
+            attempt: 2,
+            ..first.clone()
+        };
+        assert_eq!(Sandbox.execute(&first).await, Sandbox.execute(&again).await);
+    }
+}
