@@ -12,7 +12,7 @@ err=$state/err.log
 local_stack=$CARGO_TARGET_DIR/debug/local-stack
 touch "$out" "$err"
 
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
 "$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" \
   --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &
@@ -70,7 +70,7 @@ expect 202 '' -X POST "${auth[@]}" "${json[@]}" -d '{"reason":"smoke"}' "$API_UR
 expect 200 "[i['id'] for i in b['financialInstruments']] == ['$id']" "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet"
 expect 202 '' -X DELETE "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
 orders=$API_URL/v2/order-management
-payout="{\"instructionRef\":\"payout-1\",\"customerRef\":\"smoke\",\"direction\":\"Credit\",\"financialInstrumentId\":\"$id\",\"amount\":20.01,\"currency\":\"GBP\",\"country\":\"GB\",\"settledByDate\":\"2026-11-21\",\"schemeId\":\"$CREDIT_SCHEME_ID\"}"
+payout="{\"instructionRef\":\"payout-1\",\"customerRef\":\"smoke\",\"direction\":\"Credit\",\"financialInstrumentId\":\"$id\",\"amount\":20.01,\"currency\":\"GBP\",\"country\":\"GB\",\"settledByDate\":\"2999-01-01\",\"schemeId\":\"$CREDIT_SCHEME_ID\"}"
 expect 202 '' "${auth[@]}" "${json[@]}" -d "{\"orderRef\":\"smoke-order\",\"instructions\":[$payout]}" "$orders"
 expect 400 'b["errors"][0]["errorCode"] == "ORDER_ALREADY_EXISTS"' "${auth[@]}" "${json[@]}" -d '{"orderRef":"smoke-order"}' "$orders"
 expect 200 'b["instructionRefs"] == ["payout-1"]' "${auth[@]}" "$API_URL/v1/order-management/smoke-order"
@@ -78,6 +78,20 @@ expect 200 'b["status"] == "READY" and str(b["amount"]) == "20.01"' "${auth[@]}"
 expect 204 '' -X PUT "${auth[@]}" "${json[@]}" -d '{"metadata":{"k":"v"}}' "$orders/smoke-order/instruction/payout-1"
 expect 204 '' -X POST "${auth[@]}" "${json[@]}" -d '{"reason":"smoke"}' "$orders/smoke-order/instruction/payout-1/cancel"
 expect 400 'b["errors"][0]["errorCode"] == "INSTRUCTION_CANCELLED"' -X PUT "${auth[@]}" "${json[@]}" -d '{"amount":1}' "$orders/smoke-order/instruction/payout-1"
+# A payout due today goes through the instruction queue, the pump and the instruction worker.
+paid=${payout//payout-1/payout-2}
+paid=${paid//2999-01-01/$(date -u +%F)}
+expect 202 '' "${auth[@]}" "${json[@]}" -d "{\"orderRef\":\"smoke-paid\",\"instructions\":[$paid]}" "$orders"
+status=""
+for _ in $(seq 1 90); do
+  status=$(curl -s "${auth[@]}" "$orders/smoke-paid/instruction/payout-2" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status"))')
+  [ "$status" = COMPLETED ] && break
+  sleep 1
+done
+if [ "$status" = COMPLETED ]; then echo "ok: the due payout was executed through the queue"; else
+  echo "FAIL: the due payout is $status, not COMPLETED"; failures=$((failures + 1)); fi
+link=$(curl -s "${auth[@]}" "$orders/smoke-paid/instruction/payout-2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["_links"]["transactions"][0]["href"])')
+expect 200 'b["status"] == "SUCCESS" and str(b["netAmount"]) == "20.01"' "${auth[@]}" "$API_URL$link"
 expect 200 '' -X PUT "${auth[@]}" "$vault/financial-instrument/$id/close"
 expect 400 'b["errors"][0]["errorCode"] == "FINANCIAL_INSTRUMENT_INACTIVE"' -X POST "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
 expect 400 '[e["errorCode"] for e in b["errors"]] == ["ACCOUNT_HOLDER_NAME_IS_REQUIRED", "ACCOUNT_NUMBER_IS_REQUIRED", "SORT_CODE_IS_REQUIRED"]' "${auth[@]}" "${json[@]}" -d '{}' "$vault/uk-bank-account"

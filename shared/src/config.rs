@@ -2,12 +2,14 @@
 
 use crate::auth::TokenVerifier;
 use crate::error::Error;
+use crate::queue::SqsQueue;
 use crate::store::Table;
 
 pub const TABLE_NAME: &str = "TABLE_NAME";
 pub const TOKEN_PUBLIC_KEY: &str = "TOKEN_PUBLIC_KEY";
 pub const TOKEN_ISSUER: &str = "TOKEN_ISSUER";
 pub const TOKEN_AUDIENCE: &str = "TOKEN_AUDIENCE";
+pub const INSTRUCTION_QUEUE_URL: &str = "INSTRUCTION_QUEUE_URL";
 
 fn required(name: &str) -> Result<String, Error> {
     std::env::var(name)
@@ -29,6 +31,14 @@ pub fn table(sdk: &aws_config::SdkConfig) -> Result<Table, Error> {
     Ok(Table::new(
         aws_sdk_dynamodb::Client::new(sdk),
         required(TABLE_NAME)?,
+    ))
+}
+
+/// The queue named by the environment variable `variable` (one of the `*_QUEUE_URL` above).
+pub fn queue(sdk: &aws_config::SdkConfig, variable: &str) -> Result<SqsQueue, Error> {
+    Ok(SqsQueue::new(
+        aws_sdk_sqs::Client::new(sdk),
+        required(variable)?,
     ))
 }
 

@@ -7,7 +7,10 @@ use axum::{Json, Router};
 use payments_core::auth::Role;
 use payments_core::error::{Error, Violation, Violations};
 use payments_core::http::{Api, Caller, Edge, JsonBody, PathParams};
-use payments_core::orders::{self, Instruction, Order, OrderStore, References};
+use payments_core::orders::{
+    self, ExecuteInstruction, Instruction, InstructionStatus, Order, OrderStore, References,
+};
+use payments_core::queue::{Queue, SqsQueue};
 use payments_core::refs::{InstructionRef, OrderRef};
 use payments_core::vault::now_ms;
 
@@ -25,6 +28,23 @@ const MAX_WRITE_ATTEMPTS: usize = 3;
 pub struct AppState {
     pub orders: OrderStore,
     pub references: References,
+    /// Where due READY instructions go to be executed.
+    pub instructions: SqsQueue,
+}
+
+/// Queues the instructions that are READY and due today. Sent after the write has committed;
+/// a failed send is logged and the instruction stays READY, for the scheduled sweep to queue.
+async fn queue_due(app: &AppState, caller: &Caller, instructions: &[Instruction]) {
+    let today = chrono::Utc::now().date_naive();
+    for instruction in instructions {
+        if instruction.status != InstructionStatus::Ready || instruction.settled_by_date > today {
+            continue;
+        }
+        let message = ExecuteInstruction::for_instruction(&caller.scope, instruction);
+        if let Err(e) = app.instructions.send(&message).await {
+            tracing::warn!(error = %e, "queueing a due instruction failed; the sweep will queue it");
+        }
+    }
 }
 
 /// Every route of the function, with its roles.
@@ -121,6 +141,7 @@ async fn create_order(
     app.orders
         .create_order(&caller.scope, &order, &instructions)
         .await?;
+    queue_due(&app, &caller, &instructions).await;
     tracing::info!(instructions = instructions.len(), "order created");
     let status = if instructions.is_empty() {
         StatusCode::CREATED
@@ -188,6 +209,7 @@ async fn create_instruction(
     app.orders
         .add_instruction(&caller.scope, &instruction)
         .await?;
+    queue_due(&app, &caller, std::slice::from_ref(&instruction)).await;
     tracing::info!(status = ?instruction.status, "instruction created");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -228,6 +250,7 @@ async fn change_instruction(
             .await?
         {
             tracing::info!(status = ?instruction.status, "instruction changed");
+            queue_due(app, caller, std::slice::from_ref(&instruction)).await;
             return Ok(());
         }
     }

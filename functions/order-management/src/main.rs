@@ -13,6 +13,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         let state = order_management::AppState {
             orders: OrderStore::new(table.clone()),
             references: References::new(VaultStore::new(table.clone()), SchemeStore::new(table)),
+            instructions: payments_core::config::queue(
+                &sdk,
+                payments_core::config::INSTRUCTION_QUEUE_URL,
+            )?,
         };
         Ok(order_management::router(state, edge))
     })

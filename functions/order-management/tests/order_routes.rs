@@ -6,6 +6,7 @@ use payments_core::auth::Role;
 use payments_core::http::ErrorFormat;
 use payments_core::orders::{InstructionStatus, OrderStore, References};
 use payments_core::payments::{Direction, Scheme, SchemeId, SchemeStore};
+use payments_core::queue::SqsQueue;
 use payments_core::refs::{CustomerRef, InstructionRef, OrderRef};
 use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
 use serde_json::{json, Value};
@@ -13,6 +14,8 @@ use test_support::Client;
 
 struct Setup {
     client: Client,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
     orders: OrderStore,
     vault: VaultStore,
     schemes: SchemeStore,
@@ -26,9 +29,14 @@ async fn setup() -> Setup {
     let orders = OrderStore::new(table.clone());
     let vault = VaultStore::new(table.clone());
     let schemes = SchemeStore::new(table);
+    let queue = test_support::queues::throwaway_worker("instruction-worker", Default::default())
+        .await
+        .unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&test_support::sdk_config().await);
     let state = order_management::AppState {
         orders: orders.clone(),
         references: References::new(vault.clone(), schemes.clone()),
+        instructions: SqsQueue::new(sqs.clone(), &queue.queue_url),
     };
     let client = Client::admin(order_management::router(
         state,
@@ -36,6 +44,8 @@ async fn setup() -> Setup {
     ));
     let mut setup = Setup {
         client,
+        sqs,
+        queue_url: queue.queue_url,
         orders,
         vault,
         schemes,
@@ -50,6 +60,24 @@ async fn setup() -> Setup {
 }
 
 impl Setup {
+    /// The execution requests queued so far (received, so each is seen once).
+    async fn queued(&self) -> Vec<Value> {
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        received
+            .messages()
+            .iter()
+            .filter_map(|m| m.body().and_then(|b| serde_json::from_str(b).ok()))
+            .collect()
+    }
+
     async fn scheme(&self, direction: Direction, currencies: &[&str]) -> String {
         let scheme = Scheme {
             scheme_id: SchemeId::new_random(),
@@ -731,4 +759,41 @@ async fn each_route_admits_exactly_its_roles() {
             .await
             .assert_status(401);
     }
+}
+
+#[tokio::test]
+async fn due_ready_instructions_are_queued_and_others_are_not() {
+    let s = setup().await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let due = with(s.payout("due"), json!({ "settledByDate": today }));
+    let later = with(s.payout("later"), json!({ "settledByDate": "2999-01-01" }));
+    let incomplete = with(
+        s.payout("incomplete"),
+        json!({ "settledByDate": today, "schemeId": null }),
+    );
+    s.create(json!({ "orderRef": "queued", "instructions": [due, later, incomplete] }))
+        .await
+        .assert_status(202);
+    assert_eq!(
+        s.queued().await,
+        vec![json!({
+            "tenantId": s.client.scope.tenant,
+            "accountId": s.client.scope.account,
+            "orderRef": "queued",
+            "instructionRef": "due",
+        })]
+    );
+    // Completing the incomplete one queues it too.
+    let path = "/v2/order-management/queued/instruction/incomplete";
+    s.client
+        .call(
+            Method::PUT,
+            path,
+            Some(json!({ "schemeId": s.credit_scheme })),
+        )
+        .await
+        .assert_status(204);
+    let queued = s.queued().await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0]["instructionRef"], "incomplete");
 }

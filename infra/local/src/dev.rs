@@ -2,8 +2,8 @@
 //! stopped as a unit on Ctrl-C or SIGTERM.
 //!
 //! moto (tables and queues) → provisioning from the template and the dev tenant's schemes →
-//! `cargo lambda watch` (the functions, with the template's environment) → the gateway and the
-//! SQS pump, in-process. Once it serves, it records its endpoints in the state dir (for
+//! `cargo lambda watch` (the functions, with the template's environment) → the gateway, the
+//! SQS pump and the scheduler, in-process. Once it serves, it records its endpoints in the state dir (for
 //! `local-stack scheme` from another terminal) and removes the record when it stops.
 //! Standard output carries only the lines scripts read (`API_URL=…` etc.); everything else,
 //! including the functions' logs, goes to standard error, and moto's chatter to
@@ -15,6 +15,7 @@ use crate::process::Child;
 use crate::provision::{provision, ProvisionError, Provisioned};
 use crate::pump;
 use crate::routes::{RouteError, RouteTable};
+use crate::schedule;
 use crate::state::{DevEndpoints, StateDir, StateError};
 use crate::template::{Template, TemplateError};
 use payments_core::auth::TokenSigner;
@@ -80,6 +81,9 @@ pub struct DevOptions {
     pub api_port: u16,
     pub moto_port: u16,
     pub invoke_port: u16,
+    /// Replaces the interval of every schedule event (`--schedule-interval`), so a walk-through
+    /// need not wait for a `rate(5 minutes)`; `None` keeps the template's.
+    pub schedule_interval: Option<Duration>,
 }
 
 fn ensure_free(port: u16, what: &'static str) -> Result<(), DevError> {
@@ -227,7 +231,8 @@ async fn exited(child: Option<&mut Child>) -> String {
 /// The in-process parts, running once start-up is done.
 struct Running {
     gateway: tokio::task::JoinHandle<std::io::Result<()>>,
-    pumps: Vec<tokio::task::JoinHandle<()>>,
+    /// The queue pumps and the schedules.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
     /// The lines for standard output.
     banner: String,
     /// Recorded in the state dir while the stack serves.
@@ -264,7 +269,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
                 })),
             };
             running.gateway.abort();
-            running.pumps.iter().for_each(|p| p.abort());
+            running.tasks.iter().for_each(|t| t.abort());
             StateDir::new(&options.state_dir).clear_endpoints(&running.endpoints);
             outcome
         }
@@ -388,7 +393,7 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     wait_for_port(options.invoke_port, watch, Duration::from_secs(60)).await?;
     tracing::info!(variables = ?environment.keys().collect::<Vec<_>>(), "cargo lambda watch is up");
 
-    // 4. Gateway and pump, in-process.
+    // 4. Gateway, pump and scheduler, in-process.
     let invoker = Invoker::new(
         &format!("http://127.0.0.1:{}", options.invoke_port),
         INVOKE_TIMEOUT,
@@ -398,10 +403,15 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         .map_err(DevError::Gateway)?;
     let gateway = tokio::spawn(Arc::new(Gateway::new(routes, invoker.clone())).serve(listener));
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let pumps = pump::workers(&template, &provisioned)?
+    let mut tasks: Vec<_> = pump::workers(&template, &provisioned)?
         .into_iter()
         .map(|worker| tokio::spawn(pump::run(sqs.clone(), invoker.clone(), worker)))
         .collect();
+    tasks.extend(
+        schedule::scheduled(&template, options.schedule_interval)
+            .into_iter()
+            .map(|scheduled| tokio::spawn(schedule::run(invoker.clone(), scheduled))),
+    );
 
     let issuer = template.parameter("TokenIssuer", &BTreeMap::new())?;
     let audience = template.parameter("TokenAudience", &BTreeMap::new())?;
@@ -424,7 +434,7 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     state.record_endpoints(&endpoints)?;
     Ok(Running {
         gateway,
-        pumps,
+        tasks,
         banner,
         endpoints,
     })
@@ -467,13 +477,25 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
         let template = Template::load(&path).expect("template");
         let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), "PUB=".to_owned())]);
-        let env = functions_environment(
-            &template,
-            &Provisioned::default(),
-            parameters,
-            "http://127.0.0.1:5050",
-        )
-        .expect("environment");
+        // Every queue of the template, as provisioning would name it, for `!Ref <Queue>`.
+        let provisioned = Provisioned {
+            queues: template
+                .queues
+                .iter()
+                .map(|q| {
+                    let name = q.local_name();
+                    let local = crate::template::LocalQueue {
+                        url: format!("http://127.0.0.1:5050/123456789012/{name}"),
+                        arn: format!("arn:aws:sqs:us-east-1:123456789012:{name}"),
+                    };
+                    (q.logical_id.clone(), local)
+                })
+                .collect(),
+            ..Provisioned::default()
+        };
+        let env =
+            functions_environment(&template, &provisioned, parameters, "http://127.0.0.1:5050")
+                .expect("environment");
         assert_eq!(env["TABLE_NAME"], "PaymentsTable");
         assert_eq!(env["TOKEN_PUBLIC_KEY"], "PUB=");
         assert_eq!(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:5050");

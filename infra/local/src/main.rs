@@ -19,6 +19,7 @@ usage:
                      (empty lists accept every currency / country; without --endpoint, the moto
                      of the running `local-stack dev` recorded in the state dir)
   local-stack dev --tools-bin <dir with moto_server and cargo-lambda> [--api-port 3000] [--moto-port 5050] [--invoke-port 9000]
+                  [--schedule-interval <seconds>]   (every schedule event at this interval instead of the template's)
   local-stack provision --endpoint <url>
 common options:
   --repo <dir>        the repository (default: the one local-stack was built from)
@@ -197,6 +198,17 @@ async fn provision(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `--schedule-interval`: whole seconds, at least 1.
+fn schedule_interval(args: &Args) -> Result<Option<std::time::Duration>, Failure> {
+    match args.number::<u64>("schedule-interval", 0)? {
+        0 if args.get("schedule-interval").is_some() => Err(Failure::Usage(
+            "--schedule-interval must be at least 1 second".into(),
+        )),
+        0 => Ok(None),
+        seconds => Ok(Some(std::time::Duration::from_secs(seconds))),
+    }
+}
+
 async fn dev(args: &Args) -> Result<(), Failure> {
     let options = DevOptions {
         repo: args.repo(),
@@ -210,6 +222,7 @@ async fn dev(args: &Args) -> Result<(), Failure> {
         api_port: args.number("api-port", 3000)?,
         moto_port: args.number("moto-port", 5050)?,
         invoke_port: args.number("invoke-port", 9000)?,
+        schedule_interval: schedule_interval(args)?,
     };
     dev::run(options).await.map_err(run_error)
 }
@@ -239,7 +252,13 @@ async fn main_inner(raw: &[String]) -> Result<(), Failure> {
         "dev" => {
             dev(&Args::parse(
                 rest,
-                &["tools-bin", "api-port", "moto-port", "invoke-port"],
+                &[
+                    "tools-bin",
+                    "api-port",
+                    "moto-port",
+                    "invoke-port",
+                    "schedule-interval",
+                ],
             )?)
             .await
         }

@@ -11,6 +11,9 @@
 //!
 //! A deletion that fails (a receipt handle already used or expired) is logged and skipped:
 //! the message simply comes back, as it would on AWS.
+//!
+//! [`run`] pumps forever, for `make dev`; [`drain`] pumps until the queue is quiet, for tests
+//! that send messages and then check what the worker did with them.
 
 use crate::invoke::{InvokeError, Invoker};
 use crate::provision::Provisioned;
@@ -22,6 +25,7 @@ use bytes::Bytes;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
+use tokio::time::Instant;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PumpError {
@@ -31,6 +35,12 @@ pub enum PumpError {
     Sqs {
         operation: &'static str,
         message: String,
+    },
+    #[error("queue {queue_url} still had messages after {within:?} ({received} received)")]
+    NotIdle {
+        queue_url: String,
+        within: Duration,
+        received: usize,
     },
 }
 
@@ -75,6 +85,56 @@ pub async fn run(sqs: aws_sdk_sqs::Client, invoker: Invoker, worker: Worker) {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
+}
+
+/// How many empty polls in a row [`drain`] takes for a quiet queue.
+pub const IDLE_POLLS: usize = 2;
+
+/// What a [`drain`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Messages received, each redelivery counted again.
+    pub received: usize,
+    /// Invocations of the worker (one per non-empty poll).
+    pub batches: usize,
+}
+
+/// Polls and invokes, as [`run`] does, until [`IDLE_POLLS`] polls in a row find nothing
+/// (each waits a second), so everything visible, including messages that come back during
+/// the drain, has been offered to the worker once more. Messages a failed batch left
+/// invisible stay in the queue: what remains after a drain is what the worker did not
+/// handle. Poll failures end it (a test wants to see them); if the queue is not quiet within
+/// `within` it ends with [`PumpError::NotIdle`], stopping mid-batch if it must, which leaves
+/// that batch's messages to come back as [`run`] would. A message the worker keeps failing
+/// on a queue whose visibility timeout is shorter than the quiet period (about
+/// [`IDLE_POLLS`] seconds) keeps coming back, so such a queue never goes quiet.
+pub async fn drain(
+    sqs: &aws_sdk_sqs::Client,
+    invoker: &Invoker,
+    worker: &Worker,
+    within: Duration,
+) -> Result<Drained, PumpError> {
+    let deadline = Instant::now() + within;
+    let not_idle = |drained: Drained| PumpError::NotIdle {
+        queue_url: worker.queue_url.clone(),
+        within,
+        received: drained.received,
+    };
+    let mut drained = Drained::default();
+    let mut empty = 0;
+    while empty < IDLE_POLLS {
+        let received = tokio::time::timeout_at(deadline, poll_once(sqs, invoker, worker))
+            .await
+            .map_err(|_| not_idle(drained))??;
+        if received == 0 {
+            empty += 1;
+        } else {
+            empty = 0;
+            drained.received += received;
+            drained.batches += 1;
+        }
+    }
+    Ok(drained)
 }
 
 /// One long poll (1 s) and, if messages came, one invocation. Returns how many came.

@@ -1,13 +1,15 @@
 //! Reads `infra/template.yaml`, the single source of truth for AWS and for the local stack.
 //!
 //! Only what the local stack acts on is extracted: tables and queues to create in the emulator,
-//! the functions with their HTTP routes, SQS event sources and environment. CloudFormation
+//! the functions with their HTTP routes, SQS and schedule event sources and environment. CloudFormation
 //! intrinsics (`!Ref`, `!GetAtt`, `!Sub`, short or long form) are kept as [`Expr`] and resolved
 //! later against local names, because queue URLs only exist once the queues are created.
 
+use crate::schedule_expression::ScheduleExpression;
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 /// The account id moto uses; local ARNs are built with it so they match what moto returns.
 pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
@@ -191,6 +193,21 @@ pub struct SqsEventSource {
     pub enabled: bool,
 }
 
+/// A `Schedule` (EventBridge rule) or `ScheduleV2` (EventBridge Scheduler) event of a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleEventSource {
+    pub event: String,
+    /// The schedule expression as written (`Schedule` or `ScheduleExpression`), for logs.
+    pub expression: String,
+    /// How often the local scheduler invokes the function: the rate, or for `cron(...)` a fixed
+    /// fallback (see [`crate::schedule_expression`]).
+    pub interval: Duration,
+    /// False for `Enabled: false` or `State: DISABLED`.
+    pub enabled: bool,
+    /// `Input`: the JSON sent instead of the Scheduled Event, as AWS does.
+    pub input: Option<serde_json::Value>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {
     pub logical_id: String,
@@ -198,6 +215,7 @@ pub struct Function {
     pub binary: String,
     pub routes: Vec<RouteKey>,
     pub sqs_events: Vec<SqsEventSource>,
+    pub schedules: Vec<ScheduleEventSource>,
     /// `Globals.Function.Environment.Variables` overlaid with the function's own.
     pub environment: BTreeMap<String, Expr>,
 }
@@ -611,6 +629,7 @@ fn parse_function(
 
     let mut routes = Vec::new();
     let mut sqs_events = Vec::new();
+    let mut schedules = Vec::new();
     for (event, value) in entries(get(props, "Events"), &format!("{id}.Events"))? {
         let at = format!("{id}.Events.{event}");
         let body =
@@ -648,6 +667,9 @@ fn parse_function(
                     enabled: get(ep, "Enabled").and_then(Value::as_bool).unwrap_or(true),
                 });
             }
+            Some(kind @ ("Schedule" | "ScheduleV2")) => {
+                schedules.push(parse_schedule(&event, kind, ep, &at)?)
+            }
             _ => {}
         }
     }
@@ -656,7 +678,54 @@ fn parse_function(
         binary,
         routes,
         sqs_events,
+        schedules,
         environment,
+    })
+}
+
+/// A `Schedule` event names its expression `Schedule`, a `ScheduleV2` event
+/// `ScheduleExpression`; both may carry `State`, `Schedule` also `Enabled`, and both `Input`.
+/// The expression must be a literal: it decides how the stack runs, so it is checked when the
+/// template is read rather than resolved later.
+fn parse_schedule(
+    event: &str,
+    kind: &str,
+    props: &Mapping,
+    at: &str,
+) -> Result<ScheduleEventSource, TemplateError> {
+    let property = if kind == "Schedule" {
+        "Schedule"
+    } else {
+        "ScheduleExpression"
+    };
+    let value =
+        get(props, property).ok_or_else(|| invalid(format!("{at}: {property} is required")))?;
+    let Expr::Literal(expression) = Expr::parse(value, at)? else {
+        return Err(invalid(format!(
+            "{at}: {property} must be a literal expression locally"
+        )));
+    };
+    let interval = ScheduleExpression::parse(&expression)
+        .map_err(|e| invalid(format!("{at}: {e}")))?
+        .local_interval();
+    let enabled = get(props, "Enabled").and_then(Value::as_bool) != Some(false)
+        && get(props, "State").and_then(scalar).as_deref() != Some("DISABLED");
+    let input = match get(props, "Input") {
+        None | Some(Value::Null) => None,
+        Some(value) => {
+            let text =
+                scalar(value).ok_or_else(|| invalid(format!("{at}: Input must be a string")))?;
+            let json = serde_json::from_str(&text)
+                .map_err(|e| invalid(format!("{at}: Input is not valid JSON: {e}")))?;
+            Some(json)
+        }
+    };
+    Ok(ScheduleEventSource {
+        event: event.to_owned(),
+        expression,
+        interval,
+        enabled,
+        input,
     })
 }
 
@@ -715,6 +784,7 @@ mod tests {
             "the vault declares $default"
         );
         assert!(vault.sqs_events.is_empty());
+        assert!(vault.schedules.is_empty());
     }
 
     #[test]
@@ -894,5 +964,106 @@ Resources:
         assert!(
             matches!(Template::parse(&no_binary), Err(TemplateError::Invalid(m)) if m.contains("Binary"))
         );
+    }
+
+    const SCHEDULED: &str = r#"
+Resources:
+  Sweep:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: sweep}}
+    Properties:
+      Events:
+        Every5Minutes:
+          Type: ScheduleV2
+          Properties:
+            ScheduleExpression: rate(5 minutes)
+        Hourly:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 hour)
+            Input: '{"mode": "hourly"}'
+        Nightly:
+          Type: Schedule
+          Properties:
+            Schedule: cron(0 2 * * ? *)
+            Enabled: false
+        Paused:
+          Type: ScheduleV2
+          Properties:
+            ScheduleExpression: rate(1 day)
+            State: DISABLED
+"#;
+
+    fn schedule<'a>(function: &'a Function, event: &str) -> &'a ScheduleEventSource {
+        function
+            .schedules
+            .iter()
+            .find(|s| s.event == event)
+            .unwrap_or_else(|| panic!("schedule {event}"))
+    }
+
+    #[test]
+    fn schedule_events_of_both_types() {
+        let t = Template::parse(SCHEDULED).expect("parses");
+        let sweep = &t.functions[0];
+        assert_eq!(sweep.binary, "sweep");
+        assert_eq!(sweep.schedules.len(), 4);
+        assert!(sweep.routes.is_empty() && sweep.sqs_events.is_empty());
+
+        let v2 = schedule(sweep, "Every5Minutes");
+        assert_eq!(v2.expression, "rate(5 minutes)");
+        assert_eq!(v2.interval, Duration::from_secs(300));
+        assert!(v2.enabled);
+        assert_eq!(v2.input, None);
+
+        let v1 = schedule(sweep, "Hourly");
+        assert_eq!(v1.interval, Duration::from_secs(3600));
+        assert!(v1.enabled);
+        assert_eq!(v1.input, Some(serde_json::json!({"mode": "hourly"})));
+
+        let cron = schedule(sweep, "Nightly");
+        assert_eq!(
+            cron.interval,
+            crate::schedule_expression::CRON_FALLBACK_INTERVAL
+        );
+        assert!(!cron.enabled, "Enabled: false");
+        assert!(!schedule(sweep, "Paused").enabled, "State: DISABLED");
+    }
+
+    #[test]
+    fn bad_schedule_events_are_reported() {
+        let error = |from: &str, to: &str| {
+            let text = SCHEDULED.replace(from, to);
+            assert_ne!(text, SCHEDULED, "{from} is in the template");
+            match Template::parse(&text) {
+                Err(TemplateError::Invalid(message)) => message,
+                other => panic!("{to}: expected an error, got {other:?}"),
+            }
+        };
+        let message = error("rate(5 minutes)", "rate(5 minute)");
+        assert!(
+            message.starts_with("Sweep.Events.Every5Minutes: schedule expression"),
+            "{message}"
+        );
+        assert!(message.contains("plural"), "{message}");
+        assert!(error("rate(1 hour)", "rate(0 hours)").contains("Sweep.Events.Hourly"));
+        assert!(error("rate(1 hour)", "every hour").contains("expected rate"));
+        assert!(error("cron(0 2 * * ? *)", "cron(0 2 * *)").contains("six fields"));
+        assert!(error("rate(1 day)", "rate(1 fortnight)").contains("unit"));
+        assert!(error(
+            "ScheduleExpression: rate(5 minutes)",
+            "Schedule: rate(5 minutes)"
+        )
+        .contains("Every5Minutes: ScheduleExpression is required"));
+        assert!(
+            error("Schedule: rate(1 hour)", "ScheduleExpression: rate(1 hour)")
+                .contains("Hourly: Schedule is required")
+        );
+        assert!(error(
+            "ScheduleExpression: rate(5 minutes)",
+            "ScheduleExpression: !Ref SweepRate"
+        )
+        .contains("must be a literal"));
+        assert!(error("'{\"mode\": \"hourly\"}'", "'{mode'").contains("Input is not valid JSON"));
     }
 }

@@ -1,5 +1,5 @@
 //! The SQS pump against moto with a fake worker: Lambda's deletion rules, the event's shape,
-//! batch size, and deletes that tolerate stale or repeated receipt handles.
+//! batch size, deletes that tolerate stale or repeated receipt handles, and draining.
 
 mod common;
 
@@ -14,13 +14,14 @@ use std::time::Duration;
 const VISIBILITY_SECONDS: u64 = 2;
 
 async fn queue(sqs: &aws_sdk_sqs::Client) -> (String, String) {
+    queue_with_visibility(sqs, VISIBILITY_SECONDS).await
+}
+
+async fn queue_with_visibility(sqs: &aws_sdk_sqs::Client, seconds: u64) -> (String, String) {
     let url = sqs
         .create_queue()
         .queue_name(format!("pump-{}", unique()))
-        .attributes(
-            QueueAttributeName::VisibilityTimeout,
-            VISIBILITY_SECONDS.to_string(),
-        )
+        .attributes(QueueAttributeName::VisibilityTimeout, seconds.to_string())
         .send()
         .await
         .expect("create queue")
@@ -329,4 +330,78 @@ async fn deletes_tolerate_repeated_and_used_receipt_handles() {
         0
     );
     assert_eq!(remaining(&sqs, &url).await, 0);
+}
+
+#[tokio::test]
+async fn drain_handles_everything_visible_and_leaves_the_failed() {
+    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    // Longer than the drain's quiet period, so the failed message stays away.
+    let (url, arn) = queue_with_visibility(&sqs, 10).await;
+    let sent: Vec<String> = (0..12).map(|i| format!("ok-{i}")).collect();
+    let mut bodies: Vec<&str> = sent.iter().map(String::as_str).collect();
+    bodies.push("bad");
+    send_all(&sqs, &url, &bodies).await;
+    let fake = FakeFunction::start(report_bad).await;
+
+    let drained = pump::drain(
+        &sqs,
+        &invoker(&fake.base),
+        &worker(&url, &arn, 10, true),
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("drain");
+    assert_eq!(drained.received, 13);
+    assert_eq!(drained.batches, fake.calls().len());
+    assert!(drained.batches >= 2, "batches of at most ten");
+    assert_eq!(remaining(&sqs, &url).await, 1, "the failed message is left");
+
+    let again = pump::drain(
+        &sqs,
+        &invoker(&fake.base),
+        &worker(&url, &arn, 10, true),
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("drain");
+    assert_eq!(again, pump::Drained::default(), "it is invisible meanwhile");
+}
+
+#[tokio::test]
+async fn drain_gives_up_on_a_queue_that_never_goes_quiet() {
+    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    // Visibility 0: a failed message is visible again at once, so it keeps coming back.
+    let (url, arn) = queue_with_visibility(&sqs, 0).await;
+    send_all(&sqs, &url, &["again"]).await;
+    let fake = FakeFunction::start(|_, _| {
+        (
+            200,
+            json!({"errorType": "Boom", "errorMessage": "no"}).to_string(),
+        )
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let result = pump::drain(
+        &sqs,
+        &invoker(&fake.base),
+        &worker(&url, &arn, 10, true),
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "bounded by its limit"
+    );
+    match result {
+        Err(pump::PumpError::NotIdle {
+            queue_url,
+            received,
+            ..
+        }) => {
+            assert_eq!(queue_url, url);
+            assert!(received >= 2, "redelivered: {received}");
+        }
+        other => panic!("expected NotIdle, got {other:?}"),
+    }
+    assert_eq!(remaining(&sqs, &url).await, 1);
 }

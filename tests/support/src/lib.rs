@@ -1,13 +1,19 @@
 //! Fixtures shared by the router and end-to-end tests: the moto-backed table (created from
-//! `infra/template.yaml`), tokens signed by a key made for the test run, fresh tenants, and a
-//! way to send requests to a router in-process.
+//! `infra/template.yaml`), tokens signed by a key made for the test run, fresh tenants, a
+//! way to send requests to a router in-process, and for workers an in-process invoke endpoint
+//! ([`worker_host`]) fed by the local stack's real queue pump ([`queues`]).
 //!
 //! The moto endpoint comes from `MOTO_ENDPOINT`, which `make test` sets after starting moto.
+
+pub mod queues;
+pub mod worker_host;
 
 use axum::body::Body;
 use axum::Router;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use local_stack::provision::Provisioned;
+use local_stack::template::Template;
 use payments_core::auth::{generate_signing_key, TokenSigner, TokenVerifier};
 use payments_core::http::{Edge, ErrorFormat};
 use payments_core::ids::{AccountId, TenantId, TenantScope};
@@ -40,23 +46,41 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
-static TABLE: OnceCell<()> = OnceCell::const_new();
+/// `infra/template.yaml` and what it provisioned in moto.
+pub(crate) struct RealStack {
+    pub(crate) template: Template,
+    pub(crate) provisioned: Provisioned,
+}
+
+static REAL_STACK: OnceCell<RealStack> = OnceCell::const_new();
+
+/// The real template's tables and queues, created once per test binary as `make dev` creates
+/// them (a failed attempt is tried again by the next caller).
+pub(crate) async fn real_stack() -> Result<&'static RealStack, queues::QueueFixtureError> {
+    REAL_STACK
+        .get_or_try_init(|| async {
+            let path =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+            let template = Template::load(&path)?;
+            let provisioned =
+                local_stack::provision::provision(&sdk_config().await, &template).await?;
+            Ok(RealStack {
+                template,
+                provisioned,
+            })
+        })
+        .await
+}
 
 /// The table, created once per test binary from `infra/template.yaml` as `make dev` creates it.
 pub async fn table() -> Table {
-    let sdk = sdk_config().await;
-    TABLE
-        .get_or_init(|| async {
-            let path =
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
-            let template = local_stack::template::Template::load(&path)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            local_stack::provision::provision(&sdk, &template)
-                .await
-                .unwrap_or_else(|e| panic!("provisioning the template in moto: {e}"));
-        })
-        .await;
-    Table::new(aws_sdk_dynamodb::Client::new(&sdk), TABLE_NAME)
+    real_stack()
+        .await
+        .unwrap_or_else(|e| panic!("provisioning infra/template.yaml in moto: {e}"));
+    Table::new(
+        aws_sdk_dynamodb::Client::new(&sdk_config().await),
+        TABLE_NAME,
+    )
 }
 
 /// A signing key pair for this test binary, and tokens made with it.

@@ -1,0 +1,255 @@
+//! End to end through the queue pump, against moto: an order created through order management
+//! queues its due instruction, the pump delivers the message to the instruction worker (in
+//! process, behind the Lambda invoke API), and the transaction appears in the vault. Also: the
+//! same message delivered twice, a retryable sandbox outcome redelivered by SQS, and a batch in
+//! which one message fails.
+
+use http::Method;
+use payments_core::http::ErrorFormat;
+use payments_core::ids::TenantScope;
+use payments_core::orders::{Executor, OrderStore, References};
+use payments_core::payments::{Direction, PaymentApps, Sandbox, Scheme, SchemeId, SchemeStore};
+use payments_core::queue::SqsQueue;
+use payments_core::refs::CustomerRef;
+use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use test_support::queues::{pump_until_idle, queue_counts, send, throwaway_worker, QueueSettings};
+use test_support::worker_host::WorkerHost;
+use test_support::Client;
+
+struct Flow {
+    orders: Client,
+    vault: Client,
+    host: WorkerHost,
+    queue: local_stack::pump::Worker,
+    scheme: String,
+    instrument: String,
+}
+
+async fn flow(visibility_timeout_seconds: u32) -> Flow {
+    let table = test_support::table().await;
+    let schemes = SchemeStore::new(table.clone());
+    let vault_store = VaultStore::new(table.clone());
+    let references = References::new(vault_store.clone(), schemes.clone());
+    let queue = throwaway_worker(
+        "instruction-worker",
+        QueueSettings {
+            visibility_timeout_seconds,
+            ..QueueSettings::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let sqs = aws_sdk_sqs::Client::new(&test_support::sdk_config().await);
+    let orders = Client::admin(order_management::router(
+        order_management::AppState {
+            orders: OrderStore::new(table.clone()),
+            references: references.clone(),
+            instructions: SqsQueue::new(sqs, &queue.queue_url),
+        },
+        test_support::edge(ErrorFormat::A),
+    ));
+    let vault = Client {
+        router: customer_vault::router(
+            customer_vault::AppState {
+                vault: vault_store.clone(),
+            },
+            test_support::edge(ErrorFormat::A),
+        ),
+        ..orders.clone()
+    };
+
+    let executor = Executor::new(
+        OrderStore::new(table),
+        references,
+        schemes.clone(),
+        Arc::new(PaymentApps::new(vec![Box::new(Sandbox)])),
+    );
+    let host = WorkerHost::start().await.unwrap_or_else(|e| panic!("{e}"));
+    host.register_fn("instruction-worker", move |event: Value| {
+        let executor = executor.clone();
+        async move {
+            let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
+            let now = chrono::Utc::now();
+            let answer = instruction_worker::handle_batch(
+                &executor,
+                event,
+                now.date_naive(),
+                now.timestamp_millis(),
+            )
+            .await;
+            serde_json::to_value(answer).map_err(|e| e.to_string())
+        }
+    });
+
+    let scheme = Scheme {
+        scheme_id: SchemeId::new_random(),
+        direction: Direction::Credit,
+        app_id: "SANDBOX".into(),
+        currencies: vec![],
+        countries: vec![],
+    };
+    schemes
+        .save(&orders.scope, &scheme)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let account = FinancialInstrument::new(
+        CustomerRef::parse("customer1").unwrap_or_else(|e| panic!("{e:?}")),
+        AccountDetails::Uk {
+            holder_name: "JOHN DOE".into(),
+            account_number: "99999911".into(),
+            sort_code: "111211".into(),
+        },
+        now_ms(),
+    );
+    vault_store
+        .add_instrument(&orders.scope, &account)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    Flow {
+        orders,
+        vault,
+        host,
+        queue,
+        scheme: scheme.scheme_id.to_string(),
+        instrument: account.id.to_string(),
+    }
+}
+
+impl Flow {
+    async fn order_payout(&self, order: &str, amount: Value) {
+        let body = json!({
+            "orderRef": order,
+            "instructions": [{
+                "instructionRef": "payout",
+                "customerRef": "customer1",
+                "direction": "Credit",
+                "financialInstrumentId": self.instrument,
+                "amount": amount,
+                "currency": "EUR",
+                "country": "DE",
+                "settledByDate": chrono::Utc::now().date_naive().to_string(),
+                "schemeId": self.scheme,
+            }],
+        });
+        self.orders
+            .call(Method::POST, "/v2/order-management", Some(body))
+            .await
+            .assert_status(202);
+    }
+
+    async fn pump(&self) {
+        pump_until_idle(&self.queue, self.host.url(), Duration::from_secs(60))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    async fn instruction(&self, order: &str) -> Value {
+        let reply = self
+            .orders
+            .call(
+                Method::GET,
+                &format!("/v2/order-management/{order}/instruction/payout"),
+                None,
+            )
+            .await;
+        reply.assert_status(200);
+        reply.body
+    }
+
+    fn scope(&self) -> TenantScope {
+        self.orders.scope
+    }
+}
+
+#[tokio::test]
+async fn an_order_is_executed_through_the_queue_and_its_transaction_served() {
+    let f = flow(30).await;
+    f.order_payout("flow", json!(120.5)).await;
+    f.pump().await;
+    let instruction = f.instruction("flow").await;
+    assert_eq!(instruction["status"], "COMPLETED", "{instruction}");
+    assert_eq!(instruction["transaction"]["status"], "SUCCESS");
+    let link = instruction["_links"]["transactions"][0]["href"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let transaction = f.vault.call(Method::GET, &link, None).await;
+    transaction.assert_status(200);
+    assert_eq!(transaction.body["amount"].to_string(), "120.5");
+    assert_eq!(transaction.body["currency"], "EUR");
+    assert_eq!(transaction.body["netAmount"].to_string(), "120.5");
+    assert_eq!(
+        queue_counts(&f.queue)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        Default::default()
+    );
+    assert_eq!(f.scope(), f.vault.scope);
+}
+
+#[tokio::test]
+async fn the_same_message_delivered_twice_makes_one_transaction() {
+    let f = flow(30).await;
+    f.order_payout("twice", json!(10)).await;
+    let message = json!({
+        "tenantId": f.scope().tenant,
+        "accountId": f.scope().account,
+        "orderRef": "twice",
+        "instructionRef": "payout",
+    });
+    send(&f.queue, &message.to_string())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    f.pump().await;
+    let instruction = f.instruction("twice").await;
+    assert_eq!(instruction["status"], "COMPLETED");
+    assert_eq!(
+        instruction["_links"]["transactions"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let invocations = f.host.invocations();
+    let delivered: usize = invocations
+        .iter()
+        .map(|i| i.payload["Records"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(delivered, 2, "both copies reached the worker");
+}
+
+#[tokio::test]
+async fn a_retryable_outcome_is_redelivered_and_then_succeeds() {
+    let f = flow(1).await;
+    f.order_payout("retry", json!(20.52)).await;
+    f.pump().await;
+    let instruction = f.instruction("retry").await;
+    assert_eq!(instruction["status"], "COMPLETED", "{instruction}");
+    assert!(
+        f.host.invocations().len() >= 2,
+        "the first attempt was retried"
+    );
+}
+
+#[tokio::test]
+async fn one_bad_message_is_retried_alone() {
+    let f = flow(30).await;
+    send(&f.queue, "this is not an execution request")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    f.order_payout("batch-a", json!(10)).await;
+    f.order_payout("batch-b", json!(11)).await;
+    f.pump().await;
+    assert_eq!(f.instruction("batch-a").await["status"], "COMPLETED");
+    assert_eq!(f.instruction("batch-b").await["status"], "COMPLETED");
+    let counts = queue_counts(&f.queue)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (counts.visible, counts.in_flight),
+        (0, 1),
+        "only the bad message waits to be retried"
+    );
+}
