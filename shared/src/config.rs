@@ -10,10 +10,26 @@ pub const TOKEN_PUBLIC_KEY: &str = "TOKEN_PUBLIC_KEY";
 pub const TOKEN_ISSUER: &str = "TOKEN_ISSUER";
 pub const TOKEN_AUDIENCE: &str = "TOKEN_AUDIENCE";
 pub const INSTRUCTION_QUEUE_URL: &str = "INSTRUCTION_QUEUE_URL";
+pub const REQUEUE_AFTER_SECONDS: &str = "REQUEUE_AFTER_SECONDS";
 
 fn required(name: &str) -> Result<String, Error> {
     std::env::var(name)
         .map_err(|_| Error::Internal(format!("environment variable {name} is not set")))
+}
+
+/// A whole number of seconds from the environment, in milliseconds.
+pub fn seconds_as_ms(name: &str) -> Result<i64, Error> {
+    let value = required(name)?;
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|seconds| *seconds >= 0)
+        .map(|seconds| seconds * 1000)
+        .ok_or_else(|| {
+            Error::Internal(format!(
+                "{name} must be a whole number of seconds, not {value}"
+            ))
+        })
 }
 
 /// The token verifier configured by `TOKEN_PUBLIC_KEY`, `TOKEN_ISSUER` and `TOKEN_AUDIENCE`.

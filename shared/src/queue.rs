@@ -3,13 +3,23 @@
 use crate::error::Error;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use serde::Serialize;
+use std::future::Future;
 
-/// Where HTTP functions put slow or external work.
-pub trait Queue {
+/// Where HTTP functions and the sweep put slow or external work.
+pub trait Queue: Sync {
+    /// Sends a message body as it is (already JSON).
+    fn send_body(&self, body: String) -> impl Future<Output = Result<(), Error>> + Send;
+
     fn send<M: Serialize + Sync>(
         &self,
         message: &M,
-    ) -> impl std::future::Future<Output = Result<(), Error>> + Send;
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        async move {
+            let body = serde_json::to_string(message)
+                .map_err(|e| Error::Internal(format!("serialising message: {e}")))?;
+            self.send_body(body).await
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -28,9 +38,7 @@ impl SqsQueue {
 }
 
 impl Queue for SqsQueue {
-    async fn send<M: Serialize + Sync>(&self, message: &M) -> Result<(), Error> {
-        let body = serde_json::to_string(message)
-            .map_err(|e| Error::Internal(format!("serialising message: {e}")))?;
+    async fn send_body(&self, body: String) -> Result<(), Error> {
         self.client
             .send_message()
             .queue_url(&self.url)

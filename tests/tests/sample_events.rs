@@ -140,3 +140,14 @@ async fn the_instruction_worker_sample_event_is_an_sqs_batch_it_handles() {
     // It names an instruction that does not exist here: done with, not retried.
     assert!(answer.batch_item_failures.is_empty());
 }
+
+#[test]
+fn the_sweep_sample_event_is_what_local_schedules_send() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/sweep/scheduled-event.json");
+    let sample: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let local = local_stack::schedule::scheduled_event(chrono::Utc::now());
+    let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+    assert_eq!(keys(&sample), keys(&local));
+    assert_eq!(sample["detail-type"], local["detail-type"]);
+}

@@ -292,6 +292,25 @@ impl Instruction {
         self.touch(now_ms);
     }
 
+    /// From when the instruction needs a worker, if it does: a READY one from its settle date
+    /// (or its last change, if later), a PROCESSING one from its last change. The sweep queues
+    /// it once that moment is older than its re-queue delay: a due instruction whose message was
+    /// lost, or one whose worker stopped midway, is picked up again.
+    pub fn needs_worker_from(&self) -> Option<i64> {
+        match self.status {
+            InstructionStatus::Ready => {
+                let due = self
+                    .settled_by_date
+                    .and_time(chrono::NaiveTime::MIN)
+                    .and_utc()
+                    .timestamp_millis();
+                Some(due.max(self.last_updated))
+            }
+            InstructionStatus::Processing => Some(self.last_updated),
+            _ => None,
+        }
+    }
+
     fn touch(&mut self, now_ms: i64) {
         self.last_updated = now_ms;
         self.version += 1;

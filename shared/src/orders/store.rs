@@ -1,12 +1,14 @@
 //! Order items. One partition per order holds the order (`SK = ORDER`) and each instruction
 //! (`SK = INSTRUCTION#{instructionRef}`): GET order is one Query, GET instruction one GetItem.
 
-use super::{instruction_not_found, order_not_found, Instruction, Order};
+use super::{instruction_not_found, order_not_found, ExecuteInstruction, Instruction, Order};
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::TenantScope;
 use crate::metadata::Metadata;
 use crate::refs::{InstructionRef, OrderRef};
-use crate::store::{self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table};
+use crate::store::{
+    self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table, WorkKind,
+};
 use crate::vault::{transaction_item, Transaction};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 
@@ -47,17 +49,31 @@ impl OrderStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// The instruction's item, in the work index while it needs a worker.
     fn instruction_item(
         &self,
         scope: &TenantScope,
         instruction: &Instruction,
     ) -> Result<Item, Error> {
-        store::to_item(
+        let pk = partition(scope, &instruction.order_ref);
+        let mut item = store::to_item(
             instruction,
-            &partition(scope, &instruction.order_ref),
+            &pk,
             &instruction_key(&instruction.instruction_ref),
             INSTRUCTION_TYPE,
-        )
+        )?;
+        if let Some(from) = instruction.needs_worker_from() {
+            let message =
+                serde_json::to_string(&ExecuteInstruction::for_instruction(scope, instruction))
+                    .map_err(|e| Error::Internal(format!("serialising work message: {e}")))?;
+            item.extend(store::work_attributes(
+                WorkKind::Instruction,
+                &pk,
+                from,
+                message,
+            ));
+        }
+        Ok(item)
     }
 
     /// Writes the order and all its instructions in one transaction, or nothing: an existing

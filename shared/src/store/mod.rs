@@ -2,6 +2,13 @@
 //! the tenant and account (`T#{tenant}#A#{account}#…`), so no key built here can reach another
 //! tenant's data.
 
+mod work;
+
+pub use work::{
+    work_attributes, DueWork, WorkKind, NEXT_ATTEMPT_AT, WORK_INDEX, WORK_KIND, WORK_MESSAGE,
+    WORK_SHARDS,
+};
+
 use crate::error::Error;
 use crate::ids::TenantScope;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};

@@ -83,6 +83,30 @@ pub async fn table() -> Table {
     )
 }
 
+/// A table of its own, shaped as the template declares the real one: for tests that read the
+/// whole table or its work index (the sweep), which other tests' items would disturb.
+pub async fn isolated_table() -> Table {
+    let stack = real_stack()
+        .await
+        .unwrap_or_else(|e| panic!("provisioning infra/template.yaml in moto: {e}"));
+    let mut table = stack
+        .template
+        .tables
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("the template declares no table"));
+    table.logical_id = format!("{TABLE_NAME}-{}", uuid::Uuid::new_v4().simple());
+    let template = Template {
+        tables: vec![table.clone()],
+        ..Template::default()
+    };
+    let sdk = sdk_config().await;
+    local_stack::provision::provision(&sdk, &template)
+        .await
+        .unwrap_or_else(|e| panic!("creating an isolated table: {e}"));
+    Table::new(aws_sdk_dynamodb::Client::new(&sdk), table.logical_id)
+}
+
 /// A signing key pair for this test binary, and tokens made with it.
 pub struct Keys {
     pub signer: TokenSigner,

@@ -1,0 +1,242 @@
+//! The scheduled sweep against moto, on a table of its own: a message lost between the write
+//! and the send is recovered, an instruction dated in the future is queued once due, a worker
+//! that stopped midway is resumed, two sweeps at once send once, and finished work leaves the
+//! index.
+
+use http::Method;
+use payments_core::http::ErrorFormat;
+use payments_core::orders::{Executor, OrderStore, References};
+use payments_core::payments::{Direction, PaymentApps, Sandbox, Scheme, SchemeId, SchemeStore};
+use payments_core::queue::SqsQueue;
+use payments_core::refs::{CustomerRef, InstructionRef, OrderRef};
+use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use sweep::{Sweep, Swept};
+use test_support::queues::{pump_until_idle, throwaway_worker};
+use test_support::worker_host::WorkerHost;
+use test_support::Client;
+
+const REQUEUE_AFTER_MS: i64 = 300_000;
+const DAY_MS: i64 = 86_400_000;
+
+struct World {
+    orders: Client,
+    store: OrderStore,
+    sweep: Sweep,
+    host: WorkerHost,
+    queue: local_stack::pump::Worker,
+    scheme: String,
+    instrument: String,
+}
+
+async fn world() -> World {
+    let table = test_support::isolated_table().await;
+    let sqs = aws_sdk_sqs::Client::new(&test_support::sdk_config().await);
+    let queue = throwaway_worker("instruction-worker", Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let schemes = SchemeStore::new(table.clone());
+    let vault = VaultStore::new(table.clone());
+    let references = References::new(vault.clone(), schemes.clone());
+    // Order management's own sends all fail: only the sweep can get the work queued.
+    let lost = SqsQueue::new(
+        sqs.clone(),
+        format!(
+            "{}/123456789012/no-such-queue",
+            test_support::moto_endpoint()
+        ),
+    );
+    let orders = Client::admin(order_management::router(
+        order_management::AppState {
+            orders: OrderStore::new(table.clone()),
+            references: references.clone(),
+            instructions: lost,
+        },
+        test_support::edge(ErrorFormat::A),
+    ));
+    let executor = Executor::new(
+        OrderStore::new(table.clone()),
+        references,
+        schemes.clone(),
+        Arc::new(PaymentApps::new(vec![Box::new(Sandbox)])),
+    );
+    let host = WorkerHost::start().await.unwrap_or_else(|e| panic!("{e}"));
+    host.register_fn("instruction-worker", move |event: Value| {
+        let executor = executor.clone();
+        async move {
+            let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
+            let now = chrono::Utc::now();
+            let answer = instruction_worker::handle_batch(
+                &executor,
+                event,
+                now.date_naive(),
+                now.timestamp_millis(),
+            )
+            .await;
+            serde_json::to_value(answer).map_err(|e| e.to_string())
+        }
+    });
+    let scheme = Scheme {
+        scheme_id: SchemeId::new_random(),
+        direction: Direction::Credit,
+        app_id: "SANDBOX".into(),
+        currencies: vec![],
+        countries: vec![],
+    };
+    schemes
+        .save(&orders.scope, &scheme)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let account = FinancialInstrument::new(
+        CustomerRef::parse("customer1").unwrap_or_else(|e| panic!("{e:?}")),
+        AccountDetails::Uk {
+            holder_name: "JOHN DOE".into(),
+            account_number: "99999911".into(),
+            sort_code: "111211".into(),
+        },
+        now_ms(),
+    );
+    vault
+        .add_instrument(&orders.scope, &account)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    World {
+        sweep: Sweep {
+            table: table.clone(),
+            instructions: SqsQueue::new(sqs, &queue.queue_url),
+            requeue_after_ms: REQUEUE_AFTER_MS,
+        },
+        store: OrderStore::new(table),
+        orders,
+        host,
+        queue,
+        scheme: scheme.scheme_id.to_string(),
+        instrument: account.id.to_string(),
+    }
+}
+
+impl World {
+    async fn order_payout(&self, order: &str, date: &str) {
+        let body = json!({
+            "orderRef": order,
+            "instructions": [{
+                "instructionRef": "payout",
+                "customerRef": "customer1",
+                "direction": "Credit",
+                "financialInstrumentId": self.instrument,
+                "amount": 42,
+                "currency": "EUR",
+                "country": "DE",
+                "settledByDate": date,
+                "schemeId": self.scheme,
+            }],
+        });
+        self.orders
+            .call(Method::POST, "/v2/order-management", Some(body))
+            .await
+            .assert_status(202);
+    }
+
+    async fn status(&self, order: &str) -> Value {
+        let path = format!("/v2/order-management/{order}/instruction/payout");
+        self.orders.call(Method::GET, &path, None).await.body["status"].clone()
+    }
+
+    async fn sweep_at(&self, now: i64) -> Swept {
+        self.sweep.run(now).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn pump(&self) {
+        pump_until_idle(&self.queue, self.host.url(), Duration::from_secs(60))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+fn today() -> String {
+    chrono::Utc::now().date_naive().to_string()
+}
+
+#[tokio::test]
+async fn a_lost_message_is_queued_again_once_overdue() {
+    let w = world().await;
+    w.order_payout("lost", &today()).await;
+    assert_eq!(
+        w.status("lost").await,
+        "READY",
+        "the send failed, the write stands"
+    );
+    assert_eq!(w.sweep_at(now_ms()).await.queued, 0, "not overdue yet");
+    assert_eq!(
+        w.sweep_at(now_ms() + REQUEUE_AFTER_MS + 1_000).await.queued,
+        1
+    );
+    w.pump().await;
+    assert_eq!(w.status("lost").await, "COMPLETED");
+    // Finished work has left the index.
+    assert_eq!(w.sweep_at(now_ms() + 10 * DAY_MS).await, Swept::default());
+}
+
+#[tokio::test]
+async fn a_future_instruction_is_queued_when_its_day_comes() {
+    let w = world().await;
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+    w.order_payout("later", &tomorrow.to_string()).await;
+    assert_eq!(
+        w.sweep_at(now_ms() + REQUEUE_AFTER_MS + 1_000).await.queued,
+        0
+    );
+    let midnight = tomorrow
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp_millis();
+    assert_eq!(
+        w.sweep_at(midnight + REQUEUE_AFTER_MS + 1_000).await.queued,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_worker_that_stopped_midway_is_resumed() {
+    let w = world().await;
+    w.order_payout("stuck", &today()).await;
+    // A worker claims the instruction, then dies before paying.
+    let (order, instruction) = (
+        OrderRef::parse("stuck").unwrap(),
+        InstructionRef::parse("payout").unwrap(),
+    );
+    let mut claimed = w
+        .store
+        .load_instruction(&w.orders.scope, &order, &instruction)
+        .await
+        .unwrap();
+    let read = claimed.version;
+    claimed.start_processing(now_ms()).unwrap();
+    assert!(w
+        .store
+        .save_instruction(&w.orders.scope, &claimed, read)
+        .await
+        .unwrap());
+    assert_eq!(w.status("stuck").await, "PROCESSING");
+
+    assert_eq!(
+        w.sweep_at(now_ms() + REQUEUE_AFTER_MS + 1_000).await.queued,
+        1
+    );
+    w.pump().await;
+    assert_eq!(w.status("stuck").await, "COMPLETED");
+}
+
+#[tokio::test]
+async fn two_sweeps_at_once_queue_the_work_once() {
+    let w = world().await;
+    w.order_payout("once", &today()).await;
+    let at = now_ms() + REQUEUE_AFTER_MS + 1_000;
+    let (first, second) = tokio::join!(w.sweep_at(at), w.sweep_at(at));
+    assert_eq!(first.queued + second.queued, 1, "{first:?} {second:?}");
+    // And not again until it has waited another delay.
+    assert_eq!(w.sweep_at(at + 1_000).await.queued, 0);
+    assert_eq!(w.sweep_at(at + REQUEUE_AFTER_MS + 1_000).await.queued, 1);
+}
