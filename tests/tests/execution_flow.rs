@@ -7,17 +7,15 @@
 use http::Method;
 use payments_core::http::ErrorFormat;
 use payments_core::ids::TenantScope;
-use payments_core::orders::{Executor, OrderStore, References};
-use payments_core::payments::{Direction, PaymentApps, Sandbox, Scheme, SchemeId, SchemeStore};
+use payments_core::orders::{OrderStore, References};
+use payments_core::payments::{Direction, SchemeStore};
 use payments_core::queue::SqsQueue;
-use payments_core::refs::CustomerRef;
-use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
+use payments_core::vault::VaultStore;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 use test_support::queues::{pump_until_idle, queue_counts, send, throwaway_worker, QueueSettings};
 use test_support::worker_host::WorkerHost;
-use test_support::Client;
+use test_support::{payments, Client};
 
 struct Flow {
     orders: Client,
@@ -30,9 +28,6 @@ struct Flow {
 
 async fn flow(visibility_timeout_seconds: u32) -> Flow {
     let table = test_support::table().await;
-    let schemes = SchemeStore::new(table.clone());
-    let vault_store = VaultStore::new(table.clone());
-    let references = References::new(vault_store.clone(), schemes.clone());
     let queue = throwaway_worker(
         "instruction-worker",
         QueueSettings {
@@ -43,78 +38,34 @@ async fn flow(visibility_timeout_seconds: u32) -> Flow {
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     let sqs = aws_sdk_sqs::Client::new(&test_support::sdk_config().await);
+    let vault_store = VaultStore::new(table.clone());
     let orders = Client::admin(order_management::router(
         order_management::AppState {
             orders: OrderStore::new(table.clone()),
-            references: references.clone(),
+            references: References::new(vault_store.clone(), SchemeStore::new(table.clone())),
             instructions: SqsQueue::new(sqs, &queue.queue_url),
         },
         test_support::edge(ErrorFormat::A),
     ));
     let vault = Client {
         router: customer_vault::router(
-            customer_vault::AppState {
-                vault: vault_store.clone(),
-            },
+            customer_vault::AppState { vault: vault_store },
             test_support::edge(ErrorFormat::A),
         ),
         ..orders.clone()
     };
-
-    let executor = Executor::new(
-        OrderStore::new(table),
-        references,
-        schemes.clone(),
-        Arc::new(PaymentApps::new(vec![Box::new(Sandbox)])),
-    );
-    let host = WorkerHost::start().await.unwrap_or_else(|e| panic!("{e}"));
-    host.register_fn("instruction-worker", move |event: Value| {
-        let executor = executor.clone();
-        async move {
-            let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
-            let now = chrono::Utc::now();
-            let answer = instruction_worker::handle_batch(
-                &executor,
-                event,
-                now.date_naive(),
-                now.timestamp_millis(),
-            )
-            .await;
-            serde_json::to_value(answer).map_err(|e| e.to_string())
-        }
-    });
-
-    let scheme = Scheme {
-        scheme_id: SchemeId::new_random(),
-        direction: Direction::Credit,
-        app_id: "SANDBOX".into(),
-        currencies: vec![],
-        countries: vec![],
-    };
-    schemes
-        .save(&orders.scope, &scheme)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let account = FinancialInstrument::new(
-        CustomerRef::parse("customer1").unwrap_or_else(|e| panic!("{e:?}")),
-        AccountDetails::Uk {
-            holder_name: "JOHN DOE".into(),
-            account_number: "99999911".into(),
-            sort_code: "111211".into(),
-        },
-        now_ms(),
-    );
-    vault_store
-        .add_instrument(&orders.scope, &account)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let scope = orders.scope;
     Flow {
+        host: payments::instruction_worker_host(&table).await,
+        queue,
+        scheme: payments::scheme(&table, &scope, Direction::Credit, "SANDBOX")
+            .await
+            .to_string(),
+        instrument: payments::bank_account(&table, &scope, "customer1")
+            .await
+            .to_string(),
         orders,
         vault,
-        host,
-        queue,
-        scheme: scheme.scheme_id.to_string(),
-        instrument: account.id.to_string(),
     }
 }
 

@@ -9,16 +9,14 @@ use payments_core::http::ErrorFormat;
 use payments_core::ids::{FinancialInstrumentId, TenantScope};
 use payments_core::orders::{
     instruction_body, ExecuteInstruction, Executor, Instruction, InstructionStatus, Order,
-    OrderStore, References, Step,
+    OrderStore, Step,
 };
-use payments_core::payments::{
-    BoxFuture, Direction, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, Sandbox, Scheme,
-    SchemeId, SchemeStore,
-};
+use payments_core::payments::{BoxFuture, Direction, PaymentApp, PaymentOutcome, PaymentRequest};
 use payments_core::refs::{CustomerRef, InstructionRef, OrderRef};
-use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
+use payments_core::vault::{now_ms, VaultStore};
 use serde_json::json;
 use std::sync::Arc;
+use test_support::payments;
 
 const TODAY: &str = "2026-11-21";
 
@@ -43,7 +41,7 @@ struct World {
     scope: TenantScope,
     orders: OrderStore,
     vault: VaultStore,
-    schemes: SchemeStore,
+    table: payments_core::store::Table,
     executor: Executor,
     instrument: FinancialInstrumentId,
 }
@@ -54,30 +52,14 @@ fn today() -> NaiveDate {
 
 async fn world() -> World {
     let table = test_support::table().await;
-    let orders = OrderStore::new(table.clone());
-    let vault = VaultStore::new(table.clone());
-    let schemes = SchemeStore::new(table);
-    let references = References::new(vault.clone(), schemes.clone());
-    let apps = Arc::new(PaymentApps::new(vec![
-        Box::new(Sandbox),
-        Box::new(Unreachable),
-    ]));
-    let executor = Executor::new(orders.clone(), references, schemes.clone(), apps);
     let scope = test_support::new_scope();
-    let details = AccountDetails::Uk {
-        holder_name: "JOHN DOE".into(),
-        account_number: "99999911".into(),
-        sort_code: "111211".into(),
-    };
-    let fi = FinancialInstrument::new(CustomerRef::parse("customer1").unwrap(), details, now_ms());
-    vault.add_instrument(&scope, &fi).await.unwrap();
     World {
         scope,
-        orders,
-        vault,
-        schemes,
-        executor,
-        instrument: fi.id,
+        orders: OrderStore::new(table.clone()),
+        vault: VaultStore::new(table.clone()),
+        executor: payments::executor(&table, vec![Box::new(Unreachable)]),
+        instrument: payments::bank_account(&table, &scope, "customer1").await,
+        table,
     }
 }
 
@@ -90,14 +72,7 @@ impl World {
         date: &str,
         app: &str,
     ) -> ExecuteInstruction {
-        let scheme = Scheme {
-            scheme_id: SchemeId::new_random(),
-            direction: Direction::Credit,
-            app_id: app.into(),
-            currencies: vec![],
-            countries: vec![],
-        };
-        self.schemes.save(&self.scope, &scheme).await.unwrap();
+        let scheme = payments::scheme(&self.table, &self.scope, Direction::Credit, app).await;
         let body = json!({
             "instructionRef": "payout",
             "customerRef": "customer1",
@@ -107,7 +82,7 @@ impl World {
             "currency": "GBP",
             "country": "GB",
             "settledByDate": date,
-            "schemeId": scheme.scheme_id,
+            "schemeId": scheme,
         });
         let object = payments_core::http::JsonObject::from_value(body).unwrap();
         let request = payments_core::orders::parse_new_instruction(&object).unwrap();

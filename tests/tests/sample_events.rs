@@ -115,20 +115,11 @@ async fn every_route_has_a_sample_event_that_reaches_it() {
 
 #[tokio::test]
 async fn the_instruction_worker_sample_event_is_an_sqs_batch_it_handles() {
-    use payments_core::orders::Executor;
-    use payments_core::payments::{PaymentApps, Sandbox};
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/instruction-worker/sqs-event.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let table = test_support::table().await;
-    let schemes = SchemeStore::new(table.clone());
-    let executor = Executor::new(
-        OrderStore::new(table.clone()),
-        References::new(VaultStore::new(table), schemes.clone()),
-        schemes,
-        std::sync::Arc::new(PaymentApps::new(vec![Box::new(Sandbox)])),
-    );
+    let executor = test_support::payments::executor(&test_support::table().await, Vec::new());
     let now = chrono::Utc::now();
     let answer = instruction_worker::handle_batch(
         &executor,

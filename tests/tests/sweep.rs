@@ -5,18 +5,17 @@
 
 use http::Method;
 use payments_core::http::ErrorFormat;
-use payments_core::orders::{Executor, OrderStore, References};
-use payments_core::payments::{Direction, PaymentApps, Sandbox, Scheme, SchemeId, SchemeStore};
+use payments_core::orders::{OrderStore, References};
+use payments_core::payments::{Direction, SchemeStore};
 use payments_core::queue::SqsQueue;
-use payments_core::refs::{CustomerRef, InstructionRef, OrderRef};
-use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
+use payments_core::refs::{InstructionRef, OrderRef};
+use payments_core::vault::{now_ms, VaultStore};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 use sweep::{Sweep, Swept};
 use test_support::queues::{pump_until_idle, throwaway_worker};
 use test_support::worker_host::WorkerHost;
-use test_support::Client;
+use test_support::{payments, Client};
 
 const REQUEUE_AFTER_MS: i64 = 300_000;
 const DAY_MS: i64 = 86_400_000;
@@ -37,9 +36,6 @@ async fn world() -> World {
     let queue = throwaway_worker("instruction-worker", Default::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let schemes = SchemeStore::new(table.clone());
-    let vault = VaultStore::new(table.clone());
-    let references = References::new(vault.clone(), schemes.clone());
     // Order management's own sends all fail: only the sweep can get the work queued.
     let lost = SqsQueue::new(
         sqs.clone(),
@@ -51,69 +47,31 @@ async fn world() -> World {
     let orders = Client::admin(order_management::router(
         order_management::AppState {
             orders: OrderStore::new(table.clone()),
-            references: references.clone(),
+            references: References::new(
+                VaultStore::new(table.clone()),
+                SchemeStore::new(table.clone()),
+            ),
             instructions: lost,
         },
         test_support::edge(ErrorFormat::A),
     ));
-    let executor = Executor::new(
-        OrderStore::new(table.clone()),
-        references,
-        schemes.clone(),
-        Arc::new(PaymentApps::new(vec![Box::new(Sandbox)])),
-    );
-    let host = WorkerHost::start().await.unwrap_or_else(|e| panic!("{e}"));
-    host.register_fn("instruction-worker", move |event: Value| {
-        let executor = executor.clone();
-        async move {
-            let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
-            let now = chrono::Utc::now();
-            let answer = instruction_worker::handle_batch(
-                &executor,
-                event,
-                now.date_naive(),
-                now.timestamp_millis(),
-            )
-            .await;
-            serde_json::to_value(answer).map_err(|e| e.to_string())
-        }
-    });
-    let scheme = Scheme {
-        scheme_id: SchemeId::new_random(),
-        direction: Direction::Credit,
-        app_id: "SANDBOX".into(),
-        currencies: vec![],
-        countries: vec![],
-    };
-    schemes
-        .save(&orders.scope, &scheme)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let account = FinancialInstrument::new(
-        CustomerRef::parse("customer1").unwrap_or_else(|e| panic!("{e:?}")),
-        AccountDetails::Uk {
-            holder_name: "JOHN DOE".into(),
-            account_number: "99999911".into(),
-            sort_code: "111211".into(),
-        },
-        now_ms(),
-    );
-    vault
-        .add_instrument(&orders.scope, &account)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let scope = orders.scope;
     World {
         sweep: Sweep {
             table: table.clone(),
             instructions: SqsQueue::new(sqs, &queue.queue_url),
             requeue_after_ms: REQUEUE_AFTER_MS,
         },
-        store: OrderStore::new(table),
-        orders,
-        host,
+        store: OrderStore::new(table.clone()),
+        host: payments::instruction_worker_host(&table).await,
         queue,
-        scheme: scheme.scheme_id.to_string(),
-        instrument: account.id.to_string(),
+        scheme: payments::scheme(&table, &scope, Direction::Credit, "SANDBOX")
+            .await
+            .to_string(),
+        instrument: payments::bank_account(&table, &scope, "customer1")
+            .await
+            .to_string(),
+        orders,
     }
 }
 

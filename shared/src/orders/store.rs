@@ -223,27 +223,17 @@ impl OrderStore {
         instruction_ref: &InstructionRef,
     ) -> Result<Instruction, Error> {
         let pk = partition(scope, order_ref);
-        if let Some(item) = self.get(&pk, &instruction_key(instruction_ref)).await? {
+        if let Some(item) = self
+            .table
+            .get_raw(&pk, &instruction_key(instruction_ref))
+            .await?
+        {
             return store::from_item(item);
         }
-        match self.get(&pk, ORDER).await? {
+        match self.table.get_raw(&pk, ORDER).await? {
             None => Err(order_not_found(order_ref)),
             Some(_) => Err(instruction_not_found(instruction_ref)),
         }
-    }
-
-    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, Error> {
-        let output = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .set_key(Some(store::key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_failure("GetItem"))?;
-        Ok(output.item)
     }
 
     /// Finishes an execution in one transaction: the transaction enters the customer's vault

@@ -100,16 +100,6 @@ impl SchemeStore {
 
     /// The tenant's scheme with this id, strongly consistent; `None` when it has none.
     pub async fn find(&self, scope: &TenantScope, id: &SchemeId) -> Result<Option<Scheme>, Error> {
-        let output = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .set_key(Some(store::key(&partition(scope), id.as_str())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_failure("GetItem"))?;
-        output.item.map(store::from_item).transpose()
+        self.table.get(&partition(scope), id.as_str()).await
     }
 }

@@ -38,6 +38,32 @@ impl Table {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// One item, read strongly consistent: the one round trip of every GET by key.
+    pub async fn get_raw(&self, partition: &str, sort: &str) -> Result<Option<Item>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .set_key(Some(key(partition, sort)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_failure("GetItem"))?;
+        Ok(output.item)
+    }
+
+    /// One item as a record.
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        partition: &str,
+        sort: &str,
+    ) -> Result<Option<T>, Error> {
+        self.get_raw(partition, sort)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
 }
 
 /// `T#{tenant}#A#{account}#{kind}#{id}`.

@@ -140,20 +140,9 @@ impl VaultStore {
         customer: &CustomerRef,
         id: FinancialInstrumentId,
     ) -> Result<Option<FinancialInstrument>, Error> {
-        let output = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .set_key(Some(store::key(
-                &partition(scope, customer),
-                &instrument_key(id),
-            )))
-            .consistent_read(true)
-            .send()
+        self.table
+            .get(&partition(scope, customer), &instrument_key(id))
             .await
-            .map_err(sdk_failure("GetItem"))?;
-        output.item.map(store::from_item).transpose()
     }
 
     /// A transaction of the customer made with the given instrument.
@@ -164,20 +153,10 @@ impl VaultStore {
         instrument: FinancialInstrumentId,
         id: TransactionId,
     ) -> Result<Transaction, Error> {
-        let output = self
+        let transaction: Option<Transaction> = self
             .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .set_key(Some(store::key(
-                &partition(scope, customer),
-                &transaction_key(id),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_failure("GetItem"))?;
-        let transaction: Option<Transaction> = output.item.map(store::from_item).transpose()?;
+            .get(&partition(scope, customer), &transaction_key(id))
+            .await?;
         transaction
             .filter(|t| t.financial_instrument_id == instrument)
             .ok_or_else(|| transaction_not_found(id))

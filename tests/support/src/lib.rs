@@ -5,6 +5,7 @@
 //!
 //! The moto endpoint comes from `MOTO_ENDPOINT`, which `make test` sets after starting moto.
 
+pub mod payments;
 pub mod queues;
 pub mod worker_host;
 

@@ -1,0 +1,94 @@
+//! Fixtures for payment flows: a tenant's SANDBOX scheme, a customer's bank account, the
+//! instruction worker as the deployed function builds it, and a Lambda host that runs it.
+
+use crate::worker_host::WorkerHost;
+use payments_core::ids::{FinancialInstrumentId, TenantScope};
+use payments_core::orders::{Executor, OrderStore, References};
+use payments_core::payments::{Direction, PaymentApps, Sandbox, Scheme, SchemeId, SchemeStore};
+use payments_core::refs::CustomerRef;
+use payments_core::store::Table;
+use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// A scheme of `scope` for `direction`, paid through `app_id`, accepting every currency and
+/// country.
+pub async fn scheme(
+    table: &Table,
+    scope: &TenantScope,
+    direction: Direction,
+    app_id: &str,
+) -> SchemeId {
+    let scheme = Scheme {
+        scheme_id: SchemeId::new_random(),
+        direction,
+        app_id: app_id.into(),
+        currencies: vec![],
+        countries: vec![],
+    };
+    SchemeStore::new(table.clone())
+        .save(scope, &scheme)
+        .await
+        .unwrap_or_else(|e| panic!("saving a scheme: {e}"));
+    scheme.scheme_id
+}
+
+/// A UK bank account (`JOHN DOE`, `99999911`, `111211`) in `customer`'s vault.
+pub async fn bank_account(
+    table: &Table,
+    scope: &TenantScope,
+    customer: &str,
+) -> FinancialInstrumentId {
+    let customer = CustomerRef::parse(customer).unwrap_or_else(|e| panic!("{e:?}"));
+    let details = AccountDetails::Uk {
+        holder_name: "JOHN DOE".into(),
+        account_number: "99999911".into(),
+        sort_code: "111211".into(),
+    };
+    let instrument = FinancialInstrument::new(customer, details, now_ms());
+    VaultStore::new(table.clone())
+        .add_instrument(scope, &instrument)
+        .await
+        .unwrap_or_else(|e| panic!("adding a bank account: {e}"));
+    instrument.id
+}
+
+/// The executor as `instruction-worker`'s main builds it, with the SANDBOX app and `extra` apps.
+pub fn executor(
+    table: &Table,
+    extra: Vec<Box<dyn payments_core::payments::PaymentApp>>,
+) -> Executor {
+    let schemes = SchemeStore::new(table.clone());
+    let mut apps: Vec<Box<dyn payments_core::payments::PaymentApp>> = vec![Box::new(Sandbox)];
+    apps.extend(extra);
+    Executor::new(
+        OrderStore::new(table.clone()),
+        References::new(VaultStore::new(table.clone()), schemes.clone()),
+        schemes,
+        Arc::new(PaymentApps::new(apps)),
+    )
+}
+
+/// A Lambda host running `instruction-worker` on `table`, as the pump would invoke it.
+pub async fn instruction_worker_host(table: &Table) -> WorkerHost {
+    let executor = executor(table, Vec::new());
+    let host = WorkerHost::start()
+        .await
+        .unwrap_or_else(|e| panic!("starting the worker host: {e}"));
+    host.register_fn("instruction-worker", move |event: Value| {
+        let executor = executor.clone();
+        async move {
+            let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
+            let now = chrono::Utc::now();
+            let answer = instruction_worker::handle_batch(
+                &executor,
+                event,
+                now.date_naive(),
+                now.timestamp_millis(),
+            )
+            .await;
+            serde_json::to_value(answer).map_err(|e| e.to_string())
+        }
+    });
+    host
+}
