@@ -12,7 +12,7 @@ err=$state/err.log
 local_stack=$CARGO_TARGET_DIR/debug/local-stack
 touch "$out" "$err"
 
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
 "$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" \
   --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &
@@ -92,6 +92,17 @@ if [ "$status" = COMPLETED ]; then echo "ok: the due payout was executed through
   echo "FAIL: the due payout is $status, not COMPLETED"; failures=$((failures + 1)); fi
 link=$(curl -s "${auth[@]}" "$orders/smoke-paid/instruction/payout-2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["_links"]["transactions"][0]["href"])')
 expect 200 'b["status"] == "SUCCESS" and str(b["netAmount"]) == "20.01"' "${auth[@]}" "$API_URL$link"
+# Refund part of it through the refund queue and worker.
+refund=$(curl -s "${auth[@]}" "${json[@]}" -d '{"amount":5,"reason":"smoke"}' "$API_URL${link/\/v1\//\/v2\/}/refund" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("refundId"))')
+refund_status=""
+for _ in $(seq 1 90); do
+  refund_status=$(curl -s "${auth[@]}" "$API_URL${link/\/v1\//\/v2\/}/refund/$refund" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status"))')
+  [ "$refund_status" = COMPLETED ] && break
+  sleep 1
+done
+if [ "$refund_status" = COMPLETED ]; then echo "ok: the refund was executed through the queue"; else
+  echo "FAIL: the refund is $refund_status, not COMPLETED"; failures=$((failures + 1)); fi
+expect 200 'str(b["netAmount"]) == "15.01" and b["refunds"][0]["status"] == "COMPLETED"' "${auth[@]}" "$API_URL$link"
 expect 200 '' -X PUT "${auth[@]}" "$vault/financial-instrument/$id/close"
 expect 400 'b["errors"][0]["errorCode"] == "FINANCIAL_INSTRUMENT_INACTIVE"' -X POST "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
 expect 400 '[e["errorCode"] for e in b["errors"]] == ["ACCOUNT_HOLDER_NAME_IS_REQUIRED", "ACCOUNT_NUMBER_IS_REQUIRED", "SORT_CODE_IS_REQUIRED"]' "${auth[@]}" "${json[@]}" -d '{}' "$vault/uk-bank-account"

@@ -16,5 +16,6 @@ pub mod queue;
 pub mod refs;
 pub mod store;
 pub mod vault;
+pub mod worker;
 
 pub use error::{Error, ErrorCode, Violation};

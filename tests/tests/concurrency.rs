@@ -10,12 +10,10 @@ use test_support::Client;
 
 async fn vault_and_wallet() -> (Client, Client) {
     let table = test_support::table().await;
-    let vault = Client::admin(customer_vault::router(
-        customer_vault::AppState {
-            vault: VaultStore::new(table.clone()),
-        },
-        test_support::edge(ErrorFormat::A),
-    ));
+    let vault = Client::admin(
+        test_support::payments::vault_router(&table, &test_support::payments::unreachable_queue())
+            .await,
+    );
     let wallet = Client {
         router: customer_wallet::router(
             customer_wallet::AppState {

@@ -48,10 +48,7 @@ async fn flow(visibility_timeout_seconds: u32) -> Flow {
         test_support::edge(ErrorFormat::A),
     ));
     let vault = Client {
-        router: customer_vault::router(
-            customer_vault::AppState { vault: vault_store },
-            test_support::edge(ErrorFormat::A),
-        ),
+        router: payments::vault_router(&table, &test_support::payments::unreachable_queue()).await,
         ..orders.clone()
     };
     let scope = orders.scope;

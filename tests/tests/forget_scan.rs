@@ -3,8 +3,6 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::Method;
-use payments_core::http::ErrorFormat;
-use payments_core::vault::VaultStore;
 use serde_json::json;
 use test_support::Client;
 
@@ -80,13 +78,10 @@ async fn table_text(client: &aws_sdk_dynamodb::Client) -> String {
 #[tokio::test]
 async fn forget_leaves_no_personal_data_in_the_table() {
     let table = test_support::table().await;
-    let state = customer_vault::AppState {
-        vault: VaultStore::new(table.clone()),
-    };
-    let client = Client::admin(customer_vault::router(
-        state,
-        test_support::edge(ErrorFormat::A),
-    ));
+    let client = Client::admin(
+        test_support::payments::vault_router(&table, &test_support::payments::unreachable_queue())
+            .await,
+    );
     let customer = format!("forget-{}", random_upper(8));
 
     let uk_holder = format!("UK {}", random_upper(12));

@@ -5,15 +5,17 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use http::Method;
-use payments_core::http::ErrorFormat;
 use payments_core::ids::{FinancialInstrumentId, TenantScope};
 use payments_core::orders::{
     instruction_body, ExecuteInstruction, Executor, Instruction, InstructionStatus, Order,
-    OrderStore, Step,
+    OrderStore,
 };
-use payments_core::payments::{BoxFuture, Direction, PaymentApp, PaymentOutcome, PaymentRequest};
+use payments_core::payments::{
+    BoxFuture, Direction, PaymentApp, PaymentOutcome, PaymentRequest, RefundRequest,
+};
 use payments_core::refs::{CustomerRef, InstructionRef, OrderRef};
 use payments_core::vault::{now_ms, VaultStore};
+use payments_core::worker::Step;
 use serde_json::json;
 use std::sync::Arc;
 use test_support::payments;
@@ -29,11 +31,17 @@ impl PaymentApp for Unreachable {
     }
 
     fn execute<'a>(&'a self, _request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
-        Box::pin(async {
-            PaymentOutcome::Retryable {
-                reason: "down".into(),
-            }
-        })
+        Box::pin(async { down() })
+    }
+
+    fn refund<'a>(&'a self, _request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { down() })
+    }
+}
+
+fn down() -> PaymentOutcome {
+    PaymentOutcome::Retryable {
+        reason: "down".into(),
     }
 }
 
@@ -176,12 +184,8 @@ async fn a_due_payout_completes_once_however_often_its_message_arrives() {
     );
 
     // The vault serves the same transaction at that link.
-    let router = customer_vault::router(
-        customer_vault::AppState {
-            vault: w.vault.clone(),
-        },
-        test_support::edge(ErrorFormat::A),
-    );
+    let router =
+        payments::vault_router(&w.table, &test_support::payments::unreachable_queue()).await;
     let client = test_support::Client {
         router,
         scope: w.scope,

@@ -64,12 +64,9 @@ async fn check_function(function: &str, client: Client, table: &[RouteSpec]) {
 #[tokio::test]
 async fn every_route_has_a_sample_event_that_reaches_it() {
     let table = test_support::table().await;
-    let vault = customer_vault::router(
-        customer_vault::AppState {
-            vault: VaultStore::new(table.clone()),
-        },
-        test_support::edge(ErrorFormat::A),
-    );
+    let vault =
+        test_support::payments::vault_router(&table, &test_support::payments::unreachable_queue())
+            .await;
     check_function(
         "customer-vault",
         Client::admin(vault),
@@ -113,22 +110,40 @@ async fn every_route_has_a_sample_event_that_reaches_it() {
     .await;
 }
 
-#[tokio::test]
-async fn the_instruction_worker_sample_event_is_an_sqs_batch_it_handles() {
+fn sqs_sample(worker: &str) -> aws_lambda_events::sqs::SqsEvent {
     let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/instruction-worker/sqs-event.json");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../events/{worker}/sqs-event.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let executor = test_support::payments::executor(&test_support::table().await, Vec::new());
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Each worker's sample is an SQS batch it handles; they name work that does not exist here,
+/// which is done with, not retried.
+#[tokio::test]
+async fn the_worker_sample_events_are_sqs_batches_they_handle() {
+    let table = test_support::table().await;
     let now = chrono::Utc::now();
+    let executor = test_support::payments::executor(&table, Vec::new());
     let answer = instruction_worker::handle_batch(
         &executor,
-        event,
+        sqs_sample("instruction-worker"),
         now.date_naive(),
         now.timestamp_millis(),
     )
     .await;
-    // It names an instruction that does not exist here: done with, not retried.
+    assert!(answer.batch_item_failures.is_empty());
+    let refunds = payments_core::vault::RefundExecutor::new(
+        VaultStore::new(table),
+        std::sync::Arc::new(payments_core::payments::PaymentApps::new(vec![Box::new(
+            payments_core::payments::Sandbox,
+        )])),
+    );
+    let answer = refund_worker::handle_batch(
+        &refunds,
+        sqs_sample("refund-worker"),
+        now.timestamp_millis(),
+    )
+    .await;
     assert!(answer.batch_item_failures.is_empty());
 }
 

@@ -59,7 +59,8 @@ async fn world() -> World {
     World {
         sweep: Sweep {
             table: table.clone(),
-            instructions: SqsQueue::new(sqs, &queue.queue_url),
+            instructions: SqsQueue::new(sqs.clone(), &queue.queue_url),
+            refunds: SqsQueue::new(sqs, payments::unreachable_queue()),
             requeue_after_ms: REQUEUE_AFTER_MS,
         },
         store: OrderStore::new(table.clone()),

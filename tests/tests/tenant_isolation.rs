@@ -10,12 +10,9 @@ use test_support::Client;
 #[tokio::test]
 async fn another_tenant_cannot_reach_a_customer() {
     let table = test_support::table().await;
-    let vault_router = customer_vault::router(
-        customer_vault::AppState {
-            vault: VaultStore::new(table.clone()),
-        },
-        test_support::edge(ErrorFormat::A),
-    );
+    let vault_router =
+        test_support::payments::vault_router(&table, &test_support::payments::unreachable_queue())
+            .await;
     let wallet_router = customer_wallet::router(
         customer_wallet::AppState {
             vault: VaultStore::new(table),

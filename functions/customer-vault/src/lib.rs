@@ -5,11 +5,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payments_core::auth::Role;
-use payments_core::error::{Error, Violation, Violations};
+use payments_core::error::{Error, ErrorCode, Violation, Violations};
 use payments_core::http::{parse_reason, Api, Caller, Edge, JsonBody, PathParams};
-use payments_core::ids::{FinancialInstrumentId, TransactionId};
+use payments_core::ids::{FinancialInstrumentId, RefundId, TransactionId};
+use payments_core::queue::{Queue, SqsQueue};
 use payments_core::refs::CustomerRef;
-use payments_core::vault::{self, now_ms, AccountDetails, FinancialInstrument, VaultStore};
+use payments_core::vault::{
+    self, now_ms, AccountDetails, ExecuteRefunds, FinancialInstrument, VaultStore,
+};
 use serde_json::json;
 
 const READ: &[Role] = &[Role::TransactionRead, Role::Admin];
@@ -24,9 +27,17 @@ const INSTRUMENT: &str =
 const TRANSACTION: &str =
     "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}";
 
+const REFUNDS: &str = "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}/refund";
+const REFUND: &str = "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}/refund/{refundId}";
+
+/// Attempts at reserving a refund before giving up on a transaction under heavy contention.
+const MAX_REFUND_WRITE_ATTEMPTS: usize = 20;
+
 #[derive(Clone)]
 pub struct AppState {
     pub vault: VaultStore,
+    /// Where accepted refunds go to be executed.
+    pub refunds: SqsQueue,
 }
 
 /// Every route of the function, with its roles.
@@ -61,6 +72,9 @@ pub fn api() -> Api<AppState> {
             close_instrument,
         )
         .route(Method::GET, TRANSACTION, READ, get_transaction)
+        // Refunds move money: the seed names the read role, the contract requires write.
+        .route(Method::POST, REFUNDS, WRITE, request_refund)
+        .route(Method::GET, REFUND, READ, get_refund)
         // The `/v1` link targets the bodies' `_links` point at.
         .route(
             Method::GET,
@@ -229,4 +243,86 @@ async fn get_transaction(
         .load_transaction(&caller.scope, &customer, instrument, id)
         .await?;
     Ok(Json(transaction.body()).into_response())
+}
+
+/// The customer, instrument and transaction named by the path.
+fn transaction_path(
+    path: &PathParams,
+) -> Result<(CustomerRef, FinancialInstrumentId, TransactionId), Vec<Violation>> {
+    let mut found = Violations::new();
+    let instrument = found.check(instrument_path(path));
+    let id = found.check(TransactionId::parse(path.get("transactionId")));
+    found.collect(
+        instrument
+            .zip(id)
+            .map(|((customer, instrument), id)| (customer, instrument, id)),
+    )
+}
+
+/// 200 `{refundId, status: "PENDING"}`: the refund is reserved against the transaction (pending
+/// and completed refunds never exceed its amount, also when requests race) and queued.
+async fn request_refund(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+    body: JsonBody,
+) -> Result<Response, Error> {
+    let mut found = Violations::new();
+    let target = found.check(transaction_path(&path));
+    let request = found.check(vault::parse_refund_request(body));
+    let ((customer, instrument, id), (amount, reason)) = found.finish(target.zip(request))?;
+    for _ in 0..MAX_REFUND_WRITE_ATTEMPTS {
+        let mut transaction = app
+            .vault
+            .load_transaction(&caller.scope, &customer, instrument, id)
+            .await?;
+        let currency = transaction.amount.currency();
+        let money = amount
+            .in_currency(currency)
+            .map_err(|e| Error::invalid(e.violation(Some(currency))))?;
+        let read = transaction.version;
+        let refund_id = transaction.request_refund(money, reason.clone(), now_ms())?;
+        if app
+            .vault
+            .save_transaction(&caller.scope, &transaction, read)
+            .await?
+        {
+            let message = ExecuteRefunds {
+                tenant_id: caller.scope.tenant,
+                account_id: caller.scope.account,
+                customer_ref: customer,
+                financial_instrument_id: instrument,
+                transaction_id: id,
+            };
+            if let Err(e) = app.refunds.send(&message).await {
+                tracing::warn!(error = %e, "queueing a refund failed; the sweep will queue it");
+            }
+            tracing::info!(%refund_id, "refund requested");
+            return Ok(Json(json!({ "refundId": refund_id, "status": "PENDING" })).into_response());
+        }
+    }
+    Err(Error::Internal(
+        "the transaction changed on every attempt".into(),
+    ))
+}
+
+async fn get_refund(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, Error> {
+    let mut found = Violations::new();
+    let target = found.check(transaction_path(&path));
+    let refund_id = found.check(RefundId::parse(path.get("refundId")));
+    let ((customer, instrument, id), refund_id) = found.finish(target.zip(refund_id))?;
+    let transaction = app
+        .vault
+        .load_transaction(&caller.scope, &customer, instrument, id)
+        .await?;
+    let refund = transaction.refund(refund_id).ok_or_else(|| {
+        Error::NotFound(
+            Violation::new(ErrorCode::REFUND_NOT_FOUND).with("refundId", refund_id.to_string()),
+        )
+    })?;
+    Ok(Json(transaction.refund_body(refund)).into_response())
 }

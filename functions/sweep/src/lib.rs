@@ -9,6 +9,7 @@ use payments_core::store::{Table, WorkKind};
 pub struct Sweep {
     pub table: Table,
     pub instructions: SqsQueue,
+    pub refunds: SqsQueue,
     /// How long queued work may wait before it is queued again.
     pub requeue_after_ms: i64,
 }
@@ -26,6 +27,7 @@ impl Sweep {
     fn queue(&self, kind: WorkKind) -> &SqsQueue {
         match kind {
             WorkKind::Instruction => &self.instructions,
+            WorkKind::Refund => &self.refunds,
         }
     }
 

@@ -799,18 +799,34 @@ mod tests {
             vault.environment.get("TABLE_NAME"),
             Some(&Expr::Ref("PaymentsTable".into()))
         );
+        let queues = t
+            .queues
+            .iter()
+            .map(|q| {
+                let local = LocalQueue {
+                    url: format!("http://local/{}", q.logical_id),
+                    arn: format!("arn:local:{}", q.logical_id),
+                };
+                (q.logical_id.clone(), local)
+            })
+            .collect();
         let locals = Locals {
             parameters: BTreeMap::from([("TokenPublicKey".into(), "PUBKEY".into())]),
-            ..Locals::default()
+            queues,
         };
         let env = t.environment(vault, &locals).expect("resolves");
+        assert_eq!(env["REFUND_QUEUE_URL"], "http://local/RefundQueue");
         assert_eq!(env["TABLE_NAME"], "PaymentsTable");
         assert_eq!(env["TOKEN_PUBLIC_KEY"], "PUBKEY");
         assert_eq!(env["TOKEN_ISSUER"], "payments-identity");
         assert_eq!(env["TOKEN_AUDIENCE"], "payments-api");
         assert_eq!(env["RUST_LOG"], "info");
 
-        let missing = t.environment(vault, &Locals::default());
+        let without_parameters = Locals {
+            queues: locals.queues.clone(),
+            ..Locals::default()
+        };
+        let missing = t.environment(vault, &without_parameters);
         assert!(
             matches!(missing, Err(TemplateError::Unresolved(m)) if m.contains("TokenPublicKey"))
         );

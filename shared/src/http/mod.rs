@@ -9,7 +9,7 @@ mod routes;
 pub use edge::{CorrelationId, Edge, CORRELATION_HEADER, MAX_BODY_BYTES};
 pub use lambda::serve;
 pub use problem::ErrorFormat;
-pub use request::{parse_reason, Field, JsonBody, JsonObject, PathParams};
+pub use request::{parse_reason, reason_field, Field, JsonBody, JsonObject, PathParams};
 pub use routes::{Api, Caller, RouteSpec, ACCOUNT_HEADER, TENANT_HEADER};
 
 /// A HAL link as the seeds show it: `{href, name}`.

@@ -132,12 +132,16 @@ const REASON: Field = Field {
 /// An optional body `{reason?}` (wallet changes, close, cancel), the reason at most
 /// `max_length` characters.
 pub fn parse_reason(body: JsonBody, max_length: usize) -> Result<Option<String>, Vec<Violation>> {
-    let object = body.optional_object()?;
+    Ok(reason_field(&body.optional_object()?, max_length)?)
+}
+
+/// The optional `reason` field of a body, at most `max_length` characters.
+pub fn reason_field(object: &JsonObject, max_length: usize) -> Result<Option<String>, Violation> {
     match object.text(&REASON)? {
         Some(reason) if reason.chars().count() > max_length => {
-            Err(vec![Violation::new(ErrorCode::REASON_LENGTH_OUT_OF_RANGE)
+            Err(Violation::new(ErrorCode::REASON_LENGTH_OUT_OF_RANGE)
                 .with("maxLength", max_length)
-                .on_property(REASON.property, None)])
+                .on_property(REASON.property, None))
         }
         reason => Ok(reason.map(str::to_owned)),
     }

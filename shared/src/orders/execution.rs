@@ -9,6 +9,7 @@ use crate::ids::{AccountId, TenantId, TenantScope};
 use crate::payments::{PaymentApps, PaymentOutcome, PaymentRequest, SchemeStore};
 use crate::refs::{InstructionRef, OrderRef};
 use crate::vault::{Transaction, TransactionStatus};
+use crate::worker::Step;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -43,15 +44,6 @@ impl ExecuteInstruction {
             account: self.account_id,
         }
     }
-}
-
-/// What the worker does with the message afterwards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// Delete it: the instruction is executed, or needs nothing (more) from this message.
-    Done,
-    /// Keep it: the payment app asked to try again later, so SQS redelivers it.
-    RetryLater,
 }
 
 #[derive(Clone)]
@@ -107,6 +99,8 @@ fn new_transaction(
         created_timestamp: now_ms,
         last_updated_timestamp: now_ms,
         refunded_minor: 0,
+        refunds: Vec::new(),
+        version: 1,
     })
 }
 

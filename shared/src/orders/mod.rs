@@ -7,7 +7,7 @@ mod requests;
 mod store;
 mod view;
 
-pub use execution::{ExecuteInstruction, Executor, Step, MAX_PAYMENT_ATTEMPTS};
+pub use execution::{ExecuteInstruction, Executor, MAX_PAYMENT_ATTEMPTS};
 pub use references::References;
 pub use requests::{
     parse_cancel, parse_create_order, parse_new_instruction, parse_order_metadata, parse_update,
@@ -198,7 +198,7 @@ impl Instruction {
             let currency = update.currency.unwrap_or_else(|| self.amount.currency());
             self.amount = amount
                 .in_currency(currency)
-                .map_err(|e| Error::invalid(requests::amount_violation(e, Some(currency))))?;
+                .map_err(|e| Error::invalid(e.violation(Some(currency))))?;
         }
         if let Some(country) = update.country {
             self.country = country.code().to_owned();
@@ -315,6 +315,16 @@ impl Instruction {
         self.last_updated = now_ms;
         self.version += 1;
     }
+}
+
+/// The key of an instruction's item, for writes made from the vault (a transaction's changes
+/// are mirrored into its instruction).
+pub(crate) fn instruction_key(
+    scope: &crate::ids::TenantScope,
+    order: &OrderRef,
+    instruction: &InstructionRef,
+) -> (String, String) {
+    store::instruction_key_of(scope, order, instruction)
 }
 
 pub fn order_not_found(order: &OrderRef) -> Error {

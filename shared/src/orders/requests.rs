@@ -7,7 +7,7 @@ use crate::error::{ErrorCode, Violation, Violations};
 use crate::http::{parse_reason, Field, JsonBody, JsonObject};
 use crate::ids::FinancialInstrumentId;
 use crate::metadata::Metadata;
-use crate::payments::{Amount, AmountError, Direction, Money, SchemeId, MAX_INTEGER_DIGITS};
+use crate::payments::{Amount, Direction, Money, SchemeId};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -110,30 +110,17 @@ fn date(text: &str) -> Result<NaiveDate, Violation> {
         .ok_or_else(|| violation(&SETTLED_BY_DATE, ErrorCode::SETTLED_BY_DATE_IS_INVALID))
 }
 
-pub(super) fn amount_violation(error: AmountError, currency: Option<Currency>) -> Violation {
-    let amount = Violation::new(ErrorCode::AMOUNT_IS_INVALID);
-    let found = match error {
-        AmountError::NotPositive => Violation::new(ErrorCode::AMOUNT_OUT_OF_RANGE),
-        AmountError::NotANumber => amount,
-        AmountError::TooLarge => amount.with("maxIntegerDigits", MAX_INTEGER_DIGITS),
-        AmountError::TooManyDecimals { allowed } => amount
-            .with("maxDecimalPlaces", allowed)
-            .with("currency", currency.map(|c| c.code()).unwrap_or_default()),
-    };
-    found.on_property("Amount", None)
-}
-
 /// The amount, checked against the currency's minor unit when the currency itself is valid.
 fn money(object: &JsonObject, currency: Option<Currency>) -> Result<Option<Money>, Violation> {
     let value = object
         .value("amount")
         .ok_or_else(|| Violation::new(ErrorCode::AMOUNT_IS_REQUIRED).on_property("Amount", None))?;
-    let amount = Amount::from_json(value).map_err(|e| amount_violation(e, currency))?;
+    let amount = Amount::from_json(value).map_err(|e| e.violation(currency))?;
     currency
         .map(|currency| {
             amount
                 .in_currency(currency)
-                .map_err(|e| amount_violation(e, Some(currency)))
+                .map_err(|e| e.violation(Some(currency)))
         })
         .transpose()
 }
@@ -302,7 +289,7 @@ pub fn parse_update(body: JsonBody) -> Result<InstructionUpdate, Vec<Violation>>
     let amount = found.check(
         object
             .value("amount")
-            .map(|value| Amount::from_json(value).map_err(|e| amount_violation(e, None)))
+            .map(|value| Amount::from_json(value).map_err(|e| e.violation(None)))
             .transpose(),
     );
     let currency = found.check(

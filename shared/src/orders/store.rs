@@ -26,6 +26,14 @@ fn partition(scope: &TenantScope, order: &OrderRef) -> String {
     store::partition(scope, "ORDER", order.as_str())
 }
 
+pub(super) fn instruction_key_of(
+    scope: &TenantScope,
+    order: &OrderRef,
+    instruction: &InstructionRef,
+) -> (String, String) {
+    (partition(scope, order), instruction_key(instruction))
+}
+
 fn instruction_key(instruction: &InstructionRef) -> String {
     format!("{INSTRUCTION_PREFIX}{instruction}")
 }

@@ -3,7 +3,7 @@
 //! beside the SANDBOX app without touching them.
 
 use super::{Direction, Money};
-use crate::ids::TransactionId;
+use crate::ids::{RefundId, TransactionId};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -18,6 +18,20 @@ pub struct PaymentRequest {
     pub attempt: u32,
 }
 
+/// A refund to execute. `refund_id` is the idempotency key: asking twice for one refund must
+/// not return money twice.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    pub refund_id: RefundId,
+    pub transaction_id: TransactionId,
+    pub app_transaction_id: Option<String>,
+    pub amount: Money,
+    /// The refunded payment's amount.
+    pub payment_amount: Money,
+    pub attempt: u32,
+}
+
+/// The outcome of a payment or a refund.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentOutcome {
     Succeeded {
@@ -41,6 +55,8 @@ pub trait PaymentApp: Send + Sync {
     fn app_id(&self) -> &'static str;
 
     fn execute<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome>;
+
+    fn refund<'a>(&'a self, request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome>;
 }
 
 /// The apps a deployment has, looked up by a scheme's `appId`.

@@ -5,7 +5,7 @@ mod money;
 mod sandbox;
 mod scheme;
 
-pub use app::{BoxFuture, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest};
+pub use app::{BoxFuture, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest};
 pub use money::{Amount, AmountError, Money, MAX_INTEGER_DIGITS};
 pub use sandbox::{Sandbox, SANDBOX_APP_ID};
 pub use scheme::{Scheme, SchemeId, SchemeStore};

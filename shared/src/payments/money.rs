@@ -3,6 +3,7 @@
 //! held and stored as an integer count of minor units — never a float.
 
 use crate::currency::Currency;
+use crate::error::{ErrorCode, Violation};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
@@ -21,6 +22,22 @@ pub enum AmountError {
     TooLarge,
     /// More decimal places than the currency's minor unit allows.
     TooManyDecimals { allowed: u32 },
+}
+
+impl AmountError {
+    /// The error a request gets; `currency` names the minor unit a decimal-places error meant.
+    pub fn violation(self, currency: Option<Currency>) -> Violation {
+        let invalid = Violation::new(ErrorCode::AMOUNT_IS_INVALID);
+        let found = match self {
+            AmountError::NotPositive => Violation::new(ErrorCode::AMOUNT_OUT_OF_RANGE),
+            AmountError::NotANumber => invalid,
+            AmountError::TooLarge => invalid.with("maxIntegerDigits", MAX_INTEGER_DIGITS),
+            AmountError::TooManyDecimals { allowed } => invalid
+                .with("maxDecimalPlaces", allowed)
+                .with("currency", currency.map(|c| c.code()).unwrap_or_default()),
+        };
+        found.on_property("Amount", None)
+    }
 }
 
 /// A positive amount of at most 12 integer digits, not yet tied to a currency.

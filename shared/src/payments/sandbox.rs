@@ -1,7 +1,7 @@
 //! The SANDBOX payment app: deterministic outcomes chosen by the amount's fractional part, so
 //! every path can be driven from the API (API.md section 6).
 
-use super::app::{BoxFuture, PaymentApp, PaymentOutcome, PaymentRequest};
+use super::app::{BoxFuture, PaymentApp, PaymentOutcome, PaymentRequest, RefundRequest};
 use rust_decimal::Decimal;
 
 pub const SANDBOX_APP_ID: &str = "SANDBOX";
@@ -9,6 +9,7 @@ pub const SANDBOX_APP_ID: &str = "SANDBOX";
 /// The triggers, in hundredths of the amount's fractional part.
 const DECLINE: i64 = 51;
 const FAIL_FIRST_ATTEMPT: i64 = 52;
+const DECLINE_REFUNDS: i64 = 53;
 
 pub struct Sandbox;
 
@@ -39,6 +40,22 @@ impl PaymentApp for Sandbox {
                 app_transaction_id: format!(
                     "sandbox_{}",
                     request.transaction_id.to_string().replace('-', "")
+                ),
+            },
+        };
+        Box::pin(async move { outcome })
+    }
+
+    fn refund<'a>(&'a self, request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
+        let outcome = match fraction_hundredths(request.payment_amount.decimal()) {
+            Some(DECLINE_REFUNDS) => PaymentOutcome::Declined {
+                error_code: "REFUND_DECLINED".into(),
+                reason: "The sandbox declines refunds of payments ending in .53".into(),
+            },
+            _ => PaymentOutcome::Succeeded {
+                app_transaction_id: format!(
+                    "sandbox_refund_{}",
+                    request.refund_id.to_string().replace('-', "")
                 ),
             },
         };

@@ -18,14 +18,16 @@ pub const WORK_SHARDS: u32 = 4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkKind {
     Instruction,
+    Refund,
 }
 
 impl WorkKind {
-    pub const ALL: [WorkKind; 1] = [WorkKind::Instruction];
+    pub const ALL: [WorkKind; 2] = [WorkKind::Instruction, WorkKind::Refund];
 
     fn as_str(self) -> &'static str {
         match self {
             WorkKind::Instruction => "INSTRUCTION",
+            WorkKind::Refund => "REFUND",
         }
     }
 

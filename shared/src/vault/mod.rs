@@ -1,11 +1,15 @@
 //! The customer vault: a customer's profile and financial instruments, and what may happen to
 //! them (close, wallet membership, forget).
 
+mod refund_execution;
+mod refunds;
 mod requests;
 mod store;
 mod transaction;
 mod view;
 
+pub use refund_execution::RefundExecutor;
+pub use refunds::{parse_refund_request, ExecuteRefunds, REFUND_REASON_MAX_LENGTH};
 pub use requests::{
     parse_iban_account, parse_metadata_update, parse_uk_account, CLOSE_REASON_MAX_LENGTH,
     WALLET_REASON_MAX_LENGTH,
@@ -13,7 +17,7 @@ pub use requests::{
 pub(crate) use store::transaction_item;
 pub use store::VaultStore;
 pub use store::{instrument_not_found, transaction_not_found};
-pub use transaction::{Transaction, TransactionStatus};
+pub use transaction::{Refund, RefundStatus, Transaction, TransactionStatus};
 pub use view::{customer_body, instrument_body, instrument_href, instrument_links, wallet_body};
 
 use crate::ids::FinancialInstrumentId;

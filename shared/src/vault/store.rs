@@ -1,12 +1,14 @@
 //! The vault's items. One partition per customer holds the profile (`SK = PROFILE`) and each
 //! instrument (`SK = FI#{id}`), so reading a customer with all its instruments is one Query.
 
-use super::{CustomerProfile, CustomerVault, FinancialInstrument, Transaction};
+use super::{CustomerProfile, CustomerVault, ExecuteRefunds, FinancialInstrument, Transaction};
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{FinancialInstrumentId, TenantScope, TransactionId};
 use crate::metadata::Metadata;
 use crate::refs::CustomerRef;
-use crate::store::{self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table};
+use crate::store::{
+    self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table, WorkKind,
+};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
@@ -40,17 +42,32 @@ fn transaction_key(id: TransactionId) -> String {
     format!("{TRANSACTION_PREFIX}{id}")
 }
 
-/// A transaction's item in its customer's partition, for writes that span the vault and orders.
+/// A transaction's item in its customer's partition, in the work index while refunds are
+/// pending. Shared with order management, whose executor writes new transactions.
 pub(crate) fn transaction_item(
     scope: &TenantScope,
     transaction: &Transaction,
 ) -> Result<Item, Error> {
-    store::to_item(
+    let pk = partition(scope, &transaction.customer_ref);
+    let mut item = store::to_item(
         transaction,
-        &partition(scope, &transaction.customer_ref),
+        &pk,
         &transaction_key(transaction.id),
         TRANSACTION_TYPE,
-    )
+    )?;
+    if let Some(from) = transaction.refunds_need_worker_from() {
+        let message = ExecuteRefunds {
+            tenant_id: scope.tenant,
+            account_id: scope.account,
+            customer_ref: transaction.customer_ref.clone(),
+            financial_instrument_id: transaction.financial_instrument_id,
+            transaction_id: transaction.id,
+        };
+        let message = serde_json::to_string(&message)
+            .map_err(|e| Error::Internal(format!("serialising work message: {e}")))?;
+        item.extend(store::work_attributes(WorkKind::Refund, &pk, from, message));
+    }
+    Ok(item)
 }
 
 pub fn transaction_not_found(id: TransactionId) -> Error {
@@ -160,6 +177,55 @@ impl VaultStore {
         transaction
             .filter(|t| t.financial_instrument_id == instrument)
             .ok_or_else(|| transaction_not_found(id))
+    }
+
+    /// Stores a changed transaction if nobody changed it since it was read at `read_version`,
+    /// and mirrors it into its instruction's view in the same DynamoDB transaction.
+    /// `Ok(false)` when someone did (reload and try again).
+    pub async fn save_transaction(
+        &self,
+        scope: &TenantScope,
+        transaction: &Transaction,
+        read_version: u64,
+    ) -> Result<bool, Error> {
+        let put = Put::builder()
+            .table_name(&self.table.name)
+            .set_item(Some(transaction_item(scope, transaction)?))
+            .condition_expression("version = :read")
+            .expression_attribute_values(":read", AttributeValue::N(read_version.to_string()))
+            .build()
+            .map_err(|e| Error::Internal(format!("building transaction put: {e}")))?;
+        let (instruction_pk, instruction_sk) = crate::orders::instruction_key(
+            scope,
+            &transaction.order_ref,
+            &transaction.instruction_ref,
+        );
+        let copy = serde_dynamo::to_attribute_value(transaction)
+            .map_err(|e| Error::Internal(format!("serialising transaction: {e}")))?;
+        let mirror = Update::builder()
+            .table_name(&self.table.name)
+            .set_key(Some(store::key(&instruction_pk, &instruction_sk)))
+            .update_expression("SET #transaction = :transaction")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#transaction", "transaction")
+            .expression_attribute_values(":transaction", copy)
+            .build()
+            .map_err(|e| Error::Internal(format!("building instruction update: {e}")))?;
+        let result = self
+            .table
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(mirror).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match cancelled_by_condition(&e).as_deref() {
+                Some([true, _]) => Ok(false),
+                _ => Err(sdk_failure("TransactWriteItems")(e)),
+            },
+        }
     }
 
     /// Replaces the customer's metadata (PUT semantics).

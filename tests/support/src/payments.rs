@@ -92,3 +92,96 @@ pub async fn instruction_worker_host(table: &Table) -> WorkerHost {
     });
     host
 }
+
+/// The customer-vault router on `table`, sending refunds to `refunds` (a queue URL).
+pub async fn vault_router(table: &Table, refunds: &str) -> axum::Router {
+    let sqs = aws_sdk_sqs::Client::new(&crate::sdk_config().await);
+    customer_vault::router(
+        customer_vault::AppState {
+            vault: VaultStore::new(table.clone()),
+            refunds: payments_core::queue::SqsQueue::new(sqs, refunds),
+        },
+        crate::edge(payments_core::http::ErrorFormat::A),
+    )
+}
+
+/// A queue URL that does not exist: every send to it fails, as a lost message would.
+pub fn unreachable_queue() -> String {
+    format!("{}/123456789012/no-such-queue", crate::moto_endpoint())
+}
+
+/// A Lambda host running `refund-worker` on `table` with the SANDBOX app.
+pub async fn refund_worker_host(table: &Table) -> WorkerHost {
+    let executor = payments_core::vault::RefundExecutor::new(
+        VaultStore::new(table.clone()),
+        Arc::new(PaymentApps::new(vec![Box::new(Sandbox)])),
+    );
+    let host = WorkerHost::start()
+        .await
+        .unwrap_or_else(|e| panic!("starting the worker host: {e}"));
+    host.register_fn("refund-worker", move |event: Value| {
+        let executor = executor.clone();
+        async move {
+            let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
+            let answer = refund_worker::handle_batch(
+                &executor,
+                event,
+                chrono::Utc::now().timestamp_millis(),
+            )
+            .await;
+            serde_json::to_value(answer).map_err(|e| e.to_string())
+        }
+    });
+    host
+}
+
+/// A payout of `amount` `currency` to a new bank account of `customer`, executed by the SANDBOX
+/// app: the COMPLETED (or, for `.51`, FAILED) instruction, with its transaction.
+pub async fn completed_payout(
+    table: &Table,
+    scope: &TenantScope,
+    customer: &str,
+    order: &str,
+    amount: Value,
+    currency: &str,
+) -> payments_core::orders::Instruction {
+    let instrument = bank_account(table, scope, customer).await;
+    let scheme = scheme(table, scope, Direction::Credit, "SANDBOX").await;
+    let today = chrono::Utc::now().date_naive();
+    let body = serde_json::json!({
+        "instructionRef": "payout",
+        "customerRef": customer,
+        "direction": "CREDIT",
+        "financialInstrumentId": instrument,
+        "amount": amount,
+        "currency": currency,
+        "country": "DE",
+        "settledByDate": today.to_string(),
+        "schemeId": scheme,
+    });
+    let object =
+        payments_core::http::JsonObject::from_value(body).unwrap_or_else(|e| panic!("{e:?}"));
+    let request =
+        payments_core::orders::parse_new_instruction(&object).unwrap_or_else(|e| panic!("{e:?}"));
+    let order_ref = payments_core::refs::OrderRef::parse(order).unwrap_or_else(|e| panic!("{e:?}"));
+    let instruction = payments_core::orders::Instruction::new(order_ref.clone(), request, now_ms());
+    let order = payments_core::orders::Order {
+        order_ref,
+        created: now_ms(),
+        metadata: Default::default(),
+    };
+    let orders = OrderStore::new(table.clone());
+    orders
+        .create_order(scope, &order, std::slice::from_ref(&instruction))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let message = payments_core::orders::ExecuteInstruction::for_instruction(scope, &instruction);
+    executor(table, Vec::new())
+        .execute(&message, today, now_ms())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    orders
+        .load_instruction(scope, &message.order_ref, &message.instruction_ref)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
