@@ -134,6 +134,13 @@ else
   echo "ok: scheme refuses the currency EURO"
 fi
 
+# The README's walk-through, exactly as written, against this stack's output.
+sed -n '/<!-- walkthrough:start -->/,/<!-- walkthrough:end -->/p' README.md | sed '/^```/d; /^<!--/d' \
+  | sed "s#/tmp/dev.out#$out#" >"$state/walkthrough.sh"
+walk=$(bash "$state/walkthrough.sh" 2>&1 | tail -n 2 | tr '\n' ' ')
+if [ "$walk" = "COMPLETED 80.25 " ]; then echo "ok: the README walk-through"; else
+  echo "FAIL: the README walk-through ended with: $walk"; failures=$((failures + 1)); fi
+
 stop
 trap 'rm -rf "$state"' EXIT
 # Gateway, moto and cargo lambda watch must all be gone: nothing may still listen on their ports.
