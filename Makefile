@@ -69,5 +69,5 @@ lint:
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 test: $(LOCAL_VENV)/.installed check-template lint
-	infra/scripts/with-moto.sh $(LOCAL_VENV)/bin/moto_server cargo test --workspace --no-fail-fast
+	infra/scripts/with-moto.sh $(LOCAL_VENV)/bin/python cargo test --workspace --no-fail-fast
 	infra/scripts/dev-smoke.sh $(LOCAL_VENV)/bin

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Usage: with-moto.sh <moto_server> <command…>
-# Starts moto on a free 127.0.0.1 port, runs the command with MOTO_ENDPOINT and dummy AWS
-# credentials set, and stops moto however the command ends.
+# Usage: with-moto.sh <python of the moto virtualenv> <command…>
+# Starts moto (through moto_server.py, which gives it DynamoDB's atomicity) on a free 127.0.0.1
+# port, runs the command with MOTO_ENDPOINT and dummy AWS credentials set, and stops moto
+# however the command ends.
 set -euo pipefail
-moto_server=$1
+python=$1
 shift
+launcher="$(cd "$(dirname "$0")" && pwd)/moto_server.py"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp -t moto.XXXXXX.log)
-"$moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+"$python" "$launcher" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 

@@ -27,8 +27,16 @@ async fn paid(amount: Value) -> Refunds {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let vault = Client::admin(payments::vault_router(&table, &queue.queue_url).await);
-    let instruction =
-        payments::completed_payout(&table, &vault.scope, "customer1", "paid", amount, "EUR").await;
+    let instruction = payments::completed_payout(
+        &table,
+        &vault.scope,
+        "customer1",
+        "paid",
+        amount,
+        "EUR",
+        Value::Null,
+    )
+    .await;
     let transaction = instruction
         .transaction
         .as_ref()
@@ -204,6 +212,7 @@ async fn refund_requests_are_validated() {
         "declined",
         json!(7.51),
         "EUR",
+        Value::Null,
     )
     .await;
     let url = declined

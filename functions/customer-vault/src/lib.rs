@@ -8,6 +8,7 @@ use payments_core::auth::Role;
 use payments_core::error::{Error, ErrorCode, Violation, Violations};
 use payments_core::http::{parse_reason, Api, Caller, Edge, JsonBody, PathParams};
 use payments_core::ids::{FinancialInstrumentId, RefundId, TransactionId};
+use payments_core::orders::VaultChanges;
 use payments_core::queue::{Queue, SqsQueue};
 use payments_core::refs::CustomerRef;
 use payments_core::vault::{
@@ -38,6 +39,8 @@ pub struct AppState {
     pub vault: VaultStore,
     /// Where accepted refunds go to be executed.
     pub refunds: SqsQueue,
+    /// What closing an instrument or forgetting a customer does to their instructions.
+    pub instructions: VaultChanges,
 }
 
 /// Every route of the function, with its roles.
@@ -149,6 +152,9 @@ async fn forget_customer(
 ) -> Result<StatusCode, Error> {
     let customer = customer_ref(&path)?;
     app.vault.forget(&caller.scope, &customer, now_ms()).await?;
+    app.instructions
+        .customer_forgotten(&caller.scope, &customer, now_ms())
+        .await?;
     tracing::info!("customer forgotten");
     Ok(StatusCode::OK)
 }
@@ -225,6 +231,9 @@ async fn close_instrument(
     let (customer, id) = found.finish(target.zip(reason).map(|(target, _reason)| target))?;
     app.vault
         .close_instrument(&caller.scope, &customer, id, now_ms())
+        .await?;
+    app.instructions
+        .instrument_closed(&caller.scope, &customer, id, now_ms())
         .await?;
     Ok(StatusCode::OK)
 }

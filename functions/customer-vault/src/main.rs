@@ -3,14 +3,17 @@
 
 use payments_core::config;
 use payments_core::http::ErrorFormat;
+use payments_core::orders::{OrderStore, VaultChanges};
 use payments_core::vault::VaultStore;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     payments_core::http::serve(ErrorFormat::A, |sdk, edge| async move {
+        let table = config::table(&sdk)?;
         let state = customer_vault::AppState {
-            vault: VaultStore::new(config::table(&sdk)?),
+            vault: VaultStore::new(table.clone()),
             refunds: config::queue(&sdk, config::REFUND_QUEUE_URL)?,
+            instructions: VaultChanges::new(OrderStore::new(table.clone()), VaultStore::new(table)),
         };
         Ok(customer_vault::router(state, edge))
     })

@@ -244,6 +244,7 @@ async fn change_instruction(
         let read_version = instruction.version;
         change(&mut instruction)?;
         check_references(app, caller, std::slice::from_ref(&instruction)).await?;
+        app.orders.link(&caller.scope, &instruction).await?;
         if app
             .orders
             .save_instruction(&caller.scope, &instruction, read_version)

@@ -311,7 +311,9 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     let moto = children.moto.insert(
         Child::spawn(
             "moto_server",
-            Command::new(options.tools_bin.join("moto_server"))
+            // Through the launcher that gives moto DynamoDB's atomicity (see moto_server.py).
+            Command::new(options.tools_bin.join("python"))
+                .arg(options.repo.join("infra/scripts/moto_server.py"))
                 .args(["-H", "127.0.0.1", "-p", &options.moto_port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(moto_log)

@@ -5,6 +5,7 @@ mod execution;
 mod references;
 mod requests;
 mod store;
+mod vault_changes;
 mod view;
 
 pub use execution::{ExecuteInstruction, Executor, MAX_PAYMENT_ATTEMPTS};
@@ -14,6 +15,7 @@ pub use requests::{
     CreateOrder, InstructionUpdate, NewInstruction, MAX_INSTRUCTIONS_PER_ORDER,
 };
 pub use store::OrderStore;
+pub use vault_changes::VaultChanges;
 pub use view::{instruction_body, order_body};
 
 use crate::error::{Error, ErrorCode, Violation};
@@ -309,6 +311,19 @@ impl Instruction {
             InstructionStatus::Processing => Some(self.last_updated),
             _ => None,
         }
+    }
+
+    /// Forget: no metadata, no cancellation reason, no refund reasons; amounts, ids, dates and
+    /// statuses stay.
+    pub fn forget_personal_data(&mut self, now_ms: i64) {
+        self.metadata = Metadata::default();
+        if let Some(cancelled) = &mut self.cancelled {
+            cancelled.reason = None;
+        }
+        if let Some(transaction) = &mut self.transaction {
+            transaction.forget_personal_data(now_ms);
+        }
+        self.touch(now_ms);
     }
 
     fn touch(&mut self, now_ms: i64) {

@@ -9,7 +9,7 @@ use crate::refs::{InstructionRef, OrderRef};
 use crate::store::{
     self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table, WorkKind,
 };
-use crate::vault::{transaction_item, Transaction};
+use crate::vault::{instruction_link_item, transaction_item, InstructionLink, Transaction};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 
 const ORDER: &str = "ORDER";
@@ -84,6 +84,27 @@ impl OrderStore {
         Ok(item)
     }
 
+    /// Records the instruction in its customer's vault (see `VaultChanges`). Written before the
+    /// instruction itself: a link to an instruction that was never written is ignored by its
+    /// users, while an instruction without a link would escape forget.
+    pub async fn link(&self, scope: &TenantScope, instruction: &Instruction) -> Result<(), Error> {
+        let link = InstructionLink {
+            customer_ref: instruction.customer_ref.clone(),
+            order_ref: instruction.order_ref.clone(),
+            instruction_ref: instruction.instruction_ref.clone(),
+            financial_instrument_id: instruction.financial_instrument_id,
+        };
+        self.table
+            .client
+            .put_item()
+            .table_name(&self.table.name)
+            .set_item(Some(instruction_link_item(scope, &link)?))
+            .send()
+            .await
+            .map_err(sdk_failure("PutItem"))?;
+        Ok(())
+    }
+
     /// Writes the order and all its instructions in one transaction, or nothing: an existing
     /// order (also one created by a racing identical request) is never overwritten.
     pub async fn create_order(
@@ -92,6 +113,9 @@ impl OrderStore {
         order: &Order,
         instructions: &[Instruction],
     ) -> Result<(), Error> {
+        for instruction in instructions {
+            self.link(scope, instruction).await?;
+        }
         let mut writes = vec![self.put_new(store::to_item(
             order,
             &partition(scope, &order.order_ref),
@@ -126,6 +150,7 @@ impl OrderStore {
         scope: &TenantScope,
         instruction: &Instruction,
     ) -> Result<(), Error> {
+        self.link(scope, instruction).await?;
         let order_exists = ConditionCheck::builder()
             .table_name(&self.table.name)
             .set_key(Some(store::key(

@@ -14,8 +14,9 @@ pub use requests::{
     parse_iban_account, parse_metadata_update, parse_uk_account, CLOSE_REASON_MAX_LENGTH,
     WALLET_REASON_MAX_LENGTH,
 };
-pub(crate) use store::transaction_item;
 pub use store::VaultStore;
+pub(crate) use store::{instruction_link_item, transaction_item};
+
 pub use store::{instrument_not_found, transaction_not_found};
 pub use transaction::{Refund, RefundStatus, Transaction, TransactionStatus};
 pub use view::{customer_body, instrument_body, instrument_href, instrument_links, wallet_body};
@@ -134,6 +135,16 @@ impl FinancialInstrument {
             },
         }
     }
+}
+
+/// An instruction of the customer, and the instrument it uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionLink {
+    pub customer_ref: CustomerRef,
+    pub order_ref: crate::refs::OrderRef,
+    pub instruction_ref: crate::refs::InstructionRef,
+    pub financial_instrument_id: Option<FinancialInstrumentId>,
 }
 
 /// A customer as stored: the profile (if one was ever written) and every instrument.

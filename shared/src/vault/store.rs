@@ -1,7 +1,10 @@
 //! The vault's items. One partition per customer holds the profile (`SK = PROFILE`) and each
 //! instrument (`SK = FI#{id}`), so reading a customer with all its instruments is one Query.
 
-use super::{CustomerProfile, CustomerVault, ExecuteRefunds, FinancialInstrument, Transaction};
+use super::{
+    CustomerProfile, CustomerVault, ExecuteRefunds, FinancialInstrument, InstructionLink,
+    Transaction,
+};
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{FinancialInstrumentId, TenantScope, TransactionId};
 use crate::metadata::Metadata;
@@ -15,6 +18,10 @@ use std::collections::HashMap;
 const PROFILE: &str = "PROFILE";
 const INSTRUMENT_PREFIX: &str = "FI#";
 const TRANSACTION_PREFIX: &str = "TX#";
+/// `INSTRUCTION#{orderRef}#{instructionRef}`: the customer's instructions, so closing an
+/// instrument and forgetting the customer reach them. Refs hold no `#`.
+const INSTRUCTION_LINK_PREFIX: &str = "INSTRUCTION#";
+const INSTRUCTION_LINK_TYPE: &str = "InstructionLink";
 const PROFILE_TYPE: &str = "CustomerProfile";
 const INSTRUMENT_TYPE: &str = "FinancialInstrument";
 const TRANSACTION_TYPE: &str = "Transaction";
@@ -68,6 +75,24 @@ pub(crate) fn transaction_item(
         item.extend(store::work_attributes(WorkKind::Refund, &pk, from, message));
     }
     Ok(item)
+}
+
+/// The item that records that an instruction belongs to a customer and which instrument it
+/// uses, written with every instruction that may change its instrument.
+pub(crate) fn instruction_link_item(
+    scope: &TenantScope,
+    link: &InstructionLink,
+) -> Result<Item, Error> {
+    let sk = format!(
+        "{INSTRUCTION_LINK_PREFIX}{}#{}",
+        link.order_ref, link.instruction_ref
+    );
+    store::to_item(
+        link,
+        &partition(scope, &link.customer_ref),
+        &sk,
+        INSTRUCTION_LINK_TYPE,
+    )
 }
 
 pub fn transaction_not_found(id: TransactionId) -> Error {
@@ -226,6 +251,38 @@ impl VaultStore {
                 _ => Err(sdk_failure("TransactWriteItems")(e)),
             },
         }
+    }
+
+    /// Every instruction linked to the customer.
+    pub async fn instruction_links(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+    ) -> Result<Vec<InstructionLink>, Error> {
+        self.customer_items(scope, customer)
+            .await?
+            .into_iter()
+            .filter(|item| {
+                store::sort_key_of(item).is_some_and(|sk| sk.starts_with(INSTRUCTION_LINK_PREFIX))
+            })
+            .map(store::from_item)
+            .collect()
+    }
+
+    /// Every transaction of the customer.
+    pub async fn transactions(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+    ) -> Result<Vec<Transaction>, Error> {
+        self.customer_items(scope, customer)
+            .await?
+            .into_iter()
+            .filter(|item| {
+                store::sort_key_of(item).is_some_and(|sk| sk.starts_with(TRANSACTION_PREFIX))
+            })
+            .map(store::from_item)
+            .collect()
     }
 
     /// Replaces the customer's metadata (PUT semantics).

@@ -157,6 +157,14 @@ impl Transaction {
             .min()
     }
 
+    /// Refund reasons are free text: forget removes them.
+    pub fn forget_personal_data(&mut self, now_ms: i64) {
+        for refund in &mut self.refunds {
+            refund.reason = None;
+        }
+        self.touch(now_ms);
+    }
+
     pub fn refund(&self, id: RefundId) -> Option<&Refund> {
         self.refunds.iter().find(|r| r.refund_id == id)
     }

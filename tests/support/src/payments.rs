@@ -100,6 +100,10 @@ pub async fn vault_router(table: &Table, refunds: &str) -> axum::Router {
         customer_vault::AppState {
             vault: VaultStore::new(table.clone()),
             refunds: payments_core::queue::SqsQueue::new(sqs, refunds),
+            instructions: payments_core::orders::VaultChanges::new(
+                OrderStore::new(table.clone()),
+                VaultStore::new(table.clone()),
+            ),
         },
         crate::edge(payments_core::http::ErrorFormat::A),
     )
@@ -144,6 +148,7 @@ pub async fn completed_payout(
     order: &str,
     amount: Value,
     currency: &str,
+    metadata: Value,
 ) -> payments_core::orders::Instruction {
     let instrument = bank_account(table, scope, customer).await;
     let scheme = scheme(table, scope, Direction::Credit, "SANDBOX").await;
@@ -158,6 +163,7 @@ pub async fn completed_payout(
         "country": "DE",
         "settledByDate": today.to_string(),
         "schemeId": scheme,
+        "metadata": metadata,
     });
     let object =
         payments_core::http::JsonObject::from_value(body).unwrap_or_else(|e| panic!("{e:?}"));
