@@ -6,9 +6,7 @@ use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::TenantScope;
 use crate::metadata::Metadata;
 use crate::refs::{InstructionRef, OrderRef};
-use crate::store::{
-    self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table, WorkKind,
-};
+use crate::store::{self, cancelled_by_condition, sdk_failure, Item, Table, WorkKind};
 use crate::vault::{instruction_link_item, transaction_item, InstructionLink, Transaction};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 
@@ -241,11 +239,7 @@ impl OrderStore {
             .expression_attribute_values(":metadata", metadata)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(order_not_found(order_ref)),
-            Err(e) => Err(sdk_failure("UpdateItem")(e)),
-        }
+        store::updated(result, || order_not_found(order_ref))
     }
 
     /// The instruction; when it is missing, says whether its order is missing too.

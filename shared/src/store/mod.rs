@@ -129,6 +129,22 @@ where
     }
 }
 
+/// A conditional UpdateItem's outcome: `refused()` when its condition failed, internal for any
+/// other failure.
+pub fn updated<O, R>(
+    result: Result<O, SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>>,
+    refused: impl FnOnce() -> Error,
+) -> Result<(), Error>
+where
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_condition_failure(&e) => Err(refused()),
+        Err(e) => Err(sdk_failure("UpdateItem")(e)),
+    }
+}
+
 /// Whether a failed write was refused by its condition rather than by the service.
 pub fn is_condition_failure<R>(
     error: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,

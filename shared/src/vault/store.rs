@@ -308,11 +308,7 @@ impl VaultStore {
             .expression_attribute_values(":metadata", metadata)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(forgotten(customer)),
-            Err(e) => Err(sdk_failure("UpdateItem")(e)),
-        }
+        store::updated(result, || forgotten(customer))
     }
 
     /// Stores a new instrument, in one transaction with the check that the customer is not
@@ -391,11 +387,7 @@ impl VaultStore {
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(instrument_not_found(id)),
-            Err(e) => Err(sdk_failure("UpdateItem")(e)),
-        }
+        store::updated(result, || instrument_not_found(id))
     }
 
     /// Puts an ACTIVE instrument into the wallet, or takes any instrument out of it. Both are
