@@ -163,6 +163,9 @@ async fn a_due_payout_completes_once_however_often_its_message_arrives() {
     let body = instruction_body(&done);
     assert_eq!(body["status"], "COMPLETED");
     assert_eq!(body["actualSettlementDate"], TODAY);
+    assert_eq!(body["financialInstrument"]["source"], "TRANSACTION");
+    assert_eq!(body["financialInstrument"]["canUpdate"], false);
+    assert_eq!(body["scheme"]["source"], "TRANSACTION");
     assert_eq!(body["forecastedSettlementDate"], TODAY);
     assert!(body["executionTimestamp"].is_i64());
     let summary = &body["transaction"];

@@ -274,8 +274,12 @@ impl Instruction {
         self.attempts
     }
 
-    /// PROCESSING → COMPLETED or FAILED, with the transaction that says which.
+    /// PROCESSING → COMPLETED or FAILED, with the transaction that says which. From then on
+    /// the transaction is what fixes the instrument and scheme (`source: TRANSACTION`, as the
+    /// seeds show an executed instruction).
     pub fn finish(&mut self, transaction: Transaction, now_ms: i64) {
+        self.financial_instrument_source = Source::Transaction;
+        self.scheme_source = Source::Transaction;
         match transaction.status {
             TransactionStatus::Success => {
                 self.status = InstructionStatus::Completed;
