@@ -68,20 +68,16 @@ async fn flow(visibility_timeout_seconds: u32) -> Flow {
 
 impl Flow {
     async fn order_payout(&self, order: &str, amount: Value) {
-        let body = json!({
-            "orderRef": order,
-            "instructions": [{
-                "instructionRef": "payout",
-                "customerRef": "customer1",
-                "direction": "Credit",
-                "financialInstrumentId": self.instrument,
-                "amount": amount,
-                "currency": "EUR",
-                "country": "DE",
-                "settledByDate": chrono::Utc::now().date_naive().to_string(),
-                "schemeId": self.scheme,
-            }],
-        });
+        let today = chrono::Utc::now().date_naive().to_string();
+        let payout = payments::payout_body(
+            "customer1",
+            &self.instrument,
+            &self.scheme,
+            amount,
+            "EUR",
+            &today,
+        );
+        let body = json!({ "orderRef": order, "instructions": [payout] });
         self.orders
             .call(Method::POST, "/v2/order-management", Some(body))
             .await

@@ -7,8 +7,7 @@ use chrono::NaiveDate;
 use http::Method;
 use payments_core::ids::{FinancialInstrumentId, TenantScope};
 use payments_core::orders::{
-    instruction_body, ExecuteInstruction, Executor, Instruction, InstructionStatus, Order,
-    OrderStore,
+    instruction_body, ExecuteInstruction, Executor, Instruction, InstructionStatus, OrderStore,
 };
 use payments_core::payments::{
     BoxFuture, Direction, PaymentApp, PaymentOutcome, PaymentRequest, RefundRequest,
@@ -81,31 +80,11 @@ impl World {
         app: &str,
     ) -> ExecuteInstruction {
         let scheme = payments::scheme(&self.table, &self.scope, Direction::Credit, app).await;
-        let body = json!({
-            "instructionRef": "payout",
-            "customerRef": "customer1",
-            "direction": "CREDIT",
-            "financialInstrumentId": self.instrument,
-            "amount": amount,
-            "currency": "GBP",
-            "country": "GB",
-            "settledByDate": date,
-            "schemeId": scheme,
-        });
-        let object = payments_core::http::JsonObject::from_value(body).unwrap();
-        let request = payments_core::orders::parse_new_instruction(&object).unwrap();
-        let order_ref = OrderRef::parse(order).unwrap();
-        let instruction = Instruction::new(order_ref.clone(), request, now_ms());
+        let body =
+            payments::payout_body("customer1", &self.instrument, &scheme, amount, "GBP", date);
+        let instruction =
+            payments::create_payout_order(&self.table, &self.scope, order, body).await;
         assert_eq!(instruction.status, InstructionStatus::Ready);
-        let order = Order {
-            order_ref,
-            created: now_ms(),
-            metadata: Default::default(),
-        };
-        self.orders
-            .create_order(&self.scope, &order, std::slice::from_ref(&instruction))
-            .await
-            .unwrap();
         ExecuteInstruction::for_instruction(&self.scope, &instruction)
     }
 

@@ -78,20 +78,15 @@ async fn world() -> World {
 
 impl World {
     async fn order_payout(&self, order: &str, date: &str) {
-        let body = json!({
-            "orderRef": order,
-            "instructions": [{
-                "instructionRef": "payout",
-                "customerRef": "customer1",
-                "direction": "Credit",
-                "financialInstrumentId": self.instrument,
-                "amount": 42,
-                "currency": "EUR",
-                "country": "DE",
-                "settledByDate": date,
-                "schemeId": self.scheme,
-            }],
-        });
+        let payout = payments::payout_body(
+            "customer1",
+            &self.instrument,
+            &self.scheme,
+            json!(42),
+            "EUR",
+            date,
+        );
+        let body = json!({ "orderRef": order, "instructions": [payout] });
         self.orders
             .call(Method::POST, "/v2/order-management", Some(body))
             .await

@@ -24,32 +24,15 @@ async fn ready_payout(
         "SANDBOX",
     )
     .await;
-    let body = json!({
-        "instructionRef": "payout",
-        "customerRef": customer,
-        "direction": "CREDIT",
-        "financialInstrumentId": instrument,
-        "amount": 10,
-        "currency": "EUR",
-        "country": "DE",
-        "settledByDate": "2999-01-01",
-        "schemeId": scheme,
-    });
-    let object =
-        payments_core::http::JsonObject::from_value(body).unwrap_or_else(|e| panic!("{e:?}"));
-    let request =
-        payments_core::orders::parse_new_instruction(&object).unwrap_or_else(|e| panic!("{e:?}"));
-    let order_ref = OrderRef::parse(order).unwrap_or_else(|e| panic!("{e:?}"));
-    let instruction = Instruction::new(order_ref.clone(), request, now_ms());
-    let order = payments_core::orders::Order {
-        order_ref,
-        created: now_ms(),
-        metadata: Default::default(),
-    };
-    OrderStore::new(table.clone())
-        .create_order(&client.scope, &order, std::slice::from_ref(&instruction))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let body = payments::payout_body(
+        customer,
+        &instrument,
+        &scheme,
+        json!(10),
+        "EUR",
+        "2999-01-01",
+    );
+    let instruction = payments::create_payout_order(table, &client.scope, order, body).await;
     (instruction, instrument.to_string())
 }
 

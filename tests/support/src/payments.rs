@@ -2,10 +2,13 @@
 //! instruction worker as the deployed function builds it, and a Lambda host that runs it.
 
 use crate::worker_host::WorkerHost;
+use payments_core::http::JsonObject;
 use payments_core::ids::{FinancialInstrumentId, TenantScope};
-use payments_core::orders::{Executor, OrderStore, References};
+use payments_core::orders::{
+    parse_new_instruction, ExecuteInstruction, Executor, Instruction, Order, OrderStore, References,
+};
 use payments_core::payments::{Direction, PaymentApps, Sandbox, Scheme, SchemeId, SchemeStore};
-use payments_core::refs::CustomerRef;
+use payments_core::refs::{CustomerRef, OrderRef};
 use payments_core::store::Table;
 use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
 use serde_json::Value;
@@ -139,6 +142,53 @@ pub async fn refund_worker_host(table: &Table) -> WorkerHost {
     host
 }
 
+/// A payout instruction as a client sends it: `instructionRef: "payout"`, CREDIT to
+/// `customer`'s `instrument` through `scheme`, settle-by `date` (`YYYY-MM-DD`).
+pub fn payout_body(
+    customer: &str,
+    instrument: &impl std::fmt::Display,
+    scheme: &impl std::fmt::Display,
+    amount: Value,
+    currency: &str,
+    date: &str,
+) -> Value {
+    serde_json::json!({
+        "instructionRef": "payout",
+        "customerRef": customer,
+        "direction": "Credit",
+        "financialInstrumentId": instrument.to_string(),
+        "amount": amount,
+        "currency": currency,
+        "country": "DE",
+        "settledByDate": date,
+        "schemeId": scheme.to_string(),
+    })
+}
+
+/// Writes `body` (see `payout_body`) as the only instruction of a new order, straight to the
+/// store, and returns the instruction as written.
+pub async fn create_payout_order(
+    table: &Table,
+    scope: &TenantScope,
+    order: &str,
+    body: Value,
+) -> Instruction {
+    let object = JsonObject::from_value(body).unwrap_or_else(|e| panic!("{e:?}"));
+    let request = parse_new_instruction(&object).unwrap_or_else(|e| panic!("{e:?}"));
+    let order_ref = OrderRef::parse(order).unwrap_or_else(|e| panic!("{e:?}"));
+    let instruction = Instruction::new(order_ref.clone(), request, now_ms());
+    let order = Order {
+        order_ref,
+        created: now_ms(),
+        metadata: Default::default(),
+    };
+    OrderStore::new(table.clone())
+        .create_order(scope, &order, std::slice::from_ref(&instruction))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    instruction
+}
+
 /// A payout of `amount` `currency` to a new bank account of `customer`, executed by the SANDBOX
 /// app: the COMPLETED (or, for `.51`, FAILED) instruction, with its transaction.
 pub async fn completed_payout(
@@ -149,44 +199,26 @@ pub async fn completed_payout(
     amount: Value,
     currency: &str,
     metadata: Value,
-) -> payments_core::orders::Instruction {
+) -> Instruction {
     let instrument = bank_account(table, scope, customer).await;
     let scheme = scheme(table, scope, Direction::Credit, "SANDBOX").await;
     let today = chrono::Utc::now().date_naive();
-    let body = serde_json::json!({
-        "instructionRef": "payout",
-        "customerRef": customer,
-        "direction": "CREDIT",
-        "financialInstrumentId": instrument,
-        "amount": amount,
-        "currency": currency,
-        "country": "DE",
-        "settledByDate": today.to_string(),
-        "schemeId": scheme,
-        "metadata": metadata,
-    });
-    let object =
-        payments_core::http::JsonObject::from_value(body).unwrap_or_else(|e| panic!("{e:?}"));
-    let request =
-        payments_core::orders::parse_new_instruction(&object).unwrap_or_else(|e| panic!("{e:?}"));
-    let order_ref = payments_core::refs::OrderRef::parse(order).unwrap_or_else(|e| panic!("{e:?}"));
-    let instruction = payments_core::orders::Instruction::new(order_ref.clone(), request, now_ms());
-    let order = payments_core::orders::Order {
-        order_ref,
-        created: now_ms(),
-        metadata: Default::default(),
-    };
-    let orders = OrderStore::new(table.clone());
-    orders
-        .create_order(scope, &order, std::slice::from_ref(&instruction))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let message = payments_core::orders::ExecuteInstruction::for_instruction(scope, &instruction);
+    let mut body = payout_body(
+        customer,
+        &instrument,
+        &scheme,
+        amount,
+        currency,
+        &today.to_string(),
+    );
+    body["metadata"] = metadata;
+    let instruction = create_payout_order(table, scope, order, body).await;
+    let message = ExecuteInstruction::for_instruction(scope, &instruction);
     executor(table, Vec::new())
         .execute(&message, today, now_ms())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    orders
+    OrderStore::new(table.clone())
         .load_instruction(scope, &message.order_ref, &message.instruction_ref)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
