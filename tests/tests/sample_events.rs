@@ -9,7 +9,6 @@ use payments_core::queue::SqsQueue;
 use payments_core::vault::VaultStore;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::Path;
 use test_support::Client;
 
 fn route_key(route: &RouteSpec) -> String {
@@ -17,9 +16,7 @@ fn route_key(route: &RouteSpec) -> String {
 }
 
 async fn check_function(function: &str, client: Client, table: &[RouteSpec]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../events")
-        .join(function);
+    let dir = local_stack::repo_root().join("events").join(function);
     let mut covered = BTreeSet::new();
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     for entry in entries {
@@ -111,8 +108,7 @@ async fn every_route_has_a_sample_event_that_reaches_it() {
 }
 
 fn sqs_sample(worker: &str) -> aws_lambda_events::sqs::SqsEvent {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../events/{worker}/sqs-event.json"));
+    let path = local_stack::repo_root().join(format!("events/{worker}/sqs-event.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -149,7 +145,7 @@ async fn the_worker_sample_events_are_sqs_batches_they_handle() {
 
 #[test]
 fn the_sweep_sample_event_is_what_local_schedules_send() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/sweep/scheduled-event.json");
+    let path = local_stack::repo_root().join("events/sweep/scheduled-event.json");
     let sample: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let local = local_stack::schedule::scheduled_event(chrono::Utc::now());

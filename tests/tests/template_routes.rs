@@ -5,10 +5,9 @@
 use local_stack::template::{RouteKey, Template};
 use payments_core::http::RouteSpec;
 use std::collections::BTreeSet;
-use std::path::Path;
 
 fn template() -> Template {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+    let path = local_stack::template_path();
     Template::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

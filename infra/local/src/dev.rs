@@ -476,7 +476,7 @@ mod tests {
 
     #[test]
     fn functions_share_one_resolved_environment() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let path = crate::template_path();
         let template = Template::load(&path).expect("template");
         let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), "PUB=".to_owned())]);
         // Every queue of the template, as provisioning would name it, for `!Ref <Queue>`.

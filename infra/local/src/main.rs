@@ -8,7 +8,7 @@ use local_stack::template::Template;
 use payments_core::auth::TokenSigner;
 use payments_core::ids::{AccountId, TenantId, TenantScope};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -78,18 +78,13 @@ impl Args {
     }
 
     fn repo(&self) -> PathBuf {
-        self.get("repo").map_or_else(
-            || {
-                let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-                built_from.canonicalize().unwrap_or(built_from)
-            },
-            PathBuf::from,
-        )
+        self.get("repo")
+            .map_or_else(local_stack::repo_root, PathBuf::from)
     }
 
     fn template(&self) -> PathBuf {
         self.get("template")
-            .map_or_else(|| self.repo().join("infra/template.yaml"), PathBuf::from)
+            .map_or_else(|| self.repo().join(local_stack::TEMPLATE), PathBuf::from)
     }
 
     fn state_dir(&self) -> PathBuf {

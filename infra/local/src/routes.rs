@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn real_template_routes() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let path = crate::template_path();
         let template = Template::load(&path).expect("parses");
         let t = RouteTable::from_template(&template).expect("valid routes");
         let get = t

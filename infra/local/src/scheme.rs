@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn the_table_is_the_functions_table_name() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let path = crate::template_path();
         let template = Template::load(&path).expect("template");
         assert_eq!(table_name(&template).expect("table"), "PaymentsTable");
 

@@ -734,7 +734,7 @@ mod tests {
     use super::*;
 
     fn real() -> Template {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let path = crate::template_path();
         Template::load(&path).expect("the real template parses")
     }
 

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn real_routes() -> RouteTable {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    let path = local_stack::template_path();
     RouteTable::from_template(&Template::load(&path).expect("template")).expect("routes")
 }
 

@@ -128,7 +128,7 @@ async fn creates_tables_and_queues_idempotently() {
 
 #[tokio::test]
 async fn provisions_the_real_template() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    let path = local_stack::template_path();
     let template = Template::load(&path).expect("template");
     let config = sdk().await;
     let provisioned = provision(&config, &template).await.expect("provision");

@@ -60,8 +60,7 @@ static REAL_STACK: OnceCell<RealStack> = OnceCell::const_new();
 pub(crate) async fn real_stack() -> Result<&'static RealStack, queues::QueueFixtureError> {
     REAL_STACK
         .get_or_try_init(|| async {
-            let path =
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+            let path = local_stack::template_path();
             let template = Template::load(&path)?;
             let provisioned =
                 local_stack::provision::provision(&sdk_config().await, &template).await?;
