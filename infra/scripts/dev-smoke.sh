@@ -12,7 +12,7 @@ err=$state/err.log
 local_stack=$CARGO_TARGET_DIR/debug/local-stack
 touch "$out" "$err"
 
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
 "$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" \
   --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &

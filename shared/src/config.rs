@@ -11,6 +11,7 @@ pub const TOKEN_ISSUER: &str = "TOKEN_ISSUER";
 pub const TOKEN_AUDIENCE: &str = "TOKEN_AUDIENCE";
 pub const INSTRUCTION_QUEUE_URL: &str = "INSTRUCTION_QUEUE_URL";
 pub const REFUND_QUEUE_URL: &str = "REFUND_QUEUE_URL";
+pub const MANDATE_QUEUE_URL: &str = "MANDATE_QUEUE_URL";
 pub const REQUEUE_AFTER_SECONDS: &str = "REQUEUE_AFTER_SECONDS";
 
 fn required(name: &str) -> Result<String, Error> {

@@ -65,6 +65,13 @@ uuid_id!(
     REFUND_ID_IS_INVALID
 );
 
+uuid_id!(
+    /// A SEPA mandate.
+    MandateId,
+    "MandateId",
+    MANDATE_ID_IS_INVALID
+);
+
 /// The tenant and account a request acts for. Every storage key starts with it, so no read
 /// or write can reach another tenant's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

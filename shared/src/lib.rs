@@ -9,6 +9,7 @@ pub mod currency;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod mandates;
 pub mod metadata;
 pub mod orders;
 pub mod payments;

@@ -71,6 +71,14 @@ reference!(
     CustomerRef, "CustomerRef", CUSTOMER_REF_IS_INVALID, CUSTOMER_REF_LENGTH_OUT_OF_RANGE
 );
 
+reference!(
+    /// The tenant's own identifier for a SEPA creditor profile.
+    CreditorProfileRef,
+    "CreditorProfileRef",
+    CREDITOR_PROFILE_REF_IS_INVALID,
+    CREDITOR_PROFILE_REF_LENGTH_OUT_OF_RANGE
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

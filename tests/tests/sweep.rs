@@ -60,7 +60,8 @@ async fn world() -> World {
         sweep: Sweep {
             table: table.clone(),
             instructions: SqsQueue::new(sqs.clone(), &queue.queue_url),
-            refunds: SqsQueue::new(sqs, payments::unreachable_queue()),
+            refunds: SqsQueue::new(sqs.clone(), payments::unreachable_queue()),
+            mandates: SqsQueue::new(sqs, payments::unreachable_queue()),
             requeue_after_ms: REQUEUE_AFTER_MS,
         },
         store: OrderStore::new(table.clone()),

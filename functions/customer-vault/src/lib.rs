@@ -8,6 +8,7 @@ use payments_core::auth::Role;
 use payments_core::error::{Error, ErrorCode, Violation, Violations};
 use payments_core::http::{parse_reason, Api, Caller, Edge, JsonBody, PathParams};
 use payments_core::ids::{FinancialInstrumentId, RefundId, TransactionId};
+use payments_core::mandates::MandateStore;
 use payments_core::orders::VaultChanges;
 use payments_core::queue::{Queue, SqsQueue};
 use payments_core::refs::CustomerRef;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub refunds: SqsQueue,
     /// What closing an instrument or forgetting a customer does to their instructions.
     pub instructions: VaultChanges,
+    /// Forgetting a customer also erases the debtor details of their mandates.
+    pub mandates: MandateStore,
 }
 
 /// Every route of the function, with its roles.
@@ -154,6 +157,10 @@ async fn forget_customer(
     app.vault.forget(&caller.scope, &customer, now_ms()).await?;
     app.instructions
         .customer_forgotten(&caller.scope, &customer, now_ms())
+        .await?;
+    let mandates = app.vault.mandate_links(&caller.scope, &customer).await?;
+    app.mandates
+        .forget_customer(&caller.scope, &customer, &mandates, now_ms())
         .await?;
     tracing::info!("customer forgotten");
     Ok(StatusCode::OK)

@@ -3,6 +3,7 @@
 
 use payments_core::config;
 use payments_core::http::ErrorFormat;
+use payments_core::mandates::MandateStore;
 use payments_core::orders::{OrderStore, VaultChanges};
 use payments_core::vault::VaultStore;
 
@@ -13,7 +14,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         let state = customer_vault::AppState {
             vault: VaultStore::new(table.clone()),
             refunds: config::queue(&sdk, config::REFUND_QUEUE_URL)?,
-            instructions: VaultChanges::new(OrderStore::new(table.clone()), VaultStore::new(table)),
+            instructions: VaultChanges::new(
+                OrderStore::new(table.clone()),
+                VaultStore::new(table.clone()),
+            ),
+            mandates: MandateStore::new(table),
         };
         Ok(customer_vault::router(state, edge))
     })

@@ -10,6 +10,7 @@ pub struct Sweep {
     pub table: Table,
     pub instructions: SqsQueue,
     pub refunds: SqsQueue,
+    pub mandates: SqsQueue,
     /// How long queued work may wait before it is queued again.
     pub requeue_after_ms: i64,
 }
@@ -28,6 +29,7 @@ impl Sweep {
         match kind {
             WorkKind::Instruction => &self.instructions,
             WorkKind::Refund => &self.refunds,
+            WorkKind::Mandate => &self.mandates,
         }
     }
 

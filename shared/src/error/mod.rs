@@ -46,6 +46,10 @@ impl Violation {
     /// parameter whatever the case of its first letter (`{MaxLength}` ↔ `maxLength`).
     pub fn message(&self) -> String {
         let mut message = self.code.template().to_owned();
+        // Format B names the property bare ("The attribute CreditorProfileRef is required").
+        if let Some(property) = self.property {
+            message = message.replace("{PropertyName}", property);
+        }
         for (name, value) in &self.params {
             let shown = match value {
                 Value::String(text) => format!("[{text}]"),
@@ -179,6 +183,12 @@ mod tests {
             missing.message(),
             "Financial instrument [abc] does not exist."
         );
+        let required =
+            Violation::new(ErrorCode::REQUIRED_ATTRIBUTE).on_property("CreditorProfileRef", None);
+        assert_eq!(
+            required.message(),
+            "The attribute CreditorProfileRef is required"
+        );
     }
 
     #[test]
@@ -189,7 +199,11 @@ mod tests {
                 name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
                 "{name}"
             );
-            assert!(code.template().ends_with('.') || code.template().ends_with('}'));
+            // Seed 004 publishes REQUIRED_ATTRIBUTE's message without a full stop.
+            let published_bare = *code == ErrorCode::REQUIRED_ATTRIBUTE;
+            assert!(
+                published_bare || code.template().ends_with('.') || code.template().ends_with('}')
+            );
         }
     }
 

@@ -50,6 +50,13 @@ impl References {
                                 .with("direction", instruction.direction.as_str()),
                         );
                     }
+                    let currency = instruction.amount.currency().code();
+                    if !fi.accepts_currency(currency) {
+                        found.push(
+                            with_id(ErrorCode::FINANCIAL_INSTRUMENT_CURRENCY_UNSUPPORTED)
+                                .with("currency", currency),
+                        );
+                    }
                 }
             }
         }

@@ -19,15 +19,17 @@ pub const WORK_SHARDS: u32 = 4;
 pub enum WorkKind {
     Instruction,
     Refund,
+    Mandate,
 }
 
 impl WorkKind {
-    pub const ALL: [WorkKind; 2] = [WorkKind::Instruction, WorkKind::Refund];
+    pub const ALL: [WorkKind; 3] = [WorkKind::Instruction, WorkKind::Refund, WorkKind::Mandate];
 
     fn as_str(self) -> &'static str {
         match self {
             WorkKind::Instruction => "INSTRUCTION",
             WorkKind::Refund => "REFUND",
+            WorkKind::Mandate => "MANDATE",
         }
     }
 

@@ -10,14 +10,18 @@ mod view;
 
 pub use refund_execution::RefundExecutor;
 pub use refunds::{parse_refund_request, ExecuteRefunds, REFUND_REASON_MAX_LENGTH};
+pub(crate) use requests::{bic_mismatch, bic_violation, iban_violation};
 pub use requests::{
     parse_iban_account, parse_metadata_update, parse_uk_account, CLOSE_REASON_MAX_LENGTH,
     WALLET_REASON_MAX_LENGTH,
 };
 pub use store::VaultStore;
-pub(crate) use store::{instruction_link_item, transaction_item};
+pub(crate) use store::{
+    customer_not_forgotten, instruction_link_item, instrument_item, instrument_item_key,
+    mandate_link_item, transaction_item,
+};
 
-pub use store::{instrument_not_found, transaction_not_found};
+pub use store::{customer_forgotten, instrument_not_found, transaction_not_found};
 pub use transaction::{Refund, RefundStatus, Transaction, TransactionStatus};
 pub use view::{customer_body, instrument_body, instrument_href, instrument_links, wallet_body};
 
@@ -48,6 +52,8 @@ pub enum InstrumentType {
     BankAccountIban,
     #[serde(rename = "BANK_ACCOUNT:UK")]
     BankAccountUk,
+    #[serde(rename = "MANDATE:SEPA_DIRECT_DEBIT")]
+    SepaDirectDebitMandate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +79,15 @@ pub enum AccountDetails {
         holder_name: String,
         account_number: String,
         sort_code: String,
+    },
+    /// An active SEPA mandate: the creditor may collect from the debtor's IBAN.
+    #[serde(rename_all = "camelCase")]
+    SepaMandate {
+        mandate_ref: String,
+        creditor_name: String,
+        creditor_identifier: String,
+        holder_name: String,
+        iban: String,
     },
 }
 
@@ -110,12 +125,28 @@ pub struct Capabilities {
 
 impl FinancialInstrument {
     pub fn new(customer_ref: CustomerRef, details: AccountDetails, now_ms: i64) -> Self {
+        Self::with_id(
+            FinancialInstrumentId::new_random(),
+            customer_ref,
+            details,
+            now_ms,
+        )
+    }
+
+    /// An instrument whose id was handed out before it existed (a mandate's, at creation).
+    pub fn with_id(
+        id: FinancialInstrumentId,
+        customer_ref: CustomerRef,
+        details: AccountDetails,
+        now_ms: i64,
+    ) -> Self {
         let instrument_type = match details {
             AccountDetails::Iban { .. } => InstrumentType::BankAccountIban,
             AccountDetails::Uk { .. } => InstrumentType::BankAccountUk,
+            AccountDetails::SepaMandate { .. } => InstrumentType::SepaDirectDebitMandate,
         };
         FinancialInstrument {
-            id: FinancialInstrumentId::new_random(),
+            id,
             customer_ref,
             instrument_type,
             status: InstrumentStatus::Active,
@@ -133,6 +164,21 @@ impl FinancialInstrument {
                 can_credit: true,
                 can_debit: false,
             },
+            InstrumentType::SepaDirectDebitMandate => Capabilities {
+                value_type: "VARIABLE",
+                usage_type: "MULTIPLE",
+                can_credit: false,
+                can_debit: true,
+            },
+        }
+    }
+
+    /// Whether the instrument can move money in this currency: a SEPA mandate collects euros
+    /// only; bank accounts leave the choice to the scheme.
+    pub fn accepts_currency(&self, currency: &str) -> bool {
+        match self.instrument_type {
+            InstrumentType::SepaDirectDebitMandate => currency == "EUR",
+            InstrumentType::BankAccountIban | InstrumentType::BankAccountUk => true,
         }
     }
 }

@@ -53,7 +53,8 @@ const SORT_CODE: Field = Field {
     invalid: ErrorCode::SORT_CODE_IS_INVALID,
 };
 
-fn iban_violation(error: IbanError) -> Violation {
+/// The violation for an IBAN that does not parse, on the named property.
+pub(crate) fn iban_violation(error: IbanError, property: &'static str) -> Violation {
     let violation = match error {
         IbanError::Empty => Violation::new(ErrorCode::IBAN_IS_REQUIRED),
         IbanError::InvalidCharacters | IbanError::Checksum => {
@@ -64,15 +65,26 @@ fn iban_violation(error: IbanError) -> Violation {
             Violation::new(ErrorCode::IBAN_LENGTH_OUT_OF_RANGE).with("length", expected)
         }
     };
-    violation.on_property(IBAN.property, None)
+    violation.on_property(property, None)
 }
 
-fn bic_violation(error: BicError) -> Violation {
+/// The violation for a BIC that does not parse, on the named property.
+pub(crate) fn bic_violation(error: BicError, property: &'static str) -> Violation {
     let code = match error {
         BicError::Empty | BicError::WrongLength => ErrorCode::BIC_LENGTH_OUT_OF_RANGE,
         BicError::InvalidFormat | BicError::UnknownCountry => ErrorCode::BIC_IS_INVALID,
     };
-    Violation::new(code).on_property(BIC.property, None)
+    Violation::new(code).on_property(property, None)
+}
+
+/// BIC_COUNTRY_MISMATCH when both are known and name different countries.
+pub(crate) fn bic_mismatch(bic: &Bic, iban: &Iban, property: &'static str) -> Option<Violation> {
+    (!bic_matches_iban(bic, iban)).then(|| {
+        Violation::new(ErrorCode::BIC_COUNTRY_MISMATCH)
+            .with("bicCountry", bic.country())
+            .with("ibanCountry", iban.country())
+            .on_property(property, None)
+    })
 }
 
 fn holder_name(text: &str) -> Result<String, Violation> {
@@ -102,20 +114,15 @@ pub fn parse_iban_account(body: JsonBody) -> Result<AccountDetails, Vec<Violatio
     let iban = found.check(
         object
             .required_text(&IBAN)
-            .and_then(|text| Iban::parse(text).map_err(iban_violation)),
+            .and_then(|text| Iban::parse(text).map_err(|e| iban_violation(e, IBAN.property))),
     );
     let bic = found.check(object.text(&BIC).and_then(|text| {
-        text.map(|t| Bic::parse(t).map_err(bic_violation))
+        text.map(|t| Bic::parse(t).map_err(|e| bic_violation(e, BIC.property)))
             .transpose()
     }));
     if let (Some(iban), Some(Some(bic))) = (&iban, &bic) {
-        if !bic_matches_iban(bic, iban) {
-            found.push(
-                Violation::new(ErrorCode::BIC_COUNTRY_MISMATCH)
-                    .with("bicCountry", bic.country())
-                    .with("ibanCountry", iban.country())
-                    .on_property(BIC.property, None),
-            );
+        if let Some(mismatch) = bic_mismatch(bic, iban, BIC.property) {
+            found.push(mismatch);
         }
     }
     let details = name

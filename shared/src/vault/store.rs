@@ -6,13 +6,14 @@ use super::{
     Transaction,
 };
 use crate::error::{Error, ErrorCode, Violation};
-use crate::ids::{FinancialInstrumentId, TenantScope, TransactionId};
+use crate::ids::{FinancialInstrumentId, MandateId, TenantScope, TransactionId};
 use crate::metadata::Metadata;
 use crate::refs::CustomerRef;
 use crate::store::{
     self, cancelled_by_condition, is_condition_failure, sdk_failure, Item, Table, WorkKind,
 };
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 const PROFILE: &str = "PROFILE";
@@ -22,6 +23,9 @@ const TRANSACTION_PREFIX: &str = "TX#";
 /// instrument and forgetting the customer reach them. Refs hold no `#`.
 const INSTRUCTION_LINK_PREFIX: &str = "INSTRUCTION#";
 const INSTRUCTION_LINK_TYPE: &str = "InstructionLink";
+/// `MANDATE#{mandateId}`: the customer's mandates, so forgetting the customer reaches them.
+const MANDATE_LINK_PREFIX: &str = "MANDATE#";
+const MANDATE_LINK_TYPE: &str = "MandateLink";
 const PROFILE_TYPE: &str = "CustomerProfile";
 const INSTRUMENT_TYPE: &str = "FinancialInstrument";
 const TRANSACTION_TYPE: &str = "Transaction";
@@ -95,6 +99,82 @@ pub(crate) fn instruction_link_item(
     )
 }
 
+/// The item that records that a mandate names the customer.
+pub(crate) fn mandate_link_item(
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    mandate: MandateId,
+) -> Result<Item, Error> {
+    let link = MandateLink {
+        customer_ref: customer.clone(),
+        mandate_id: mandate,
+    };
+    store::to_item(
+        &link,
+        &partition(scope, customer),
+        &format!("{MANDATE_LINK_PREFIX}{mandate}"),
+        MANDATE_LINK_TYPE,
+    )
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MandateLink {
+    customer_ref: CustomerRef,
+    mandate_id: MandateId,
+}
+
+/// An instrument's item in its customer's partition.
+pub(crate) fn instrument_item(
+    scope: &TenantScope,
+    instrument: &FinancialInstrument,
+) -> Result<Item, Error> {
+    store::to_item(
+        instrument,
+        &partition(scope, &instrument.customer_ref),
+        &instrument_key(instrument.id),
+        INSTRUMENT_TYPE,
+    )
+}
+
+/// The key of an instrument's item.
+pub(crate) fn instrument_item_key(
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    id: FinancialInstrumentId,
+) -> Item {
+    store::key(&partition(scope, customer), &instrument_key(id))
+}
+
+/// A transaction action that creates the customer's profile if need be and fails once the
+/// customer is forgotten: written beside anything that adds personal data to a customer.
+pub(crate) fn customer_not_forgotten(
+    table: &Table,
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    now_ms: i64,
+) -> Result<Update, Error> {
+    Update::builder()
+        .table_name(&table.name)
+        .set_key(Some(store::key(&partition(scope, customer), PROFILE)))
+        .update_expression(format!(
+            "{ACTIVE_PROFILE_UPDATE}, metadata = if_not_exists(metadata, :noMetadata)"
+        ))
+        .condition_expression(PROFILE_NOT_FORGOTTEN)
+        .expression_attribute_names("#status", "status")
+        .set_expression_attribute_values(Some(active_profile_values(now_ms)))
+        .expression_attribute_values(":noMetadata", AttributeValue::M(HashMap::new()))
+        .build()
+        .map_err(|e| Error::Internal(format!("building profile update: {e}")))
+}
+
+/// CUSTOMER_FORGOTTEN: nothing personal may be added to a forgotten customer.
+pub fn customer_forgotten(customer: &CustomerRef) -> Error {
+    Error::invalid(
+        Violation::new(ErrorCode::CUSTOMER_FORGOTTEN).with("customerRef", customer.as_str()),
+    )
+}
+
 pub fn transaction_not_found(id: TransactionId) -> Error {
     Error::NotFound(
         Violation::new(ErrorCode::TRANSACTION_NOT_FOUND).with("transactionId", id.to_string()),
@@ -111,12 +191,6 @@ fn active_profile_values(now_ms: i64) -> HashMap<String, AttributeValue> {
         (":now".to_owned(), AttributeValue::N(now_ms.to_string())),
         (":profileType".to_owned(), text(PROFILE_TYPE)),
     ])
-}
-
-fn forgotten(customer: &CustomerRef) -> Error {
-    Error::invalid(
-        Violation::new(ErrorCode::CUSTOMER_FORGOTTEN).with("customerRef", customer.as_str()),
-    )
 }
 
 pub fn instrument_not_found(id: FinancialInstrumentId) -> Error {
@@ -269,6 +343,22 @@ impl VaultStore {
             .collect()
     }
 
+    /// Every mandate that named the customer (it may name another customer since).
+    pub async fn mandate_links(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+    ) -> Result<Vec<MandateId>, Error> {
+        self.customer_items(scope, customer)
+            .await?
+            .into_iter()
+            .filter(|item| {
+                store::sort_key_of(item).is_some_and(|sk| sk.starts_with(MANDATE_LINK_PREFIX))
+            })
+            .map(|item| store::from_item::<MandateLink>(item).map(|link| link.mandate_id))
+            .collect()
+    }
+
     /// Every transaction of the customer.
     pub async fn transactions(
         &self,
@@ -308,7 +398,7 @@ impl VaultStore {
             .expression_attribute_values(":metadata", metadata)
             .send()
             .await;
-        store::updated(result, || forgotten(customer))
+        store::updated(result, || customer_forgotten(customer))
     }
 
     /// Stores a new instrument, in one transaction with the check that the customer is not
@@ -319,30 +409,11 @@ impl VaultStore {
         instrument: &FinancialInstrument,
     ) -> Result<(), Error> {
         let customer = &instrument.customer_ref;
-        let pk = partition(scope, customer);
-        let profile = Update::builder()
-            .table_name(&self.table.name)
-            .set_key(Some(store::key(&pk, PROFILE)))
-            .update_expression(format!(
-                "{ACTIVE_PROFILE_UPDATE}, metadata = if_not_exists(metadata, :noMetadata)"
-            ))
-            .condition_expression(PROFILE_NOT_FORGOTTEN)
-            .expression_attribute_names("#status", "status")
-            .set_expression_attribute_values(Some(active_profile_values(
-                instrument.created_timestamp,
-            )))
-            .expression_attribute_values(":noMetadata", AttributeValue::M(HashMap::new()))
-            .build()
-            .map_err(|e| Error::Internal(format!("building profile update: {e}")))?;
-        let item = store::to_item(
-            instrument,
-            &pk,
-            &instrument_key(instrument.id),
-            INSTRUMENT_TYPE,
-        )?;
+        let profile =
+            customer_not_forgotten(&self.table, scope, customer, instrument.created_timestamp)?;
         let put = Put::builder()
             .table_name(&self.table.name)
-            .set_item(Some(item))
+            .set_item(Some(instrument_item(scope, instrument)?))
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(|e| Error::Internal(format!("building instrument put: {e}")))?;
@@ -357,7 +428,7 @@ impl VaultStore {
         match result {
             Ok(_) => Ok(()),
             Err(e) => match cancelled_by_condition(&e) {
-                Some(failed) if failed.first() == Some(&true) => Err(forgotten(customer)),
+                Some(failed) if failed.first() == Some(&true) => Err(customer_forgotten(customer)),
                 _ => Err(sdk_failure("TransactWriteItems")(e)),
             },
         }

@@ -44,6 +44,9 @@ fn display_name(details: &AccountDetails) -> String {
         AccountDetails::Uk { account_number, .. } => {
             format!("UK bank account {}", tail(account_number))
         }
+        AccountDetails::SepaMandate { iban, .. } => {
+            format!("SEPA Direct Debit mandate {}", tail(iban))
+        }
     }
 }
 
@@ -69,6 +72,21 @@ fn details_body(instrument_type: InstrumentType, details: &AccountDetails) -> Va
             "accountHolderName": holder_name,
             "accountNumber": masked(account_number),
             "sortCode": sort_code,
+        }),
+        AccountDetails::SepaMandate {
+            mandate_ref,
+            creditor_name,
+            creditor_identifier,
+            holder_name,
+            iban,
+        } => json!({
+            "financialInstrumentType": instrument_type,
+            "mandateRef": mandate_ref,
+            "creditorName": creditor_name,
+            "creditorIdentifier": creditor_identifier,
+            "accountHolderName": holder_name,
+            "iban": masked(iban),
+            "country": iban.get(..2),
         }),
     }
 }

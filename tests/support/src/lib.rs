@@ -5,6 +5,7 @@
 //!
 //! The moto endpoint comes from `MOTO_ENDPOINT`, which `make test` sets after starting moto.
 
+pub mod mandates;
 pub mod payments;
 pub mod queues;
 pub mod worker_host;
@@ -253,6 +254,22 @@ impl Reply {
                 errors
                     .iter()
                     .filter_map(|e| e["errorCode"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The `(title, PropertyName)` of each error of a format B body, in order.
+    pub fn format_b_errors(&self) -> Vec<(String, String)> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+                        (text(&e["title"]), text(&e["metadata"]["PropertyName"]))
+                    })
                     .collect()
             })
             .unwrap_or_default()

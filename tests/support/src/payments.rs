@@ -107,6 +107,7 @@ pub async fn vault_router(table: &Table, refunds: &str) -> axum::Router {
                 OrderStore::new(table.clone()),
                 VaultStore::new(table.clone()),
             ),
+            mandates: payments_core::mandates::MandateStore::new(table.clone()),
         },
         crate::edge(payments_core::http::ErrorFormat::A),
     )
