@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: dev-smoke.sh <tools-bin>
 # Starts the local stack as `make dev` does (on free ports, with a throwaway state directory),
-# drives the vault, wallet and order routes through its gateway with curl, creates a scheme in it with
+# drives the vault, wallet, order and mandate routes through its gateway with curl, creates a scheme in it with
 # `local-stack scheme`, then stops it with SIGINT and checks that nothing it started is left running.
 set -euo pipefail
 tools_bin=$1
@@ -112,6 +112,23 @@ expect 403 'b["status"] == 403' -X POST -H "Authorization: Bearer $reader" -H "x
 expired=$("$local_stack" token --state-dir "$state" --account "$ACCOUNT_ID" --tenant "$TENANT_ID" --roles tenant-admin --ttl -60)
 expect 401 'b["detail"] == "Token expired"' -H "Authorization: Bearer $expired" -H "x-account-id: $ACCOUNT_ID" -H "x-tenant-id: $TENANT_ID" "$vault"
 expect 404 'b["title"] == "Not Found"' "${auth[@]}" "$API_URL/v9/nowhere"
+mandates=$API_URL/v2/mandates
+expect 201 'b["network"] == "SEPA"' "${auth[@]}" "${json[@]}" -d '{"creditorProfileRef":"smoke-a","profileName":"Smoke","identifier":"FR72ZZZ123456","name":"Smoke SA"}' "$mandates/creditor-profiles/sepa"
+expect 201 '' "${auth[@]}" "${json[@]}" -d '{"creditorProfileRef":"smoke-b","profileName":"Smoke","identifier":"AT61ZZZ01234567890","name":"Smoke AG"}' "$mandates/creditor-profiles/sepa"
+expect 200 'b["pageSize"] == 1 and b["currentPage"] == 2 and [p["creditorProfileRef"] for p in b["results"]] == ["smoke-b"]' "${auth[@]}" "$mandates/creditor-profiles?from=1&take=1"
+expect 400 'b["title"] == "BAD_REQUEST" and b["errors"][0]["title"] == "TAKE_OUT_OF_RANGE"' "${auth[@]}" "$mandates/creditor-profiles?take=0"
+expect 400 'b["errors"][0]["metadata"]["PropertyName"] == "Identifier"' "${auth[@]}" "${json[@]}" -d '{"creditorProfileRef":"smoke-c","profileName":"Smoke","identifier":"FR73ZZZ123456","name":"Smoke SA"}' "$mandates/creditor-profiles/sepa"
+closed='{"customerRef":"smoke","creditorProfileRef":"smoke-a","debtor":{"firstName":"Jean","lastName":"Dupont","address":{"country":"FR"},"iban":"FR1420041010050500013M02606","accountHolderName":"JEAN DUPONT CLOSED"}}'
+failed_id=$(curl -s "${auth[@]}" "${json[@]}" -d "$closed" "$mandates/sepa" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("mandateId"))')
+mandate_status=""
+for _ in $(seq 1 90); do
+  mandate_status=$(curl -s "${auth[@]}" "$mandates/sepa/$failed_id" | python3 -c 'import json,sys; b=json.load(sys.stdin); print(b.get("status"), (b.get("inactiveReason") or {}).get("reasonCode"))')
+  [ "$mandate_status" = "Failed AccountClosed" ] && break
+  sleep 1
+done
+[ "$mandate_status" = "Failed AccountClosed" ] && echo "ok: a closed account's mandate failed through the queue" || fail "the CLOSED mandate is $mandate_status"
+expect 201 'b["mandateId"] and b["financialInstrumentId"] is None' "${auth[@]}" "${json[@]}" -d '{"customerRef":"smoke"}' "$mandates/sepa/draft"
+expect 400 '[e["metadata"]["PropertyName"] for e in b["errors"]] == ["CreditorProfileRef", "Debtor"]' "${auth[@]}" "${json[@]}" -d '{"customerRef":"smoke"}' "$mandates/sepa"
 expect 200 '' -X POST "${auth[@]}" "$vault/forget"
 expect 200 'b["status"] == "FORGOTTEN" and all(i["details"] is None for i in b["financialInstruments"])' "${auth[@]}" "$vault"
 
@@ -134,12 +151,29 @@ else
   echo "ok: scheme refuses the currency EURO"
 fi
 
-# The README's walk-through, exactly as written, against this stack's output.
-sed -n '/<!-- walkthrough:start -->/,/<!-- walkthrough:end -->/p' README.md | sed '/^```/d; /^<!--/d' \
-  | sed "s#/tmp/dev.out#$out#" >"$state/walkthrough.sh"
-walk=$(bash "$state/walkthrough.sh" 2>&1 | tail -n 2 | tr '\n' ' ')
-if [ "$walk" = "COMPLETED 80.25 " ]; then echo "ok: the README walk-through"; else
-  echo "FAIL: the README walk-through ended with: $walk"; failures=$((failures + 1)); fi
+# The README's walk-throughs, exactly as written, against this stack's output: each must print
+# the expected lines, in order.
+walkthrough() {
+  local marker=$1
+  shift
+  sed -n "/<!-- $marker:start -->/,/<!-- $marker:end -->/p" README.md | sed '/^```/d; /^<!--/d' \
+    | sed "s#/tmp/dev.out#$out#" >"$state/$marker.sh"
+  bash "$state/$marker.sh" >"$state/$marker.out" 2>&1 || true
+  if python3 - "$state/$marker.out" "$@" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+expected = sys.argv[2:]
+position = 0
+for line in lines:
+    if position < len(expected) and line == expected[position]:
+        position += 1
+sys.exit(0 if position == len(expected) else 1)
+PY
+  then echo "ok: the README $marker"; else
+    echo "FAIL: the README $marker printed:"; cat "$state/$marker.out"; failures=$((failures + 1)); fi
+}
+walkthrough walkthrough COMPLETED 80.25
+walkthrough mandate-walkthrough 201 Active MANDATE:SEPA_DIRECT_DEBIT 202 COMPLETED
 
 stop
 trap 'rm -rf "$state"' EXIT

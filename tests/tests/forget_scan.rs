@@ -1,5 +1,6 @@
 //! Forget leaves no personal data anywhere in the table: the raw items are scanned for every
-//! name, IBAN, account number and metadata value the test wrote.
+//! name, email, address, IBAN, account number and metadata value the test wrote, in the vault
+//! and in the customer's mandates.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::Method;
@@ -120,11 +121,67 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         .await
         .assert_status(201);
 
+    // Mandates: an active one (its instrument carries the debtor's name and IBAN), and a draft.
+    let mandates = Client {
+        router: test_support::mandates::mandates_router(
+            &table,
+            &test_support::payments::unreachable_queue(),
+        )
+        .await,
+        ..client.clone()
+    };
+    test_support::mandates::create_profile(&mandates, "forget-profile").await;
+    let debtor_first = format!("First{}", random_upper(8).to_lowercase());
+    let debtor_last = format!("Last{}", random_upper(8).to_lowercase());
+    let debtor_holder = format!("HOLDER {}", random_upper(10));
+    let debtor_email = format!("debtor.{}@example.com", random_upper(8).to_lowercase());
+    let debtor_street = format!("Street {}", random_upper(8));
+    let debtor_iban = gb_iban(&format!("NWBK{}", random_digits(14)));
+    let debtor = json!({
+        "firstName": debtor_first, "lastName": debtor_last, "email": debtor_email,
+        "address": { "streetAddress": debtor_street, "city": "London", "country": "GB" },
+        "iban": debtor_iban, "accountHolderName": debtor_holder,
+    });
+    let active = test_support::mandates::create_mandate(
+        &mandates,
+        &customer,
+        "forget-profile",
+        debtor.clone(),
+    )
+    .await;
+    let mandate_id = active["mandateId"].as_str().unwrap_or_default().to_owned();
+    let registered = test_support::mandates::registration(&table)
+        .execute(
+            &payments_core::mandates::RegisterMandate {
+                tenant_id: client.scope.tenant,
+                account_id: client.scope.account,
+                mandate_id: payments_core::ids::MandateId::parse(&mandate_id)
+                    .unwrap_or_else(|e| panic!("{e:?}")),
+            },
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await;
+    assert!(registered.is_ok());
+    mandates
+        .call(
+            Method::POST,
+            "/v2/mandates/sepa/draft",
+            Some(json!({ "customerRef": customer, "debtor": debtor, "metadata": { "note": debtor_street } })),
+        )
+        .await
+        .assert_status(201);
+
     let personal: Vec<&str> = [
         uk_holder.as_str(),
         uk_account.as_str(),
         iban_holder.as_str(),
         iban.as_str(),
+        debtor_first.as_str(),
+        debtor_last.as_str(),
+        debtor_holder.as_str(),
+        debtor_email.as_str(),
+        debtor_street.as_str(),
+        debtor_iban.as_str(),
     ]
     .into_iter()
     .chain(metadata_values.iter().map(String::as_str))
@@ -156,8 +213,18 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         .await;
     assert_eq!(
         read.body["financialInstruments"].as_array().map(Vec::len),
-        Some(2)
+        Some(3)
     );
+    // The mandate keeps its id, ref and status, without the debtor.
+    let mandate = mandates
+        .call(
+            Method::GET,
+            &format!("/v2/mandates/sepa/{mandate_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(mandate.body["status"], "Active");
+    assert_eq!(mandate.body["debtor"], serde_json::Value::Null);
 }
 
 async fn table_client() -> aws_sdk_dynamodb::Client {

@@ -105,6 +105,12 @@ async fn every_route_has_a_sample_event_that_reaches_it() {
         customer_wallet::api().table(),
     )
     .await;
+    let mandates = test_support::mandates::mandates_router(
+        &table,
+        &test_support::payments::unreachable_queue(),
+    )
+    .await;
+    check_function("mandates", Client::admin(mandates), mandates::api().table()).await;
 }
 
 fn sqs_sample(worker: &str) -> aws_lambda_events::sqs::SqsEvent {
@@ -129,7 +135,7 @@ async fn the_worker_sample_events_are_sqs_batches_they_handle() {
     .await;
     assert!(answer.batch_item_failures.is_empty());
     let refunds = payments_core::vault::RefundExecutor::new(
-        VaultStore::new(table),
+        VaultStore::new(table.clone()),
         std::sync::Arc::new(payments_core::payments::PaymentApps::new(vec![Box::new(
             payments_core::payments::Sandbox,
         )])),
@@ -137,6 +143,13 @@ async fn the_worker_sample_events_are_sqs_batches_they_handle() {
     let answer = refund_worker::handle_batch(
         &refunds,
         sqs_sample("refund-worker"),
+        now.timestamp_millis(),
+    )
+    .await;
+    assert!(answer.batch_item_failures.is_empty());
+    let answer = mandate_worker::handle_batch(
+        &test_support::mandates::registration(&table),
+        sqs_sample("mandate-worker"),
         now.timestamp_millis(),
     )
     .await;

@@ -47,6 +47,10 @@ fn each_function_serves_exactly_its_template_routes() {
         template_routes(&template, "order-management"),
         router_routes(order_management::api().table())
     );
+    assert_eq!(
+        template_routes(&template, "mandates"),
+        router_routes(mandates::api().table())
+    );
 }
 
 #[test]
