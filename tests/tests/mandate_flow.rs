@@ -88,6 +88,13 @@ async fn world() -> World {
     world_on(test_support::table().await, None).await
 }
 
+/// Delivers what `queue` holds to the worker on `host` until the queue is idle.
+async fn pump(queue: &local_stack::pump::Worker, host: &WorkerHost) {
+    pump_until_idle(queue, host.url(), Duration::from_secs(60))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 fn id_of(created: &Value, field: &str) -> String {
     created[field].as_str().unwrap_or_default().to_owned()
 }
@@ -98,23 +105,11 @@ impl World {
     }
 
     async fn pump_mandates(&self) {
-        pump_until_idle(
-            &self.mandate_queue,
-            self.mandate_host.url(),
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        pump(&self.mandate_queue, &self.mandate_host).await;
     }
 
     async fn pump_instructions(&self) {
-        pump_until_idle(
-            &self.instruction_queue,
-            self.instruction_host.url(),
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        pump(&self.instruction_queue, &self.instruction_host).await;
     }
 
     async fn mandate(&self, id: &str) -> Value {

@@ -650,43 +650,55 @@ async fn only_an_active_mandate_can_be_amended() {
 async fn roles_are_checked_on_every_route() {
     let client = client().await;
     create_profile(&client, "p1").await;
-    let reader = client.with_roles(&["tenant-mandate-read"]);
-    let writer = client.with_roles(&["tenant-mandate-write"]);
-    let payments_writer = client.with_roles(&["tenant-transaction-write"]);
-    reader
-        .call(Method::GET, "/v2/mandates/creditor-profiles/sepa/p1", None)
-        .await
-        .assert_status(200);
-    reader
-        .call(
+    let create = || Some(mandate_body("c", "p1", seed_debtor()));
+    let cases = [
+        (
+            "tenant-mandate-read",
+            Method::GET,
+            "/v2/mandates/creditor-profiles/sepa/p1",
+            None,
+            200,
+        ),
+        (
+            "tenant-mandate-read",
             Method::POST,
             "/v2/mandates/sepa",
-            Some(mandate_body("c", "p1", seed_debtor())),
-        )
-        .await
-        .assert_status(403);
-    payments_writer
-        .call(
+            create(),
+            403,
+        ),
+        (
+            "tenant-transaction-write",
             Method::POST,
             "/v2/mandates/sepa",
-            Some(mandate_body("c", "p1", seed_debtor())),
-        )
-        .await
-        .assert_status(403);
-    writer
-        .call(Method::GET, "/v2/mandates/creditor-profiles", None)
-        .await
-        .assert_status(403);
-    writer
-        .call(
+            create(),
+            403,
+        ),
+        (
+            "tenant-mandate-write",
+            Method::GET,
+            "/v2/mandates/creditor-profiles",
+            None,
+            403,
+        ),
+        (
+            "tenant-mandate-write",
             Method::POST,
             "/v2/mandates/sepa",
-            Some(mandate_body("c", "p1", seed_debtor())),
-        )
-        .await
-        .assert_status(201);
-    let anonymous = client.with_token(None);
-    let reply = anonymous
+            create(),
+            201,
+        ),
+    ];
+    for (role, method, path, body, status) in cases {
+        let reply = client.with_roles(&[role]).call(method, path, body).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            status,
+            "{role} {path}: {}",
+            reply.body
+        );
+    }
+    let reply = client
+        .with_token(None)
         .call(Method::GET, "/v2/mandates/creditor-profiles", None)
         .await;
     reply.assert_status(401);

@@ -288,11 +288,20 @@ impl MandateStore {
                 .build(),
             "mandate ref claim",
         )?;
-        let mut actions = vec![
-            TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder().put(claim).build(),
-        ];
+        let mut actions = vec![TransactWriteItem::builder().put(claim).build()];
         actions.extend(self.customer_actions(scope, mandate, now_ms)?);
+        actions.push(TransactWriteItem::builder().put(put).build());
+        self.commit(actions, mandate).await
+    }
+
+    /// Runs a mandate's transaction: its first action is the one whose refusal means "try
+    /// again" (`Ok(false)`), and, when the mandate names a customer, its second the check that
+    /// the customer is not forgotten.
+    async fn commit(
+        &self,
+        actions: Vec<TransactWriteItem>,
+        mandate: &Mandate,
+    ) -> Result<bool, Error> {
         let result = self
             .table
             .client
@@ -303,8 +312,8 @@ impl MandateStore {
         match result {
             Ok(_) => Ok(true),
             Err(e) => match cancelled_by_condition(&e).as_deref() {
-                Some([_, true, ..]) => Ok(false),
-                Some([_, _, true, ..]) => Err(self.forgotten_customer(mandate)),
+                Some([true, ..]) => Ok(false),
+                Some([_, true, ..]) => Err(self.forgotten_customer(mandate)),
                 _ => Err(sdk_failure("TransactWriteItems")(e)),
             },
         }
@@ -396,21 +405,7 @@ impl MandateStore {
         let mut actions = vec![TransactWriteItem::builder().put(put).build()];
         actions.extend(self.customer_actions(scope, mandate, now_ms)?);
         actions.extend(instrument);
-        let result = self
-            .table
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(actions))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match cancelled_by_condition(&e).as_deref() {
-                Some([true, ..]) => Ok(false),
-                Some([_, true, ..]) => Err(self.forgotten_customer(mandate)),
-                _ => Err(sdk_failure("TransactWriteItems")(e)),
-            },
-        }
+        self.commit(actions, mandate).await
     }
 
     /// Erases the personal data of every linked mandate that still names the customer.
