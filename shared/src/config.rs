@@ -12,11 +12,19 @@ pub const TOKEN_AUDIENCE: &str = "TOKEN_AUDIENCE";
 pub const INSTRUCTION_QUEUE_URL: &str = "INSTRUCTION_QUEUE_URL";
 pub const REFUND_QUEUE_URL: &str = "REFUND_QUEUE_URL";
 pub const MANDATE_QUEUE_URL: &str = "MANDATE_QUEUE_URL";
+pub const REWARD_QUEUE_URL: &str = "REWARD_QUEUE_URL";
+/// Optional: the API's public base URL (`https://api.example.com`), for absolute `Location`s.
+pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 pub const REQUEUE_AFTER_SECONDS: &str = "REQUEUE_AFTER_SECONDS";
 
 fn required(name: &str) -> Result<String, Error> {
     std::env::var(name)
         .map_err(|_| Error::Internal(format!("environment variable {name} is not set")))
+}
+
+/// An optional setting: `None` when unset or empty.
+pub fn optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
 /// A whole number of seconds from the environment, in milliseconds.

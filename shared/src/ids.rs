@@ -72,6 +72,13 @@ uuid_id!(
     MANDATE_ID_IS_INVALID
 );
 
+uuid_id!(
+    /// A reward in a tenant's catalogue.
+    RewardId,
+    "RewardId",
+    REWARD_ID_IS_INVALID
+);
+
 /// The tenant and account a request acts for. Every storage key starts with it, so no read
 /// or write can reach another tenant's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

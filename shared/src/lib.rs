@@ -15,6 +15,7 @@ pub mod orders;
 pub mod payments;
 pub mod queue;
 pub mod refs;
+pub mod rewards;
 pub mod store;
 pub mod vault;
 pub mod worker;

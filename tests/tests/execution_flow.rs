@@ -5,11 +5,8 @@
 //! which one message fails.
 
 use http::Method;
-use payments_core::http::ErrorFormat;
 use payments_core::ids::TenantScope;
-use payments_core::orders::{OrderStore, References};
-use payments_core::payments::{Direction, SchemeStore};
-use payments_core::queue::SqsQueue;
+use payments_core::payments::Direction;
 use payments_core::vault::VaultStore;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -37,16 +34,16 @@ async fn flow(visibility_timeout_seconds: u32) -> Flow {
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    let sqs = aws_sdk_sqs::Client::new(&test_support::sdk_config().await);
-    let vault_store = VaultStore::new(table.clone());
-    let orders = Client::admin(order_management::router(
-        order_management::AppState {
-            orders: OrderStore::new(table.clone()),
-            references: References::new(vault_store.clone(), SchemeStore::new(table.clone())),
-            instructions: SqsQueue::new(sqs, &queue.queue_url),
-        },
-        test_support::edge(ErrorFormat::A),
-    ));
+    let _vault_store = VaultStore::new(table.clone());
+    let orders = Client::admin(
+        payments::orders_router(
+            &table,
+            &queue.queue_url,
+            &payments::unreachable_queue(),
+            None,
+        )
+        .await,
+    );
     let vault = Client {
         router: payments::vault_router(&table, &test_support::payments::unreachable_queue()).await,
         ..orders.clone()

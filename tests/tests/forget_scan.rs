@@ -171,6 +171,77 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         .await
         .assert_status(201);
 
+    // A reward claimed and settled: its credentials are secrets of the customer.
+    let orders = Client {
+        router: test_support::payments::orders_router(
+            &table,
+            &test_support::payments::unreachable_queue(),
+            &test_support::payments::unreachable_queue(),
+            None,
+        )
+        .await,
+        ..client.clone()
+    };
+    let gift = test_support::rewards::reward(&table, &client.scope, "Gift Card", &[]).await;
+    orders
+        .call(
+            Method::POST,
+            "/v2/order-management",
+            Some(json!({ "orderRef": "forget-reward", "instructions": [{
+                "instructionRef": "payout", "customerRef": customer, "direction": "Credit",
+                "amount": 10, "currency": "EUR", "country": "GB", "settledByDate": "2999-01-01" }] })),
+        )
+        .await
+        .assert_status(202);
+    let instruction_path = "/v2/order-management/forget-reward/instruction/payout";
+    orders
+        .call(
+            Method::POST,
+            &format!("{instruction_path}/authorize-reward"),
+            None,
+        )
+        .await
+        .assert_status(201);
+    let claim = orders
+        .call(
+            Method::POST,
+            &format!("{instruction_path}/claim-reward"),
+            Some(json!({ "rewardId": gift.to_string() })),
+        )
+        .await;
+    claim.assert_status(202);
+    let reward_path = claim
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let transaction_id = reward_path.rsplit('/').next().unwrap_or_default();
+    let settled = test_support::rewards::settlement(&table)
+        .execute(
+            &payments_core::rewards::SettleReward {
+                tenant_id: client.scope.tenant,
+                account_id: client.scope.account,
+                customer_ref: payments_core::refs::CustomerRef::parse(&customer)
+                    .unwrap_or_else(|e| panic!("{e:?}")),
+                transaction_id: payments_core::ids::TransactionId::parse(transaction_id)
+                    .unwrap_or_else(|e| panic!("{e:?}")),
+            },
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await;
+    assert!(settled.is_ok());
+    let issued = client.call(Method::GET, &reward_path, None).await;
+    let credentials: Vec<String> = issued.body["data"]["credentialList"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|c| c["value"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(credentials.len(), 2);
+
     let personal: Vec<&str> = [
         uk_holder.as_str(),
         uk_account.as_str(),
@@ -185,6 +256,7 @@ async fn forget_leaves_no_personal_data_in_the_table() {
     ]
     .into_iter()
     .chain(metadata_values.iter().map(String::as_str))
+    .chain(credentials.iter().map(String::as_str))
     .collect();
     let before = table_text(&table_client().await).await;
     for value in &personal {
@@ -213,7 +285,13 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         .await;
     assert_eq!(
         read.body["financialInstruments"].as_array().map(Vec::len),
-        Some(3)
+        Some(4)
+    );
+    // The reward claim keeps its status, without the credentials.
+    let forgotten_reward = client.call(Method::GET, &reward_path, None).await;
+    assert_eq!(
+        forgotten_reward.body,
+        json!({ "status": "SETTLED", "data": null })
     );
     // The mandate keeps its id, ref and status, without the debtor.
     let mandate = mandates

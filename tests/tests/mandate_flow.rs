@@ -9,8 +9,7 @@ use http::Method;
 use payments_core::http::ErrorFormat;
 use payments_core::ids::{MandateId, TenantScope};
 use payments_core::mandates::{MandateStore, RegisterMandate};
-use payments_core::orders::{OrderStore, References};
-use payments_core::payments::{Direction, SchemeStore};
+use payments_core::payments::Direction;
 use payments_core::queue::SqsQueue;
 use payments_core::store::Table;
 use payments_core::vault::VaultStore;
@@ -47,22 +46,19 @@ async fn world_on(table: Table, registrations: Option<&str>) -> World {
         .unwrap_or_else(|e| panic!("{e}"));
     let registrations = registrations.unwrap_or(&mandate_queue.queue_url).to_owned();
     let mandates = Client::admin(mandates_router(&table, &registrations).await);
-    let sqs = aws_sdk_sqs::Client::new(&test_support::sdk_config().await);
     let same_tenant = |router| Client {
         router,
         ..mandates.clone()
     };
-    let orders = same_tenant(order_management::router(
-        order_management::AppState {
-            orders: OrderStore::new(table.clone()),
-            references: References::new(
-                VaultStore::new(table.clone()),
-                SchemeStore::new(table.clone()),
-            ),
-            instructions: SqsQueue::new(sqs, &instruction_queue.queue_url),
-        },
-        test_support::edge(ErrorFormat::A),
-    ));
+    let orders = same_tenant(
+        payments::orders_router(
+            &table,
+            &instruction_queue.queue_url,
+            &payments::unreachable_queue(),
+            None,
+        )
+        .await,
+    );
     let vault = same_tenant(payments::vault_router(&table, &payments::unreachable_queue()).await);
     let wallet = same_tenant(customer_wallet::router(
         customer_wallet::AppState {
@@ -496,7 +492,8 @@ async fn a_lost_registration_message_is_sent_again_by_the_sweep() {
         table,
         instructions: SqsQueue::new(sqs.clone(), payments::unreachable_queue()),
         refunds: SqsQueue::new(sqs.clone(), payments::unreachable_queue()),
-        mandates: SqsQueue::new(sqs, &w.mandate_queue.queue_url),
+        mandates: SqsQueue::new(sqs.clone(), &w.mandate_queue.queue_url),
+        rewards: SqsQueue::new(sqs, payments::unreachable_queue()),
         requeue_after_ms: 0,
     };
     let swept = sweep

@@ -3,9 +3,6 @@
 //! route has one.
 
 use payments_core::http::{ErrorFormat, RouteSpec};
-use payments_core::orders::{OrderStore, References};
-use payments_core::payments::SchemeStore;
-use payments_core::queue::SqsQueue;
 use payments_core::vault::VaultStore;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -76,23 +73,17 @@ async fn every_route_has_a_sample_event_that_reaches_it() {
         },
         test_support::edge(ErrorFormat::A),
     );
-    let orders = order_management::router(
-        order_management::AppState {
-            orders: OrderStore::new(table.clone()),
-            references: References::new(
-                VaultStore::new(table.clone()),
-                SchemeStore::new(table.clone()),
-            ),
-            instructions: SqsQueue::new(
-                aws_sdk_sqs::Client::new(&test_support::sdk_config().await),
-                test_support::queues::throwaway_worker("instruction-worker", Default::default())
-                    .await
-                    .unwrap_or_else(|e| panic!("{e}"))
-                    .queue_url,
-            ),
-        },
-        test_support::edge(ErrorFormat::A),
-    );
+    let instructions =
+        test_support::queues::throwaway_worker("instruction-worker", Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    let orders = test_support::payments::orders_router(
+        &table,
+        &instructions.queue_url,
+        &test_support::payments::unreachable_queue(),
+        None,
+    )
+    .await;
     check_function(
         "order-management",
         Client::admin(orders),
@@ -143,6 +134,13 @@ async fn the_worker_sample_events_are_sqs_batches_they_handle() {
     let answer = refund_worker::handle_batch(
         &refunds,
         sqs_sample("refund-worker"),
+        now.timestamp_millis(),
+    )
+    .await;
+    assert!(answer.batch_item_failures.is_empty());
+    let answer = reward_worker::handle_batch(
+        &test_support::rewards::settlement(&table),
+        sqs_sample("reward-worker"),
         now.timestamp_millis(),
     )
     .await;

@@ -4,12 +4,11 @@
 //! index.
 
 use http::Method;
-use payments_core::http::ErrorFormat;
-use payments_core::orders::{OrderStore, References};
-use payments_core::payments::{Direction, SchemeStore};
+use payments_core::orders::OrderStore;
+use payments_core::payments::Direction;
 use payments_core::queue::SqsQueue;
 use payments_core::refs::{InstructionRef, OrderRef};
-use payments_core::vault::{now_ms, VaultStore};
+use payments_core::vault::now_ms;
 use serde_json::{json, Value};
 use std::time::Duration;
 use sweep::{Sweep, Swept};
@@ -37,31 +36,23 @@ async fn world() -> World {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     // Order management's own sends all fail: only the sweep can get the work queued.
-    let lost = SqsQueue::new(
-        sqs.clone(),
-        format!(
-            "{}/123456789012/no-such-queue",
-            test_support::moto_endpoint()
-        ),
+    let orders = Client::admin(
+        payments::orders_router(
+            &table,
+            &payments::unreachable_queue(),
+            &payments::unreachable_queue(),
+            None,
+        )
+        .await,
     );
-    let orders = Client::admin(order_management::router(
-        order_management::AppState {
-            orders: OrderStore::new(table.clone()),
-            references: References::new(
-                VaultStore::new(table.clone()),
-                SchemeStore::new(table.clone()),
-            ),
-            instructions: lost,
-        },
-        test_support::edge(ErrorFormat::A),
-    ));
     let scope = orders.scope;
     World {
         sweep: Sweep {
             table: table.clone(),
             instructions: SqsQueue::new(sqs.clone(), &queue.queue_url),
             refunds: SqsQueue::new(sqs.clone(), payments::unreachable_queue()),
-            mandates: SqsQueue::new(sqs, payments::unreachable_queue()),
+            mandates: SqsQueue::new(sqs.clone(), payments::unreachable_queue()),
+            rewards: SqsQueue::new(sqs, payments::unreachable_queue()),
             requeue_after_ms: REQUEUE_AFTER_MS,
         },
         store: OrderStore::new(table.clone()),

@@ -12,6 +12,7 @@ use payments_core::mandates::MandateStore;
 use payments_core::orders::VaultChanges;
 use payments_core::queue::{Queue, SqsQueue};
 use payments_core::refs::CustomerRef;
+use payments_core::rewards::RewardStore;
 use payments_core::vault::{
     self, now_ms, AccountDetails, ExecuteRefunds, FinancialInstrument, VaultStore,
 };
@@ -44,6 +45,8 @@ pub struct AppState {
     pub instructions: VaultChanges,
     /// Forgetting a customer also erases the debtor details of their mandates.
     pub mandates: MandateStore,
+    /// Reward claims: read here, and their credentials erased by forget.
+    pub rewards: RewardStore,
 }
 
 /// Every route of the function, with its roles.
@@ -93,6 +96,12 @@ pub fn api() -> Api<AppState> {
             "/v1/customer-vault/{customerRef}",
             READ,
             get_customer,
+        )
+        .route(
+            Method::GET,
+            "/v1/customer-vault/{customerRef}/reward/{financialInstrumentId}/transaction/{transactionId}",
+            READ,
+            get_reward_transaction,
         )
         .route(
             Method::GET,
@@ -161,6 +170,9 @@ async fn forget_customer(
     let mandates = app.vault.mandate_links(&caller.scope, &customer).await?;
     app.mandates
         .forget_customer(&caller.scope, &customer, &mandates, now_ms())
+        .await?;
+    app.rewards
+        .forget_customer(&caller.scope, &customer, now_ms())
         .await?;
     tracing::info!("customer forgotten");
     Ok(StatusCode::OK)
@@ -250,14 +262,27 @@ async fn get_transaction(
     path: PathParams,
     State(app): State<AppState>,
 ) -> Result<Response, Error> {
-    let mut found = Violations::new();
-    let instrument = found.check(instrument_path(&path));
-    let id = found.check(TransactionId::parse(path.get("transactionId")));
-    let ((customer, instrument), id) = found.finish(instrument.zip(id))?;
+    let (customer, instrument, id) = transaction_path(&path).map_err(Error::Invalid)?;
     let transaction = app
         .vault
         .load_transaction(&caller.scope, &customer, instrument, id)
         .await?;
+    Ok(Json(transaction.body()).into_response())
+}
+
+/// `{status, data}` of a reward claim: the claim-reward `Location`.
+async fn get_reward_transaction(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, Error> {
+    let (customer, instrument, id) = transaction_path(&path).map_err(Error::Invalid)?;
+    let transaction = app
+        .rewards
+        .load(&caller.scope, &customer, id)
+        .await?
+        .filter(|t| t.financial_instrument_id == instrument)
+        .ok_or_else(|| vault::transaction_not_found(id))?;
     Ok(Json(transaction.body()).into_response())
 }
 

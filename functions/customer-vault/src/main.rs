@@ -5,6 +5,7 @@ use payments_core::config;
 use payments_core::http::ErrorFormat;
 use payments_core::mandates::MandateStore;
 use payments_core::orders::{OrderStore, VaultChanges};
+use payments_core::rewards::RewardStore;
 use payments_core::vault::VaultStore;
 
 #[tokio::main]
@@ -18,7 +19,8 @@ async fn main() -> Result<(), lambda_http::Error> {
                 OrderStore::new(table.clone()),
                 VaultStore::new(table.clone()),
             ),
-            mandates: MandateStore::new(table),
+            mandates: MandateStore::new(table.clone()),
+            rewards: RewardStore::new(table),
         };
         Ok(customer_vault::router(state, edge))
     })

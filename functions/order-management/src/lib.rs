@@ -1,5 +1,7 @@
 //! Order management (seed 001): orders and their payment instructions.
 
+mod rewards;
+
 use axum::extract::State;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -7,11 +9,10 @@ use axum::{Json, Router};
 use payments_core::auth::Role;
 use payments_core::error::{Error, Violation, Violations};
 use payments_core::http::{Api, Caller, Edge, JsonBody, PathParams};
-use payments_core::orders::{
-    self, ExecuteInstruction, Instruction, InstructionStatus, Order, OrderStore, References,
-};
+use payments_core::orders::{self, ExecuteInstruction, Instruction, Order, OrderStore, References};
 use payments_core::queue::{Queue, SqsQueue};
 use payments_core::refs::{InstructionRef, OrderRef};
+use payments_core::rewards::RewardClaims;
 use payments_core::vault::now_ms;
 
 const READ: &[Role] = &[Role::TransactionRead, Role::Admin];
@@ -30,6 +31,11 @@ pub struct AppState {
     pub references: References,
     /// Where due READY instructions go to be executed.
     pub instructions: SqsQueue,
+    pub rewards: RewardClaims,
+    /// Where claimed rewards go to be settled.
+    pub reward_settlements: SqsQueue,
+    /// The API's public base URL for `Location`s, when configured.
+    pub public_base_url: Option<String>,
 }
 
 /// Queues the instructions that are READY and due today. Sent after the write has committed;
@@ -37,7 +43,7 @@ pub struct AppState {
 async fn queue_due(app: &AppState, caller: &Caller, instructions: &[Instruction]) {
     let today = chrono::Utc::now().date_naive();
     for instruction in instructions {
-        if instruction.status != InstructionStatus::Ready || instruction.settled_by_date > today {
+        if !instruction.awaits_execution_on(today) {
             continue;
         }
         let message = ExecuteInstruction::for_instruction(&caller.scope, instruction);
@@ -68,6 +74,18 @@ pub fn api() -> Api<AppState> {
             WRITE,
             cancel_instruction,
         )
+        .route(
+            Method::POST,
+            "/v2/order-management/{orderRef}/instruction/{instructionRef}/authorize-reward",
+            WRITE,
+            rewards::authorize_reward,
+        )
+        .route(
+            Method::POST,
+            "/v2/order-management/{orderRef}/instruction/{instructionRef}/claim-reward",
+            WRITE,
+            rewards::claim_reward,
+        )
         // The `/v1` link targets the bodies' `_links` point at.
         .route(
             Method::GET,
@@ -91,7 +109,9 @@ fn order_ref(path: &PathParams) -> Result<OrderRef, Vec<Violation>> {
     OrderRef::parse(path.get("orderRef")).map_err(Vec::from)
 }
 
-fn instruction_path(path: &PathParams) -> Result<(OrderRef, InstructionRef), Vec<Violation>> {
+pub(crate) fn instruction_path(
+    path: &PathParams,
+) -> Result<(OrderRef, InstructionRef), Vec<Violation>> {
     let mut found = Violations::new();
     let order = found.check(order_ref(path));
     let instruction = found.check(InstructionRef::parse(path.get("instructionRef")));

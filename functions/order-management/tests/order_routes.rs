@@ -3,10 +3,8 @@
 
 use http::Method;
 use payments_core::auth::Role;
-use payments_core::http::ErrorFormat;
-use payments_core::orders::{InstructionStatus, OrderStore, References};
+use payments_core::orders::{InstructionStatus, OrderStore};
 use payments_core::payments::{Direction, Scheme, SchemeId, SchemeStore};
-use payments_core::queue::SqsQueue;
 use payments_core::refs::{CustomerRef, InstructionRef, OrderRef};
 use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
 use serde_json::{json, Value};
@@ -28,20 +26,20 @@ async fn setup() -> Setup {
     let table = test_support::table().await;
     let orders = OrderStore::new(table.clone());
     let vault = VaultStore::new(table.clone());
-    let schemes = SchemeStore::new(table);
+    let schemes = SchemeStore::new(table.clone());
     let queue = test_support::queues::throwaway_worker("instruction-worker", Default::default())
         .await
         .unwrap();
     let sqs = aws_sdk_sqs::Client::new(&test_support::sdk_config().await);
-    let state = order_management::AppState {
-        orders: orders.clone(),
-        references: References::new(vault.clone(), schemes.clone()),
-        instructions: SqsQueue::new(sqs.clone(), &queue.queue_url),
-    };
-    let client = Client::admin(order_management::router(
-        state,
-        test_support::edge(ErrorFormat::A),
-    ));
+    let client = Client::admin(
+        test_support::payments::orders_router(
+            &table,
+            &queue.queue_url,
+            &test_support::payments::unreachable_queue(),
+            None,
+        )
+        .await,
+    );
     let mut setup = Setup {
         client,
         sqs,

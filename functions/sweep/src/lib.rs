@@ -11,6 +11,7 @@ pub struct Sweep {
     pub instructions: SqsQueue,
     pub refunds: SqsQueue,
     pub mandates: SqsQueue,
+    pub rewards: SqsQueue,
     /// How long queued work may wait before it is queued again.
     pub requeue_after_ms: i64,
 }
@@ -30,6 +31,7 @@ impl Sweep {
             WorkKind::Instruction => &self.instructions,
             WorkKind::Refund => &self.refunds,
             WorkKind::Mandate => &self.mandates,
+            WorkKind::Reward => &self.rewards,
         }
     }
 

@@ -12,6 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         instructions: config::queue(&sdk, config::INSTRUCTION_QUEUE_URL)?,
         refunds: config::queue(&sdk, config::REFUND_QUEUE_URL)?,
         mandates: config::queue(&sdk, config::MANDATE_QUEUE_URL)?,
+        rewards: config::queue(&sdk, config::REWARD_QUEUE_URL)?,
         requeue_after_ms: config::seconds_as_ms(config::REQUEUE_AFTER_SECONDS)?,
     };
     let sweep = &sweep;

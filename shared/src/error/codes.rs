@@ -121,6 +121,13 @@ error_codes! {
     MANDATE_NOT_ACTIVE => "Mandate {mandateId} is {status}: only an active mandate can be amended.",
     FROM_IS_INVALID => "From is invalid. It must be a whole number of rows, 0 or more.",
     TAKE_OUT_OF_RANGE => "Take out of range. It must be a whole number between {min} and {max}.",
+    REWARD_ID_IS_REQUIRED => "RewardId is required.",
+    REWARD_ID_IS_INVALID => "RewardId is invalid. It must be a lowercase hyphenated UUID.",
+    REWARD_ID_NOT_RECOGNISED => "RewardId {rewardId} not recognised.",
+    REWARD_CURRENCY_NOT_SUPPORTED => "Reward {rewardId} cannot be issued in {currency}.",
+    REWARD_NOT_AUTHORIZED => "Instruction {instructionRef} has no authorized reward.",
+    REWARD_DIRECTION_UNSUPPORTED => "Instruction {instructionRef} is not a payout: only a Credit instruction can be paid as a reward.",
+    TRANSACTION_ALREADY_EXISTS => "Instruction {instructionRef} already has a transaction.",
     INTERNAL_ERROR => "An unexpected error occurred.",
 }
 

@@ -2,12 +2,14 @@
 
 mod edge;
 mod lambda;
+mod location;
 mod problem;
 mod request;
 mod routes;
 
 pub use edge::{CorrelationId, Edge, CORRELATION_HEADER, MAX_BODY_BYTES};
 pub use lambda::serve;
+pub use location::absolute_url;
 pub use problem::ErrorFormat;
 pub use request::{parse_reason, reason_field, Field, JsonBody, JsonObject, PathParams};
 pub use routes::{Api, Caller, RouteSpec, ACCOUNT_HEADER, TENANT_HEADER};

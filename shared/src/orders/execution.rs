@@ -159,7 +159,7 @@ impl Executor {
         today: NaiveDate,
         now_ms: i64,
     ) -> Result<bool, Error> {
-        if instruction.settled_by_date > today {
+        if !instruction.awaits_execution_on(today) {
             return Ok(false);
         }
         let read = instruction.version;

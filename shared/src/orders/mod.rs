@@ -14,12 +14,13 @@ pub use requests::{
     parse_cancel, parse_create_order, parse_new_instruction, parse_order_metadata, parse_update,
     CreateOrder, InstructionUpdate, NewInstruction, MAX_INSTRUCTIONS_PER_ORDER,
 };
+pub(crate) use store::instruction_item;
 pub use store::OrderStore;
 pub use vault_changes::VaultChanges;
 pub use view::{instruction_body, order_body};
 
 use crate::error::{Error, ErrorCode, Violation};
-use crate::ids::{FinancialInstrumentId, TransactionId};
+use crate::ids::{FinancialInstrumentId, RewardId, TransactionId};
 use crate::metadata::Metadata;
 use crate::payments::{Direction, Money, SchemeId};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
@@ -117,6 +118,21 @@ pub struct Instruction {
     pub failed: Option<Failure>,
     #[serde(default)]
     pub actual_settlement_date: Option<NaiveDate>,
+    /// The tenant allowed the customer to take this payout as a reward: it is not paid by bank
+    /// transfer, and waits for the claim.
+    #[serde(default)]
+    pub reward_authorized: bool,
+    #[serde(default)]
+    pub reward_claim: Option<RewardClaim>,
+}
+
+/// The reward a customer claimed for an instruction, and where its transaction is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RewardClaim {
+    pub reward_id: RewardId,
+    pub financial_instrument_id: FinancialInstrumentId,
+    pub transaction_id: TransactionId,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,6 +178,8 @@ impl Instruction {
             transaction: None,
             failed: None,
             actual_settlement_date: None,
+            reward_authorized: false,
+            reward_claim: None,
         };
         instruction.status = instruction.derived_status();
         instruction
@@ -241,6 +259,85 @@ impl Instruction {
         Ok(())
     }
 
+    /// Whether the instruction worker should pay it by bank transfer on `today`: READY, due, and
+    /// not waiting for a reward claim instead.
+    pub fn awaits_execution_on(&self, today: NaiveDate) -> bool {
+        self.status == InstructionStatus::Ready
+            && !self.reward_authorized
+            && self.settled_by_date <= today
+    }
+
+    fn refusal(&self, code: ErrorCode) -> Error {
+        Error::invalid(Violation::new(code).with("instructionRef", self.instruction_ref.as_str()))
+    }
+
+    /// Lets the customer take this payout as a reward. Only a CREDIT instruction still
+    /// INCOMPLETE or READY; `Ok(false)` when it already was authorized.
+    pub fn authorize_reward(&mut self, now_ms: i64) -> Result<bool, Error> {
+        self.ensure_editable()?;
+        if self.direction != Direction::Credit {
+            return Err(self.refusal(ErrorCode::REWARD_DIRECTION_UNSUPPORTED));
+        }
+        if self.reward_authorized {
+            return Ok(false);
+        }
+        self.reward_authorized = true;
+        self.touch(now_ms);
+        Ok(true)
+    }
+
+    /// INCOMPLETE/READY → PROCESSING with the customer's reward: the payout is now settled by
+    /// the reward provider, through a new `REWARD` instrument and transaction.
+    pub fn claim_reward(&mut self, reward_id: RewardId, now_ms: i64) -> Result<RewardClaim, Error> {
+        if self.reward_claim.is_some() {
+            return Err(self.refusal(ErrorCode::TRANSACTION_ALREADY_EXISTS));
+        }
+        self.ensure_editable()?;
+        if !self.reward_authorized {
+            return Err(self.refusal(ErrorCode::REWARD_NOT_AUTHORIZED));
+        }
+        let claim = RewardClaim {
+            reward_id,
+            financial_instrument_id: FinancialInstrumentId::new_random(),
+            transaction_id: TransactionId::new_random(),
+        };
+        self.status = InstructionStatus::Processing;
+        self.execution_timestamp = Some(now_ms);
+        self.transaction_id = Some(claim.transaction_id);
+        self.financial_instrument_id = Some(claim.financial_instrument_id);
+        self.financial_instrument_source = Source::Transaction;
+        self.reward_claim = Some(claim.clone());
+        self.touch(now_ms);
+        Ok(claim)
+    }
+
+    /// PROCESSING → COMPLETED or FAILED once the reward provider has answered.
+    pub fn finish_reward(
+        &mut self,
+        failure: Option<(String, String)>,
+        today: NaiveDate,
+        now_ms: i64,
+    ) {
+        if self.status != InstructionStatus::Processing || self.reward_claim.is_none() {
+            return;
+        }
+        match failure {
+            None => {
+                self.status = InstructionStatus::Completed;
+                self.actual_settlement_date = Some(today);
+            }
+            Some((error_code, reason)) => {
+                self.status = InstructionStatus::Failed;
+                self.failed = Some(Failure {
+                    failed_timestamp: now_ms,
+                    error_code,
+                    reason,
+                });
+            }
+        }
+        self.touch(now_ms);
+    }
+
     /// READY → PROCESSING: the instruction is claimed for execution under a new transaction id.
     pub fn start_processing(&mut self, now_ms: i64) -> Result<TransactionId, Error> {
         if self.status != InstructionStatus::Ready {
@@ -303,6 +400,10 @@ impl Instruction {
     /// it once that moment is older than its re-queue delay: a due instruction whose message was
     /// lost, or one whose worker stopped midway, is picked up again.
     pub fn needs_worker_from(&self) -> Option<i64> {
+        // A reward's instruction waits for the claim; the claim's transaction is the work.
+        if self.reward_authorized {
+            return None;
+        }
         match self.status {
             InstructionStatus::Ready => {
                 let due = self
@@ -355,4 +456,89 @@ pub fn instruction_not_found(instruction: &InstructionRef) -> Error {
         Violation::new(ErrorCode::INSTRUCTION_NOT_FOUND)
             .with("instructionRef", instruction.as_str()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::JsonObject;
+    use serde_json::json;
+
+    fn payout(direction: &str) -> Instruction {
+        let body = json!({
+            "instructionRef": "i1", "customerRef": "c1", "direction": direction,
+            "amount": 10, "currency": "EUR", "country": "DE", "settledByDate": "2024-01-01",
+        });
+        let object = JsonObject::from_value(body).unwrap();
+        let request = parse_new_instruction(&object).unwrap();
+        Instruction::new(OrderRef::parse("o1").unwrap(), request, 0)
+    }
+
+    fn code(result: Result<impl std::fmt::Debug, Error>) -> Option<ErrorCode> {
+        match result {
+            Err(Error::Invalid(all)) => all.first().map(|v| v.code),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_reward_is_authorized_once_then_claimed_once() {
+        let mut instruction = payout("Credit");
+        let reward = RewardId::new_random();
+        assert_eq!(
+            code(instruction.claim_reward(reward, 1)),
+            Some(ErrorCode::REWARD_NOT_AUTHORIZED)
+        );
+        assert!(matches!(instruction.authorize_reward(1), Ok(true)));
+        assert!(matches!(instruction.authorize_reward(2), Ok(false)));
+        let today = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        assert!(!instruction.awaits_execution_on(today));
+        assert_eq!(instruction.needs_worker_from(), None);
+        let claim = instruction.claim_reward(reward, 3).unwrap();
+        assert_eq!(instruction.status, InstructionStatus::Processing);
+        assert_eq!(
+            instruction.financial_instrument_id,
+            Some(claim.financial_instrument_id)
+        );
+        assert_eq!(
+            code(instruction.claim_reward(reward, 4)),
+            Some(ErrorCode::TRANSACTION_ALREADY_EXISTS)
+        );
+        assert_eq!(
+            code(instruction.authorize_reward(4)),
+            Some(ErrorCode::INSTRUCTION_PROCESSING)
+        );
+        instruction.finish_reward(None, today, 5);
+        assert_eq!(instruction.status, InstructionStatus::Completed);
+        assert_eq!(instruction.actual_settlement_date, Some(today));
+    }
+
+    #[test]
+    fn only_payouts_become_rewards() {
+        let mut collection = payout("Debit");
+        assert_eq!(
+            code(collection.authorize_reward(1)),
+            Some(ErrorCode::REWARD_DIRECTION_UNSUPPORTED)
+        );
+        let mut cancelled = payout("Credit");
+        assert!(cancelled.cancel("me".into(), None, 1).is_ok());
+        assert_eq!(
+            code(cancelled.authorize_reward(2)),
+            Some(ErrorCode::INSTRUCTION_CANCELLED)
+        );
+    }
+
+    #[test]
+    fn a_refused_reward_fails_the_instruction() {
+        let mut instruction = payout("Credit");
+        assert!(instruction.authorize_reward(1).is_ok());
+        assert!(instruction.claim_reward(RewardId::new_random(), 2).is_ok());
+        let today = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        instruction.finish_reward(Some(("REWARD_UNAVAILABLE".into(), "no".into())), today, 3);
+        assert_eq!(instruction.status, InstructionStatus::Failed);
+        assert_eq!(
+            instruction.failed.as_ref().map(|f| f.error_code.as_str()),
+            Some("REWARD_UNAVAILABLE")
+        );
+    }
 }

@@ -40,6 +40,32 @@ fn build_failed(what: &str) -> impl FnOnce(aws_sdk_dynamodb::error::BuildError) 
     move |e| Error::Internal(format!("building {what}: {e}"))
 }
 
+/// The instruction's item, in the work index while it needs a worker.
+pub(crate) fn instruction_item(
+    scope: &TenantScope,
+    instruction: &Instruction,
+) -> Result<Item, Error> {
+    let pk = partition(scope, &instruction.order_ref);
+    let mut item = store::to_item(
+        instruction,
+        &pk,
+        &instruction_key(&instruction.instruction_ref),
+        INSTRUCTION_TYPE,
+    )?;
+    if let Some(from) = instruction.needs_worker_from() {
+        let message =
+            serde_json::to_string(&ExecuteInstruction::for_instruction(scope, instruction))
+                .map_err(|e| Error::Internal(format!("serialising work message: {e}")))?;
+        item.extend(store::work_attributes(
+            WorkKind::Instruction,
+            &pk,
+            from,
+            message,
+        ));
+    }
+    Ok(item)
+}
+
 impl OrderStore {
     pub fn new(table: Table) -> Self {
         OrderStore { table }
@@ -53,33 +79,6 @@ impl OrderStore {
             .build()
             .map_err(build_failed("put"))?;
         Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// The instruction's item, in the work index while it needs a worker.
-    fn instruction_item(
-        &self,
-        scope: &TenantScope,
-        instruction: &Instruction,
-    ) -> Result<Item, Error> {
-        let pk = partition(scope, &instruction.order_ref);
-        let mut item = store::to_item(
-            instruction,
-            &pk,
-            &instruction_key(&instruction.instruction_ref),
-            INSTRUCTION_TYPE,
-        )?;
-        if let Some(from) = instruction.needs_worker_from() {
-            let message =
-                serde_json::to_string(&ExecuteInstruction::for_instruction(scope, instruction))
-                    .map_err(|e| Error::Internal(format!("serialising work message: {e}")))?;
-            item.extend(store::work_attributes(
-                WorkKind::Instruction,
-                &pk,
-                from,
-                message,
-            ));
-        }
-        Ok(item)
     }
 
     /// Records the instruction in its customer's vault (see `VaultChanges`). Written before the
@@ -121,7 +120,7 @@ impl OrderStore {
             ORDER_TYPE,
         )?)?];
         for instruction in instructions {
-            writes.push(self.put_new(self.instruction_item(scope, instruction)?)?);
+            writes.push(self.put_new(instruction_item(scope, instruction)?)?);
         }
         let result = self
             .table
@@ -167,7 +166,7 @@ impl OrderStore {
                     .condition_check(order_exists)
                     .build(),
             )
-            .transact_items(self.put_new(self.instruction_item(scope, instruction)?)?)
+            .transact_items(self.put_new(instruction_item(scope, instruction)?)?)
             .send()
             .await;
         match result {
@@ -276,7 +275,7 @@ impl OrderStore {
     ) -> Result<bool, Error> {
         let instruction_put = Put::builder()
             .table_name(&self.table.name)
-            .set_item(Some(self.instruction_item(scope, instruction)?))
+            .set_item(Some(instruction_item(scope, instruction)?))
             .condition_expression("version = :read")
             .expression_attribute_values(":read", AttributeValue::N(read_version.to_string()))
             .build()
@@ -311,7 +310,7 @@ impl OrderStore {
             .client
             .put_item()
             .table_name(&self.table.name)
-            .set_item(Some(self.instruction_item(scope, instruction)?))
+            .set_item(Some(instruction_item(scope, instruction)?))
             .condition_expression("version = :read")
             .expression_attribute_values(":read", AttributeValue::N(read_version.to_string()))
             .send()

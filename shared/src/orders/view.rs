@@ -43,10 +43,17 @@ pub fn instruction_body(instruction: &Instruction) -> Value {
             )
         })
         .collect();
+    let reward_transactions = instruction.reward_claim.iter().map(|claim| {
+        Link::named(
+            crate::rewards::reward_transaction_href(&instruction.customer_ref, claim),
+            claim.transaction_id.to_string(),
+        )
+    });
     let transactions: Vec<Link> = instruction
         .transaction
         .iter()
         .map(|t| Link::named(t.href(), t.id.to_string()))
+        .chain(reward_transactions)
         .collect();
     json!({
         "_links": {

@@ -1,9 +1,11 @@
 //! The one interface through which money moves: a payment app executes a payment for an
-//! instruction. Handlers and workers only see this trait, so a real provider can be added
-//! beside the SANDBOX app without touching them.
+//! instruction, refunds it, and (as a reward provider) issues a reward in place of a payout.
+//! Handlers and workers only see this trait, so a real provider can be added beside the
+//! SANDBOX app without touching them.
 
 use super::{Direction, Money};
-use crate::ids::{RefundId, TransactionId};
+use crate::ids::{RefundId, RewardId, TransactionId};
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -48,6 +50,48 @@ pub enum PaymentOutcome {
     },
 }
 
+/// A reward to issue in place of a payout. `transaction_id` is the idempotency key: asking twice
+/// for one transaction must not issue two gift cards.
+#[derive(Debug, Clone)]
+pub struct RewardRequest {
+    pub transaction_id: TransactionId,
+    pub reward_id: RewardId,
+    pub reward_name: String,
+    pub amount: Money,
+}
+
+/// One secret of an issued reward (a gift card code, its PIN, a voucher URL). A credential is
+/// as good as money: `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RewardCredential {
+    pub label: String,
+    pub value: String,
+    pub reward_type: String,
+    pub credential_type: String,
+}
+
+impl std::fmt::Debug for RewardCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RewardCredential")
+            .field("label", &self.label)
+            .field("credential_type", &self.credential_type)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RewardOutcome {
+    Issued {
+        credentials: Vec<RewardCredential>,
+        redemption_instructions: String,
+    },
+    /// Final: the provider will not issue it.
+    Failed { error_code: String, reason: String },
+    /// Not final: try again later.
+    Retryable { reason: String },
+}
+
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub trait PaymentApp: Send + Sync {
@@ -57,6 +101,17 @@ pub trait PaymentApp: Send + Sync {
     fn execute<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome>;
 
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome>;
+
+    /// Issues a reward. An app that is no reward provider refuses.
+    fn claim_reward<'a>(&'a self, request: &'a RewardRequest) -> BoxFuture<'a, RewardOutcome> {
+        let _ = request;
+        Box::pin(async move {
+            RewardOutcome::Failed {
+                error_code: "REWARD_PROVIDER_UNSUPPORTED".into(),
+                reason: format!("{} issues no rewards", self.app_id()),
+            }
+        })
+    }
 }
 
 /// The apps a deployment has, looked up by a scheme's `appId`.

@@ -5,9 +5,12 @@ mod money;
 mod sandbox;
 mod scheme;
 
-pub use app::{BoxFuture, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest};
+pub use app::{
+    BoxFuture, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest,
+    RewardCredential, RewardOutcome, RewardRequest,
+};
 pub use money::{Amount, AmountError, Money, MAX_INTEGER_DIGITS};
-pub use sandbox::{Sandbox, SANDBOX_APP_ID};
+pub use sandbox::{Sandbox, FAILING_REWARD_NAME, SANDBOX_APP_ID};
 pub use scheme::{Scheme, SchemeId, SchemeStore};
 
 use serde::{Deserialize, Serialize};

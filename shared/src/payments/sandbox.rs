@@ -1,7 +1,10 @@
 //! The SANDBOX payment app: deterministic outcomes chosen by the amount's fractional part, so
 //! every path can be driven from the API (API.md section 6).
 
-use super::app::{BoxFuture, PaymentApp, PaymentOutcome, PaymentRequest, RefundRequest};
+use super::app::{
+    BoxFuture, PaymentApp, PaymentOutcome, PaymentRequest, RefundRequest, RewardCredential,
+    RewardOutcome, RewardRequest,
+};
 use rust_decimal::Decimal;
 
 pub const SANDBOX_APP_ID: &str = "SANDBOX";
@@ -10,6 +13,8 @@ pub const SANDBOX_APP_ID: &str = "SANDBOX";
 const DECLINE: i64 = 51;
 const FAIL_FIRST_ATTEMPT: i64 = 52;
 const DECLINE_REFUNDS: i64 = 53;
+/// The dev catalogue's reward whose claims fail.
+pub const FAILING_REWARD_NAME: &str = "FAILING";
 
 pub struct Sandbox;
 
@@ -58,6 +63,47 @@ impl PaymentApp for Sandbox {
                     request.refund_id.to_string().replace('-', "")
                 ),
             },
+        };
+        Box::pin(async move { outcome })
+    }
+
+    /// Issues a gift card whose code and PIN derive from the transaction id, so a repeated
+    /// claim of one transaction issues the same card; a reward named `FAILING` is refused.
+    fn claim_reward<'a>(&'a self, request: &'a RewardRequest) -> BoxFuture<'a, RewardOutcome> {
+        let outcome = if request.reward_name == FAILING_REWARD_NAME {
+            RewardOutcome::Failed {
+                error_code: "REWARD_UNAVAILABLE".into(),
+                reason: "The sandbox refuses rewards named FAILING".into(),
+            }
+        } else {
+            let digits = request
+                .transaction_id
+                .to_string()
+                .replace('-', "")
+                .to_uppercase();
+            let code = format!("SBX-{}-{}-{}", &digits[..4], &digits[4..8], &digits[8..12]);
+            let pin: String = digits
+                .bytes()
+                .rev()
+                .take(4)
+                .map(|b| char::from(b'0' + b % 10))
+                .collect();
+            let credential = |label: &str, value: String, kind: &str| RewardCredential {
+                label: label.into(),
+                value,
+                reward_type: "GIFT_CARD".into(),
+                credential_type: kind.into(),
+            };
+            RewardOutcome::Issued {
+                credentials: vec![
+                    credential("Card number", code, "CODE"),
+                    credential("PIN", pin, "PIN"),
+                ],
+                redemption_instructions: format!(
+                    "Redeem the card number and PIN of your {} at checkout.",
+                    request.reward_name
+                ),
+            }
         };
         Box::pin(async move { outcome })
     }
@@ -131,5 +177,44 @@ mod tests {
             ..first.clone()
         };
         assert_eq!(Sandbox.execute(&first).await, Sandbox.execute(&again).await);
+    }
+
+    fn reward_request(name: &str, transaction_id: TransactionId) -> RewardRequest {
+        RewardRequest {
+            transaction_id,
+            reward_id: crate::ids::RewardId::new_random(),
+            reward_name: name.into(),
+            amount: request(json!(25), "EUR", 1).amount,
+        }
+    }
+
+    #[tokio::test]
+    async fn rewards_are_issued_once_per_transaction_and_failing_ones_refused() {
+        let id = TransactionId::new_random();
+        let first = Sandbox.claim_reward(&reward_request("Gift Card", id)).await;
+        let again = Sandbox.claim_reward(&reward_request("Gift Card", id)).await;
+        let other = Sandbox
+            .claim_reward(&reward_request("Gift Card", TransactionId::new_random()))
+            .await;
+        assert!(
+            matches!(&first, RewardOutcome::Issued { credentials, .. } if credentials.len() == 2)
+        );
+        assert_eq!(first, again, "the transaction id is the idempotency key");
+        assert_ne!(first, other);
+        assert!(matches!(
+            Sandbox.claim_reward(&reward_request(FAILING_REWARD_NAME, id)).await,
+            RewardOutcome::Failed { error_code, .. } if error_code == "REWARD_UNAVAILABLE"
+        ));
+    }
+
+    #[test]
+    fn credentials_never_show_their_value_in_debug() {
+        let credential = RewardCredential {
+            label: "PIN".into(),
+            value: "9876".into(),
+            reward_type: "GIFT_CARD".into(),
+            credential_type: "PIN".into(),
+        };
+        assert!(!format!("{credential:?}").contains("9876"));
     }
 }

@@ -20,16 +20,23 @@ pub enum WorkKind {
     Instruction,
     Refund,
     Mandate,
+    Reward,
 }
 
 impl WorkKind {
-    pub const ALL: [WorkKind; 3] = [WorkKind::Instruction, WorkKind::Refund, WorkKind::Mandate];
+    pub const ALL: [WorkKind; 4] = [
+        WorkKind::Instruction,
+        WorkKind::Refund,
+        WorkKind::Mandate,
+        WorkKind::Reward,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
             WorkKind::Instruction => "INSTRUCTION",
             WorkKind::Refund => "REFUND",
             WorkKind::Mandate => "MANDATE",
+            WorkKind::Reward => "REWARD",
         }
     }
 

@@ -15,6 +15,7 @@ pub use requests::{
     parse_iban_account, parse_metadata_update, parse_uk_account, CLOSE_REASON_MAX_LENGTH,
     WALLET_REASON_MAX_LENGTH,
 };
+pub(crate) use store::partition as customer_partition;
 pub use store::VaultStore;
 pub(crate) use store::{
     customer_not_forgotten, instruction_link_item, instrument_item, instrument_item_key,
@@ -54,6 +55,9 @@ pub enum InstrumentType {
     BankAccountUk,
     #[serde(rename = "MANDATE:SEPA_DIRECT_DEBIT")]
     SepaDirectDebitMandate,
+    /// A reward the customer claimed in place of a payout: it moves no further money.
+    #[serde(rename = "REWARD")]
+    Reward,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +92,13 @@ pub enum AccountDetails {
         creditor_identifier: String,
         holder_name: String,
         iban: String,
+    },
+    /// A claimed reward: which one, and who issues it.
+    #[serde(rename_all = "camelCase")]
+    Reward {
+        reward_id: crate::ids::RewardId,
+        name: String,
+        provider: String,
     },
 }
 
@@ -144,6 +155,7 @@ impl FinancialInstrument {
             AccountDetails::Iban { .. } => InstrumentType::BankAccountIban,
             AccountDetails::Uk { .. } => InstrumentType::BankAccountUk,
             AccountDetails::SepaMandate { .. } => InstrumentType::SepaDirectDebitMandate,
+            AccountDetails::Reward { .. } => InstrumentType::Reward,
         };
         FinancialInstrument {
             id,
@@ -170,6 +182,12 @@ impl FinancialInstrument {
                 can_credit: false,
                 can_debit: true,
             },
+            InstrumentType::Reward => Capabilities {
+                value_type: "FIXED",
+                usage_type: "SINGLE",
+                can_credit: false,
+                can_debit: false,
+            },
         }
     }
 
@@ -178,7 +196,9 @@ impl FinancialInstrument {
     pub fn accepts_currency(&self, currency: &str) -> bool {
         match self.instrument_type {
             InstrumentType::SepaDirectDebitMandate => currency == "EUR",
-            InstrumentType::BankAccountIban | InstrumentType::BankAccountUk => true,
+            InstrumentType::BankAccountIban
+            | InstrumentType::BankAccountUk
+            | InstrumentType::Reward => true,
         }
     }
 }

@@ -41,7 +41,8 @@ pub struct VaultStore {
     table: Table,
 }
 
-fn partition(scope: &TenantScope, customer: &CustomerRef) -> String {
+/// The customer's vault partition; other modules keep items there too (reward claims).
+pub(crate) fn partition(scope: &TenantScope, customer: &CustomerRef) -> String {
     store::partition(scope, "CUSTOMER", customer.as_str())
 }
 

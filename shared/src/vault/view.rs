@@ -47,6 +47,7 @@ fn display_name(details: &AccountDetails) -> String {
         AccountDetails::SepaMandate { iban, .. } => {
             format!("SEPA Direct Debit mandate {}", tail(iban))
         }
+        AccountDetails::Reward { name, .. } => format!("Reward {name}"),
     }
 }
 
@@ -87,6 +88,16 @@ fn details_body(instrument_type: InstrumentType, details: &AccountDetails) -> Va
             "accountHolderName": holder_name,
             "iban": masked(iban),
             "country": iban.get(..2),
+        }),
+        AccountDetails::Reward {
+            reward_id,
+            name,
+            provider,
+        } => json!({
+            "financialInstrumentType": instrument_type,
+            "rewardId": reward_id,
+            "name": name,
+            "provider": provider,
         }),
     }
 }

@@ -8,6 +8,7 @@
 pub mod mandates;
 pub mod payments;
 pub mod queues;
+pub mod rewards;
 pub mod worker_host;
 
 use axum::body::Body;

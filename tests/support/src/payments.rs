@@ -9,6 +9,7 @@ use payments_core::orders::{
 };
 use payments_core::payments::{Direction, PaymentApps, Sandbox, Scheme, SchemeId, SchemeStore};
 use payments_core::refs::{CustomerRef, OrderRef};
+use payments_core::rewards::{RewardCatalogue, RewardClaims, RewardStore};
 use payments_core::store::Table;
 use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
 use serde_json::Value;
@@ -108,6 +109,37 @@ pub async fn vault_router(table: &Table, refunds: &str) -> axum::Router {
                 VaultStore::new(table.clone()),
             ),
             mandates: payments_core::mandates::MandateStore::new(table.clone()),
+            rewards: RewardStore::new(table.clone()),
+        },
+        crate::edge(payments_core::http::ErrorFormat::A),
+    )
+}
+
+/// The order-management router on `table` as its main builds it, queueing due instructions to
+/// `instructions` and claimed rewards to `reward_settlements` (queue URLs), answering
+/// `Location`s under `public_base_url` when given.
+pub async fn orders_router(
+    table: &Table,
+    instructions: &str,
+    reward_settlements: &str,
+    public_base_url: Option<&str>,
+) -> axum::Router {
+    let sqs = aws_sdk_sqs::Client::new(&crate::sdk_config().await);
+    order_management::router(
+        order_management::AppState {
+            orders: OrderStore::new(table.clone()),
+            references: References::new(
+                VaultStore::new(table.clone()),
+                SchemeStore::new(table.clone()),
+            ),
+            instructions: payments_core::queue::SqsQueue::new(sqs.clone(), instructions),
+            rewards: RewardClaims::new(
+                OrderStore::new(table.clone()),
+                RewardCatalogue::new(table.clone()),
+                RewardStore::new(table.clone()),
+            ),
+            reward_settlements: payments_core::queue::SqsQueue::new(sqs, reward_settlements),
+            public_base_url: public_base_url.map(str::to_owned),
         },
         crate::edge(payments_core::http::ErrorFormat::A),
     )
