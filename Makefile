@@ -22,13 +22,14 @@ LOCAL_STACK := cargo run --quiet -p local-stack --
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test token scheme check-template lint tools
+.PHONY: help dev test token scheme reward check-template lint tools
 
 help:
 	@echo "make dev                                   run the API locally (moto, functions, gateway)"
 	@echo "make test                                  run every test and template check"
 	@echo "make token ACCOUNT=… TENANT=… ROLES=a,b [TTL=seconds]   print a token the local stack accepts"
 	@echo "make scheme ACCOUNT=… TENANT=… DIRECTION=DEBIT|CREDIT [APP=SANDBOX] [CURRENCIES=…] [COUNTRIES=…]   create a scheme in the running stack"
+	@echo "make reward ACCOUNT=… TENANT=… NAME=… [PROVIDER=SANDBOX] [CURRENCIES=…]   create a reward in the running stack"
 
 $(LOCAL_VENV)/.installed:
 	python3 -m venv $(LOCAL_VENV)
@@ -45,7 +46,7 @@ $(SAM_VENV)/.installed:
 tools: $(LOCAL_VENV)/.installed $(SAM_VENV)/.installed
 
 dev: $(LOCAL_VENV)/.installed
-	@cargo build --quiet -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p local-stack
+	@cargo build --quiet -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p local-stack
 	@$(LOCAL_STACK) dev --tools-bin $(LOCAL_VENV)/bin $(if $(SCHEDULE_INTERVAL),--schedule-interval $(SCHEDULE_INTERVAL))
 
 token:
@@ -58,6 +59,13 @@ scheme:
 		{ echo "usage: make scheme ACCOUNT=<uuid> TENANT=<uuid> DIRECTION=DEBIT|CREDIT [APP=SANDBOX] [CURRENCIES=EUR,GBP] [COUNTRIES=GB,DE]" >&2; exit 2; }
 	@$(LOCAL_STACK) scheme --account "$(ACCOUNT)" --tenant "$(TENANT)" --direction "$(DIRECTION)" \
 		$(if $(APP),--app "$(APP)") $(if $(CURRENCIES),--currencies "$(CURRENCIES)") $(if $(COUNTRIES),--countries "$(COUNTRIES)")
+
+# NAME is free text: it reaches the command through the environment, so quotes in it are kept.
+reward:
+	@test -n "$(ACCOUNT)" -a -n "$(TENANT)" -a -n "$${NAME:-}" || \
+		{ echo "usage: make reward ACCOUNT=<uuid> TENANT=<uuid> NAME=<1-100 characters> [PROVIDER=SANDBOX] [CURRENCIES=EUR,GBP]" >&2; exit 2; }
+	@$(LOCAL_STACK) reward --account "$(ACCOUNT)" --tenant "$(TENANT)" --name "$$NAME" \
+		$(if $(PROVIDER),--provider "$(PROVIDER)") $(if $(CURRENCIES),--currencies "$(CURRENCIES)")
 
 check-template: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam validate --region us-east-1 --template $(TEMPLATE)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Usage: dev-smoke.sh <tools-bin>
 # Starts the local stack as `make dev` does (on free ports, with a throwaway state directory),
-# drives the vault, wallet, order and mandate routes through its gateway with curl, creates a scheme in it with
-# `local-stack scheme`, then stops it with SIGINT and checks that nothing it started is left running.
+# drives the vault, wallet, order and mandate routes through its gateway with curl, creates a scheme and a
+# reward in it with `local-stack scheme` and `local-stack reward`, then stops it with SIGINT and checks that
+# nothing it started is left running.
 set -euo pipefail
 tools_bin=$1
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -12,7 +13,7 @@ err=$state/err.log
 local_stack=$CARGO_TARGET_DIR/debug/local-stack
 touch "$out" "$err"
 
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
 "$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" \
   --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &
@@ -30,14 +31,22 @@ eval "$(grep -E '^(API_URL|ACCOUNT_ID|TENANT_ID|TOKEN)=' "$out")"
 
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# The dev tenant's SANDBOX schemes, right after the token: 32 uppercase hex digits each.
-after_token=$(grep -A2 '^TOKEN=' "$out" | tail -n +2 | sed -E 's/=.*//' | paste -sd, -)
-[ "$after_token" = "DEBIT_SCHEME_ID,CREDIT_SCHEME_ID" ] || fail "the lines after TOKEN= are $after_token"
+# The dev tenant's SANDBOX schemes and rewards, right after the token: scheme ids of 32 uppercase hex
+# digits, reward ids lowercase UUIDs (two good rewards on one line, then the one whose claims fail).
+after_token=$(grep -A4 '^TOKEN=' "$out" | tail -n +2 | sed -E 's/=.*//' | paste -sd, -)
+[ "$after_token" = "DEBIT_SCHEME_ID,CREDIT_SCHEME_ID,REWARD_IDS,FAILING_REWARD_ID" ] || fail "the lines after TOKEN= are $after_token"
 for name in DEBIT_SCHEME_ID CREDIT_SCHEME_ID; do
   [ "$(grep -cE "^$name=[0-9A-F]{32}\$" "$out")" = 1 ] || fail "no single $name= line of 32 uppercase hex digits: $(grep "^$name" "$out")"
 done
 eval "$(grep -E '^(DEBIT|CREDIT)_SCHEME_ID=' "$out")"
 [ "${DEBIT_SCHEME_ID:-}" != "${CREDIT_SCHEME_ID:-}" ] || fail "the debit and credit schemes share an id"
+uuid='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+[ "$(grep -cE "^REWARD_IDS=$uuid,$uuid\$" "$out")" = 1 ] || fail "no single REWARD_IDS= line of two lowercase UUIDs: $(grep '^REWARD_IDS' "$out")"
+[ "$(grep -cE "^FAILING_REWARD_ID=$uuid\$" "$out")" = 1 ] || fail "no single FAILING_REWARD_ID= line of a lowercase UUID: $(grep '^FAILING_REWARD_ID' "$out")"
+eval "$(grep -E '^(REWARD_IDS|FAILING_REWARD_ID)=' "$out")"
+reward_ids=$(printf '%s\n' "${REWARD_IDS:-}" | tr , '\n' | sed '/^$/d' | wc -l)
+distinct_ids=$(printf '%s\n' "${REWARD_IDS:-}" "${FAILING_REWARD_ID:-}" | tr , '\n' | sed '/^$/d' | sort -u | wc -l)
+[ "$reward_ids" = 2 ] && [ "$distinct_ids" = 3 ] || fail "the reward ids are not three distinct ids: REWARD_IDS=${REWARD_IDS:-} FAILING_REWARD_ID=${FAILING_REWARD_ID:-}"
 # expect <status> <jq-like python expression on the body, or ""> <curl args…>
 expect() {
   local status=$1 check=$2
@@ -129,6 +138,19 @@ done
 [ "$mandate_status" = "Failed AccountClosed" ] && echo "ok: a closed account's mandate failed through the queue" || fail "the CLOSED mandate is $mandate_status"
 expect 201 'b["mandateId"] and b["financialInstrumentId"] is None' "${auth[@]}" "${json[@]}" -d '{"customerRef":"smoke"}' "$mandates/sepa/draft"
 expect 400 '[e["metadata"]["PropertyName"] for e in b["errors"]] == ["CreditorProfileRef", "Debtor"]' "${auth[@]}" "${json[@]}" -d '{"customerRef":"smoke"}' "$mandates/sepa"
+# A claim of the FAILING reward, followed at its Location: FAILED, and so is its payout.
+expect 202 '' "${auth[@]}" "${json[@]}" -d '{"orderRef":"smoke-reward","instructions":[{"instructionRef":"r1","customerRef":"smoke","direction":"Credit","amount":5,"currency":"EUR","country":"DE","settledByDate":"2999-01-01"}]}' "$orders"
+expect 201 '' -X POST "${auth[@]}" "$orders/smoke-reward/instruction/r1/authorize-reward"
+reward_location=$(curl -s -D - -o /dev/null "${auth[@]}" "${json[@]}" -d "{\"rewardId\":\"${FAILING_REWARD_ID:-}\"}" "$orders/smoke-reward/instruction/r1/claim-reward" | tr -d '\r' | sed -n 's/^location: //Ip')
+case $reward_location in "$API_URL"/v1/customer-vault/smoke/reward/*) echo "ok: the claim's Location is $reward_location" ;; *) fail "the claim's Location is '$reward_location'" ;; esac
+reward_status=""
+for _ in $(seq 1 90); do
+  reward_status=$(curl -s "${auth[@]}" "$reward_location" | python3 -c 'import json,sys; b=json.load(sys.stdin); print(b.get("status"), b.get("data"))' 2>/dev/null)
+  [ "$reward_status" = "FAILED None" ] && break
+  sleep 1
+done
+[ "$reward_status" = "FAILED None" ] && echo "ok: the FAILING reward failed through the queue" || fail "the FAILING reward is $reward_status"
+expect 200 'b["status"] == "FAILED" and b["failed"]["errorCode"] == "REWARD_UNAVAILABLE"' "${auth[@]}" "$orders/smoke-reward/instruction/r1"
 expect 200 '' -X POST "${auth[@]}" "$vault/forget"
 expect 200 'b["status"] == "FORGOTTEN" and all(i["details"] is None for i in b["financialInstruments"])' "${auth[@]}" "$vault"
 
@@ -149,6 +171,25 @@ elif [ -n "$refused" ] || ! grep -q 'currencies' "$state/scheme.err"; then
   fail "scheme with the currency EURO: printed '$refused', said: $(cat "$state/scheme.err")"
 else
   echo "ok: scheme refuses the currency EURO"
+fi
+
+# `local-stack reward` finds it the same way.
+reward() { "$local_stack" reward --state-dir "$state" --account "$ACCOUNT_ID" --tenant "$TENANT_ID" "$@"; }
+if created=$(reward --name "Smoke voucher" --currencies EUR,GBP 2>"$state/reward.err"); then
+  if [ "$(printf '%s\n' "$created" | wc -l)" = 1 ] && [[ $created =~ ^REWARD_ID=$uuid$ ]]; then
+    echo "ok: reward ${created#REWARD_ID=}"
+  else
+    fail "reward printed: $created"
+  fi
+else
+  fail "reward --name 'Smoke voucher' --currencies EUR,GBP failed: $(cat "$state/reward.err")"
+fi
+if refused=$(reward --name "Smoke voucher" --currencies EUR,XYZ 2>"$state/reward.err"); then
+  fail "reward accepted the currency XYZ: $refused"
+elif [ -n "$refused" ] || ! grep -q 'currencies' "$state/reward.err"; then
+  fail "reward with the currency XYZ: printed '$refused', said: $(cat "$state/reward.err")"
+else
+  echo "ok: reward refuses the currency XYZ"
 fi
 
 # The README's walk-throughs, exactly as written, against this stack's output: each must print
@@ -174,6 +215,7 @@ PY
 }
 walkthrough walkthrough COMPLETED 80.25
 walkthrough mandate-walkthrough 201 Active MANDATE:SEPA_DIRECT_DEBIT 202 COMPLETED
+walkthrough reward-walkthrough 202 201 SETTLED "Card number" COMPLETED
 
 stop
 trap 'rm -rf "$state"' EXIT
@@ -189,5 +231,6 @@ fi
 # The stopped stack is no longer recorded, so `scheme` refuses at once instead of writing nowhere.
 [ ! -e "$state/dev-endpoints.json" ] || fail "dev-endpoints.json left after SIGINT"
 if scheme --direction debit >/dev/null 2>&1; then fail "scheme succeeded with the stack stopped"; fi
+if reward --name "Smoke voucher" >/dev/null 2>&1; then fail "reward succeeded with the stack stopped"; fi
 [ "$failures" = 0 ] || { echo "dev-smoke: $failures failed"; exit 1; }
 echo "dev-smoke: the local stack served every route"

@@ -25,6 +25,8 @@ pub struct EventInput<'a> {
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
     pub source_ip: IpAddr,
+    /// The port the gateway received the request on (`x-forwarded-port`).
+    pub port: u16,
     /// `HTTP/1.1`.
     pub protocol: &'a str,
     pub route_key: &'a RouteKey,
@@ -44,13 +46,24 @@ fn decode_query_part(part: &str) -> String {
         .into_owned()
 }
 
+/// The headers API Gateway sets itself, replacing any the client sent: the client's address and
+/// the scheme and port it reached the API on (locally plain HTTP on the gateway's port), so a
+/// function can build an absolute URL from `Host` and `x-forwarded-proto`.
+pub const FORWARDED_HEADERS: [&str; 3] =
+    ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-port"];
+
 /// Builds the event as API Gateway does: lowercase header names, repeated headers and query
-/// parameters joined with commas, the `Cookie` header moved to `cookies`, empty collections
-/// and an empty body left out, a body that is not UTF-8 sent as base64.
+/// parameters joined with commas, the `Cookie` header moved to `cookies`, the `x-forwarded-*`
+/// headers set by the gateway, empty collections and an empty body left out, a body that is
+/// not UTF-8 sent as base64.
 pub fn build_event(input: &EventInput<'_>) -> Value {
     let mut headers = Map::new();
     let mut cookies: Vec<Value> = Vec::new();
-    for name in input.headers.keys() {
+    let client_sent = input
+        .headers
+        .keys()
+        .filter(|name| !FORWARDED_HEADERS.contains(&name.as_str()));
+    for name in client_sent {
         let values: Vec<String> = input.headers.get_all(name).iter().map(lossy).collect();
         if name == http::header::COOKIE {
             let split = values
@@ -62,6 +75,14 @@ pub fn build_event(input: &EventInput<'_>) -> Value {
         } else {
             headers.insert(name.as_str().to_owned(), Value::String(values.join(",")));
         }
+    }
+    let [forwarded_for, forwarded_proto, forwarded_port] = FORWARDED_HEADERS;
+    for (name, value) in [
+        (forwarded_for, input.source_ip.to_string()),
+        (forwarded_proto, "http".to_owned()),
+        (forwarded_port, input.port.to_string()),
+    ] {
+        headers.insert(name.to_owned(), Value::String(value));
     }
 
     let mut query: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -282,6 +303,10 @@ mod tests {
             ("X-Multi", "a"),
             ("x-multi", "b"),
             ("Cookie", "s=1; t=2"),
+            ("X-Forwarded-Proto", "https"),
+            ("x-forwarded-port", "443"),
+            ("X-Forwarded-For", "203.0.113.9"),
+            ("x-forwarded-for", "198.51.100.1"),
         ]);
         let route_key = RouteKey::Route {
             method: "GET".into(),
@@ -298,6 +323,7 @@ mod tests {
             headers: &headers,
             body: b"",
             source_ip: "127.0.0.1".parse().expect("ip"),
+            port: 3000,
             protocol: "HTTP/1.1",
             route_key: &route_key,
             path_parameters: &params,
@@ -310,7 +336,11 @@ mod tests {
             "rawPath": "/v2/things/a%20b",
             "rawQueryString": "x=1&x=2&q=a+b%21&flag",
             "cookies": ["s=1", "t=2"],
-            "headers": {"host": "127.0.0.1:3000", "user-agent": "curl/8", "x-multi": "a,b"},
+            // The client's x-forwarded-* are replaced by the gateway's own.
+            "headers": {
+                "host": "127.0.0.1:3000", "user-agent": "curl/8", "x-multi": "a,b",
+                "x-forwarded-for": "127.0.0.1", "x-forwarded-proto": "http", "x-forwarded-port": "3000",
+            },
             "queryStringParameters": {"x": "1,2", "q": "a b!", "flag": ""},
             "pathParameters": {"ref": "a b"},
             "requestContext": {

@@ -1,10 +1,11 @@
 //! `local-stack dev`: the whole local stack in one command, started in dependency order and
 //! stopped as a unit on Ctrl-C or SIGTERM.
 //!
-//! moto (tables and queues) → provisioning from the template and the dev tenant's schemes →
-//! `cargo lambda watch` (the functions, with the template's environment) → the gateway, the
-//! SQS pump and the scheduler, in-process. Once it serves, it records its endpoints in the state dir (for
-//! `local-stack scheme` from another terminal) and removes the record when it stops.
+//! moto (tables and queues) → provisioning from the template and the dev tenant's schemes and
+//! rewards → `cargo lambda watch` (the functions, with the template's environment) → the
+//! gateway, the SQS pump and the scheduler, in-process. Once it serves, it records its endpoints
+//! in the state dir (for `local-stack scheme` and `local-stack reward` from another terminal)
+//! and removes the record when it stops.
 //! Standard output carries only the lines scripts read (`API_URL=…` etc.); everything else,
 //! including the functions' logs, goes to standard error, and moto's chatter to
 //! `<state dir>/moto.log`.
@@ -16,7 +17,7 @@ use crate::provision::{provision, ProvisionError, Provisioned};
 use crate::pump;
 use crate::routes::{RouteError, RouteTable};
 use crate::schedule;
-use crate::state::{DevEndpoints, StateDir, StateError};
+use crate::state::{DevEndpoints, DevIdentity, DevRewards, DevSchemes, StateDir, StateError};
 use crate::template::{Template, TemplateError};
 use payments_core::auth::TokenSigner;
 use payments_core::ids::TenantScope;
@@ -69,6 +70,8 @@ pub enum DevError {
     Token(String),
     #[error("dev schemes: {0}")]
     Schemes(payments_core::Error),
+    #[error("dev rewards: {0}")]
+    Rewards(payments_core::Error),
     #[error("gateway: {0}")]
     Gateway(std::io::Error),
 }
@@ -285,6 +288,7 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     let key = state.signing_key()?;
     let identity = state.dev_identity()?;
     let schemes = state.dev_schemes()?;
+    let rewards = state.dev_rewards()?;
     let scope = TenantScope {
         tenant: identity.tenant,
         account: identity.account,
@@ -336,8 +340,10 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         queues = provisioned.queues.len(),
         "provisioned"
     );
-    // moto starts empty, so the dev tenant's schemes are saved again, under the same ids.
-    let scheme_store = crate::scheme::store(&sdk, crate::scheme::table_name(&template)?);
+    // moto starts empty, so the dev tenant's schemes and rewards are saved again, under the
+    // same ids.
+    let table = crate::scheme::table_name(&template)?;
+    let scheme_store = crate::scheme::store(&sdk, table.clone());
     for (id, direction) in [
         (&schemes.debit, Direction::Debit),
         (&schemes.credit, Direction::Credit),
@@ -347,6 +353,9 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
             .await
             .map_err(DevError::Schemes)?;
     }
+    crate::reward::seed_dev(&crate::reward::catalogue(&sdk, table), &scope, &rewards)
+        .await
+        .map_err(DevError::Rewards)?;
 
     // 3. The functions.
     let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), key.public_key_base64.clone())]);
@@ -421,14 +430,7 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         .and_then(|signer| signer.issue(scope, &["tenant-admin"], DEV_TOKEN_TTL_SECONDS))
         .map_err(|e| DevError::Token(e.to_string()))?;
     let api_url = format!("http://127.0.0.1:{}", options.api_port);
-    let (account, tenant) = (identity.account, identity.tenant);
-    let (debit, credit) = (&schemes.debit, &schemes.credit);
-    let banner = format!(
-        "API_URL={api_url}\nACCOUNT_ID={account}\nTENANT_ID={tenant}\nTOKEN={token}\n\
-         DEBIT_SCHEME_ID={debit}\nCREDIT_SCHEME_ID={credit}\n\
-         curl -s \"{api_url}/v2/customer-vault/customer-1\" -H \"Authorization: Bearer {token}\" \
-         -H \"x-account-id: {account}\" -H \"x-tenant-id: {tenant}\"\n"
-    );
+    let banner = banner(&api_url, identity, &token, &schemes, &rewards);
     let endpoints = DevEndpoints {
         moto_endpoint,
         api_url,
@@ -440,6 +442,28 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         banner,
         endpoints,
     })
+}
+
+/// What `dev` prints on standard output once it serves, one `NAME=value` per line (scripts read
+/// them, README "Run it locally" lists them), then an example call.
+pub fn banner(
+    api_url: &str,
+    identity: DevIdentity,
+    token: &str,
+    schemes: &DevSchemes,
+    rewards: &DevRewards,
+) -> String {
+    let (account, tenant) = (identity.account, identity.tenant);
+    let (debit, credit) = (&schemes.debit, &schemes.credit);
+    let (gift_card, coffee_voucher, failing) =
+        (rewards.gift_card, rewards.coffee_voucher, rewards.failing);
+    format!(
+        "API_URL={api_url}\nACCOUNT_ID={account}\nTENANT_ID={tenant}\nTOKEN={token}\n\
+         DEBIT_SCHEME_ID={debit}\nCREDIT_SCHEME_ID={credit}\n\
+         REWARD_IDS={gift_card},{coffee_voucher}\nFAILING_REWARD_ID={failing}\n\
+         curl -s \"{api_url}/v2/customer-vault/customer-1\" -H \"Authorization: Bearer {token}\" \
+         -H \"x-account-id: {account}\" -H \"x-tenant-id: {tenant}\"\n"
+    )
 }
 
 /// Builds the function binaries before watch starts, so the first request does not wait for
@@ -524,6 +548,49 @@ Resources:
             "http://x",
         );
         assert!(matches!(result, Err(DevError::EnvironmentConflict { name }) if name == "MODE"));
+    }
+
+    #[test]
+    fn banner_lists_the_ids_in_order_then_the_example_call() {
+        use payments_core::ids::{AccountId, RewardId, TenantId};
+        use payments_core::payments::SchemeId;
+        let identity = DevIdentity {
+            account: AccountId::new_random(),
+            tenant: TenantId::new_random(),
+        };
+        let schemes = DevSchemes {
+            debit: SchemeId::new_random(),
+            credit: SchemeId::new_random(),
+        };
+        let rewards = DevRewards {
+            gift_card: RewardId::new_random(),
+            coffee_voucher: RewardId::new_random(),
+            failing: RewardId::new_random(),
+        };
+        let text = banner("http://127.0.0.1:3000", identity, "tok", &schemes, &rewards);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[..8],
+            [
+                "API_URL=http://127.0.0.1:3000".to_owned(),
+                format!("ACCOUNT_ID={}", identity.account),
+                format!("TENANT_ID={}", identity.tenant),
+                "TOKEN=tok".to_owned(),
+                format!("DEBIT_SCHEME_ID={}", schemes.debit),
+                format!("CREDIT_SCHEME_ID={}", schemes.credit),
+                format!(
+                    "REWARD_IDS={},{}",
+                    rewards.gift_card, rewards.coffee_voucher
+                ),
+                format!("FAILING_REWARD_ID={}", rewards.failing),
+            ]
+        );
+        assert_eq!(lines.len(), 9, "{text}");
+        assert!(
+            lines[8].starts_with("curl -s \"http://127.0.0.1:3000/v2/"),
+            "{text}"
+        );
+        assert!(text.ends_with('\n'));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The local HTTP API: what API Gateway does in front of the functions. It selects the route as
 //! API Gateway does, sends the function the payload 2.0 event through the invoke API, and turns
 //! the answer into the HTTP response. Failures look as they do on AWS: 404 `Not Found` for no
-//! route, 413 for bodies over 10 MB, 500 `Internal Server Error` when the invoke fails.
+//! route, 413 for bodies over 10 MB, 500 `Internal Server Error` when the invoke fails. Like API
+//! Gateway it tells the function how the client reached it (`x-forwarded-for`, `-proto`,
+//! `-port`), replacing whatever the client claimed.
 //!
 //! It listens on 127.0.0.1 only: it serves unauthenticated developer traffic.
 
@@ -41,6 +43,7 @@ impl Gateway {
     /// Serves connections until the future is dropped; dropping it also ends every open
     /// connection, so aborting the task that runs it stops the gateway completely.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
+        let port = listener.local_addr()?.port();
         let mut connections = JoinSet::new();
         loop {
             let (stream, remote) = listener.accept().await?;
@@ -50,7 +53,9 @@ impl Gateway {
                 let service = service_fn(move |request| {
                     let gateway = Arc::clone(&gateway);
                     async move {
-                        Ok::<_, std::convert::Infallible>(gateway.handle(request, remote).await)
+                        Ok::<_, std::convert::Infallible>(
+                            gateway.handle(request, remote, port).await,
+                        )
                     }
                 });
                 let served = hyper::server::conn::http1::Builder::new()
@@ -63,16 +68,18 @@ impl Gateway {
         }
     }
 
+    /// Answers one request that `remote` sent to the gateway's `port`.
     pub async fn handle(
         &self,
         request: Request<Incoming>,
         remote: SocketAddr,
+        port: u16,
     ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().to_string();
         let method = request.method().to_string();
         let path = request.uri().path().to_owned();
-        let mut response = self.respond(request, remote, &request_id).await;
+        let mut response = self.respond(request, remote, port, &request_id).await;
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert("apigw-requestid", value);
         }
@@ -87,6 +94,7 @@ impl Gateway {
         &self,
         request: Request<Incoming>,
         remote: SocketAddr,
+        port: u16,
         request_id: &str,
     ) -> Response<Full<Bytes>> {
         let (parts, body) = request.into_parts();
@@ -114,6 +122,7 @@ impl Gateway {
             headers: &parts.headers,
             body: &body,
             source_ip: remote.ip(),
+            port,
             protocol: if parts.version == Version::HTTP_10 {
                 "HTTP/1.0"
             } else {

@@ -2,7 +2,7 @@
 //! `infra/template.yaml` (see DESIGN.md, "Local runs"): tables and queues in moto, an API
 //! Gateway HTTP API in front of the functions that `cargo lambda watch` runs, the SQS event
 //! source mapping that feeds the workers, the schedules that invoke scheduled functions, the
-//! dev signing key and identity, and tenant payment schemes.
+//! dev signing key and identity, and tenant payment schemes and rewards.
 
 pub mod apigw;
 pub mod aws;
@@ -12,6 +12,7 @@ pub mod invoke;
 pub mod process;
 pub mod provision;
 pub mod pump;
+pub mod reward;
 pub mod routes;
 pub mod schedule;
 pub mod schedule_expression;

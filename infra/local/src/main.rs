@@ -2,6 +2,7 @@
 //! Its standard output carries only what scripts read; logs go to standard error.
 
 use local_stack::dev::{self, DevOptions};
+use local_stack::reward::RewardArgs;
 use local_stack::scheme::SchemeArgs;
 use local_stack::state::{StateDir, ENDPOINTS_FILE};
 use local_stack::template::Template;
@@ -18,13 +19,18 @@ usage:
                      [--currencies EUR,GBP] [--countries GB,DE] [--endpoint <moto url>]
                      (empty lists accept every currency / country; without --endpoint, the moto
                      of the running `local-stack dev` recorded in the state dir)
+  local-stack reward --account <uuid> --tenant <uuid> --name <1-100 characters> [--provider SANDBOX]
+                     [--currencies EUR,GBP] [--endpoint <moto url>]
+                     (prints REWARD_ID=<uuid>; an empty list accepts every currency; moto found
+                     as for scheme)
   local-stack dev --tools-bin <dir with moto_server and cargo-lambda> [--api-port 3000] [--moto-port 5050] [--invoke-port 9000]
                   [--schedule-interval <seconds>]   (every schedule event at this interval instead of the template's)
   local-stack provision --endpoint <url>
 common options:
   --repo <dir>        the repository (default: the one local-stack was built from)
   --template <file>   default <repo>/infra/template.yaml
-  --state-dir <dir>   signing key, dev identity and dev endpoints; default <repo>/.local";
+  --state-dir <dir>   signing key, dev identity, dev scheme and reward ids and dev endpoints;
+                      default <repo>/.local";
 
 /// A failure the user can act on; printed as `error: …` with exit code 1 (2 for usage).
 #[derive(Debug)]
@@ -177,6 +183,26 @@ async fn scheme(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+async fn reward(args: &Args) -> Result<(), Failure> {
+    let scope = scope(args)?;
+    let request = RewardArgs::parse(
+        args.required("name")?,
+        args.get("provider"),
+        args.get("currencies"),
+    )
+    .map_err(|e| Failure::Usage(e.to_string()))?;
+    let template = Template::load(&args.template()).map_err(run_error)?;
+    let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
+    let endpoint = moto_endpoint(args).await?;
+    let sdk = local_stack::aws::sdk_config(&endpoint).await;
+    let catalogue = local_stack::reward::catalogue(&sdk, table);
+    let reward = local_stack::reward::create(&catalogue, &scope, request)
+        .await
+        .map_err(run_error)?;
+    println!("REWARD_ID={}", reward.reward_id);
+    Ok(())
+}
+
 async fn provision(args: &Args) -> Result<(), Failure> {
     let endpoint = args.required("endpoint")?;
     let template = Template::load(&args.template()).map_err(run_error)?;
@@ -238,6 +264,20 @@ async fn main_inner(raw: &[String]) -> Result<(), Failure> {
                     "app",
                     "currencies",
                     "countries",
+                    "endpoint",
+                ],
+            )?)
+            .await
+        }
+        "reward" => {
+            reward(&Args::parse(
+                rest,
+                &[
+                    "account",
+                    "tenant",
+                    "name",
+                    "provider",
+                    "currencies",
                     "endpoint",
                 ],
             )?)

@@ -51,12 +51,10 @@ impl SchemeArgs {
                 .ok_or_else(|| SchemeArgError::Direction(direction.to_owned()))?,
             app_id: parse_app(app.unwrap_or(DEFAULT_APP))?,
             currencies: codes(currencies.unwrap_or_default(), |code| {
-                Currency::parse(code)
-                    .map(|c| c.code().to_owned())
-                    .map_err(|e| SchemeArgError::Currency {
-                        code: code.to_owned(),
-                        reason: e.to_string(),
-                    })
+                currency(code).map_err(|reason| SchemeArgError::Currency {
+                    code: code.to_owned(),
+                    reason,
+                })
             })?,
             countries: codes(countries.unwrap_or_default(), |code| {
                 Country::parse(code)
@@ -81,22 +79,33 @@ impl SchemeArgs {
 }
 
 fn parse_app(input: &str) -> Result<String, SchemeArgError> {
-    let valid = !input.is_empty()
-        && input.len() <= APP_ID_MAX_LENGTH
-        && input
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    valid
+    is_app_id(input)
         .then(|| input.to_owned())
         .ok_or_else(|| SchemeArgError::App(input.to_owned()))
 }
 
+/// Whether `input` is a payment app id: 1-64 characters of A-Z, 0-9, `_` and `-`.
+pub(crate) fn is_app_id(input: &str) -> bool {
+    !input.is_empty()
+        && input.len() <= APP_ID_MAX_LENGTH
+        && input
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// The canonical ISO 4217 code `code` is, or why it is none (too long, unknown, withdrawn).
+pub(crate) fn currency(code: &str) -> Result<String, String> {
+    Currency::parse(code)
+        .map(|c| c.code().to_owned())
+        .map_err(|e| e.to_string())
+}
+
 /// A comma-separated list: blanks around entries and empty entries are ignored, each entry
 /// must pass `parse`, and a repeated entry counts once.
-fn codes(
+pub(crate) fn codes<E>(
     list: &str,
-    parse: impl Fn(&str) -> Result<String, SchemeArgError>,
-) -> Result<Vec<String>, SchemeArgError> {
+    parse: impl Fn(&str) -> Result<String, E>,
+) -> Result<Vec<String>, E> {
     let mut parsed: Vec<String> = Vec::new();
     for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let code = parse(entry)?;
@@ -118,8 +127,8 @@ pub fn dev_scheme(scheme_id: SchemeId, direction: Direction) -> Scheme {
     }
 }
 
-/// The table the functions read schemes from: their `TABLE_NAME`, resolved as `dev` resolves
-/// it (a `!Ref` to a table is its logical id), or else the template's only table.
+/// The table the functions read schemes and rewards from: their `TABLE_NAME`, resolved as
+/// `dev` resolves it (a `!Ref` to a table is its logical id), or else the template's only table.
 pub fn table_name(template: &Template) -> Result<String, TemplateError> {
     let from_environment = template
         .functions

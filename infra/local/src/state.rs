@@ -1,9 +1,10 @@
 //! Files the local stack keeps between runs under its state dir (`<repo>/.local/`, gitignored):
-//! the dev token signing key, the dev identity and the ids of the dev tenant's schemes. They are
+//! the dev token signing key, the dev identity and the ids of the dev tenant's schemes and
+//! rewards. They are
 //! created once and then reused, so tokens and ids printed by one `make dev` keep working in the
 //! next, and `make token` from another terminal signs with the key the running functions trust.
 //! A running `make dev` also records where it serves (`dev-endpoints.json`), so that commands
-//! from another terminal (`make scheme`) reach its moto; it removes the record when it stops.
+//! from another terminal (`make scheme`, `make reward`) reach its moto; it removes the record when it stops.
 //!
 //! Creation is race-free: a file is written aside and hard-linked into place, so of two
 //! processes starting at once exactly one wins and both then read the winner's file. The
@@ -11,7 +12,7 @@
 
 use base64::Engine;
 use payments_core::auth::{generate_signing_key, SigningKeyPair};
-use payments_core::ids::{AccountId, TenantId};
+use payments_core::ids::{AccountId, RewardId, TenantId};
 use payments_core::payments::SchemeId;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -22,6 +23,7 @@ pub const PRIVATE_KEY_FILE: &str = "dev-signing-key.pem";
 pub const PUBLIC_KEY_FILE: &str = "dev-signing-key.pub";
 pub const IDENTITY_FILE: &str = "dev-identity.json";
 pub const SCHEMES_FILE: &str = "dev-schemes.json";
+pub const REWARDS_FILE: &str = "dev-rewards.json";
 pub const ENDPOINTS_FILE: &str = "dev-endpoints.json";
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +65,25 @@ pub struct DevSchemes {
 struct SchemesFile {
     debit_scheme_id: String,
     credit_scheme_id: String,
+}
+
+/// The ids of the dev tenant's SANDBOX rewards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DevRewards {
+    /// "Sandbox Gift Card", every currency.
+    pub gift_card: RewardId,
+    /// "Sandbox Coffee Voucher", EUR and GBP.
+    pub coffee_voucher: RewardId,
+    /// "FAILING": the SANDBOX provider fails its claims.
+    pub failing: RewardId,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RewardsFile {
+    gift_card_reward_id: String,
+    coffee_voucher_reward_id: String,
+    failing_reward_id: String,
 }
 
 /// Where a running `local-stack dev` serves.
@@ -197,6 +218,33 @@ impl StateDir {
         Ok(DevSchemes {
             debit: id(&file.debit_scheme_id, "debitSchemeId")?,
             credit: id(&file.credit_scheme_id, "creditSchemeId")?,
+        })
+    }
+
+    /// The ids of the dev tenant's rewards, chosen at random on first use.
+    pub fn dev_rewards(&self) -> Result<DevRewards, StateError> {
+        if !self.file(REWARDS_FILE).exists() {
+            let fresh = serde_json::json!({
+                "giftCardRewardId": RewardId::new_random().to_string(),
+                "coffeeVoucherRewardId": RewardId::new_random().to_string(),
+                "failingRewardId": RewardId::new_random().to_string(),
+            });
+            let json = format!("{fresh:#}\n");
+            self.create_once(REWARDS_FILE, json.as_bytes(), false)?;
+        }
+        let corrupt = |reason: &str| StateError::Corrupt {
+            path: self.file(REWARDS_FILE).display().to_string(),
+            reason: reason.to_owned(),
+        };
+        let file: RewardsFile =
+            serde_json::from_str(&self.read(REWARDS_FILE)?).map_err(|e| corrupt(&e.to_string()))?;
+        let id = |value: &str, name: &str| {
+            RewardId::parse(value).map_err(|_| corrupt(&format!("{name} is not a lowercase UUID")))
+        };
+        Ok(DevRewards {
+            gift_card: id(&file.gift_card_reward_id, "giftCardRewardId")?,
+            coffee_voucher: id(&file.coffee_voucher_reward_id, "coffeeVoucherRewardId")?,
+            failing: id(&file.failing_reward_id, "failingRewardId")?,
         })
     }
 
@@ -361,6 +409,48 @@ mod tests {
         .expect("write");
         let err = StateDir::new(&dir).dev_schemes().expect_err("corrupt");
         assert!(err.to_string().contains("debitSchemeId"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn dev_reward_ids_are_created_once_and_reused() {
+        let dir = temp_dir();
+        let rewards = StateDir::new(&dir).dev_rewards().expect("created");
+        let ids = [rewards.gift_card, rewards.coffee_voucher, rewards.failing];
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(RewardId::parse(&id.to_string()).ok(), Some(*id));
+            assert!(!ids[..i].contains(id), "{id} repeated");
+        }
+        assert_eq!(StateDir::new(&dir).dev_rewards().expect("read"), rewards);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(REWARDS_FILE)).expect("file"))
+                .expect("json");
+        assert_eq!(json["giftCardRewardId"], rewards.gift_card.to_string());
+        assert_eq!(
+            json["coffeeVoucherRewardId"],
+            rewards.coffee_voucher.to_string()
+        );
+        assert_eq!(json["failingRewardId"], rewards.failing.to_string());
+        // The schemes' file is a separate one, untouched.
+        assert!(!dir.join(SCHEMES_FILE).exists());
+
+        let valid = rewards.gift_card.to_string();
+        std::fs::write(
+            dir.join(REWARDS_FILE),
+            format!(
+                r#"{{"giftCardRewardId":"{valid}","coffeeVoucherRewardId":"{}","failingRewardId":"{valid}"}}"#,
+                valid.to_uppercase()
+            ),
+        )
+        .expect("write");
+        let err = StateDir::new(&dir).dev_rewards().expect_err("corrupt");
+        assert!(
+            err.to_string().contains("coffeeVoucherRewardId")
+                && err.to_string().contains("delete it"),
+            "{err}"
+        );
+        std::fs::write(dir.join(REWARDS_FILE), r#"{"giftCardRewardId":"x"}"#).expect("write");
+        assert!(StateDir::new(&dir).dev_rewards().is_err());
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -26,6 +26,16 @@ struct Running {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+impl Running {
+    fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the gateway URL ends with its port")
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
@@ -78,6 +88,7 @@ async fn request_becomes_the_exact_event_and_answer_becomes_the_response() {
     .await;
     let gw = start(real_routes(), &fake.base).await;
     let host = gw.url.trim_start_matches("http://").to_owned();
+    let port = gw.port().to_string();
     let request = http::Request::get(format!("{}/v2/customer-vault/cust%201?b=2&a=1&a=3", gw.url))
         .header("User-Agent", "test-agent")
         .header("X-Repeated", "one")
@@ -135,6 +146,9 @@ async fn request_becomes_the_exact_event_and_answer_becomes_the_response() {
             "user-agent": "test-agent",
             "x-repeated": "one,two",
             "authorization": "Bearer t",
+            "x-forwarded-for": "127.0.0.1",
+            "x-forwarded-proto": "http",
+            "x-forwarded-port": port,
         },
         "queryStringParameters": {"a": "1,3", "b": "2"},
         "pathParameters": {"customerRef": "cust 1"},
@@ -156,6 +170,47 @@ async fn request_becomes_the_exact_event_and_answer_becomes_the_response() {
         "isBase64Encoded": false,
     });
     assert_eq!(event, expected);
+}
+
+#[tokio::test]
+async fn forwarded_headers_are_the_gateways_not_the_clients() {
+    let fake = FakeFunction::start(|_, _| (200, json!({"statusCode": 204}).to_string())).await;
+    let gw = start(real_routes(), &fake.base).await;
+    let port = gw.port().to_string();
+    let spoofed = http::Request::get(format!("{}/v2/customer-vault/c", gw.url))
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-Port", "443")
+        .header("X-Forwarded-For", "203.0.113.7")
+        .header("x-forwarded-for", "198.51.100.2")
+        .body(Full::default())
+        .expect("request");
+    assert_eq!(send(spoofed).await.0, 204);
+    assert_eq!(
+        send(get(&format!("{}/v2/customer-vault/c", gw.url)))
+            .await
+            .0,
+        204
+    );
+
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 2);
+    for call in &calls {
+        let headers = &call.payload["headers"];
+        assert_eq!(headers["x-forwarded-proto"], "http", "{headers}");
+        assert_eq!(headers["x-forwarded-port"], port.as_str(), "{headers}");
+        assert_eq!(headers["x-forwarded-for"], "127.0.0.1", "{headers}");
+        assert_eq!(
+            headers["x-forwarded-for"],
+            call.payload["requestContext"]["http"]["sourceIp"]
+        );
+        // What a function builds an absolute link from is where the client reached the API.
+        let absolute = format!(
+            "{}://{}/v2/customer-vault/c",
+            headers["x-forwarded-proto"].as_str().expect("proto"),
+            headers["host"].as_str().expect("host"),
+        );
+        assert_eq!(absolute, format!("{}/v2/customer-vault/c", gw.url));
+    }
 }
 
 #[tokio::test]
