@@ -4,7 +4,7 @@
 use super::Direction;
 use crate::error::Error;
 use crate::ids::TenantScope;
-use crate::store::{self, sdk_failure, Table};
+use crate::store::{Table, TenantCatalogue};
 use serde::{Deserialize, Serialize};
 
 /// A scheme id: 1–64 characters of `[A-Za-z0-9-]` (the seeds show both 32 hex digits and UUIDs).
@@ -64,42 +64,25 @@ impl Scheme {
 /// The tenant's schemes, all in one partition (`T#…#A#…#SCHEMES`, `SK = {schemeId}`).
 #[derive(Clone)]
 pub struct SchemeStore {
-    table: Table,
-}
-
-const SCHEMES: &str = "SCHEMES";
-const SCHEME_TYPE: &str = "Scheme";
-
-fn partition(scope: &TenantScope) -> String {
-    store::tenant_partition(scope, SCHEMES)
+    schemes: TenantCatalogue,
 }
 
 impl SchemeStore {
     pub fn new(table: Table) -> Self {
-        SchemeStore { table }
+        SchemeStore {
+            schemes: TenantCatalogue::new(table, "SCHEMES", "Scheme"),
+        }
     }
 
     /// Stores a scheme; an existing one with the same id is replaced.
     pub async fn save(&self, scope: &TenantScope, scheme: &Scheme) -> Result<(), Error> {
-        let item = store::to_item(
-            scheme,
-            &partition(scope),
-            scheme.scheme_id.as_str(),
-            SCHEME_TYPE,
-        )?;
-        self.table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .set_item(Some(item))
-            .send()
+        self.schemes
+            .save(scope, scheme.scheme_id.as_str(), scheme)
             .await
-            .map_err(sdk_failure("PutItem"))?;
-        Ok(())
     }
 
-    /// The tenant's scheme with this id, strongly consistent; `None` when it has none.
+    /// The tenant's scheme with this id; `None` when it has none.
     pub async fn find(&self, scope: &TenantScope, id: &SchemeId) -> Result<Option<Scheme>, Error> {
-        self.table.get(&partition(scope), id.as_str()).await
+        self.schemes.find(scope, id.as_str()).await
     }
 }

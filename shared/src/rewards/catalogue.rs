@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::ids::{RewardId, TenantScope};
-use crate::store::{self, sdk_failure, Table};
+use crate::store::{Table, TenantCatalogue};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,42 +26,25 @@ impl Reward {
 /// The tenant's rewards, all in one partition (`T#…#A#…#REWARDS`, `SK = {rewardId}`).
 #[derive(Clone)]
 pub struct RewardCatalogue {
-    table: Table,
-}
-
-const REWARDS: &str = "REWARDS";
-const REWARD_TYPE: &str = "Reward";
-
-fn partition(scope: &TenantScope) -> String {
-    store::tenant_partition(scope, REWARDS)
+    rewards: TenantCatalogue,
 }
 
 impl RewardCatalogue {
     pub fn new(table: Table) -> Self {
-        RewardCatalogue { table }
+        RewardCatalogue {
+            rewards: TenantCatalogue::new(table, "REWARDS", "Reward"),
+        }
     }
 
     /// Stores a reward; an existing one with the same id is replaced.
     pub async fn save(&self, scope: &TenantScope, reward: &Reward) -> Result<(), Error> {
-        let item = store::to_item(
-            reward,
-            &partition(scope),
-            &reward.reward_id.to_string(),
-            REWARD_TYPE,
-        )?;
-        self.table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .set_item(Some(item))
-            .send()
+        self.rewards
+            .save(scope, &reward.reward_id.to_string(), reward)
             .await
-            .map_err(sdk_failure("PutItem"))?;
-        Ok(())
     }
 
     /// The tenant's reward with this id; `None` when it has none.
     pub async fn find(&self, scope: &TenantScope, id: RewardId) -> Result<Option<Reward>, Error> {
-        self.table.get(&partition(scope), &id.to_string()).await
+        self.rewards.find(scope, &id.to_string()).await
     }
 }

@@ -66,6 +66,60 @@ impl Table {
     }
 }
 
+/// Records of one kind that a tenant keeps in one partition (`T#…#A#…#{kind}`), each under its
+/// id as sort key: the tenant's schemes, its reward catalogue.
+#[derive(Clone)]
+pub struct TenantCatalogue {
+    table: Table,
+    kind: &'static str,
+    item_type: &'static str,
+}
+
+impl TenantCatalogue {
+    pub fn new(table: Table, kind: &'static str, item_type: &'static str) -> Self {
+        TenantCatalogue {
+            table,
+            kind,
+            item_type,
+        }
+    }
+
+    /// Stores a record; an existing one with the same id is replaced.
+    pub async fn save<T: serde::Serialize>(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+        record: &T,
+    ) -> Result<(), Error> {
+        let item = to_item(
+            record,
+            &tenant_partition(scope, self.kind),
+            id,
+            self.item_type,
+        )?;
+        self.table
+            .client
+            .put_item()
+            .table_name(&self.table.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_failure("PutItem"))?;
+        Ok(())
+    }
+
+    /// The tenant's record with this id, strongly consistent; `None` when it has none.
+    pub async fn find<T: serde::de::DeserializeOwned>(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+    ) -> Result<Option<T>, Error> {
+        self.table
+            .get(&tenant_partition(scope, self.kind), id)
+            .await
+    }
+}
+
 /// `T#{tenant}#A#{account}#{kind}#{id}`.
 pub fn partition(scope: &TenantScope, kind: &str, id: &str) -> String {
     format!("T#{}#A#{}#{kind}#{id}", scope.tenant, scope.account)
