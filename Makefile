@@ -67,10 +67,16 @@ reward:
 	@$(LOCAL_STACK) reward --account "$(ACCOUNT)" --tenant "$(TENANT)" --name "$$NAME" \
 		$(if $(PROVIDER),--provider "$(PROVIDER)") $(if $(CURRENCIES),--currencies "$(CURRENCIES)")
 
+# Both the template and its variant with the JWT authorizer (infra/scripts/jwt-authorizer-template.sh).
+JWT_TEMPLATE := $(or $(TMPDIR),/tmp)/payments-api-jwt-authorizer-$(shell id -u).yaml
+
 check-template: $(SAM_VENV)/.installed
-	$(SAM_VENV)/bin/sam validate --region us-east-1 --template $(TEMPLATE)
-	$(SAM_VENV)/bin/sam validate --region us-east-1 --lint --template $(TEMPLATE)
-	$(SAM_VENV)/bin/cfn-lint $(TEMPLATE)
+	infra/scripts/jwt-authorizer-template.sh $(TEMPLATE) > $(JWT_TEMPLATE)
+	@for template in $(TEMPLATE) $(JWT_TEMPLATE); do \
+	  $(SAM_VENV)/bin/sam validate --region us-east-1 --template $$template && \
+	  $(SAM_VENV)/bin/sam validate --region us-east-1 --lint --template $$template && \
+	  $(SAM_VENV)/bin/cfn-lint $$template || exit 1; \
+	done
 
 lint:
 	cargo fmt --all -- --check

@@ -8,6 +8,7 @@ pub mod country;
 pub mod currency;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod ids;
 pub mod mandates;
 pub mod metadata;

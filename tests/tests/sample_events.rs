@@ -12,7 +12,24 @@ fn route_key(route: &RouteSpec) -> String {
     format!("{} {}", route.method, route.path)
 }
 
+/// How a sample is made to authenticate: a bearer token of the client's tenant, or (for the
+/// identity function's events) a real API key signature in place of the `REPLACE_WITH_…`
+/// placeholders of an `Hmac` header.
+enum Credentials<'a> {
+    Bearer,
+    ApiKey(&'a dyn Fn() -> String),
+}
+
 async fn check_function(function: &str, client: Client, table: &[RouteSpec]) {
+    check_function_with(function, client, table, Credentials::Bearer).await;
+}
+
+async fn check_function_with(
+    function: &str,
+    client: Client,
+    table: &[RouteSpec],
+    credentials: Credentials<'_>,
+) {
     let dir = local_stack::repo_root().join("events").join(function);
     let mut covered = BTreeSet::new();
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -22,12 +39,21 @@ async fn check_function(function: &str, client: Client, table: &[RouteSpec]) {
             serde_json::from_str(&std::fs::read_to_string(&file).unwrap_or_default())
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let headers = &mut event["headers"];
-        headers["authorization"] = Value::from(format!(
-            "Bearer {}",
-            client.token.clone().unwrap_or_default()
-        ));
-        headers["x-account-id"] = Value::from(client.scope.account.to_string());
-        headers["x-tenant-id"] = Value::from(client.scope.tenant.to_string());
+        match &credentials {
+            Credentials::Bearer => {
+                headers["authorization"] = Value::from(format!(
+                    "Bearer {}",
+                    client.token.clone().unwrap_or_default()
+                ));
+                headers["x-account-id"] = Value::from(client.scope.account.to_string());
+                headers["x-tenant-id"] = Value::from(client.scope.tenant.to_string());
+            }
+            Credentials::ApiKey(key) => {
+                if headers.get("authorization").is_some() {
+                    headers["authorization"] = Value::from(key());
+                }
+            }
+        }
         let route = event["routeKey"].as_str().unwrap_or_default().to_owned();
         assert!(
             table.iter().any(|r| route_key(r) == route),
@@ -102,6 +128,34 @@ async fn every_route_has_a_sample_event_that_reaches_it() {
     )
     .await;
     check_function("mandates", Client::admin(mandates), mandates::api().table()).await;
+    check_identity(&table).await;
+}
+
+/// The identity samples, the exchange signed with a real API key (the sample has no body).
+async fn check_identity(table: &payments_core::store::Table) {
+    use test_support::identity::{api_key, identity_router, python_signature, signing_key};
+    let (signing, _) = signing_key();
+    let key = api_key(
+        table,
+        test_support::new_scope(),
+        &[payments_core::auth::Role::Admin],
+    )
+    .await;
+    let sign = || {
+        let (nonce, at) = (
+            uuid::Uuid::new_v4().simple().to_string(),
+            chrono::Utc::now().timestamp(),
+        );
+        let signature = python_signature(&key.key.public_key, &nonce, at, &key.private_key, "");
+        format!("Hmac {}:{nonce}:{at}:{signature}", key.key.public_key)
+    };
+    check_function_with(
+        "identity",
+        Client::admin(identity_router(table, &signing)).with_token(None),
+        identity::api().table(),
+        Credentials::ApiKey(&sign),
+    )
+    .await;
 }
 
 fn sqs_sample(worker: &str) -> aws_lambda_events::sqs::SqsEvent {

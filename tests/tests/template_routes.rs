@@ -51,6 +51,10 @@ fn each_function_serves_exactly_its_template_routes() {
         template_routes(&template, "mandates"),
         router_routes(mandates::api().table())
     );
+    assert_eq!(
+        template_routes(&template, "identity"),
+        router_routes(identity::api().table())
+    );
 }
 
 #[test]

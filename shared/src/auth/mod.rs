@@ -3,7 +3,10 @@
 
 mod token;
 
-pub use token::{generate_signing_key, AccessClaims, SigningKeyPair, TokenSigner, TokenVerifier};
+pub(crate) use token::pem_block;
+pub use token::{
+    generate_signing_key, key_id, AccessClaims, SigningKeyPair, TokenSigner, TokenVerifier,
+};
 
 use crate::error::{AccessDenied, Error};
 use crate::ids::TenantScope;

@@ -23,36 +23,93 @@ pub struct AccessClaims {
 }
 
 pub struct TokenVerifier {
-    key: DecodingKey,
+    /// Each accepted key by its `kid`.
+    keys: Vec<(String, DecodingKey)>,
     validation: Validation,
 }
 
+/// The `kid` of a public key: the first 16 hex digits of the SHA-256 of its SubjectPublicKeyInfo
+/// DER, so signer and verifiers derive the same id from the key alone.
+pub fn key_id(spki_der: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, spki_der)
+        .as_ref()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn verification_key(public_key: &str) -> Result<(String, DecodingKey), Error> {
+    let unusable = |e: &dyn std::fmt::Display| {
+        Error::Internal(format!("token verification key unusable: {e}"))
+    };
+    let body: String = if public_key.contains("-----BEGIN") {
+        public_key
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect()
+    } else {
+        public_key.trim().to_owned()
+    };
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(&body)
+        .map_err(|e| unusable(&e))?;
+    let key = DecodingKey::from_ec_pem(pem_block("PUBLIC KEY", &body).as_bytes())
+        .map_err(|e| unusable(&e))?;
+    Ok((key_id(&der), key))
+}
+
 impl TokenVerifier {
-    /// `public_key` is a PEM `PUBLIC KEY` block or its base64 body on one line (a form that
-    /// fits a CloudFormation parameter).
-    pub fn new(public_key: &str, issuer: &str, audience: &str) -> Result<Self, Error> {
-        let pem = if public_key.contains("-----BEGIN") {
-            public_key.to_owned()
-        } else {
-            pem_block("PUBLIC KEY", public_key.trim())
-        };
-        let key = DecodingKey::from_ec_pem(pem.as_bytes())
-            .map_err(|e| Error::Internal(format!("token verification key unusable: {e}")))?;
+    /// `public_keys` is one or more P-256 public keys, comma-separated, each a PEM `PUBLIC KEY`
+    /// block or its base64 body on one line (a form that fits a CloudFormation parameter).
+    /// Several keys accept the tokens of each, so a signing key can be rotated without
+    /// refusing the tokens it signed before.
+    pub fn new(public_keys: &str, issuer: &str, audience: &str) -> Result<Self, Error> {
+        let keys = public_keys
+            .split(',')
+            .filter(|k| !k.trim().is_empty())
+            .map(verification_key)
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err(Error::Internal(
+                "no token verification key configured".into(),
+            ));
+        }
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = CLOCK_LEEWAY_SECONDS;
-        Ok(TokenVerifier { key, validation })
+        Ok(TokenVerifier { keys, validation })
     }
 
-    /// Verifies signature, algorithm, issuer, audience and expiry, and reads the identity.
+    /// Verifies signature, algorithm, issuer, audience and expiry, and reads the identity. A
+    /// token naming a `kid` is checked with that key only; one without, with each key.
     pub fn verify(&self, token: &str) -> Result<Identity, Error> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.key, &self.validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => Error::Unauthenticated(AuthFailure::ExpiredToken),
-                _ => Error::Unauthenticated(AuthFailure::InvalidToken),
-            })?;
+        let invalid = || Error::Unauthenticated(AuthFailure::InvalidToken);
+        let kid = jsonwebtoken::decode_header(token)
+            .map_err(|_| invalid())?
+            .kid;
+        let mut failure = AuthFailure::InvalidToken;
+        let candidates = self
+            .keys
+            .iter()
+            .filter(|(id, _)| kid.as_ref().is_none_or(|kid| kid == id));
+        let mut verified = None;
+        for (_, key) in candidates {
+            match jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation) {
+                Ok(data) => {
+                    verified = Some(data);
+                    break;
+                }
+                // Claims are checked after the signature: this key signed it, too late.
+                Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => {
+                    failure = AuthFailure::ExpiredToken;
+                }
+                Err(_) => {}
+            }
+        }
+        let data = verified.ok_or(Error::Unauthenticated(failure))?;
         let claims = data.claims;
         let invalid = || Error::Unauthenticated(AuthFailure::InvalidToken);
         Ok(Identity {
@@ -71,6 +128,7 @@ impl TokenVerifier {
 
 pub struct TokenSigner {
     key: EncodingKey,
+    key_id: Option<String>,
     issuer: String,
     audience: String,
 }
@@ -82,9 +140,16 @@ impl TokenSigner {
             .map_err(|e| Error::Internal(format!("token signing key unusable: {e}")))?;
         Ok(TokenSigner {
             key,
+            key_id: None,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
         })
+    }
+
+    /// Names the key in each token's `kid` header, as JWKS consumers expect.
+    pub fn with_key_id(mut self, key_id: String) -> Self {
+        self.key_id = Some(key_id);
+        self
     }
 
     /// A token for `scope` with `roles` that expires `ttl_seconds` from now (negative: already expired).
@@ -94,20 +159,32 @@ impl TokenSigner {
         roles: &[&str],
         ttl_seconds: i64,
     ) -> Result<String, Error> {
+        self.issue_until(scope, roles, chrono::Utc::now().timestamp() + ttl_seconds)
+    }
+
+    /// A token for `scope` with `roles` that expires at `expires` (epoch seconds).
+    pub fn issue_until(
+        &self,
+        scope: TenantScope,
+        roles: &[&str],
+        expires: i64,
+    ) -> Result<String, Error> {
         let claims = AccessClaims {
             account: scope.account.to_string(),
             tenant: scope.tenant.to_string(),
             role: roles.iter().map(|r| (*r).to_owned()).collect(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            exp: chrono::Utc::now().timestamp() + ttl_seconds,
+            exp: expires,
         };
         self.sign(&claims)
     }
 
     /// Signs arbitrary claims: lets tests forge tokens with a wrong issuer or audience.
     pub fn sign(&self, claims: &AccessClaims) -> Result<String, Error> {
-        jsonwebtoken::encode(&Header::new(Algorithm::ES256), claims, &self.key)
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = self.key_id.clone();
+        jsonwebtoken::encode(&header, claims, &self.key)
             .map_err(|e| Error::Internal(format!("token signing failed: {e}")))
     }
 }
@@ -137,7 +214,7 @@ pub fn generate_signing_key() -> Result<SigningKeyPair, Error> {
     })
 }
 
-fn pem_block(label: &str, base64_body: &str) -> String {
+pub(crate) fn pem_block(label: &str, base64_body: &str) -> String {
     let lines: Vec<&str> = base64_body
         .as_bytes()
         .chunks(64)
@@ -266,5 +343,50 @@ mod tests {
         let pem = pem_block("PUBLIC KEY", &keys.public_key_base64);
         assert!(TokenVerifier::new(&pem, ISSUER, AUDIENCE).is_ok());
         assert!(TokenVerifier::new("bm90IGEga2V5", ISSUER, AUDIENCE).is_err());
+    }
+
+    #[test]
+    fn after_a_rotation_tokens_of_the_old_and_new_key_verify() {
+        let old = generate_signing_key().unwrap();
+        let new = generate_signing_key().unwrap();
+        let der = |k: &SigningKeyPair| {
+            base64::engine::general_purpose::STANDARD
+                .decode(&k.public_key_base64)
+                .unwrap()
+        };
+        let signer = |k: &SigningKeyPair| {
+            TokenSigner::new(&k.private_key_pem, ISSUER, AUDIENCE)
+                .unwrap()
+                .with_key_id(key_id(&der(k)))
+        };
+        let both = TokenVerifier::new(
+            &format!("{},{}", new.public_key_base64, old.public_key_base64),
+            ISSUER,
+            AUDIENCE,
+        )
+        .unwrap();
+        let only_new = TokenVerifier::new(&new.public_key_base64, ISSUER, AUDIENCE).unwrap();
+        let old_token = signer(&old).issue(scope(), &["tenant-admin"], 60).unwrap();
+        let new_token = signer(&new).issue(scope(), &["tenant-admin"], 60).unwrap();
+        assert!(both.verify(&old_token).is_ok());
+        assert!(both.verify(&new_token).is_ok());
+        assert!(only_new.verify(&new_token).is_ok());
+        assert_eq!(
+            failure(only_new.verify(&old_token)),
+            Some(AuthFailure::InvalidToken)
+        );
+        // A kid-less token is tried against every key.
+        let plain = TokenSigner::new(&old.private_key_pem, ISSUER, AUDIENCE)
+            .unwrap()
+            .issue(scope(), &["tenant-admin"], 60)
+            .unwrap();
+        assert!(both.verify(&plain).is_ok());
+        let expired = signer(&old)
+            .issue(scope(), &["tenant-admin"], -600)
+            .unwrap();
+        assert_eq!(
+            failure(both.verify(&expired)),
+            Some(AuthFailure::ExpiredToken)
+        );
     }
 }

@@ -88,6 +88,8 @@ pub enum AuthFailure {
     MissingToken,
     InvalidToken,
     ExpiredToken,
+    /// An API key exchange that failed any of its checks (which one is logged, not told).
+    InvalidApiKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

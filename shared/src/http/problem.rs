@@ -48,6 +48,7 @@ impl Problem {
             Problem::Unauthenticated(AuthFailure::MissingToken) => "Missing bearer token",
             Problem::Unauthenticated(AuthFailure::InvalidToken) => "Invalid token",
             Problem::Unauthenticated(AuthFailure::ExpiredToken) => "Token expired",
+            Problem::Unauthenticated(AuthFailure::InvalidApiKey) => "Invalid API key signature",
             Problem::Forbidden(AccessDenied::MissingRole) => {
                 "The token holds none of the roles this route requires"
             }

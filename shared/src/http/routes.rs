@@ -23,6 +23,9 @@ pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
     pub roles: &'static [Role],
+    /// Whether the bearer-token guard runs. Only the identity routes go without it: they are
+    /// where a token is obtained (with an API key) and where its verification keys are served.
+    pub guarded: bool,
 }
 
 pub struct Api<S> {
@@ -61,13 +64,31 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
             method: method.clone(),
             path,
             roles,
+            guarded: true,
         };
-        // A route with a method axum cannot filter on is a programming error, found at cold start.
-        let filter = MethodFilter::try_from(method.clone())
-            .unwrap_or_else(|_| panic!("route {method} {path}: unsupported method"));
-        let guarded = on(filter, handler).route_layer(from_fn_with_state(spec.clone(), guard));
+        let guarded = on(method_filter(&method, path), handler)
+            .route_layer(from_fn_with_state(spec.clone(), guard));
         self.router = self.router.route(path, guarded);
         self.table.push(spec);
+        self
+    }
+
+    /// Adds a route without the bearer-token guard (see `RouteSpec::guarded`); its handler
+    /// authenticates the caller itself, if at all.
+    pub fn unguarded_route<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        self.router = self
+            .router
+            .route(path, on(method_filter(&method, path), handler));
+        self.table.push(RouteSpec {
+            method,
+            path,
+            roles: &[],
+            guarded: false,
+        });
         self
     }
 
@@ -84,6 +105,12 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
             .layer(from_fn_with_state(edge_config, edge))
             .with_state(state)
     }
+}
+
+/// A route with a method axum cannot filter on is a programming error, found at cold start.
+fn method_filter(method: &Method, path: &str) -> MethodFilter {
+    MethodFilter::try_from(method.clone())
+        .unwrap_or_else(|_| panic!("route {method} {path}: unsupported method"))
 }
 
 /// The authorised caller of a guarded route.

@@ -20,6 +20,8 @@ pub type Item = HashMap<String, AttributeValue>;
 pub const PARTITION_KEY: &str = "PK";
 pub const SORT_KEY: &str = "SK";
 pub const ITEM_TYPE: &str = "itemType";
+/// The table's TTL attribute (epoch seconds): DynamoDB deletes the item some time after.
+pub const EXPIRES_AT: &str = "expiresAt";
 
 #[derive(Clone)]
 pub struct Table {

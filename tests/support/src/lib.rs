@@ -5,6 +5,7 @@
 //!
 //! The moto endpoint comes from `MOTO_ENDPOINT`, which `make test` sets after starting moto.
 
+pub mod identity;
 pub mod mandates;
 pub mod payments;
 pub mod queues;
@@ -286,4 +287,10 @@ impl Reply {
         );
         self
     }
+}
+
+/// The identity function's route table, for the test suites (`tests/tests/security.rs`) of
+/// packages that do not depend on the identity crate themselves.
+pub fn identity_routes() -> Vec<payments_core::http::RouteSpec> {
+    ::identity::api().table().to_vec()
 }
