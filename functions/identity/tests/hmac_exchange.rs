@@ -347,3 +347,42 @@ async fn signing_keys_come_from_secrets_manager_in_aws() {
     let verifier = TokenVerifier::new(&public, ISSUER, AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
     assert!(verifier.verify(&token).is_ok());
 }
+
+/// The deploy instructions make the keys with openssl: those keys sign and verify.
+#[tokio::test]
+async fn signing_keys_made_with_openssl_as_the_readme_says_work() {
+    let dir = std::env::temp_dir().join(format!("signing-{}", nonce()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let pem = dir.join("signing.pem");
+    let run = |script: String| {
+        let output = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let pem = pem.display();
+    run(format!(
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out {pem}"
+    ));
+    let private = run(format!(
+        "openssl pkcs8 -topk8 -nocrypt -in {pem} -outform DER | base64 -w0"
+    ));
+    let public = run(format!(
+        "openssl pkey -in {pem} -pubout -outform DER | base64 -w0"
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let keys = payments_core::identity::SigningKeys::parse(&private, ISSUER, AUDIENCE)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let token = keys
+        .signer()
+        .issue(test_support::new_scope(), &["tenant-admin"], 60)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let verifier = TokenVerifier::new(&public, ISSUER, AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
+    assert!(verifier.verify(&token).is_ok());
+}
