@@ -166,15 +166,6 @@ impl ApiKeyStore {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_failure("PutItem")(e)),
-        }
+        store::put_applied(result)
     }
 }

@@ -105,20 +105,14 @@ impl MandateStore {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(Error::invalid(
-                    Violation::new(ErrorCode::CREDITOR_PROFILE_ALREADY_EXISTS)
-                        .with("creditorProfileRef", reference.as_str())
-                        .on_property("CreditorProfileRef", Some(reference.as_str())),
-                ))
-            }
-            Err(e) => Err(sdk_failure("PutItem")(e)),
+        if store::put_applied(result)? {
+            return Ok(());
         }
+        Err(Error::invalid(
+            Violation::new(ErrorCode::CREDITOR_PROFILE_ALREADY_EXISTS)
+                .with("creditorProfileRef", reference.as_str())
+                .on_property("CreditorProfileRef", Some(reference.as_str())),
+        ))
     }
 
     pub async fn load_profile(

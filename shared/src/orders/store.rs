@@ -315,15 +315,6 @@ impl OrderStore {
             .expression_attribute_values(":read", AttributeValue::N(read_version.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_failure("PutItem")(e)),
-        }
+        store::put_applied(result)
     }
 }

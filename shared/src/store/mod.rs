@@ -201,6 +201,26 @@ where
     }
 }
 
+/// A conditional PutItem's outcome: `false` when its condition failed, internal for any other
+/// failure.
+pub fn put_applied<O, R>(
+    result: Result<O, SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError, R>>,
+) -> Result<bool, Error>
+where
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(sdk_failure("PutItem")(e)),
+    }
+}
+
 /// Whether a failed write was refused by its condition rather than by the service.
 pub fn is_condition_failure<R>(
     error: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
