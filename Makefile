@@ -22,7 +22,7 @@ LOCAL_STACK := cargo run --quiet -p local-stack --
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test token scheme reward check-template lint tools
+.PHONY: help dev test token scheme reward apikey apikey-disable check-template lint tools
 
 help:
 	@echo "make dev                                   run the API locally (moto, functions, gateway)"
@@ -30,6 +30,8 @@ help:
 	@echo "make token ACCOUNT=… TENANT=… ROLES=a,b [TTL=seconds]   print a token the local stack accepts"
 	@echo "make scheme ACCOUNT=… TENANT=… DIRECTION=DEBIT|CREDIT [APP=SANDBOX] [CURRENCIES=…] [COUNTRIES=…]   create a scheme in the running stack"
 	@echo "make reward ACCOUNT=… TENANT=… NAME=… [PROVIDER=SANDBOX] [CURRENCIES=…]   create a reward in the running stack"
+	@echo "make apikey ACCOUNT=… TENANT=… ROLES=a,b   create an API key in the running stack (prints PUBLIC_KEY=… and PRIVATE_KEY=…)"
+	@echo "make apikey-disable PUBLIC_KEY=…           disable an API key in the running stack"
 
 $(LOCAL_VENV)/.installed:
 	python3 -m venv $(LOCAL_VENV)
@@ -46,7 +48,7 @@ $(SAM_VENV)/.installed:
 tools: $(LOCAL_VENV)/.installed $(SAM_VENV)/.installed
 
 dev: $(LOCAL_VENV)/.installed
-	@cargo build --quiet -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p local-stack
+	@cargo build --quiet -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p local-stack
 	@$(LOCAL_STACK) dev --tools-bin $(LOCAL_VENV)/bin $(if $(SCHEDULE_INTERVAL),--schedule-interval $(SCHEDULE_INTERVAL))
 
 token:
@@ -66,6 +68,17 @@ reward:
 		{ echo "usage: make reward ACCOUNT=<uuid> TENANT=<uuid> NAME=<1-100 characters> [PROVIDER=SANDBOX] [CURRENCIES=EUR,GBP]" >&2; exit 2; }
 	@$(LOCAL_STACK) reward --account "$(ACCOUNT)" --tenant "$(TENANT)" --name "$$NAME" \
 		$(if $(PROVIDER),--provider "$(PROVIDER)") $(if $(CURRENCIES),--currencies "$(CURRENCIES)")
+
+# The private key is printed once: keep it, it cannot be shown again.
+apikey:
+	@test -n "$(ACCOUNT)" -a -n "$(TENANT)" -a -n "$(ROLES)" || \
+		{ echo "usage: make apikey ACCOUNT=<uuid> TENANT=<uuid> ROLES=a,b" >&2; exit 2; }
+	@$(LOCAL_STACK) apikey --account "$(ACCOUNT)" --tenant "$(TENANT)" --roles "$(ROLES)"
+
+apikey-disable:
+	@test -n "$(PUBLIC_KEY)" || \
+		{ echo "usage: make apikey-disable PUBLIC_KEY=<public key>" >&2; exit 2; }
+	@$(LOCAL_STACK) apikey-disable --public-key "$(PUBLIC_KEY)"
 
 # Both the template and its variant with the JWT authorizer (infra/scripts/jwt-authorizer-template.sh).
 JWT_TEMPLATE := $(or $(TMPDIR),/tmp)/payments-api-jwt-authorizer-$(shell id -u).yaml

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Usage: dev-smoke.sh <tools-bin>
 # Starts the local stack as `make dev` does (on free ports, with a throwaway state directory),
-# drives the vault, wallet, order and mandate routes through its gateway with curl, creates a scheme and a
-# reward in it with `local-stack scheme` and `local-stack reward`, then stops it with SIGINT and checks that
-# nothing it started is left running.
+# drives the vault, wallet, order and mandate routes through its gateway with curl, exchanges the dev API
+# key for a token with the one-liner it prints, creates a scheme, a reward and an API key in it with
+# `local-stack scheme`, `reward` and `apikey`, then stops it with SIGINT and checks that nothing it started
+# is left running.
 set -euo pipefail
 tools_bin=$1
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -13,7 +14,7 @@ err=$state/err.log
 local_stack=$CARGO_TARGET_DIR/debug/local-stack
 touch "$out" "$err"
 
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
 "$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" \
   --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &
@@ -32,9 +33,10 @@ eval "$(grep -E '^(API_URL|ACCOUNT_ID|TENANT_ID|TOKEN)=' "$out")"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # The dev tenant's SANDBOX schemes and rewards, right after the token: scheme ids of 32 uppercase hex
-# digits, reward ids lowercase UUIDs (two good rewards on one line, then the one whose claims fail).
-after_token=$(grep -A4 '^TOKEN=' "$out" | tail -n +2 | sed -E 's/=.*//' | paste -sd, -)
-[ "$after_token" = "DEBIT_SCHEME_ID,CREDIT_SCHEME_ID,REWARD_IDS,FAILING_REWARD_ID" ] || fail "the lines after TOKEN= are $after_token"
+# digits, reward ids lowercase UUIDs (two good rewards on one line, then the one whose claims fail); then
+# the dev API key.
+after_token=$(grep -A6 '^TOKEN=' "$out" | tail -n +2 | sed -E 's/=.*//' | paste -sd, -)
+[ "$after_token" = "DEBIT_SCHEME_ID,CREDIT_SCHEME_ID,REWARD_IDS,FAILING_REWARD_ID,PUBLIC_KEY,PRIVATE_KEY" ] || fail "the lines after TOKEN= are $after_token"
 for name in DEBIT_SCHEME_ID CREDIT_SCHEME_ID; do
   [ "$(grep -cE "^$name=[0-9A-F]{32}\$" "$out")" = 1 ] || fail "no single $name= line of 32 uppercase hex digits: $(grep "^$name" "$out")"
 done
@@ -154,6 +156,104 @@ expect 200 'b["status"] == "FAILED" and b["failed"]["errorCode"] == "REWARD_UNAV
 expect 200 '' -X POST "${auth[@]}" "$vault/forget"
 expect 200 'b["status"] == "FORGOTTEN" and all(i["details"] is None for i in b["financialInstruments"])' "${auth[@]}" "$vault"
 
+# The dev API key (API.md section 4): its two lines, then the banner's one-liner run exactly as printed
+# after the README's eval, in an otherwise empty environment. A curl function defined before it records
+# the request, so the very same request (same nonce) can be sent again.
+[ "$(grep -cE '^PUBLIC_KEY=[A-Za-z0-9._-]{1,64}$' "$out")" = 1 ] || fail "no single PUBLIC_KEY= line: $(grep -c '^PUBLIC_KEY' "$out") found"
+[ "$(grep -cE '^PRIVATE_KEY=[A-Za-z0-9+/]{43}=$' "$out")" = 1 ] || fail "no single PRIVATE_KEY= line of base64 of 32 bytes"
+PUBLIC_KEY='' PRIVATE_KEY=''
+eval "$(grep -E '^(PUBLIC_KEY|PRIVATE_KEY)=' "$out")"
+one_liners=$(grep -cF '/v2/identity/hmac' "$out" || true)
+[ "$one_liners" = 1 ] || fail "$one_liners lines of $out name /v2/identity/hmac, expected the one-liner"
+{
+  printf 'curl() { printf "%%s\\n" "$@" >%q; command curl "$@"; }\n' "$state/exchange.args"
+  printf '%s\n' "eval \"\$(grep -E '^(API_URL|PUBLIC_KEY|PRIVATE_KEY)=' $out)\""
+  grep -F '/v2/identity/hmac' "$out" | head -n 1
+} >"$state/exchange.sh"
+exchanged=$(env -i PATH="$PATH" bash "$state/exchange.sh" 2>"$state/exchange.err" || true)
+check_token() { # check_token <body> <roles as a JSON list>: {accessToken, expires}, expiring in about an hour
+  python3 - "$1" "$2" <<'PY'
+import base64, json, sys, time
+body = json.loads(sys.argv[1])
+assert set(body) == {"accessToken", "expires"}, body
+part = lambda p: json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+header, claims = (part(p) for p in body["accessToken"].split(".")[:2])
+expires = body["expires"]
+assert isinstance(expires, int) and abs(expires - (time.time() + 3600) * 1000) < 120_000, expires
+assert claims["exp"] * 1000 == expires, (claims["exp"], expires)
+assert claims["role"] == json.loads(sys.argv[2]), claims["role"]
+print(header["kid"])
+PY
+}
+if kid=$(check_token "$exchanged" '["tenant-admin"]' 2>"$state/check.err"); then
+  echo "ok: the printed one-liner exchanged the dev API key for a token (kid $kid)"
+else
+  fail "the printed one-liner answered '$exchanged' ($(cat "$state/exchange.err" "$state/check.err"))"
+fi
+access=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("accessToken", ""))' "$exchanged" 2>/dev/null || true)
+expect 200 'b["status"] in ("ACTIVE", "FORGOTTEN")' -H "Authorization: Bearer $access" -H "x-account-id: $ACCOUNT_ID" -H "x-tenant-id: $TENANT_ID" "$vault"
+if grep -q '^Authorization: Hmac ' "$state/exchange.args" 2>/dev/null; then
+  mapfile -t replay <"$state/exchange.args"
+  expect 401 'b["status"] == 401' "${replay[@]}"
+else
+  fail "the one-liner's request was not recorded"
+fi
+expect 200 "'${kid:-none}' in [k['kid'] for k in b['keys']] and all(k['kty'] == 'EC' for k in b['keys'])" "$API_URL/.well-known/jwks.json"
+expect 200 'b["jwks_uri"].endswith("/.well-known/jwks.json")' "$API_URL/.well-known/openid-configuration"
+# hmac_auth <public key> <base64 private key> <nonce>: an Authorization header as API.md section 4 says.
+hmac_auth() {
+  local ts hexkey
+  ts=$(date +%s)
+  hexkey=$(printf '%s' "$2" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+  printf 'Authorization: Hmac %s:%s:%s:%s' "$1" "$3" "$ts" \
+    "$(printf '%s' "$1:$3:$ts:" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary | base64)"
+}
+new_nonce() { od -An -v -N16 -tx1 /dev/urandom | tr -d ' \n'; }
+# A signature by another key is refused, and does not spend the nonce: the right one then passes.
+nonce=$(new_nonce)
+other_key=$(head -c 32 /dev/urandom | base64)
+expect 401 'b["status"] == 401' -X POST -H "$(hmac_auth "$PUBLIC_KEY" "$other_key" "$nonce")" "$API_URL/v2/identity/hmac"
+expect 201 '"accessToken" in b' -X POST -H "$(hmac_auth "$PUBLIC_KEY" "$PRIVATE_KEY" "$nonce")" "$API_URL/v2/identity/hmac"
+# exchange <public key> <private key>: the answer to a fresh signed request.
+exchange() { curl -s -X POST -H "$(hmac_auth "$1" "$2" "$(new_nonce)")" "$API_URL/v2/identity/hmac"; }
+
+# `local-stack apikey` finds the running stack like `scheme`: a read-only key exchanges for a token
+# with that role only; `apikey-disable` ends its exchanges.
+apikey_out=$("$local_stack" apikey --state-dir "$state" --account "$ACCOUNT_ID" --tenant "$TENANT_ID" --roles tenant-transaction-read 2>"$state/apikey.err" || true)
+if [[ $apikey_out =~ ^PUBLIC_KEY=[A-Za-z0-9._-]+$'\n'PRIVATE_KEY=[A-Za-z0-9+/]{43}=$ ]]; then
+  reader_public=$(printf '%s\n' "$apikey_out" | sed -n 's/^PUBLIC_KEY=//p')
+  reader_private=$(printf '%s\n' "$apikey_out" | sed -n 's/^PRIVATE_KEY=//p')
+  reader_answer=$(exchange "$reader_public" "$reader_private")
+  if check_token "$reader_answer" '["tenant-transaction-read"]' >/dev/null 2>"$state/check.err"; then
+    echo "ok: local-stack apikey gave a key that exchanges for a tenant-transaction-read token"
+  else
+    fail "the new API key exchanged for '$reader_answer' ($(cat "$state/check.err"))"
+  fi
+  reader_token=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("accessToken", ""))' "$reader_answer" 2>/dev/null || true)
+  reader_auth=(-H "Authorization: Bearer $reader_token" -H "x-account-id: $ACCOUNT_ID" -H "x-tenant-id: $TENANT_ID")
+  expect 200 'b["status"] == "ACTIVE"' "${reader_auth[@]}" "$API_URL/v2/customer-vault/smoke-apikey"
+  expect 403 'b["status"] == 403' -X PUT "${reader_auth[@]}" "${json[@]}" -d '{"metadata":{"k":"v"}}' "$API_URL/v2/customer-vault/smoke-apikey"
+  disabled=$("$local_stack" apikey-disable --state-dir "$state" --public-key "$reader_public" 2>"$state/apikey.err" || true)
+  [ "$disabled" = "DISABLED=$reader_public" ] || fail "apikey-disable printed '$disabled': $(cat "$state/apikey.err")"
+  expect 401 'b["status"] == 401' -X POST -H "$(hmac_auth "$reader_public" "$reader_private" "$(new_nonce)")" "$API_URL/v2/identity/hmac"
+else
+  fail "apikey printed '${apikey_out%%PRIVATE_KEY=*}…': $(cat "$state/apikey.err")"
+fi
+if "$local_stack" apikey-disable --state-dir "$state" --public-key "no-such-key" >/dev/null 2>&1; then
+  fail "apikey-disable succeeded for an unknown key"
+else
+  echo "ok: apikey-disable refuses an unknown key"
+fi
+# Private keys reach no log: the API keys' (shown once, on standard output) and the signing key's, which
+# only the functions' env file holds, readable by its owner only.
+signing_key=$(grep -v '^-----' "$state/dev-signing-key.pem" | tr -d '\n')
+for secret in "$PRIVATE_KEY" "${reader_private:-}" "$signing_key"; do
+  if [ -n "$secret" ] && grep -qF -- "$secret" "$err" "$state/moto.log"; then fail "a private key appears in a log"; fi
+done
+python3 -c 'import os, sys; sys.exit(any(os.stat(p).st_mode & 0o077 for p in sys.argv[1:]))' \
+  "$state/functions.env" "$state/apikey-kek.key" "$state/dev-apikey.json" \
+  || fail "functions.env, apikey-kek.key or dev-apikey.json is open to others"
+
 # `local-stack scheme` finds the running stack's moto through the state dir.
 scheme() { "$local_stack" scheme --state-dir "$state" --account "$ACCOUNT_ID" --tenant "$TENANT_ID" "$@"; }
 if created=$(scheme --direction credit --currencies EUR 2>"$state/scheme.err"); then
@@ -232,5 +332,8 @@ fi
 [ ! -e "$state/dev-endpoints.json" ] || fail "dev-endpoints.json left after SIGINT"
 if scheme --direction debit >/dev/null 2>&1; then fail "scheme succeeded with the stack stopped"; fi
 if reward --name "Smoke voucher" >/dev/null 2>&1; then fail "reward succeeded with the stack stopped"; fi
+if "$local_stack" apikey --state-dir "$state" --account "$ACCOUNT_ID" --tenant "$TENANT_ID" --roles tenant-admin >/dev/null 2>&1; then
+  fail "apikey succeeded with the stack stopped"
+fi
 [ "$failures" = 0 ] || { echo "dev-smoke: $failures failed"; exit 1; }
 echo "dev-smoke: the local stack served every route"

@@ -1,11 +1,11 @@
 //! `local-stack dev`: the whole local stack in one command, started in dependency order and
 //! stopped as a unit on Ctrl-C or SIGTERM.
 //!
-//! moto (tables and queues) → provisioning from the template and the dev tenant's schemes and
-//! rewards → `cargo lambda watch` (the functions, with the template's environment) → the
-//! gateway, the SQS pump and the scheduler, in-process. Once it serves, it records its endpoints
-//! in the state dir (for `local-stack scheme` and `local-stack reward` from another terminal)
-//! and removes the record when it stops.
+//! moto (tables and queues) → provisioning from the template and the dev tenant's schemes,
+//! rewards and API key → `cargo lambda watch` (the functions, with the template's environment
+//! and the local keys) → the gateway, the SQS pump and the scheduler, in-process. Once it serves,
+//! it records its endpoints in the state dir (for `local-stack scheme`, `reward` and `apikey`
+//! from another terminal) and removes the record when it stops.
 //! Standard output carries only the lines scripts read (`API_URL=…` etc.); everything else,
 //! including the functions' logs, goes to standard error, and moto's chatter to
 //! `<state dir>/moto.log`.
@@ -17,14 +17,17 @@ use crate::provision::{provision, ProvisionError, Provisioned};
 use crate::pump;
 use crate::routes::{RouteError, RouteTable};
 use crate::schedule;
-use crate::state::{DevEndpoints, DevIdentity, DevRewards, DevSchemes, StateDir, StateError};
+use crate::state::{
+    DevApiKey, DevEndpoints, DevIdentity, DevRewards, DevSchemes, StateDir, StateError,
+};
 use crate::template::{Template, TemplateError};
-use payments_core::auth::TokenSigner;
+use payments_core::auth::{SigningKeyPair, TokenSigner};
 use payments_core::ids::TenantScope;
 use payments_core::payments::Direction;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -72,6 +75,8 @@ pub enum DevError {
     Schemes(payments_core::Error),
     #[error("dev rewards: {0}")]
     Rewards(payments_core::Error),
+    #[error("dev API key: {0}")]
+    ApiKey(payments_core::Error),
     #[error("gateway: {0}")]
     Gateway(std::io::Error),
 }
@@ -121,14 +126,67 @@ fn stderr() -> Stdio {
         .map_or_else(|_| Stdio::inherit(), Stdio::from)
 }
 
+/// The identity function's signing keys when `TOKEN_SIGNING_SECRET_ARN` is empty.
+pub const TOKEN_SIGNING_KEYS: &str = "TOKEN_SIGNING_KEYS";
+/// The identity function's key-encryption key file when `API_KEY_KMS_KEY_ID` is empty.
+pub const API_KEY_KEK_FILE: &str = "API_KEY_KEK_FILE";
+
+/// The keys the functions get locally, where AWS has the template's parameters, Secrets
+/// Manager and KMS (whose references resolve to empty strings locally, see
+/// [`crate::template`]).
+#[derive(Clone)]
+pub struct LocalKeys {
+    /// The dev signing key's public half: the `TokenPublicKey` parameter, so every function's
+    /// `TOKEN_PUBLIC_KEY`.
+    pub token_public_key: String,
+    /// The dev signing key itself, base64 PKCS#8: `TOKEN_SIGNING_KEYS`, what the identity
+    /// function signs tokens with, so every function accepts them.
+    pub token_signing_keys: String,
+    /// `API_KEY_KEK_FILE`: the file whose key seals API private keys (`.local/apikey-kek.key`).
+    pub api_key_kek_file: PathBuf,
+}
+
+impl std::fmt::Debug for LocalKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalKeys")
+            .field("token_public_key", &self.token_public_key)
+            .field("api_key_kek_file", &self.api_key_kek_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalKeys {
+    /// The state dir's dev signing key and key-encryption key file, each created on first use.
+    pub fn from_state(state: &StateDir) -> Result<LocalKeys, StateError> {
+        let key = state.signing_key()?;
+        state.api_key_kek()?;
+        let file = state.file(crate::state::KEK_FILE);
+        Ok(LocalKeys::new(
+            &key,
+            std::path::absolute(&file).unwrap_or(file),
+        ))
+    }
+
+    pub fn new(key: &SigningKeyPair, api_key_kek_file: PathBuf) -> LocalKeys {
+        LocalKeys {
+            token_public_key: key.public_key_base64.clone(),
+            token_signing_keys: crate::state::pkcs8_base64(&key.private_key_pem),
+            api_key_kek_file,
+        }
+    }
+}
+
 /// The one environment every function gets: each function's resolved template environment
-/// (they must agree on shared names) plus the AWS settings that point the SDK at moto.
+/// (they must agree on shared names), the local keys, and the AWS settings that point the SDK
+/// at moto. One environment for all, so every function also gets `TOKEN_SIGNING_KEYS`; only
+/// the identity function reads it.
 pub fn functions_environment(
     template: &Template,
     provisioned: &Provisioned,
-    parameters: BTreeMap<String, String>,
+    keys: &LocalKeys,
     moto_endpoint: &str,
 ) -> Result<BTreeMap<String, String>, DevError> {
+    let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), keys.token_public_key.clone())]);
     let locals = provisioned.locals(parameters);
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
     for function in &template.functions {
@@ -139,6 +197,14 @@ pub fn functions_environment(
             merged.insert(name, value);
         }
     }
+    merged.insert(
+        TOKEN_SIGNING_KEYS.to_owned(),
+        keys.token_signing_keys.clone(),
+    );
+    merged.insert(
+        API_KEY_KEK_FILE.to_owned(),
+        keys.api_key_kek_file.display().to_string(),
+    );
     merged.extend(crate::aws::function_environment(moto_endpoint).map(|(k, v)| (k.to_owned(), v)));
     Ok(merged)
 }
@@ -150,7 +216,8 @@ pub fn functions_environment(
 /// variables would also reach cargo-lambda itself (the template's `RUST_LOG` makes it dump
 /// its whole configuration), and `--env-var` splits values at commas. Its parser needs
 /// values with `=` (base64 keys) quoted, takes `\"` for a quote, and has no escape for a
-/// backslash, so values with a backslash or a newline are refused.
+/// backslash, so values with a backslash or a newline are refused. It holds the dev signing
+/// key, so only its owner may read it.
 fn write_env_file(
     path: &std::path::Path,
     environment: &BTreeMap<String, String>,
@@ -164,10 +231,22 @@ fn write_env_file(
         }
         text.push_str(&format!("{name}=\"{}\"\n", value.replace('"', "\\\"")));
     }
-    std::fs::write(path, text).map_err(|source| DevError::Start {
-        what: path.display().to_string(),
-        source,
-    })
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut file| {
+            // An env file left by an older version may be readable by others.
+            let permissions = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+            file.set_permissions(permissions)?;
+            file.write_all(text.as_bytes())
+        })
+        .map_err(|source| DevError::Start {
+            what: path.display().to_string(),
+            source,
+        })
 }
 
 /// SIGINT or SIGTERM, whichever comes first.
@@ -286,9 +365,12 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     let routes = RouteTable::from_template(&template)?;
     let state = StateDir::new(&options.state_dir);
     let key = state.signing_key()?;
+    let local_keys = LocalKeys::from_state(&state)?;
+    let kek = state.api_key_kek()?;
     let identity = state.dev_identity()?;
     let schemes = state.dev_schemes()?;
     let rewards = state.dev_rewards()?;
+    let api_key = state.dev_api_key()?;
     let scope = TenantScope {
         tenant: identity.tenant,
         account: identity.account,
@@ -340,8 +422,8 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         queues = provisioned.queues.len(),
         "provisioned"
     );
-    // moto starts empty, so the dev tenant's schemes and rewards are saved again, under the
-    // same ids.
+    // moto starts empty, so the dev tenant's schemes, rewards and API key are saved again, under
+    // the same ids.
     let table = crate::scheme::table_name(&template)?;
     let scheme_store = crate::scheme::store(&sdk, table.clone());
     for (id, direction) in [
@@ -353,13 +435,19 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
             .await
             .map_err(DevError::Schemes)?;
     }
-    crate::reward::seed_dev(&crate::reward::catalogue(&sdk, table), &scope, &rewards)
+    crate::reward::seed_dev(
+        &crate::reward::catalogue(&sdk, table.clone()),
+        &scope,
+        &rewards,
+    )
+    .await
+    .map_err(DevError::Rewards)?;
+    crate::apikey::seed_dev(&crate::apikey::store(&sdk, table), &kek, scope, &api_key)
         .await
-        .map_err(DevError::Rewards)?;
+        .map_err(DevError::ApiKey)?;
 
     // 3. The functions.
-    let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), key.public_key_base64.clone())]);
-    let environment = functions_environment(&template, &provisioned, parameters, &moto_endpoint)?;
+    let environment = functions_environment(&template, &provisioned, &local_keys, &moto_endpoint)?;
     let env_file = state.file("functions.env");
     write_env_file(&env_file, &environment)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -430,7 +518,7 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         .and_then(|signer| signer.issue(scope, &["tenant-admin"], DEV_TOKEN_TTL_SECONDS))
         .map_err(|e| DevError::Token(e.to_string()))?;
     let api_url = format!("http://127.0.0.1:{}", options.api_port);
-    let banner = banner(&api_url, identity, &token, &schemes, &rewards);
+    let banner = banner(&api_url, identity, &token, &schemes, &rewards, &api_key);
     let endpoints = DevEndpoints {
         moto_endpoint,
         api_url,
@@ -445,13 +533,15 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
 }
 
 /// What `dev` prints on standard output once it serves, one `NAME=value` per line (scripts read
-/// them, README "Run it locally" lists them), then an example call.
+/// them, README "Run it locally" lists them), then example calls: one with the token, and the
+/// exchange of the dev API key for a token ([`crate::apikey::EXCHANGE_ONE_LINER`]).
 pub fn banner(
     api_url: &str,
     identity: DevIdentity,
     token: &str,
     schemes: &DevSchemes,
     rewards: &DevRewards,
+    api_key: &DevApiKey,
 ) -> String {
     let (account, tenant) = (identity.account, identity.tenant);
     let (debit, credit) = (&schemes.debit, &schemes.credit);
@@ -461,8 +551,13 @@ pub fn banner(
         "API_URL={api_url}\nACCOUNT_ID={account}\nTENANT_ID={tenant}\nTOKEN={token}\n\
          DEBIT_SCHEME_ID={debit}\nCREDIT_SCHEME_ID={credit}\n\
          REWARD_IDS={gift_card},{coffee_voucher}\nFAILING_REWARD_ID={failing}\n\
+         PUBLIC_KEY={public_key}\nPRIVATE_KEY={private_key}\n\
          curl -s \"{api_url}/v2/customer-vault/customer-1\" -H \"Authorization: Bearer {token}\" \
-         -H \"x-account-id: {account}\" -H \"x-tenant-id: {tenant}\"\n"
+         -H \"x-account-id: {account}\" -H \"x-tenant-id: {tenant}\"\n\
+         {exchange}\n",
+        public_key = api_key.public_key,
+        private_key = api_key.private_key,
+        exchange = crate::apikey::EXCHANGE_ONE_LINER,
     )
 }
 
@@ -502,7 +597,11 @@ mod tests {
     fn functions_share_one_resolved_environment() {
         let path = crate::template_path();
         let template = Template::load(&path).expect("template");
-        let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), "PUB=".to_owned())]);
+        let keys = LocalKeys {
+            token_public_key: "PUB=".to_owned(),
+            token_signing_keys: "PRIVATE+/=".to_owned(),
+            api_key_kek_file: PathBuf::from("/state/apikey-kek.key"),
+        };
         // Every queue of the template, as provisioning would name it, for `!Ref <Queue>`.
         let provisioned = Provisioned {
             queues: template
@@ -519,13 +618,20 @@ mod tests {
                 .collect(),
             ..Provisioned::default()
         };
-        let env =
-            functions_environment(&template, &provisioned, parameters, "http://127.0.0.1:5050")
-                .expect("environment");
+        let env = functions_environment(&template, &provisioned, &keys, "http://127.0.0.1:5050")
+            .expect("environment");
         assert_eq!(env["TABLE_NAME"], "PaymentsTable");
         assert_eq!(env["TOKEN_PUBLIC_KEY"], "PUB=");
         assert_eq!(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:5050");
         assert_eq!(env["AWS_REGION"], "us-east-1");
+        // The identity function: the local keys in place of Secrets Manager and KMS, whose
+        // references are empty locally (the function reads empty as unset).
+        assert!(template.functions.iter().any(|f| f.binary == "identity"));
+        assert_eq!(env[TOKEN_SIGNING_KEYS], "PRIVATE+/=");
+        assert_eq!(env[API_KEY_KEK_FILE], "/state/apikey-kek.key");
+        assert_eq!(env["TOKEN_SIGNING_SECRET_ARN"], "");
+        assert_eq!(env["API_KEY_KMS_KEY_ID"], "");
+        assert!(!format!("{keys:?}").contains("PRIVATE"), "{keys:?}");
 
         let conflicting = Template::parse(
             r#"
@@ -541,17 +647,46 @@ Resources:
 "#,
         )
         .expect("template");
-        let result = functions_environment(
-            &conflicting,
-            &Provisioned::default(),
-            BTreeMap::new(),
-            "http://x",
-        );
+        let result =
+            functions_environment(&conflicting, &Provisioned::default(), &keys, "http://x");
         assert!(matches!(result, Err(DevError::EnvironmentConflict { name }) if name == "MODE"));
     }
 
     #[test]
-    fn banner_lists_the_ids_in_order_then_the_example_call() {
+    fn local_keys_are_the_dev_signing_key_and_the_kek_file() {
+        let dir = std::env::temp_dir().join(format!("local-stack-keys-{}", uuid::Uuid::new_v4()));
+        let state = StateDir::new(&dir);
+        let keys = LocalKeys::from_state(&state).expect("keys");
+        let pair = state.signing_key().expect("signing key");
+        assert_eq!(keys.token_public_key, pair.public_key_base64);
+        // What the identity function parses: it signs with the key every function trusts.
+        let signing =
+            payments_core::identity::SigningKeys::parse(&keys.token_signing_keys, "i", "a")
+                .expect("TOKEN_SIGNING_KEYS parses");
+        let scope = TenantScope {
+            tenant: payments_core::ids::TenantId::new_random(),
+            account: payments_core::ids::AccountId::new_random(),
+        };
+        let token = signing
+            .signer()
+            .issue(scope, &["tenant-admin"], 60)
+            .expect("token");
+        let verified = payments_core::auth::TokenVerifier::new(&keys.token_public_key, "i", "a")
+            .expect("verifier")
+            .verify(&token)
+            .expect("valid");
+        assert_eq!(verified.scope, scope);
+        assert!(keys.api_key_kek_file.is_absolute());
+        assert_eq!(keys.api_key_kek_file, dir.join(crate::state::KEK_FILE));
+        payments_core::identity::LocalKeyWrapper::from_file(
+            &keys.api_key_kek_file.display().to_string(),
+        )
+        .expect("the identity function can read the KEK file");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn banner_lists_the_ids_in_order_then_the_example_calls() {
         use payments_core::ids::{AccountId, RewardId, TenantId};
         use payments_core::payments::SchemeId;
         let identity = DevIdentity {
@@ -567,10 +702,20 @@ Resources:
             coffee_voucher: RewardId::new_random(),
             failing: RewardId::new_random(),
         };
-        let text = banner("http://127.0.0.1:3000", identity, "tok", &schemes, &rewards);
+        let dir = std::env::temp_dir().join(format!("local-stack-banner-{}", uuid::Uuid::new_v4()));
+        let api_key = StateDir::new(&dir).dev_api_key().expect("dev API key");
+        let text = banner(
+            "http://127.0.0.1:3000",
+            identity,
+            "tok",
+            &schemes,
+            &rewards,
+            &api_key,
+        );
+        let _ = std::fs::remove_dir_all(dir);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
-            lines[..8],
+            lines[..10],
             [
                 "API_URL=http://127.0.0.1:3000".to_owned(),
                 format!("ACCOUNT_ID={}", identity.account),
@@ -583,13 +728,16 @@ Resources:
                     rewards.gift_card, rewards.coffee_voucher
                 ),
                 format!("FAILING_REWARD_ID={}", rewards.failing),
+                format!("PUBLIC_KEY={}", api_key.public_key),
+                format!("PRIVATE_KEY={}", api_key.private_key),
             ]
         );
-        assert_eq!(lines.len(), 9, "{text}");
+        assert_eq!(lines.len(), 12, "{text}");
         assert!(
-            lines[8].starts_with("curl -s \"http://127.0.0.1:3000/v2/"),
+            lines[10].starts_with("curl -s \"http://127.0.0.1:3000/v2/"),
             "{text}"
         );
+        assert_eq!(lines[11], crate::apikey::EXCHANGE_ONE_LINER);
         assert!(text.ends_with('\n'));
     }
 
@@ -601,6 +749,12 @@ Resources:
             ("QUOTED".to_owned(), "say \"hi\", ok".to_owned()),
         ]);
         write_env_file(&path, &env).expect("written");
+        let mode = std::fs::metadata(&path).expect("env file").permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600,
+            "it holds the dev signing key"
+        );
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(
             text.ends_with("KEY=\"ab+/==\"\nQUOTED=\"say \\\"hi\\\", ok\"\n"),

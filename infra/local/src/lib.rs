@@ -2,9 +2,10 @@
 //! `infra/template.yaml` (see DESIGN.md, "Local runs"): tables and queues in moto, an API
 //! Gateway HTTP API in front of the functions that `cargo lambda watch` runs, the SQS event
 //! source mapping that feeds the workers, the schedules that invoke scheduled functions, the
-//! dev signing key and identity, and tenant payment schemes and rewards.
+//! dev signing key and identity, tenant payment schemes and rewards, and tenant API keys.
 
 pub mod apigw;
+pub mod apikey;
 pub mod aws;
 pub mod dev;
 pub mod gateway;

@@ -23,14 +23,20 @@ usage:
                      [--currencies EUR,GBP] [--endpoint <moto url>]
                      (prints REWARD_ID=<uuid>; an empty list accepts every currency; moto found
                      as for scheme)
+  local-stack apikey --account <uuid> --tenant <uuid> --roles <a,b> [--endpoint <moto url>]
+                     (prints PUBLIC_KEY=… and PRIVATE_KEY=…, the private key only this once; the key
+                     is sealed with <state dir>/apikey-kek.key, the one the running stack's
+                     identity function opens it with; moto found as for scheme)
+  local-stack apikey-disable --public-key <public key> [--endpoint <moto url>]
+                     (prints DISABLED=<public key>; fails for a key that does not exist)
   local-stack dev --tools-bin <dir with moto_server and cargo-lambda> [--api-port 3000] [--moto-port 5050] [--invoke-port 9000]
                   [--schedule-interval <seconds>]   (every schedule event at this interval instead of the template's)
   local-stack provision --endpoint <url>
 common options:
   --repo <dir>        the repository (default: the one local-stack was built from)
   --template <file>   default <repo>/infra/template.yaml
-  --state-dir <dir>   signing key, dev identity, dev scheme and reward ids and dev endpoints;
-                      default <repo>/.local";
+  --state-dir <dir>   signing key, dev identity, dev scheme and reward ids, API key encryption
+                      key, dev API key and dev endpoints; default <repo>/.local";
 
 /// A failure the user can act on; printed as `error: …` with exit code 1 (2 for usage).
 #[derive(Debug)]
@@ -203,6 +209,45 @@ async fn reward(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+async fn apikey(args: &Args) -> Result<(), Failure> {
+    let scope = scope(args)?;
+    let roles = local_stack::apikey::parse_roles(args.required("roles")?)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let template = Template::load(&args.template()).map_err(run_error)?;
+    let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
+    let endpoint = moto_endpoint(args).await?;
+    let wrapper = StateDir::new(args.state_dir())
+        .api_key_kek()
+        .map_err(run_error)?;
+    let sdk = local_stack::aws::sdk_config(&endpoint).await;
+    let store = local_stack::apikey::store(&sdk, table);
+    let created = local_stack::apikey::create(&store, &wrapper, scope, &roles)
+        .await
+        .map_err(run_error)?;
+    println!(
+        "PUBLIC_KEY={}\nPRIVATE_KEY={}",
+        created.key.public_key, created.private_key
+    );
+    Ok(())
+}
+
+async fn apikey_disable(args: &Args) -> Result<(), Failure> {
+    let public_key = local_stack::apikey::parse_public_key(args.required("public-key")?)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let template = Template::load(&args.template()).map_err(run_error)?;
+    let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
+    let endpoint = moto_endpoint(args).await?;
+    let sdk = local_stack::aws::sdk_config(&endpoint).await;
+    let store = local_stack::apikey::store(&sdk, table.clone());
+    if !store.disable(&public_key).await.map_err(run_error)? {
+        return Err(Failure::Run(format!(
+            "no API key {public_key} in the table {table} at {endpoint}"
+        )));
+    }
+    println!("DISABLED={public_key}");
+    Ok(())
+}
+
 async fn provision(args: &Args) -> Result<(), Failure> {
     let endpoint = args.required("endpoint")?;
     let template = Template::load(&args.template()).map_err(run_error)?;
@@ -283,6 +328,14 @@ async fn main_inner(raw: &[String]) -> Result<(), Failure> {
             )?)
             .await
         }
+        "apikey" => {
+            apikey(&Args::parse(
+                rest,
+                &["account", "tenant", "roles", "endpoint"],
+            )?)
+            .await
+        }
+        "apikey-disable" => apikey_disable(&Args::parse(rest, &["public-key", "endpoint"])?).await,
         "provision" => provision(&Args::parse(rest, &["endpoint"])?).await,
         "dev" => {
             dev(&Args::parse(

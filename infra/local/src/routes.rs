@@ -326,5 +326,24 @@ mod tests {
             .select("GET", "/nowhere")
             .expect("the template declares $default");
         assert_eq!(unknown.route_key, &RouteKey::Default);
+        // The identity function's routes, none behind a token (the functions check tokens).
+        for (method, path) in [
+            ("POST", "/v2/identity/hmac"),
+            ("GET", "/.well-known/jwks.json"),
+            ("GET", "/.well-known/openid-configuration"),
+        ] {
+            let selected = t.select(method, path).expect("matches");
+            assert_eq!(selected.function, "identity", "{method} {path}");
+            assert_eq!(
+                selected.route_key.to_string(),
+                format!("{method} {path}"),
+                "{method} {path}"
+            );
+        }
+        assert_eq!(
+            t.select("GET", "/v2/identity/hmac").map(|s| s.route_key),
+            Some(&RouteKey::Default),
+            "only POST exchanges a key"
+        );
     }
 }

@@ -1,8 +1,11 @@
 //! Files the local stack keeps between runs under its state dir (`<repo>/.local/`, gitignored):
-//! the dev token signing key, the dev identity and the ids of the dev tenant's schemes and
-//! rewards. They are
-//! created once and then reused, so tokens and ids printed by one `make dev` keep working in the
-//! next, and `make token` from another terminal signs with the key the running functions trust.
+//! the dev token signing key, the dev identity, the ids of the dev tenant's schemes and
+//! rewards, the key that encrypts API private keys locally (`apikey-kek.key`, in place of KMS)
+//! and the dev API key (`dev-apikey.json`). They are
+//! created once and then reused, so tokens, ids and the dev API key printed by one `make dev` keep
+//! working in the next, `make token` from another terminal signs with the key the running
+//! functions trust, and `make apikey` seals with the key the running identity function opens with.
+//! Files holding a secret are readable by their owner only.
 //! A running `make dev` also records where it serves (`dev-endpoints.json`), so that commands
 //! from another terminal (`make scheme`, `make reward`) reach its moto; it removes the record when it stops.
 //!
@@ -10,8 +13,10 @@
 //! processes starting at once exactly one wins and both then read the winner's file. The
 //! `.pub` file is derived from the private key, so it can never disagree with it.
 
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use payments_core::auth::{generate_signing_key, SigningKeyPair};
+use payments_core::identity::LocalKeyWrapper;
 use payments_core::ids::{AccountId, RewardId, TenantId};
 use payments_core::payments::SchemeId;
 use serde::{Deserialize, Serialize};
@@ -25,6 +30,11 @@ pub const IDENTITY_FILE: &str = "dev-identity.json";
 pub const SCHEMES_FILE: &str = "dev-schemes.json";
 pub const REWARDS_FILE: &str = "dev-rewards.json";
 pub const ENDPOINTS_FILE: &str = "dev-endpoints.json";
+/// The local key-encryption key of API private keys: base64 of 32 random bytes.
+pub const KEK_FILE: &str = "apikey-kek.key";
+pub const DEV_API_KEY_FILE: &str = "dev-apikey.json";
+/// Bytes of an API private key.
+const API_PRIVATE_KEY_LEN: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -35,7 +45,7 @@ pub enum StateError {
     },
     #[error("{path} is corrupt ({reason}); delete it to start afresh")]
     Corrupt { path: String, reason: String },
-    #[error("cannot generate the signing key: {0}")]
+    #[error("cannot generate {0}")]
     KeyGeneration(String),
 }
 
@@ -84,6 +94,38 @@ struct RewardsFile {
     gift_card_reward_id: String,
     coffee_voucher_reward_id: String,
     failing_reward_id: String,
+}
+
+/// The dev API key, tenant-admin for the dev identity: what `make dev` prints as `PUBLIC_KEY=`
+/// and `PRIVATE_KEY=`. Its record is saved again, sealed afresh, at every start.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DevApiKey {
+    pub public_key: String,
+    /// Base64 of the 32 bytes below.
+    pub private_key: String,
+    secret: Vec<u8>,
+}
+
+impl DevApiKey {
+    /// The raw private key, the HMAC key.
+    pub fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+}
+
+impl std::fmt::Debug for DevApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevApiKey")
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiKeyFile {
+    public_key: String,
+    private_key: String,
 }
 
 /// Where a running `local-stack dev` serves.
@@ -145,8 +187,8 @@ impl StateDir {
     /// The dev signing key, generated on first use.
     pub fn signing_key(&self) -> Result<SigningKeyPair, StateError> {
         if !self.file(PRIVATE_KEY_FILE).exists() {
-            let fresh =
-                generate_signing_key().map_err(|e| StateError::KeyGeneration(e.to_string()))?;
+            let fresh = generate_signing_key()
+                .map_err(|e| StateError::KeyGeneration(format!("the signing key: {e}")))?;
             self.create_once(PRIVATE_KEY_FILE, fresh.private_key_pem.as_bytes(), true)?;
         }
         let private_key_pem = self.read(PRIVATE_KEY_FILE)?;
@@ -169,6 +211,60 @@ impl StateDir {
         Ok(SigningKeyPair {
             private_key_pem,
             public_key_base64,
+        })
+    }
+
+    /// The key that seals API private keys locally (what `API_KEY_KEK_FILE` names), generated
+    /// on first use.
+    pub fn api_key_kek(&self) -> Result<LocalKeyWrapper, StateError> {
+        if !self.file(KEK_FILE).exists() {
+            let fresh = LocalKeyWrapper::generate().map_err(|e| {
+                StateError::KeyGeneration(format!("the API key encryption key: {e}"))
+            })?;
+            self.create_once(KEK_FILE, format!("{fresh}\n").as_bytes(), true)?;
+        }
+        LocalKeyWrapper::from_base64(&self.read(KEK_FILE)?).map_err(|_| StateError::Corrupt {
+            path: self.file(KEK_FILE).display().to_string(),
+            reason: "not base64 of 32 bytes".to_owned(),
+        })
+    }
+
+    /// The dev API key, generated on first use.
+    pub fn dev_api_key(&self) -> Result<DevApiKey, StateError> {
+        if !self.file(DEV_API_KEY_FILE).exists() {
+            let mut secret = [0u8; API_PRIVATE_KEY_LEN];
+            SystemRandom::new().fill(&mut secret).map_err(|_| {
+                StateError::KeyGeneration("the dev API key: no randomness".to_owned())
+            })?;
+            let fresh = ApiKeyFile {
+                public_key: uuid::Uuid::new_v4().simple().to_string(),
+                private_key: base64::engine::general_purpose::STANDARD.encode(secret),
+            };
+            let json = serde_json::to_string_pretty(&fresh)
+                .map_err(|e| StateError::KeyGeneration(format!("the dev API key: {e}")))?;
+            self.create_once(DEV_API_KEY_FILE, format!("{json}\n").as_bytes(), true)?;
+        }
+        let corrupt = |reason: &str| StateError::Corrupt {
+            path: self.file(DEV_API_KEY_FILE).display().to_string(),
+            reason: reason.to_owned(),
+        };
+        // Not serde's message: it may quote the value it could not read.
+        let file: ApiKeyFile = serde_json::from_str(&self.read(DEV_API_KEY_FILE)?)
+            .map_err(|_| corrupt("not a JSON object with publicKey and privateKey strings"))?;
+        if !is_public_key(&file.public_key) {
+            return Err(corrupt(
+                "publicKey is not 1-64 of A-Z, a-z, 0-9, -, _ and .",
+            ));
+        }
+        let secret = base64::engine::general_purpose::STANDARD
+            .decode(&file.private_key)
+            .ok()
+            .filter(|bytes| bytes.len() == API_PRIVATE_KEY_LEN)
+            .ok_or_else(|| corrupt("privateKey is not base64 of 32 bytes"))?;
+        Ok(DevApiKey {
+            public_key: file.public_key,
+            private_key: file.private_key,
+            secret,
         })
     }
 
@@ -290,16 +386,32 @@ impl StateDir {
     }
 }
 
+/// Whether `text` can be an API key's public key: what the `Authorization: Hmac` header
+/// carries (1-64 of `A-Z`, `a-z`, `0-9`, `-`, `_` and `.`).
+pub fn is_public_key(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The base64 PKCS#8 body of a private key PEM on one line (`TOKEN_SIGNING_KEYS`).
+pub fn pkcs8_base64(private_key_pem: &str) -> String {
+    private_key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect()
+}
+
 /// The one-line base64 public key (`TOKEN_PUBLIC_KEY`) of a PKCS#8 P-256 private key PEM.
 fn public_key_of(private_key_pem: &str) -> Result<String, &'static str> {
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
     let engine = base64::engine::general_purpose::STANDARD;
-    let body: String = private_key_pem
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
-    let der = engine.decode(body.trim()).map_err(|_| "not a PEM block")?;
+    let der = engine
+        .decode(pkcs8_base64(private_key_pem))
+        .map_err(|_| "not a PEM block")?;
     let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
         .map_err(|_| "not a PKCS#8 P-256 key")?;
     let public = pair
@@ -487,6 +599,107 @@ mod tests {
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn mode(path: &Path) -> u32 {
+        let permissions = std::fs::metadata(path).expect("file").permissions();
+        std::os::unix::fs::PermissionsExt::mode(&permissions) & 0o777
+    }
+
+    #[tokio::test]
+    async fn the_api_key_encryption_key_is_created_once_and_private() {
+        use payments_core::identity::{open, seal};
+        let dir = temp_dir();
+        let wrapper = StateDir::new(&dir).api_key_kek().expect("created");
+        assert_eq!(mode(&dir.join(KEK_FILE)), 0o600);
+        let text = std::fs::read_to_string(dir.join(KEK_FILE)).expect("file");
+        assert!(
+            LocalKeyWrapper::from_base64(&text).is_ok(),
+            "base64 of 32 bytes"
+        );
+        // Reused: what one run seals, the next opens, and so does the identity function,
+        // which reads the file itself.
+        let sealed = seal(&wrapper, b"secret", "pk").await.expect("sealed");
+        let again = StateDir::new(&dir).api_key_kek().expect("read");
+        assert_eq!(open(&again, &sealed, "pk").await.expect("opens"), b"secret");
+        let from_file = LocalKeyWrapper::from_file(&dir.join(KEK_FILE).display().to_string())
+            .expect("from_file");
+        assert!(open(&from_file, &sealed, "pk").await.is_ok());
+
+        std::fs::write(dir.join(KEK_FILE), "c2hvcnQ=\n").expect("write");
+        let Err(err) = StateDir::new(&dir).api_key_kek() else {
+            panic!("a short key is corrupt");
+        };
+        assert!(
+            err.to_string().contains(KEK_FILE) && err.to_string().contains("delete it"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_dev_api_key_is_created_once_and_private() {
+        let dir = temp_dir();
+        let key = StateDir::new(&dir).dev_api_key().expect("created");
+        assert_eq!(mode(&dir.join(DEV_API_KEY_FILE)), 0o600);
+        assert!(is_public_key(&key.public_key), "{key:?}");
+        assert_eq!(key.secret().len(), 32);
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD.encode(key.secret()),
+            key.private_key
+        );
+        assert!(
+            !format!("{key:?}").contains(&key.private_key),
+            "Debug hides the private key"
+        );
+        assert_eq!(StateDir::new(&dir).dev_api_key().expect("read"), key);
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(DEV_API_KEY_FILE)).expect("file"),
+        )
+        .expect("json");
+        assert_eq!(json["publicKey"], key.public_key);
+        assert_eq!(json["privateKey"], key.private_key);
+        // A separate file from the key that seals it.
+        assert!(!dir.join(KEK_FILE).exists());
+
+        for (contents, says) in [
+            (
+                format!(
+                    r#"{{"publicKey":"a:b","privateKey":"{}"}}"#,
+                    key.private_key
+                ),
+                "publicKey",
+            ),
+            (
+                r#"{"publicKey":"pk","privateKey":"c2hvcnQ="}"#.to_owned(),
+                "privateKey",
+            ),
+            (r#"{"publicKey":"pk","privateKey":7}"#.to_owned(), "JSON"),
+            ("{".to_owned(), "JSON"),
+        ] {
+            std::fs::write(dir.join(DEV_API_KEY_FILE), &contents).expect("write");
+            let err = StateDir::new(&dir).dev_api_key().expect_err("corrupt");
+            let message = err.to_string();
+            assert!(
+                message.contains(says) && message.contains("delete it"),
+                "{contents}: {message}"
+            );
+            assert!(!message.contains(&key.private_key), "{message}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_signing_key_in_pkcs8_base64_is_the_pem_body() {
+        let pair = generate_signing_key().expect("key");
+        let body = pkcs8_base64(&pair.private_key_pem);
+        assert!(!body.contains('\n') && !body.contains('-'), "{body}");
+        let keys = payments_core::identity::SigningKeys::parse(&body, "i", "a").expect("parses");
+        let kid = keys.jwks()["keys"][0]["kid"].as_str().map(str::to_owned);
+        let public = base64::engine::general_purpose::STANDARD
+            .decode(&pair.public_key_base64)
+            .expect("public");
+        assert_eq!(kid, Some(payments_core::auth::key_id(&public)));
     }
 
     #[test]

@@ -4,6 +4,13 @@
 //! the functions with their HTTP routes, SQS and schedule event sources and environment. CloudFormation
 //! intrinsics (`!Ref`, `!GetAtt`, `!Sub`, short or long form) are kept as [`Expr`] and resolved
 //! later against local names, because queue URLs only exist once the queues are created.
+//!
+//! What exists only in AWS resolves to an empty string locally: a resource of a type with no
+//! local counterpart ([`AWS_ONLY_RESOURCE_TYPES`], e.g. the KMS key that wraps API keys) and a
+//! parameter that names an AWS resource by ARN (its `AllowedPattern` starts with `^arn:`, e.g. the
+//! token signing secret) when no value is supplied. The functions read an empty value as unset
+//! and use what `local-stack dev` gives them instead (the identity function: `TOKEN_SIGNING_KEYS`
+//! and `API_KEY_KEK_FILE` in place of Secrets Manager and KMS).
 
 use crate::schedule_expression::ScheduleExpression;
 use serde_yaml::{Mapping, Value};
@@ -15,6 +22,8 @@ use std::time::Duration;
 pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
 /// The region every local client is configured with.
 pub const LOCAL_REGION: &str = "us-east-1";
+/// Resource types nothing emulates locally: their `!Ref` and `!GetAtt` resolve to `""`.
+pub const AWS_ONLY_RESOURCE_TYPES: &[&str] = &["AWS::KMS::Key", "AWS::SecretsManager::Secret"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -111,6 +120,9 @@ fn scalar(value: &Value) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parameter {
     pub default: Option<String>,
+    /// The parameter names an AWS resource by ARN (`AllowedPattern` starting with `^arn:`):
+    /// without a supplied value or a default it resolves to `""` locally.
+    pub aws_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,6 +238,8 @@ pub struct Template {
     pub tables: Vec<Table>,
     pub queues: Vec<Queue>,
     pub functions: Vec<Function>,
+    /// Logical ids of the resources whose type is in [`AWS_ONLY_RESOURCE_TYPES`].
+    pub aws_only_resources: Vec<String>,
 }
 
 /// A queue as it exists in the emulator.
@@ -334,10 +348,15 @@ impl Template {
         let mut template = Template::default();
 
         for (name, value) in entries(get(root, "Parameters"), "Parameters")? {
-            let default = mapping(Some(value), &name)?
-                .and_then(|m| get(m, "Default"))
-                .and_then(scalar);
-            template.parameters.insert(name, Parameter { default });
+            let parameter = mapping(Some(value), &name)?;
+            let default = parameter.and_then(|m| get(m, "Default")).and_then(scalar);
+            let aws_only = parameter
+                .and_then(|m| get(m, "AllowedPattern"))
+                .and_then(scalar)
+                .is_some_and(|pattern| pattern.starts_with("^arn:"));
+            template
+                .parameters
+                .insert(name, Parameter { default, aws_only });
         }
 
         let globals = mapping(get(root, "Globals"), "Globals")?;
@@ -360,6 +379,9 @@ impl Template {
                     template
                         .functions
                         .push(parse_function(&id, resource, props, &global_env)?)
+                }
+                Some(kind) if AWS_ONLY_RESOURCE_TYPES.contains(&kind) => {
+                    template.aws_only_resources.push(id)
                 }
                 _ => {}
             }
@@ -402,7 +424,13 @@ impl Template {
         self.queues.iter().find(|q| q.logical_id == logical_id)
     }
 
-    /// A parameter's value: the override if supplied, else its `Default`.
+    /// Whether `logical_id` is a resource that exists only in AWS.
+    pub fn is_aws_only(&self, logical_id: &str) -> bool {
+        self.aws_only_resources.iter().any(|id| id == logical_id)
+    }
+
+    /// A parameter's value: the override if supplied, else its `Default`, else `""` for a
+    /// parameter that names an AWS resource by ARN.
     pub fn parameter(
         &self,
         name: &str,
@@ -413,10 +441,12 @@ impl Template {
                 "parameter {name} (not in the template)"
             )));
         }
+        let parameter = self.parameters.get(name);
         overrides
             .get(name)
             .cloned()
-            .or_else(|| self.parameters.get(name).and_then(|p| p.default.clone()))
+            .or_else(|| parameter.and_then(|p| p.default.clone()))
+            .or_else(|| parameter.filter(|p| p.aws_only).map(|_| String::new()))
             .ok_or_else(|| {
                 TemplateError::Unresolved(format!(
                     "parameter {name} (no Default and no value supplied)"
@@ -455,6 +485,9 @@ impl Template {
         if self.queue(name).is_some() {
             return local_queue(locals, name).map(|q| q.url.clone());
         }
+        if self.is_aws_only(name) {
+            return Ok(String::new());
+        }
         Err(TemplateError::Unresolved(format!("!Ref {name}")))
     }
 
@@ -472,6 +505,7 @@ impl Template {
             (_, Some(_), "Arn") => local_queue(locals, resource).map(|q| q.arn.clone()),
             (_, Some(_), "QueueUrl") => local_queue(locals, resource).map(|q| q.url.clone()),
             (_, Some(q), "QueueName") => Ok(q.local_name()),
+            _ if self.is_aws_only(resource) => Ok(String::new()),
             _ => Err(TemplateError::Unresolved(format!(
                 "!GetAtt {resource}.{attribute}"
             ))),
@@ -830,6 +864,86 @@ mod tests {
         assert!(
             matches!(missing, Err(TemplateError::Unresolved(m)) if m.contains("TokenPublicKey"))
         );
+
+        // The identity function's secrets are AWS-only: the signing secret's ARN (a required
+        // parameter) and the KMS key resolve to nothing locally, where other settings stand
+        // in for them.
+        let identity = t
+            .functions
+            .iter()
+            .find(|f| f.binary == "identity")
+            .expect("identity");
+        assert_eq!(
+            identity.environment.get("TOKEN_SIGNING_SECRET_ARN"),
+            Some(&Expr::Ref("TokenSigningSecretArn".into()))
+        );
+        assert_eq!(
+            identity.environment.get("API_KEY_KMS_KEY_ID"),
+            Some(&Expr::Ref("ApiKeyEncryptionKey".into()))
+        );
+        let env = t.environment(identity, &locals).expect("resolves");
+        assert_eq!(env["TOKEN_SIGNING_SECRET_ARN"], "");
+        assert_eq!(env["API_KEY_KMS_KEY_ID"], "");
+        assert_eq!(env["TOKEN_PUBLIC_KEY"], "PUBKEY");
+        assert!(t.parameters["TokenSigningSecretArn"].aws_only);
+        assert!(!t.parameters["TokenPublicKey"].aws_only);
+        assert_eq!(t.aws_only_resources, ["ApiKeyEncryptionKey"]);
+        // A value supplied for it is used.
+        let mut supplied = locals.clone();
+        supplied.parameters.insert(
+            "TokenSigningSecretArn".into(),
+            "arn:aws:secretsmanager:x".into(),
+        );
+        let env = t.environment(identity, &supplied).expect("resolves");
+        assert_eq!(env["TOKEN_SIGNING_SECRET_ARN"], "arn:aws:secretsmanager:x");
+    }
+
+    #[test]
+    fn aws_only_resources_and_parameters_resolve_to_nothing() {
+        let t = Template::parse(
+            r#"
+Parameters:
+  SecretArn: {Type: String, AllowedPattern: "^arn:aws[a-z-]*:secretsmanager:.+$"}
+  Required: {Type: String, AllowedPattern: "^[a-z]+$"}
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+  Secret:
+    Type: AWS::SecretsManager::Secret
+  Topic:
+    Type: AWS::SNS::Topic
+  F:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: f}}
+    Properties:
+      Environment:
+        Variables:
+          KEY_ID: !Ref Key
+          KEY_ARN: !GetAtt Key.Arn
+          SECRET: !Ref Secret
+          SECRET_ARN: !Ref SecretArn
+          LABEL: !Sub "key=${Key};secret=${SecretArn}"
+"#,
+        )
+        .expect("parses");
+        let function = &t.functions[0];
+        let env = t
+            .environment(function, &Locals::default())
+            .expect("resolves");
+        for name in ["KEY_ID", "KEY_ARN", "SECRET", "SECRET_ARN"] {
+            assert_eq!(env[name], "", "{name}");
+        }
+        assert_eq!(env["LABEL"], "key=;secret=");
+        // Only those: another required parameter, or another resource type, still fails.
+        for expr in [Expr::Ref("Required".into()), Expr::Ref("Topic".into())] {
+            assert!(
+                matches!(
+                    t.resolve(&expr, &Locals::default()),
+                    Err(TemplateError::Unresolved(_))
+                ),
+                "{expr:?}"
+            );
+        }
     }
 
     const QUEUES: &str = r#"
