@@ -29,6 +29,11 @@ usage:
                      identity function opens it with; moto found as for scheme)
   local-stack apikey-disable --public-key <public key> [--endpoint <moto url>]
                      (prints DISABLED=<public key>; fails for a key that does not exist)
+  local-stack apikey --aws-table <name> --kms-key-id <id> --account … --tenant … --roles …
+  local-stack apikey-disable --aws-table <name> --public-key …
+                     (the same against a deployment, with the default AWS credentials: the key is
+                     sealed by the stack's KMS key, output ApiKeyEncryptionKeyId, in its table,
+                     output TableName)
   local-stack dev --tools-bin <dir with moto_server and cargo-lambda> [--api-port 3000] [--moto-port 5050] [--invoke-port 9000]
                   [--schedule-interval <seconds>]   (every schedule event at this interval instead of the template's)
   local-stack provision --endpoint <url>
@@ -209,10 +214,30 @@ async fn reward(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `--aws-table`: the deployed table (and KMS key), reached with the default AWS credentials.
+fn deployed(args: &Args) -> bool {
+    args.get("aws-table").is_some()
+}
+
 async fn apikey(args: &Args) -> Result<(), Failure> {
     let scope = scope(args)?;
     let roles = local_stack::apikey::parse_roles(args.required("roles")?)
         .map_err(|e| Failure::Usage(e.to_string()))?;
+    if deployed(args) {
+        let table = args.required("aws-table")?.to_owned();
+        let key_id = args.required("kms-key-id")?.to_owned();
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let wrapper = identity::KmsKeyWrapper::new(aws_sdk_kms::Client::new(&sdk), key_id);
+        let store = local_stack::apikey::store(&sdk, table);
+        let created = local_stack::apikey::create(&store, &wrapper, scope, &roles)
+            .await
+            .map_err(run_error)?;
+        println!(
+            "PUBLIC_KEY={}\nPRIVATE_KEY={}",
+            created.key.public_key, created.private_key
+        );
+        return Ok(());
+    }
     let template = Template::load(&args.template()).map_err(run_error)?;
     let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
     let endpoint = moto_endpoint(args).await?;
@@ -234,10 +259,23 @@ async fn apikey(args: &Args) -> Result<(), Failure> {
 async fn apikey_disable(args: &Args) -> Result<(), Failure> {
     let public_key = local_stack::apikey::parse_public_key(args.required("public-key")?)
         .map_err(|e| Failure::Usage(e.to_string()))?;
-    let template = Template::load(&args.template()).map_err(run_error)?;
-    let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
-    let endpoint = moto_endpoint(args).await?;
-    let sdk = local_stack::aws::sdk_config(&endpoint).await;
+    let (sdk, table, endpoint) = if deployed(args) {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        (
+            sdk,
+            args.required("aws-table")?.to_owned(),
+            "AWS".to_owned(),
+        )
+    } else {
+        let template = Template::load(&args.template()).map_err(run_error)?;
+        let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
+        let endpoint = moto_endpoint(args).await?;
+        (
+            local_stack::aws::sdk_config(&endpoint).await,
+            table,
+            endpoint,
+        )
+    };
     let store = local_stack::apikey::store(&sdk, table.clone());
     if !store.disable(&public_key).await.map_err(run_error)? {
         return Err(Failure::Run(format!(
@@ -331,11 +369,24 @@ async fn main_inner(raw: &[String]) -> Result<(), Failure> {
         "apikey" => {
             apikey(&Args::parse(
                 rest,
-                &["account", "tenant", "roles", "endpoint"],
+                &[
+                    "account",
+                    "tenant",
+                    "roles",
+                    "endpoint",
+                    "aws-table",
+                    "kms-key-id",
+                ],
             )?)
             .await
         }
-        "apikey-disable" => apikey_disable(&Args::parse(rest, &["public-key", "endpoint"])?).await,
+        "apikey-disable" => {
+            apikey_disable(&Args::parse(
+                rest,
+                &["public-key", "endpoint", "aws-table"],
+            )?)
+            .await
+        }
         "provision" => provision(&Args::parse(rest, &["endpoint"])?).await,
         "dev" => {
             dev(&Args::parse(

@@ -288,9 +288,3 @@ impl Reply {
         self
     }
 }
-
-/// The identity function's route table, for the test suites (`tests/tests/security.rs`) of
-/// packages that do not depend on the identity crate themselves.
-pub fn identity_routes() -> Vec<payments_core::http::RouteSpec> {
-    ::identity::api().table().to_vec()
-}
