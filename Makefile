@@ -22,7 +22,7 @@ LOCAL_STACK := cargo run --quiet -p local-stack --
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test token scheme reward apikey apikey-disable check-template lint tools
+.PHONY: help dev test prune-target token scheme reward apikey apikey-disable check-template lint tools
 
 help:
 	@echo "make dev                                   run the API locally (moto, functions, gateway)"
@@ -83,6 +83,10 @@ apikey-disable:
 # Both the template and its variant with the JWT authorizer (infra/scripts/jwt-authorizer-template.sh).
 JWT_TEMPLATE := $(or $(TMPDIR),/tmp)/payments-api-jwt-authorizer-$(shell id -u).yaml
 
+# Artifacts of earlier clones in the shared target dir (see the script).
+prune-target:
+	infra/scripts/prune-target.sh $(CARGO_TARGET_DIR)
+
 check-template: $(SAM_VENV)/.installed
 	infra/scripts/jwt-authorizer-template.sh $(TEMPLATE) > $(JWT_TEMPLATE)
 	@for template in $(TEMPLATE) $(JWT_TEMPLATE); do \
@@ -95,6 +99,8 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-test: $(LOCAL_VENV)/.installed check-template lint
+# A test run builds from scratch in a fresh clone: incremental caches would only fill the disk.
+test: export CARGO_INCREMENTAL = 0
+test: $(LOCAL_VENV)/.installed prune-target check-template lint
 	infra/scripts/with-moto.sh $(LOCAL_VENV)/bin/python cargo test --workspace --no-fail-fast
 	infra/scripts/dev-smoke.sh $(LOCAL_VENV)/bin
