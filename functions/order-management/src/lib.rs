@@ -118,15 +118,19 @@ pub(crate) fn instruction_path(
     found.collect(order.zip(instruction))
 }
 
-/// Refuses an instruction whose instrument or scheme is unusable, listing every problem.
+/// Refuses an instruction whose instrument or scheme is unusable, listing every problem. The
+/// instruments and schemes of all the instructions are read in one round trip.
 async fn check_references(
     app: &AppState,
     caller: &Caller,
     instructions: &[Instruction],
 ) -> Result<(), Error> {
     let mut problems = Vec::new();
-    for (index, instruction) in instructions.iter().enumerate() {
-        let found = app.references.problems(&caller.scope, instruction).await?;
+    let checked = app
+        .references
+        .problems_of(&caller.scope, instructions)
+        .await?;
+    for (index, found) in checked.into_iter().enumerate() {
         problems.extend(found.into_iter().map(|p| match instructions.len() {
             1 => p,
             _ => p.with("instructionIndex", index),

@@ -6,7 +6,7 @@
 use super::{Instruction, InstructionStatus, OrderStore, References};
 use crate::error::Error;
 use crate::ids::{AccountId, TenantId, TenantScope};
-use crate::payments::{PaymentApps, PaymentOutcome, PaymentRequest, SchemeStore};
+use crate::payments::{PaymentApps, PaymentOutcome, PaymentRequest, Scheme, SchemeStore};
 use crate::refs::{InstructionRef, OrderRef};
 use crate::vault::{Transaction, TransactionStatus};
 use crate::worker::Step;
@@ -139,57 +139,66 @@ impl Executor {
             }
             Err(other) => return Err(other),
         };
-        if instruction.status == InstructionStatus::Ready
-            && !self.claim(&scope, &mut instruction, today, now_ms).await?
-        {
-            return Ok(Step::Done);
+        // The scheme the claim's reference check read, so paying need not read it again.
+        let mut checked_scheme = None;
+        if instruction.status == InstructionStatus::Ready {
+            match self.claim(&scope, &mut instruction, today, now_ms).await? {
+                Some(scheme) => checked_scheme = scheme,
+                None => return Ok(Step::Done),
+            }
         }
         if instruction.status != InstructionStatus::Processing {
             return Ok(Step::Done);
         }
-        self.pay(&scope, instruction, today, now_ms).await
+        self.pay(&scope, instruction, checked_scheme, today, now_ms)
+            .await
     }
 
-    /// READY → PROCESSING, when due and still pointing at a usable instrument and scheme.
-    /// `false` when there is nothing to do now or another worker claimed it first.
+    /// READY → PROCESSING, when due and still pointing at a usable instrument and scheme:
+    /// `Some` with the scheme it checked. `None` when there is nothing to do now or another
+    /// worker claimed it first.
     async fn claim(
         &self,
         scope: &TenantScope,
         instruction: &mut Instruction,
         today: NaiveDate,
         now_ms: i64,
-    ) -> Result<bool, Error> {
+    ) -> Result<Option<Option<Scheme>>, Error> {
         if !instruction.awaits_execution_on(today) {
-            return Ok(false);
+            return Ok(None);
         }
         let read = instruction.version;
-        if !self
-            .references
-            .problems(scope, instruction)
-            .await?
-            .is_empty()
-        {
+        let checked = self.references.check(scope, instruction).await?;
+        if !checked.problems.is_empty() {
             instruction.mark_incomplete(now_ms);
             self.orders
                 .save_instruction(scope, instruction, read)
                 .await?;
             tracing::info!("instruction no longer usable: back to INCOMPLETE");
-            return Ok(false);
+            return Ok(None);
         }
         instruction.start_processing(now_ms)?;
-        self.orders.save_instruction(scope, instruction, read).await
+        let claimed = self
+            .orders
+            .save_instruction(scope, instruction, read)
+            .await?;
+        Ok(claimed.then_some(checked.scheme))
     }
 
+    /// Pays a PROCESSING instruction through its scheme's app: `scheme` when the claim just
+    /// read it, else read now (a redelivered message for an instruction claimed earlier).
     async fn pay(
         &self,
         scope: &TenantScope,
         mut instruction: Instruction,
+        scheme: Option<Scheme>,
         today: NaiveDate,
         now_ms: i64,
     ) -> Result<Step, Error> {
-        let scheme = match &instruction.scheme_id {
-            Some(id) => self.schemes.find(scope, id).await?,
-            None => None,
+        let scheme = match (scheme, &instruction.scheme_id) {
+            (Some(scheme), _) => Some(scheme),
+            (None, Some(id)) => self.schemes.find(scope, id).await?,
+            (None, None) => None,
         };
         let transaction_id = instruction.transaction_id.ok_or_else(|| {
             Error::Internal("a processing instruction lacks its transaction id".into())

@@ -9,7 +9,7 @@ mod vault_changes;
 mod view;
 
 pub use execution::{ExecuteInstruction, Executor, MAX_PAYMENT_ATTEMPTS};
-pub use references::References;
+pub use references::{Checked, References};
 pub use requests::{
     parse_cancel, parse_create_order, parse_new_instruction, parse_order_metadata, parse_update,
     CreateOrder, InstructionUpdate, NewInstruction, MAX_INSTRUCTIONS_PER_ORDER,

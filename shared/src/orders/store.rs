@@ -256,10 +256,31 @@ impl OrderStore {
         {
             return store::from_item(item);
         }
-        match self.table.get_raw(&pk, ORDER).await? {
-            None => Err(order_not_found(order_ref)),
-            Some(_) => Err(instruction_not_found(instruction_ref)),
+        Err(self.missing(scope, order_ref, instruction_ref).await)
+    }
+
+    /// The error for an instruction that was not found: ORDER_NOT_FOUND when its order is
+    /// missing too, else INSTRUCTION_NOT_FOUND. One GetItem, of the order.
+    pub(crate) async fn missing(
+        &self,
+        scope: &TenantScope,
+        order_ref: &OrderRef,
+        instruction_ref: &InstructionRef,
+    ) -> Error {
+        match self
+            .table
+            .get_raw(&partition(scope, order_ref), ORDER)
+            .await
+        {
+            Ok(None) => order_not_found(order_ref),
+            Ok(Some(_)) => instruction_not_found(instruction_ref),
+            Err(e) => e,
         }
+    }
+
+    /// The table, for reads that batch an instruction with other items.
+    pub(crate) fn table(&self) -> &Table {
+        &self.table
     }
 
     /// Finishes an execution in one transaction: the transaction enters the customer's vault

@@ -81,6 +81,11 @@ impl SchemeStore {
             .await
     }
 
+    /// The key of the tenant's scheme with this id, for reading it with other items.
+    pub(crate) fn key(&self, scope: &TenantScope, id: &SchemeId) -> (String, String) {
+        self.schemes.key(scope, id.as_str())
+    }
+
     /// The tenant's scheme with this id; `None` when it has none.
     pub async fn find(&self, scope: &TenantScope, id: &SchemeId) -> Result<Option<Scheme>, Error> {
         self.schemes.find(scope, id.as_str()).await

@@ -43,6 +43,11 @@ impl RewardCatalogue {
             .await
     }
 
+    /// The key of the tenant's reward with this id, for reading it with other items.
+    pub(crate) fn key(&self, scope: &TenantScope, id: RewardId) -> (String, String) {
+        self.rewards.key(scope, &id.to_string())
+    }
+
     /// The tenant's reward with this id; `None` when it has none.
     pub async fn find(&self, scope: &TenantScope, id: RewardId) -> Result<Option<Reward>, Error> {
         self.rewards.find(scope, &id.to_string()).await

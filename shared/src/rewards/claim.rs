@@ -1,12 +1,13 @@
 //! Authorizing and claiming a reward for an instruction (seed 001): the checks, in the order
 //! the seed lists its errors, and the write that starts the claim.
 
-use super::{RewardCatalogue, RewardStatus, RewardStore, RewardTransaction};
+use super::{Reward, RewardCatalogue, RewardStatus, RewardStore, RewardTransaction};
 use crate::error::{Error, ErrorCode, Violation};
 use crate::http::{Field, JsonBody};
 use crate::ids::{RewardId, TenantScope};
 use crate::orders::OrderStore;
 use crate::refs::{InstructionRef, OrderRef};
+use crate::store;
 use crate::vault::{AccountDetails, FinancialInstrument};
 
 /// Attempts at one read-modify-write of an instruction before giving up on a busy item.
@@ -80,23 +81,26 @@ impl RewardClaims {
         reward_id: RewardId,
         now_ms: i64,
     ) -> Result<RewardTransaction, Error> {
+        // The instruction and the reward, read together: one round trip.
+        let keys = [
+            crate::orders::instruction_key(scope, order, instruction),
+            self.catalogue.key(scope, reward_id),
+        ];
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            let mut found = self
-                .orders
-                .load_instruction(scope, order, instruction)
-                .await?;
+            let mut items = self.orders.table().get_many(&keys).await?.into_iter();
+            let (found, reward) = (items.next().flatten(), items.next().flatten());
+            let Some(found) = found else {
+                return Err(self.orders.missing(scope, order, instruction).await);
+            };
+            let mut found: crate::orders::Instruction = store::from_item(found)?;
             let read = found.version;
             let claim = found.claim_reward(reward_id, now_ms)?;
-            let reward = self
-                .catalogue
-                .find(scope, reward_id)
-                .await?
-                .ok_or_else(|| {
-                    Error::invalid(
-                        Violation::new(ErrorCode::REWARD_ID_NOT_RECOGNISED)
-                            .with("rewardId", reward_id.to_string()),
-                    )
-                })?;
+            let reward: Reward = reward.map(store::from_item).transpose()?.ok_or_else(|| {
+                Error::invalid(
+                    Violation::new(ErrorCode::REWARD_ID_NOT_RECOGNISED)
+                        .with("rewardId", reward_id.to_string()),
+                )
+            })?;
             let currency = found.amount.currency().code();
             if !reward.accepts_currency(currency) {
                 return Err(Error::invalid(

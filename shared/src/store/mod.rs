@@ -12,7 +12,7 @@ pub use work::{
 use crate::error::Error;
 use crate::ids::TenantScope;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -22,6 +22,10 @@ pub const SORT_KEY: &str = "SK";
 pub const ITEM_TYPE: &str = "itemType";
 /// The table's TTL attribute (epoch seconds): DynamoDB deletes the item some time after.
 pub const EXPIRES_AT: &str = "expiresAt";
+/// The most keys one BatchGetItem may ask for.
+const BATCH_GET_LIMIT: usize = 100;
+/// BatchGetItem calls per chunk of keys before keys it keeps leaving unprocessed are an error.
+const BATCH_GET_ROUNDS: u32 = 6;
 
 #[derive(Clone)]
 pub struct Table {
@@ -53,6 +57,82 @@ impl Table {
             .await
             .map_err(sdk_failure("GetItem"))?;
         Ok(output.item)
+    }
+
+    /// Items by key, strongly consistent, in one round trip for up to 100 distinct keys: a
+    /// GetItem for one key, a BatchGetItem for more (keys left unprocessed, as under
+    /// throttling, are asked again). Answers in the order of `keys`, `None` where no item is;
+    /// a key named twice is read once.
+    pub async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Option<Item>>, Error> {
+        let mut distinct: Vec<&(String, String)> = Vec::new();
+        for key in keys {
+            if !distinct.contains(&key) {
+                distinct.push(key);
+            }
+        }
+        let mut found: HashMap<(String, String), Item> = HashMap::new();
+        if let [(partition, sort)] = distinct.as_slice() {
+            if let Some(item) = self.get_raw(partition, sort).await? {
+                found.insert((partition.clone(), sort.clone()), item);
+            }
+        } else {
+            for chunk in distinct.chunks(BATCH_GET_LIMIT) {
+                self.batch_get(chunk, &mut found).await?;
+            }
+        }
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
+    }
+
+    /// One BatchGetItem of at most `BATCH_GET_LIMIT` keys, asking again for what it left
+    /// unprocessed, with a short backoff.
+    async fn batch_get(
+        &self,
+        keys: &[&(String, String)],
+        found: &mut HashMap<(String, String), Item>,
+    ) -> Result<(), Error> {
+        let mut pending: Vec<Item> = keys
+            .iter()
+            .map(|(partition, sort)| key(partition, sort))
+            .collect();
+        for round in 0..BATCH_GET_ROUNDS {
+            if round > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| Error::Internal(format!("building BatchGetItem keys: {e}")))?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.name, request)
+                .send()
+                .await
+                .map_err(sdk_failure("BatchGetItem"))?;
+            let items = output
+                .responses
+                .and_then(|mut responses| responses.remove(&self.name))
+                .unwrap_or_default();
+            for item in items {
+                let item_key = partition_key_of(&item).zip(sort_key_of(&item));
+                if let Some((partition, sort)) = item_key {
+                    found.insert((partition.to_owned(), sort.to_owned()), item);
+                }
+            }
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut unprocessed| unprocessed.remove(&self.name))
+                .map(|left| left.keys)
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(Error::Internal(format!(
+            "DynamoDB BatchGetItem: {} keys still unprocessed after {BATCH_GET_ROUNDS} rounds",
+            pending.len()
+        )))
     }
 
     /// One item as a record.
@@ -110,6 +190,12 @@ impl TenantCatalogue {
         Ok(())
     }
 
+    /// The key of the tenant's record with this id, for reading it with other items
+    /// ([`Table::get_many`]).
+    pub fn key(&self, scope: &TenantScope, id: &str) -> (String, String) {
+        (tenant_partition(scope, self.kind), id.to_owned())
+    }
+
     /// The tenant's record with this id, strongly consistent; `None` when it has none.
     pub async fn find<T: serde::de::DeserializeOwned>(
         &self,
@@ -163,6 +249,12 @@ pub fn to_item<T: serde::Serialize>(
 
 pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, Error> {
     serde_dynamo::from_item(item).map_err(|e| Error::Internal(format!("reading item: {e}")))
+}
+
+pub fn partition_key_of(item: &Item) -> Option<&str> {
+    item.get(PARTITION_KEY)
+        .and_then(|value| value.as_s().ok())
+        .map(String::as_str)
 }
 
 pub fn sort_key_of(item: &Item) -> Option<&str> {

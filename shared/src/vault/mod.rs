@@ -19,7 +19,7 @@ pub(crate) use store::partition as customer_partition;
 pub use store::VaultStore;
 pub(crate) use store::{
     customer_not_forgotten, instruction_link_item, instrument_item, instrument_item_key,
-    mandate_link_item, transaction_item,
+    instrument_key_of, mandate_link_item, transaction_item,
 };
 
 pub use store::{customer_forgotten, instrument_not_found, transaction_not_found};

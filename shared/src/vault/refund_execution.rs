@@ -38,8 +38,16 @@ impl RefundExecutor {
             Err(other) => return Err(other),
         };
         let mut step = Step::Done;
-        for refund in transaction.pending_refunds() {
-            if self.execute_refund(message, refund, now_ms).await? == Step::RetryLater {
+        let pending = transaction.pending_refunds();
+        // The state last read or written: the first attempt of each change starts from it
+        // rather than from a read of its own; a stale one only fails its conditional write.
+        let mut known = Some(transaction);
+        for refund in pending {
+            if self
+                .execute_refund(message, refund, &mut known, now_ms)
+                .await?
+                == Step::RetryLater
+            {
                 step = Step::RetryLater;
             }
         }
@@ -57,24 +65,35 @@ impl RefundExecutor {
             .await
     }
 
-    /// Applies `change` to a fresh read and saves it, again while another writer gets there
-    /// first. `None` when `change` finds nothing to do.
+    /// Applies `change` to the transaction and saves it conditional on the version it started
+    /// from, again from a fresh read while another writer gets there first. The first attempt
+    /// starts from `known` (the state last read or saved, taken) when there is one; what is
+    /// saved becomes `known`. `None` when `change` finds nothing to do (after a fresh read:
+    /// `known` may be stale).
     async fn update<T>(
         &self,
         message: &ExecuteRefunds,
+        known: &mut Option<Transaction>,
         change: impl Fn(&mut Transaction) -> Option<T>,
     ) -> Result<Option<(Transaction, T)>, Error> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            let mut transaction = self.load(message).await?;
+            let (mut transaction, fresh) = match known.take() {
+                Some(transaction) => (transaction, false),
+                None => (self.load(message).await?, true),
+            };
             let read = transaction.version;
             let Some(result) = change(&mut transaction) else {
-                return Ok(None);
+                if fresh {
+                    return Ok(None);
+                }
+                continue;
             };
             if self
                 .vault
                 .save_transaction(&message.scope(), &transaction, read)
                 .await?
             {
+                *known = Some(transaction.clone());
                 return Ok(Some((transaction, result)));
             }
         }
@@ -87,10 +106,11 @@ impl RefundExecutor {
         &self,
         message: &ExecuteRefunds,
         id: RefundId,
+        known: &mut Option<Transaction>,
         now_ms: i64,
     ) -> Result<Step, Error> {
         let Some((transaction, attempt)) = self
-            .update(message, |t| t.record_refund_attempt(id, now_ms))
+            .update(message, known, |t| t.record_refund_attempt(id, now_ms))
             .await?
         else {
             return Ok(Step::Done);
@@ -127,7 +147,7 @@ impl RefundExecutor {
             }
         };
         let settled = self
-            .update(message, |t| {
+            .update(message, known, |t| {
                 t.refund(id).filter(|r| r.status == RefundStatus::Pending)?;
                 t.settle_refund(id, settlement.clone(), now_ms);
                 Some(())

@@ -36,6 +36,16 @@ const ACTIVE_PROFILE_UPDATE: &str = "SET #status = if_not_exists(#status, :activ
      createdTimestamp = if_not_exists(createdTimestamp, :now), itemType = :profileType";
 const PROFILE_NOT_FORGOTTEN: &str = "attribute_not_exists(#status) OR #status = :active";
 
+/// Which of a customer's items a Query reads, by sort key. Sort keys order as `FI#…`,
+/// `INSTRUCTION#…`, `MANDATE#…`, `PROFILE`, `REWARD#…`, `TX#…`: the profile and the instruments
+/// are the range `FI#`..=`PROFILE` less the links inside it (filtered out by item type), so
+/// transactions and reward claims, the items that grow with every payment, are never read
+/// for them.
+enum CustomerItems {
+    ProfileAndInstruments,
+    Prefixed(&'static str),
+}
+
 #[derive(Clone)]
 pub struct VaultStore {
     table: Table,
@@ -138,6 +148,15 @@ pub(crate) fn instrument_item(
     )
 }
 
+/// The partition and sort key of an instrument's item.
+pub(crate) fn instrument_key_of(
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    id: FinancialInstrumentId,
+) -> (String, String) {
+    (partition(scope, customer), instrument_key(id))
+}
+
 /// The key of an instrument's item.
 pub(crate) fn instrument_item_key(
     scope: &TenantScope,
@@ -206,14 +225,22 @@ impl VaultStore {
         VaultStore { table }
     }
 
-    /// The profile and every instrument of a customer, strongly consistent.
+    /// The table, for reads that batch the vault's items with others.
+    pub(crate) fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The profile and every instrument of a customer, strongly consistent, in one Query.
     pub async fn load_customer(
         &self,
         scope: &TenantScope,
         customer: &CustomerRef,
     ) -> Result<CustomerVault, Error> {
         let mut vault = CustomerVault::default();
-        for item in self.customer_items(scope, customer).await? {
+        for item in self
+            .customer_items(scope, customer, CustomerItems::ProfileAndInstruments)
+            .await?
+        {
             match store::sort_key_of(&item) {
                 Some(PROFILE) => vault.profile = Some(store::from_item::<CustomerProfile>(item)?),
                 Some(sk) if sk.starts_with(INSTRUMENT_PREFIX) => {
@@ -228,22 +255,35 @@ impl VaultStore {
         Ok(vault)
     }
 
+    /// The customer's items of one kind, strongly consistent: one Query (one page per MB of
+    /// items the sort-key range holds).
     async fn customer_items(
         &self,
         scope: &TenantScope,
         customer: &CustomerRef,
+        which: CustomerItems,
     ) -> Result<Vec<Item>, Error> {
-        let pages = self
+        let query = self
             .table
             .client
             .query()
             .table_name(&self.table.name)
-            .key_condition_expression("PK = :pk")
             .expression_attribute_values(":pk", text(&partition(scope, customer)))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
+            .consistent_read(true);
+        let query = match which {
+            CustomerItems::ProfileAndInstruments => query
+                .key_condition_expression("PK = :pk AND SK BETWEEN :first AND :last")
+                .expression_attribute_values(":first", text(INSTRUMENT_PREFIX))
+                .expression_attribute_values(":last", text(PROFILE))
+                .filter_expression("#itemType IN (:profileType, :instrumentType)")
+                .expression_attribute_names("#itemType", store::ITEM_TYPE)
+                .expression_attribute_values(":profileType", text(PROFILE_TYPE))
+                .expression_attribute_values(":instrumentType", text(INSTRUMENT_TYPE)),
+            CustomerItems::Prefixed(prefix) => query
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":prefix", text(prefix)),
+        };
+        let pages = query.into_paginator().items().send();
         let items: Vec<Result<Item, _>> = pages.collect().await;
         items
             .into_iter()
@@ -334,14 +374,18 @@ impl VaultStore {
         scope: &TenantScope,
         customer: &CustomerRef,
     ) -> Result<Vec<InstructionLink>, Error> {
-        self.customer_items(scope, customer)
-            .await?
-            .into_iter()
-            .filter(|item| {
-                store::sort_key_of(item).is_some_and(|sk| sk.starts_with(INSTRUCTION_LINK_PREFIX))
-            })
-            .map(store::from_item)
-            .collect()
+        self.customer_items(
+            scope,
+            customer,
+            CustomerItems::Prefixed(INSTRUCTION_LINK_PREFIX),
+        )
+        .await?
+        .into_iter()
+        .filter(|item| {
+            store::sort_key_of(item).is_some_and(|sk| sk.starts_with(INSTRUCTION_LINK_PREFIX))
+        })
+        .map(store::from_item)
+        .collect()
     }
 
     /// Every mandate that named the customer (it may name another customer since).
@@ -350,14 +394,18 @@ impl VaultStore {
         scope: &TenantScope,
         customer: &CustomerRef,
     ) -> Result<Vec<MandateId>, Error> {
-        self.customer_items(scope, customer)
-            .await?
-            .into_iter()
-            .filter(|item| {
-                store::sort_key_of(item).is_some_and(|sk| sk.starts_with(MANDATE_LINK_PREFIX))
-            })
-            .map(|item| store::from_item::<MandateLink>(item).map(|link| link.mandate_id))
-            .collect()
+        self.customer_items(
+            scope,
+            customer,
+            CustomerItems::Prefixed(MANDATE_LINK_PREFIX),
+        )
+        .await?
+        .into_iter()
+        .filter(|item| {
+            store::sort_key_of(item).is_some_and(|sk| sk.starts_with(MANDATE_LINK_PREFIX))
+        })
+        .map(|item| store::from_item::<MandateLink>(item).map(|link| link.mandate_id))
+        .collect()
     }
 
     /// Every transaction of the customer.
@@ -366,7 +414,7 @@ impl VaultStore {
         scope: &TenantScope,
         customer: &CustomerRef,
     ) -> Result<Vec<Transaction>, Error> {
-        self.customer_items(scope, customer)
+        self.customer_items(scope, customer, CustomerItems::Prefixed(TRANSACTION_PREFIX))
             .await?
             .into_iter()
             .filter(|item| {
@@ -536,7 +584,10 @@ impl VaultStore {
             .send()
             .await
             .map_err(sdk_failure("UpdateItem"))?;
-        for item in self.customer_items(scope, customer).await? {
+        for item in self
+            .customer_items(scope, customer, CustomerItems::Prefixed(INSTRUMENT_PREFIX))
+            .await?
+        {
             let Some(sort_key) =
                 store::sort_key_of(&item).filter(|sk| sk.starts_with(INSTRUMENT_PREFIX))
             else {
@@ -553,5 +604,30 @@ impl VaultStore {
                 .map_err(sdk_failure("UpdateItem"))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// GET customer reads the sort-key range `FI#`..=`PROFILE`: every instrument and the profile
+    /// are inside it, transactions and reward claims (`REWARD#`, kept here by the rewards
+    /// module) outside, and the only other items inside are the links its filter drops.
+    #[test]
+    fn the_profile_and_instruments_range_leaves_out_transactions_and_rewards() {
+        let inside = |sk: &str| (INSTRUMENT_PREFIX..=PROFILE).contains(&sk);
+        let id = FinancialInstrumentId::new_random();
+        assert!(inside(&instrument_key(id)));
+        assert!(inside(PROFILE));
+        assert!(!inside(&transaction_key(TransactionId::new_random())));
+        assert!(!inside(&format!("REWARD#{}", TransactionId::new_random())));
+        assert!(inside(&format!(
+            "{INSTRUCTION_LINK_PREFIX}order#instruction"
+        )));
+        assert!(inside(&format!(
+            "{MANDATE_LINK_PREFIX}{}",
+            MandateId::new_random()
+        )));
     }
 }

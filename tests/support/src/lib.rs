@@ -10,6 +10,7 @@ pub mod mandates;
 pub mod payments;
 pub mod queues;
 pub mod rewards;
+pub mod round_trips;
 pub mod worker_host;
 
 use axum::body::Body;

@@ -1,0 +1,861 @@
+//! Round trips: an SDK interceptor ([`RoundTrips`]) that counts every attempted DynamoDB and
+//! SQS operation by service and operation name, the clients and table that carry it (so the
+//! routers, workers and sweep built on them report exactly what they call), and the budget of
+//! every route, worker and the sweep ([`BUDGETS`]) that `tests/tests/round_trips.rs` holds them
+//! to and writes out, with what it measured, as a Markdown table ([`report`]) for `make bench`.
+//!
+//! Attempts are counted, not executions, so a retried call shows as two.
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use payments_core::store::Table;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Where the report goes when set; else `round-trips.md` in the cargo target directory.
+pub const REPORT_ENV: &str = "ROUND_TRIPS_REPORT";
+pub const REPORT_FILE: &str = "round-trips.md";
+
+/// The services counted, as the SDK's operation metadata names them.
+pub const DYNAMODB: &str = "DynamoDB";
+pub const SQS: &str = "SQS";
+
+/// DynamoDB operations that read: a call needing more than one says why in its budget.
+pub const READ_OPERATIONS: &[&str] = &[
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "Scan",
+    "TransactGetItems",
+];
+
+/// Attempted operations by `(service, operation)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts(pub BTreeMap<(String, String), u32>);
+
+impl Counts {
+    pub fn total(&self) -> u32 {
+        self.0.values().sum()
+    }
+
+    /// DynamoDB read operations (see [`READ_OPERATIONS`]).
+    pub fn reads(&self) -> u32 {
+        self.0
+            .iter()
+            .filter(|((service, operation), _)| {
+                service == DYNAMODB && READ_OPERATIONS.contains(&operation.as_str())
+            })
+            .map(|(_, count)| count)
+            .sum()
+    }
+}
+
+/// `DynamoDB GetItem 1, TransactWriteItems 1; SQS SendMessage 1`, or `none`.
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        let mut services: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for ((service, operation), count) in &self.0 {
+            services
+                .entry(service)
+                .or_default()
+                .push(format!("{operation} {count}"));
+        }
+        let parts: Vec<String> = services
+            .into_iter()
+            .map(|(service, operations)| format!("{service} {}", operations.join(", ")))
+            .collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// The interceptor: one per test, shared by every client it is given to. Clones share the
+/// counts.
+#[derive(Debug, Clone, Default)]
+pub struct RoundTrips {
+    counts: Arc<Mutex<Counts>>,
+}
+
+impl Intercept for RoundTrips {
+    fn name(&self) -> &'static str {
+        "RoundTrips"
+    }
+
+    /// Once per attempt: the operation's `Metadata` is in the config bag from the start of
+    /// the execution.
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, operation) = match cfg.load::<Metadata>() {
+            Some(metadata) => (metadata.service().to_owned(), metadata.name().to_owned()),
+            None => ("unknown".to_owned(), "unknown".to_owned()),
+        };
+        *self.lock().0.entry((service, operation)).or_default() += 1;
+        Ok(())
+    }
+}
+
+impl RoundTrips {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets what was counted so far.
+    pub fn reset(&self) {
+        self.lock().0.clear();
+    }
+
+    /// What was counted since the last reset, and resets.
+    pub fn take(&self) -> Counts {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// A DynamoDB client for the test's moto that counts its calls here.
+    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let sdk = crate::sdk_config().await;
+        let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// An SQS client for the test's moto that counts its calls here.
+    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
+        let sdk = crate::sdk_config().await;
+        let config = aws_sdk_sqs::config::Builder::from(&sdk)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    /// The shared table (see [`crate::table`]) through a counting client.
+    pub async fn table(&self) -> Table {
+        let table = crate::table().await;
+        Table::new(self.dynamodb().await, table.name())
+    }
+
+    /// A table of its own (see [`crate::isolated_table`]) through a counting client.
+    pub async fn isolated_table(&self) -> Table {
+        let table = crate::isolated_table().await;
+        Table::new(self.dynamodb().await, table.name())
+    }
+}
+
+/// Some attempts of one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Call {
+    pub service: &'static str,
+    pub operation: &'static str,
+    pub count: u32,
+}
+
+pub const fn dynamodb(operation: &'static str, count: u32) -> Call {
+    Call {
+        service: DYNAMODB,
+        operation,
+        count,
+    }
+}
+
+pub const fn sqs(operation: &'static str, count: u32) -> Call {
+    Call {
+        service: SQS,
+        operation,
+        count,
+    }
+}
+
+/// What one call of a route, a worker or the sweep may cost, exactly.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// The function, as the template's `Binary` names it.
+    pub function: &'static str,
+    /// `METHOD /path` as the function's route table lists it; [`SQS_MESSAGE`] for a worker,
+    /// [`SCHEDULE`] for the sweep.
+    pub call: &'static str,
+    /// What is asked: the representative success, or a refusal (with its status).
+    pub case: &'static str,
+    pub calls: &'static [Call],
+    /// Why, when the call reads more than once.
+    pub why: &'static str,
+}
+
+impl Budget {
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for call in self.calls {
+            *counts
+                .0
+                .entry((call.service.to_owned(), call.operation.to_owned()))
+                .or_default() += call.count;
+        }
+        counts
+    }
+}
+
+/// A worker's trigger: one SQS message in its batch.
+pub const SQS_MESSAGE: &str = "SQS message";
+/// The sweep's trigger: one scheduled run.
+pub const SCHEDULE: &str = "schedule";
+
+const VAULT: &str = "customer-vault";
+const WALLET: &str = "customer-wallet";
+const ORDERS: &str = "order-management";
+const MANDATES: &str = "mandates";
+const IDENTITY: &str = "identity";
+
+const fn budget(
+    function: &'static str,
+    call: &'static str,
+    case: &'static str,
+    calls: &'static [Call],
+) -> Budget {
+    Budget {
+        function,
+        call,
+        case,
+        calls,
+        why: "",
+    }
+}
+
+const fn explained(
+    function: &'static str,
+    call: &'static str,
+    case: &'static str,
+    calls: &'static [Call],
+    why: &'static str,
+) -> Budget {
+    Budget {
+        function,
+        call,
+        case,
+        calls,
+        why,
+    }
+}
+
+const SUCCESS: &str = "success";
+
+const GET: &[Call] = &[dynamodb("GetItem", 1)];
+const QUERY: &[Call] = &[dynamodb("Query", 1)];
+const UPDATE: &[Call] = &[dynamodb("UpdateItem", 1)];
+const TRANSACTION: &[Call] = &[dynamodb("TransactWriteItems", 1)];
+const BATCH_GET: &[Call] = &[dynamodb("BatchGetItem", 1)];
+
+/// Every route of every HTTP function, each worker and the sweep, with what a call costs. The
+/// round-trip test makes each call and fails on any difference, on a route without a budget
+/// and on a budget never measured.
+pub const BUDGETS: &[Budget] = &[
+    // customer-vault
+    budget(
+        VAULT,
+        "GET /v2/customer-vault/{customerRef}",
+        "a customer with an account, a paid payout and a reward claim",
+        QUERY,
+    ),
+    budget(
+        VAULT,
+        "PUT /v2/customer-vault/{customerRef}",
+        SUCCESS,
+        UPDATE,
+    ),
+    explained(
+        VAULT,
+        "POST /v2/customer-vault/{customerRef}/forget",
+        "a customer with one bank account",
+        &[dynamodb("UpdateItem", 2), dynamodb("Query", 5)],
+        "marks the profile FORGOTTEN first, then reads each kind of item it erases with a \
+         Query of its own sort-key prefix (instruments, transactions, instruction links, \
+         mandate links, reward claims); then one write per item found",
+    ),
+    budget(
+        VAULT,
+        "POST /v2/customer-vault/{customerRef}/international-bank-account",
+        SUCCESS,
+        TRANSACTION,
+    ),
+    budget(
+        VAULT,
+        "POST /v2/customer-vault/{customerRef}/uk-bank-account",
+        SUCCESS,
+        TRANSACTION,
+    ),
+    budget(
+        VAULT,
+        "GET /v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}",
+        SUCCESS,
+        GET,
+    ),
+    budget(
+        VAULT,
+        "GET /v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}",
+        "an unknown instrument (404)",
+        GET,
+    ),
+    budget(
+        VAULT,
+        "PUT /v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/close",
+        "an account no instruction uses",
+        &[dynamodb("UpdateItem", 1), dynamodb("Query", 1)],
+    ),
+    explained(
+        VAULT,
+        "PUT /v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/close",
+        "an account a READY instruction uses",
+        &[
+            dynamodb("UpdateItem", 1),
+            dynamodb("Query", 1),
+            dynamodb("GetItem", 1),
+            dynamodb("PutItem", 1),
+        ],
+        "the customer's instruction links (one Query), then each linked instruction, which \
+         lives in its order's partition, is read and written back INCOMPLETE",
+    ),
+    budget(
+        VAULT,
+        "GET /v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}",
+        SUCCESS,
+        GET,
+    ),
+    budget(
+        VAULT,
+        "POST /v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}/refund",
+        SUCCESS,
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
+        ],
+    ),
+    budget(
+        VAULT,
+        "POST /v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}/refund",
+        "more than the amount left (400)",
+        GET,
+    ),
+    budget(
+        VAULT,
+        "GET /v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}/refund/{refundId}",
+        SUCCESS,
+        GET,
+    ),
+    budget(
+        VAULT,
+        "GET /v1/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}",
+        SUCCESS,
+        GET,
+    ),
+    budget(VAULT, "GET /v1/customer-vault/{customerRef}", SUCCESS, QUERY),
+    budget(
+        VAULT,
+        "GET /v1/customer-vault/{customerRef}/reward/{financialInstrumentId}/transaction/{transactionId}",
+        SUCCESS,
+        GET,
+    ),
+    budget(
+        VAULT,
+        "GET /v1/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}",
+        SUCCESS,
+        GET,
+    ),
+    // customer-wallet
+    budget(
+        WALLET,
+        "GET /v1/customer-vault/{customerRef}/wallet",
+        SUCCESS,
+        QUERY,
+    ),
+    budget(
+        WALLET,
+        "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}",
+        SUCCESS,
+        UPDATE,
+    ),
+    budget(
+        WALLET,
+        "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}",
+        "a closed instrument (400)",
+        &[dynamodb("UpdateItem", 1), dynamodb("GetItem", 1)],
+    ),
+    budget(
+        WALLET,
+        "DELETE /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}",
+        SUCCESS,
+        UPDATE,
+    ),
+    // order-management
+    budget(
+        ORDERS,
+        "POST /v2/order-management",
+        "an order alone (201)",
+        TRANSACTION,
+    ),
+    budget(
+        ORDERS,
+        "POST /v2/order-management",
+        "one payout due today",
+        &[
+            dynamodb("BatchGetItem", 1),
+            dynamodb("PutItem", 1),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
+        ],
+    ),
+    budget(
+        ORDERS,
+        "POST /v2/order-management",
+        "three payouts due today",
+        &[
+            dynamodb("BatchGetItem", 1),
+            dynamodb("PutItem", 3),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 3),
+        ],
+    ),
+    budget(
+        ORDERS,
+        "POST /v2/order-management",
+        "an unknown instrument (400)",
+        BATCH_GET,
+    ),
+    budget(ORDERS, "GET /v2/order-management/{orderRef}", SUCCESS, QUERY),
+    budget(
+        ORDERS,
+        "PUT /v2/order-management/{orderRef}/metadata",
+        SUCCESS,
+        UPDATE,
+    ),
+    budget(
+        ORDERS,
+        "DELETE /v2/order-management/{orderRef}/metadata",
+        SUCCESS,
+        UPDATE,
+    ),
+    budget(
+        ORDERS,
+        "POST /v2/order-management/{orderRef}/instruction",
+        "a payout due today",
+        &[
+            dynamodb("BatchGetItem", 1),
+            dynamodb("PutItem", 1),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
+        ],
+    ),
+    budget(
+        ORDERS,
+        "GET /v2/order-management/{orderRef}/instruction/{instructionRef}",
+        SUCCESS,
+        GET,
+    ),
+    explained(
+        ORDERS,
+        "GET /v2/order-management/{orderRef}/instruction/{instructionRef}",
+        "an unknown instruction of an existing order (400)",
+        &[dynamodb("GetItem", 2)],
+        "only when the instruction is missing: a second GetItem, of the order, tells \
+         ORDER_NOT_FOUND from INSTRUCTION_NOT_FOUND",
+    ),
+    explained(
+        ORDERS,
+        "PUT /v2/order-management/{orderRef}/instruction/{instructionRef}",
+        "a new amount for a READY payout due today",
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("BatchGetItem", 1),
+            dynamodb("PutItem", 2),
+            sqs("SendMessage", 1),
+        ],
+        "read-modify-write: the instruction, then the instrument and scheme it names once \
+         changed (one BatchGetItem), then its link and itself",
+    ),
+    explained(
+        ORDERS,
+        "POST /v2/order-management/{orderRef}/instruction/{instructionRef}/cancel",
+        SUCCESS,
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("BatchGetItem", 1),
+            dynamodb("PutItem", 2),
+        ],
+        "read-modify-write as an update: the instruction, then the instrument and scheme it \
+         names (one BatchGetItem)",
+    ),
+    budget(
+        ORDERS,
+        "POST /v2/order-management/{orderRef}/instruction/{instructionRef}/authorize-reward",
+        SUCCESS,
+        &[dynamodb("GetItem", 1), dynamodb("PutItem", 1)],
+    ),
+    budget(
+        ORDERS,
+        "POST /v2/order-management/{orderRef}/instruction/{instructionRef}/claim-reward",
+        SUCCESS,
+        &[
+            dynamodb("BatchGetItem", 1),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
+        ],
+    ),
+    budget(
+        ORDERS,
+        "POST /v2/order-management/{orderRef}/instruction/{instructionRef}/claim-reward",
+        "a reward not in the catalogue (400)",
+        BATCH_GET,
+    ),
+    budget(ORDERS, "GET /v1/order-management/{orderRef}", SUCCESS, QUERY),
+    budget(
+        ORDERS,
+        "GET /v1/order-management/{orderRef}/instruction/{instructionRef}",
+        SUCCESS,
+        GET,
+    ),
+    // mandates
+    budget(
+        MANDATES,
+        "GET /v2/mandates/creditor-profiles",
+        SUCCESS,
+        QUERY,
+    ),
+    budget(
+        MANDATES,
+        "POST /v2/mandates/creditor-profiles/sepa",
+        SUCCESS,
+        &[dynamodb("PutItem", 1)],
+    ),
+    budget(
+        MANDATES,
+        "POST /v2/mandates/creditor-profiles/sepa",
+        "a ref already in use (400)",
+        &[dynamodb("PutItem", 1)],
+    ),
+    budget(
+        MANDATES,
+        "GET /v2/mandates/creditor-profiles/sepa/{creditorProfileRef}",
+        SUCCESS,
+        GET,
+    ),
+    budget(
+        MANDATES,
+        "POST /v2/mandates/sepa",
+        SUCCESS,
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
+        ],
+    ),
+    budget(
+        MANDATES,
+        "POST /v2/mandates/sepa",
+        "an unknown creditor profile (400)",
+        GET,
+    ),
+    budget(
+        MANDATES,
+        "POST /v2/mandates/sepa/draft",
+        SUCCESS,
+        TRANSACTION,
+    ),
+    budget(
+        MANDATES,
+        "PUT /v2/mandates/sepa/{mandateId}",
+        "a draft still incomplete (200)",
+        &[dynamodb("GetItem", 1), dynamodb("TransactWriteItems", 1)],
+    ),
+    explained(
+        MANDATES,
+        "PUT /v2/mandates/sepa/{mandateId}",
+        "a draft completed and submitted (202)",
+        &[
+            dynamodb("GetItem", 2),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
+        ],
+        "read-modify-write of the draft, then, once its terms are complete, the creditor \
+         profile they name (another partition; read only when the draft is submitted)",
+    ),
+    budget(MANDATES, "GET /v2/mandates/sepa/{mandateId}", SUCCESS, GET),
+    budget(
+        MANDATES,
+        "PUT /v2/mandates/sepa/{mandateId}/amend",
+        "an active mandate (202)",
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
+        ],
+    ),
+    budget(
+        MANDATES,
+        "PUT /v2/mandates/sepa/{mandateId}/amend",
+        "a draft (400)",
+        GET,
+    ),
+    // identity
+    budget(
+        IDENTITY,
+        "POST /v2/identity/hmac",
+        "a signed request (201)",
+        &[dynamodb("GetItem", 1), dynamodb("PutItem", 1)],
+    ),
+    budget(
+        IDENTITY,
+        "POST /v2/identity/hmac",
+        "a wrong signature (401)",
+        GET,
+    ),
+    budget(IDENTITY, "GET /.well-known/jwks.json", SUCCESS, &[]),
+    budget(
+        IDENTITY,
+        "GET /.well-known/openid-configuration",
+        SUCCESS,
+        &[],
+    ),
+    // workers and the sweep
+    explained(
+        "instruction-worker",
+        SQS_MESSAGE,
+        "a payout due today, paid",
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("BatchGetItem", 1),
+            dynamodb("PutItem", 2),
+            dynamodb("TransactWriteItems", 1),
+        ],
+        "the instruction, then the instrument and scheme it names (one BatchGetItem); the \
+         claim and the counted attempt are conditional writes before the app is called",
+    ),
+    budget(
+        "instruction-worker",
+        SQS_MESSAGE,
+        "a duplicate message for a paid instruction",
+        GET,
+    ),
+    budget(
+        "refund-worker",
+        SQS_MESSAGE,
+        "one pending refund, completed",
+        &[dynamodb("GetItem", 1), dynamodb("TransactWriteItems", 2)],
+    ),
+    budget(
+        "refund-worker",
+        SQS_MESSAGE,
+        "a duplicate message (nothing pending)",
+        GET,
+    ),
+    explained(
+        "mandate-worker",
+        SQS_MESSAGE,
+        "a submitted mandate, registered",
+        &[dynamodb("GetItem", 2), dynamodb("TransactWriteItems", 1)],
+        "the mandate, then the creditor profile it names (another partition) for the network",
+    ),
+    explained(
+        "reward-worker",
+        SQS_MESSAGE,
+        "a claimed gift card, settled",
+        &[dynamodb("GetItem", 2), dynamodb("TransactWriteItems", 1)],
+        "the reward claim, then, once the provider has answered, the instruction it names (in \
+         its order's partition), both written in one transaction",
+    ),
+    explained(
+        "sweep",
+        SCHEDULE,
+        "nothing overdue",
+        &[dynamodb("Query", 16)],
+        "the work index has one partition per kind of work and shard (4 kinds × 4 shards): \
+         one Query each, every five minutes",
+    ),
+    explained(
+        "sweep",
+        SCHEDULE,
+        "one overdue instruction",
+        &[
+            dynamodb("Query", 16),
+            dynamodb("UpdateItem", 1),
+            sqs("SendMessage", 1),
+        ],
+        "as above, then one conditional UpdateItem and one SendMessage per overdue item",
+    ),
+];
+
+/// What one call cost.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub function: String,
+    pub call: String,
+    pub case: String,
+    pub counts: Counts,
+}
+
+impl Measured {
+    fn is(&self, budget: &Budget) -> bool {
+        self.function == budget.function && self.call == budget.call && self.case == budget.case
+    }
+}
+
+/// Every difference between `measured` and [`BUDGETS`]: a budget never measured, a call
+/// measured without a budget, counts that differ, more than one read without a reason.
+pub fn differences(measured: &[Measured]) -> Vec<String> {
+    let mut found = Vec::new();
+    for budget in BUDGETS {
+        let name = format!("{}: {} ({})", budget.function, budget.call, budget.case);
+        let matching: Vec<&Measured> = measured.iter().filter(|m| m.is(budget)).collect();
+        match matching.as_slice() {
+            [] => found.push(format!(
+                "{name}: budgeted but never measured; make the call in tests/tests/round_trips.rs"
+            )),
+            [one] if one.counts != budget.counts() => found.push(format!(
+                "{name}: budget {}, measured {}",
+                budget.counts(),
+                one.counts
+            )),
+            [_] => {}
+            _ => found.push(format!("{name}: measured {} times", matching.len())),
+        }
+        if budget.counts().reads() > 1 && budget.why.trim().is_empty() {
+            found.push(format!(
+                "{name}: {} reads; say why in its budget",
+                budget.counts().reads()
+            ));
+        }
+        let twins = BUDGETS
+            .iter()
+            .filter(|b| (b.function, b.call, b.case) == (budget.function, budget.call, budget.case))
+            .count();
+        if twins > 1 {
+            found.push(format!("{name}: budgeted {twins} times"));
+        }
+    }
+    for m in measured {
+        if !BUDGETS.iter().any(|b| m.is(b)) {
+            found.push(format!(
+                "{}: {} ({}): measured {} but has no budget; add one to BUDGETS in \
+                 tests/support/src/round_trips.rs",
+                m.function, m.call, m.case, m.counts
+            ));
+        }
+    }
+    found
+}
+
+/// [`BUDGETS`] with what was measured, as Markdown.
+pub fn report(measured: &[Measured]) -> String {
+    let mut out = String::from(
+        "# Round trips per call\n\n\
+         DynamoDB and SQS operations one call makes, counted by an SDK interceptor (attempts, \
+         so retries would show) in `tests/tests/round_trips.rs`, against the budgets in \
+         `tests/support/src/round_trips.rs`.\n\n\
+         | Function | Route or trigger | Case | Budget | Measured | Round trips | Why more than one read |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    let cell = |text: &str| text.replace('|', "\\|");
+    for budget in BUDGETS {
+        let expected = budget.counts();
+        let (measured_text, total) = match measured.iter().find(|m| m.is(budget)) {
+            Some(m) if m.counts == expected => ("as budgeted".to_owned(), m.counts.total()),
+            Some(m) => (format!("**{}**", m.counts), m.counts.total()),
+            None => ("**not measured**".to_owned(), expected.total()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} | {} | {} |",
+            budget.function,
+            cell(budget.call),
+            cell(budget.case),
+            expected,
+            measured_text,
+            total,
+            cell(budget.why),
+        );
+    }
+    for m in measured.iter().filter(|m| !BUDGETS.iter().any(|b| m.is(b))) {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | **none** | {} | {} | |",
+            m.function,
+            cell(&m.call),
+            cell(&m.case),
+            m.counts,
+            m.counts.total()
+        );
+    }
+    out
+}
+
+/// Where the report goes: `$ROUND_TRIPS_REPORT` when set, else [`REPORT_FILE`] in
+/// `target_dir` (the cargo target directory).
+pub fn report_path(target_dir: &Path) -> PathBuf {
+    match std::env::var_os(REPORT_ENV).filter(|path| !path.is_empty()) {
+        Some(path) => PathBuf::from(path),
+        None => target_dir.join(REPORT_FILE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_and_print_by_service() {
+        const CALLS: &[Call] = &[
+            dynamodb("GetItem", 1),
+            dynamodb("BatchGetItem", 1),
+            dynamodb("PutItem", 2),
+            sqs("SendMessage", 1),
+        ];
+        let counts = budget("f", "c", "k", CALLS).counts();
+        assert_eq!(counts.reads(), 2);
+        assert_eq!(counts.total(), 5);
+        assert_eq!(
+            counts.to_string(),
+            "DynamoDB BatchGetItem 1, GetItem 1, PutItem 2; SQS SendMessage 1"
+        );
+        assert_eq!(Counts::default().to_string(), "none");
+    }
+
+    #[test]
+    fn differences_name_what_is_missing_or_off() {
+        let budget = &BUDGETS[0];
+        let right = Measured {
+            function: budget.function.into(),
+            call: budget.call.into(),
+            case: budget.case.into(),
+            counts: budget.counts(),
+        };
+        let found = differences(std::slice::from_ref(&right));
+        assert!(!found.iter().any(|d| d.starts_with(&format!(
+            "{}: {} ({})",
+            budget.function, budget.call, budget.case
+        ))));
+        let mut off = right.clone();
+        off.counts.0.insert((DYNAMODB.into(), "GetItem".into()), 1);
+        assert!(differences(&[off])
+            .iter()
+            .any(|d| d.contains("budget DynamoDB Query 1, measured")));
+        let stray = Measured {
+            case: "something else".into(),
+            ..right
+        };
+        assert!(differences(&[stray])
+            .iter()
+            .any(|d| d.contains("has no budget")));
+    }
+}
