@@ -77,6 +77,38 @@ async fn closing_an_instrument_sends_its_ready_instructions_back_to_incomplete()
         status(&table, &vault, "uses-other").await,
         InstructionStatus::Ready
     );
+
+    // The instruction that lost its instrument can still be cancelled: a cancel names no
+    // instrument, so it must not be refused for one.
+    let orders = Client {
+        router: payments::orders_router(
+            &table,
+            &payments::unreachable_queue(),
+            &payments::unreachable_queue(),
+            None,
+        )
+        .await,
+        ..vault.clone()
+    };
+    let order = orders
+        .call(Method::GET, "/v2/order-management/uses-closed", None)
+        .await;
+    let instruction = order.body["instructionRefs"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    orders
+        .call(
+            Method::POST,
+            &format!("/v2/order-management/uses-closed/instruction/{instruction}/cancel"),
+            Some(json!({ "reason": "no account" })),
+        )
+        .await
+        .assert_status(204);
+    assert_eq!(
+        status(&table, &vault, "uses-closed").await,
+        InstructionStatus::Cancelled
+    );
 }
 
 fn all_text(

@@ -253,11 +253,20 @@ async fn get_instruction(
 
 /// Reads the instruction, changes it, checks what it now points at, and writes it back only if
 /// nobody changed it meanwhile; a lost race starts over from a fresh read.
+/// Whether a change must find the instruction's instrument and scheme usable afterwards: an
+/// update may have set them; a cancel names neither, so a closed instrument cannot stop it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReferenceCheck {
+    Check,
+    Ignore,
+}
+
 async fn change_instruction(
     app: &AppState,
     caller: &Caller,
     order_ref: &OrderRef,
     instruction_ref: &InstructionRef,
+    references: ReferenceCheck,
     change: impl Fn(&mut Instruction) -> Result<(), Error>,
 ) -> Result<(), Error> {
     for _ in 0..MAX_WRITE_ATTEMPTS {
@@ -267,7 +276,9 @@ async fn change_instruction(
             .await?;
         let read_version = instruction.version;
         change(&mut instruction)?;
-        check_references(app, caller, std::slice::from_ref(&instruction)).await?;
+        if references == ReferenceCheck::Check {
+            check_references(app, caller, std::slice::from_ref(&instruction)).await?;
+        }
         app.orders.link(&caller.scope, &instruction).await?;
         if app
             .orders
@@ -294,9 +305,14 @@ async fn update_instruction(
     let target = found.check(instruction_path(&path));
     let update = found.check(orders::parse_update(body));
     let ((order_ref, instruction_ref), update) = found.finish(target.zip(update))?;
-    change_instruction(&app, &caller, &order_ref, &instruction_ref, |instruction| {
-        instruction.apply(update.clone(), now_ms())
-    })
+    change_instruction(
+        &app,
+        &caller,
+        &order_ref,
+        &instruction_ref,
+        ReferenceCheck::Check,
+        |instruction| instruction.apply(update.clone(), now_ms()),
+    )
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -312,9 +328,14 @@ async fn cancel_instruction(
     let reason = found.check(orders::parse_cancel(body));
     let ((order_ref, instruction_ref), reason) = found.finish(target.zip(reason))?;
     let identity = caller.scope.account.to_string();
-    change_instruction(&app, &caller, &order_ref, &instruction_ref, |instruction| {
-        instruction.cancel(identity.clone(), reason.clone(), now_ms())
-    })
+    change_instruction(
+        &app,
+        &caller,
+        &order_ref,
+        &instruction_ref,
+        ReferenceCheck::Ignore,
+        |instruction| instruction.cancel(identity.clone(), reason.clone(), now_ms()),
+    )
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }

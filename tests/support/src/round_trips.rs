@@ -485,17 +485,11 @@ pub const BUDGETS: &[Budget] = &[
         "read-modify-write: the instruction, then the instrument and scheme it names once \
          changed (one BatchGetItem), then its link and itself",
     ),
-    explained(
+    budget(
         ORDERS,
         "POST /v2/order-management/{orderRef}/instruction/{instructionRef}/cancel",
         SUCCESS,
-        &[
-            dynamodb("GetItem", 1),
-            dynamodb("BatchGetItem", 1),
-            dynamodb("PutItem", 2),
-        ],
-        "read-modify-write as an update: the instruction, then the instrument and scheme it \
-         names (one BatchGetItem)",
+        &[dynamodb("GetItem", 1), dynamodb("PutItem", 2)],
     ),
     budget(
         ORDERS,
