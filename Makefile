@@ -104,3 +104,10 @@ test: export CARGO_INCREMENTAL = 0
 test: $(LOCAL_VENV)/.installed prune-target check-template lint
 	infra/scripts/with-moto.sh $(LOCAL_VENV)/bin/python cargo test --workspace --no-fail-fast
 	infra/scripts/dev-smoke.sh $(LOCAL_VENV)/bin
+
+# Cold start, warm CPU, peak memory and package size of every function against an empty
+# function measured in the same run, plus the round-trip test's table; fails on a broken budget
+# (README, "Performance"). Builds release binaries for this machine and for arm64 first.
+.PHONY: bench
+bench: $(LOCAL_VENV)/.installed
+	infra/scripts/bench.sh $(LOCAL_VENV)/bin
