@@ -6,7 +6,8 @@ use payments_core::http::ErrorFormat;
 use payments_core::identity::{ApiKeyStore, TokenExchange};
 use std::sync::Arc;
 
-#[tokio::main]
+// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     payments_core::http::serve(ErrorFormat::A, |sdk, edge| async move {
         let issuer = std::env::var(config::TOKEN_ISSUER)

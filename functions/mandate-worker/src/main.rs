@@ -4,7 +4,8 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use payments_core::mandates::{MandateRegistration, MandateStore, SandboxNetwork};
 use std::sync::Arc;
 
-#[tokio::main]
+// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     payments_core::config::init_logging();
     let sdk = payments_core::config::aws().await;

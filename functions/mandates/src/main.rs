@@ -6,7 +6,8 @@ use payments_core::http::ErrorFormat;
 use payments_core::mandates::{MandateStore, SandboxNetwork};
 use std::sync::Arc;
 
-#[tokio::main]
+// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     payments_core::http::serve(ErrorFormat::B, |sdk, edge| async move {
         let state = mandates::AppState {

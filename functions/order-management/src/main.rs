@@ -8,7 +8,8 @@ use payments_core::payments::SchemeStore;
 use payments_core::rewards::{RewardCatalogue, RewardClaims, RewardStore};
 use payments_core::vault::VaultStore;
 
-#[tokio::main]
+// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     payments_core::http::serve(ErrorFormat::A, |sdk, edge| async move {
         let table = config::table(&sdk)?;

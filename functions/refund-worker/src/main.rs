@@ -5,7 +5,8 @@ use payments_core::payments::{PaymentApps, Sandbox};
 use payments_core::vault::{RefundExecutor, VaultStore};
 use std::sync::Arc;
 
-#[tokio::main]
+// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     payments_core::config::init_logging();
     let sdk = payments_core::config::aws().await;

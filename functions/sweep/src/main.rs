@@ -3,7 +3,8 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use payments_core::config;
 
-#[tokio::main]
+// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     config::init_logging();
     let sdk = config::aws().await;

@@ -112,8 +112,8 @@ pub fn http_body(answer: &serde_json::Value) -> serde_json::Value {
 /// unmeasured after the rounds (work the next stages need).
 pub struct Route {
     pub label: String,
-    /// Invocations per round when not [`Settings::per_round`]: more for the cheap baseline
-    /// routes, whose CPU per round would otherwise be a few clock ticks.
+    /// Invocations per round when not [`Settings::per_round`]: more for the baselines, which
+    /// cost little and whose figures every other one is compared with.
     pub per_round: Option<usize>,
     pub events: Vec<Bytes>,
     pub after: Vec<Bytes>,
@@ -129,7 +129,7 @@ pub struct ColdRun {
     pub init: Duration,
     /// Event handed over to its answer.
     pub first_invocation: Duration,
-    /// CPU used by then (its threads' schedstat: ticks are too coarse here).
+    /// CPU used by then.
     pub cpu: Duration,
     /// Time moto took to answer the function's AWS calls.
     pub upstream: Duration,
@@ -233,7 +233,7 @@ impl Harness {
             let before = self.proxy.counters();
             let mut process = self.spawn(function, environment).await?;
             let answer = process.invoke(event, self.settings.timeout).await?;
-            let cpu = process.precise_cpu()?;
+            let cpu = process.cpu()?.total();
             let init_done = process.init_done().unwrap_or(answer.delivered);
             let spawned = process.spawned;
             process.stop().await;
@@ -313,7 +313,7 @@ impl Harness {
                         .await?;
                 }
                 let wall = started.elapsed();
-                let cpu = process.cpu()?.saturating_sub(cpu_before);
+                let cpu = process.cpu()?.since(&cpu_before);
                 let counted = self.proxy.counters().since(&before);
                 used.connections += counted.connections;
                 for (operation, count) in counted.calls {

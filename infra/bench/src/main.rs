@@ -22,7 +22,7 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage: payments-bench --bin-dir <host release binaries> [--arm64-binaries <dir>] [--arm64-zips <dir>]
                       [--work <dir>] [--markdown <file>] [--moto <url, default $MOTO_ENDPOINT>]
-                      [--per-round 400] [--rounds 5] [--warmup 50] [--cold-runs 7] [--no-tls]
+                      [--per-round 250] [--rounds 5] [--warmup 30] [--cold-runs 7] [--no-tls]
   --arm64-binaries and --arm64-zips are cargo lambda's --lambda-dir of a binary and of a zip
   build (<dir>/<function>/bootstrap, <dir>/<function>/bootstrap.zip).";
 
@@ -111,9 +111,9 @@ fn parse(raw: Vec<String>) -> Result<Args, String> {
         markdown: values.get("markdown").map(PathBuf::from),
         moto,
         settings: Settings {
-            per_round: number("per-round", 400)?,
+            per_round: number("per-round", 250)?,
             rounds: number("rounds", 5)?,
-            warmup: number("warmup", 50)?,
+            warmup: number("warmup", 30)?,
             cold_runs: number("cold-runs", 7)?,
             timeout: scenario::TIMEOUT,
         },

@@ -1,54 +1,50 @@
-//! What the kernel reports about a process: CPU time from `/proc/<pid>/stat` (`utime` +
-//! `stime`, all threads, in clock ticks) and the peak resident set from `/proc/<pid>/status`
-//! (`VmHWM`).
+//! What the kernel reports about a process: the CPU time of each of its threads from
+//! `/proc/<pid>/task/*/schedstat` (nanoseconds, where `/proc/<pid>/stat` counts clock ticks of
+//! 10 ms) and the peak resident set from `/proc/<pid>/status` (`VmHWM`).
 
+use std::collections::BTreeMap;
 use std::io;
 use std::time::Duration;
 
-fn ticks_per_second() -> u64 {
-    // SAFETY: sysconf reads a constant of the system; it has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    u64::try_from(ticks).ok().filter(|t| *t > 0).unwrap_or(100)
-}
+/// CPU time used so far by each live thread of a process, by thread id, in nanoseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadCpu(BTreeMap<u64, u64>);
 
-/// `utime + stime` of the whole process (every thread, including ended ones).
-pub fn cpu_time(pid: i32) -> io::Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    parse_cpu_time(&stat, ticks_per_second())
-        .ok_or_else(|| io::Error::other(format!("unexpected /proc/{pid}/stat")))
-}
-
-fn parse_cpu_time(stat: &str, ticks_per_second: u64) -> Option<Duration> {
-    // The command name (field 2) is in parentheses and may contain anything; the fields after
-    // its closing parenthesis start with the state (field 3). utime and stime are 14 and 15.
-    let (_, after) = stat.rsplit_once(')')?;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    let ticks = utime + stime;
-    Some(Duration::from_nanos(
-        ticks.saturating_mul(1_000_000_000) / ticks_per_second,
-    ))
-}
-
-/// CPU time of the process's live threads, to the nanosecond: the sum of the first field of
-/// `/proc/<pid>/task/*/schedstat`. Threads that have ended are not counted, so this is for
-/// short spans (a cold start), where clock ticks are too coarse.
-pub fn precise_cpu_time(pid: i32) -> io::Result<Duration> {
-    let mut total = 0u64;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
-        let path = task?.path().join("schedstat");
-        // A thread may end between the listing and the read.
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        total += text
-            .split_whitespace()
-            .next()
-            .and_then(|ns| ns.parse::<u64>().ok())
-            .unwrap_or_default();
+impl ThreadCpu {
+    pub fn read(pid: i32) -> io::Result<ThreadCpu> {
+        let mut threads = BTreeMap::new();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+            let task = task?;
+            let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                continue;
+            };
+            // A thread may end between the listing and the read.
+            let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+                continue;
+            };
+            if let Some(ns) = text.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                threads.insert(tid, ns);
+            }
+        }
+        Ok(ThreadCpu(threads))
     }
-    Ok(Duration::from_nanos(total))
+
+    /// All the CPU the live threads have used.
+    pub fn total(&self) -> Duration {
+        Duration::from_nanos(self.0.values().sum())
+    }
+
+    /// CPU used since `earlier`: each thread's growth, all of a thread started since. A thread
+    /// that ended in between is not counted; the functions serve on one thread that lives as
+    /// long as the process.
+    pub fn since(&self, earlier: &ThreadCpu) -> Duration {
+        Duration::from_nanos(
+            self.0
+                .iter()
+                .map(|(tid, ns)| ns.saturating_sub(earlier.0.get(tid).copied().unwrap_or(0)))
+                .sum(),
+        )
+    }
 }
 
 /// The process's peak resident set size (`VmHWM`), in bytes.
@@ -70,9 +66,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_utime_and_stime_after_the_command_name() {
-        let stat = "4242 (odd) name) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 50 0 0 20 0 3 0 100 1000 200";
-        assert_eq!(parse_cpu_time(stat, 100), Some(Duration::from_millis(3000)));
+    fn cpu_since_counts_growth_and_new_threads() {
+        let earlier = ThreadCpu(BTreeMap::from([(1, 1_000), (2, 5_000)]));
+        let later = ThreadCpu(BTreeMap::from([(1, 1_500), (3, 700)]));
+        assert_eq!(later.since(&earlier), Duration::from_nanos(500 + 700));
+        assert_eq!(later.total(), Duration::from_nanos(2_200));
     }
 
     #[test]
@@ -86,8 +84,7 @@ mod tests {
     #[test]
     fn this_process_has_cpu_time_and_a_peak() {
         let pid = i32::try_from(std::process::id()).unwrap_or_default();
-        assert!(cpu_time(pid).is_ok());
         assert!(peak_rss(pid).is_ok_and(|bytes| bytes > 0));
-        assert!(precise_cpu_time(pid).is_ok_and(|cpu| cpu > Duration::ZERO));
+        assert!(ThreadCpu::read(pid).is_ok_and(|cpu| cpu.total() > Duration::ZERO));
     }
 }

@@ -285,7 +285,7 @@ pub fn render(figures: &Figures, sizes: &BTreeMap<String, Size>) -> Report {
     }
     let _ = writeln!(
         out,
-        "\nCall prices (CPU per call, calibration function): GetItem {} µs, PutItem {} µs, SendMessage {} µs. Warm figures: median of the rounds' CPU per invocation (utime + stime from /proc/<pid>/stat).",
+        "\nCall prices (CPU per call, calibration function): GetItem {} µs, PutItem {} µs, SendMessage {} µs. Warm figures: median of the rounds' CPU per invocation (the function's threads' /proc schedstat).",
         us(prices.read),
         us(prices.write),
         us(prices.send)

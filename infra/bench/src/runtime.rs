@@ -287,14 +287,9 @@ impl FunctionProcess {
         *lock(&self.api.shared.first_next)
     }
 
-    /// CPU time (user + system) the process has used so far.
-    pub fn cpu(&self) -> Result<Duration, RuntimeError> {
-        procfs::cpu_time(self.pid).map_err(|e| RuntimeError::Io(format!("/proc/{}", self.pid), e))
-    }
-
-    /// CPU time of its live threads, to the nanosecond (see [`procfs::precise_cpu_time`]).
-    pub fn precise_cpu(&self) -> Result<Duration, RuntimeError> {
-        procfs::precise_cpu_time(self.pid)
+    /// CPU time each of its threads has used so far.
+    pub fn cpu(&self) -> Result<procfs::ThreadCpu, RuntimeError> {
+        procfs::ThreadCpu::read(self.pid)
             .map_err(|e| RuntimeError::Io(format!("/proc/{}", self.pid), e))
     }
 

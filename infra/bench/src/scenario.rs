@@ -552,8 +552,8 @@ pub async fn run(options: &Options, proxy: Proxy) -> Result<Figures, BenchError>
             Expect::Answer,
         )
         .await?;
-    // The baselines cost little per invocation and need no emulator: ten times the
-    // invocations per round (twice for the calls), so each round is many clock ticks.
+    // The baselines cost little per invocation and most of their routes need no emulator: ten
+    // times the invocations per round (twice for the calls), for steadier figures.
     let (cheap, calls_round) = (settings.per_round * 10, settings.per_round * 2);
     let scaled = |mut route: Route, per_round: usize| {
         route.per_round = Some(per_round);
