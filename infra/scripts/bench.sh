@@ -34,29 +34,13 @@ PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 --output-fo
 # The harness in release too: a debug harness takes more CPU than the functions it measures.
 cargo build --quiet --release -p payments-bench
 
-# A moto of the bench's own on a free 127.0.0.1 port, stopped however the script ends.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-moto_log="$out/moto.log"
-mkdir -p "$out"
-"$tools_bin/python" infra/bench/moto_bench.py -H 127.0.0.1 -p "$port" >"$moto_log" 2>&1 &
-moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
-    break
-  fi
-  kill -0 "$moto_pid" 2>/dev/null || { cat "$moto_log" >&2; echo "moto did not start" >&2; exit 1; }
-  sleep 0.2
-done
-
 status=0
+# payments-bench against a moto of its own (MOTO_ENDPOINT), stopped however it ends.
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
-AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-  "$target/release/payments-bench" --moto "http://127.0.0.1:$port" \
+MOTO_LAUNCHER="$repo/infra/bench/moto_bench.py" infra/scripts/with-moto.sh "$tools_bin/python" \
+  "$target/release/payments-bench" \
   --bin-dir "$target/release" --arm64-binaries "$out/arm64-binaries" --arm64-zips "$out/arm64-zips" \
   --work "$out/work" --markdown "$out/bench.md" ${BENCH_ARGS:-} || status=$?
-kill "$moto_pid" 2>/dev/null || true
-wait "$moto_pid" 2>/dev/null || true
 if [ "$status" -gt 1 ]; then
   echo "bench: payments-bench failed (exit $status); logs in $out/work/logs" >&2
   exit "$status"
@@ -68,10 +52,7 @@ echo
 echo "Round trips to DynamoDB and SQS per request (tests/tests/round_trips.rs):"
 echo
 rm -f "$target/round-trips.md"
-if [ ! -f tests/tests/round_trips.rs ]; then
-  echo "(not measured: tests/tests/round_trips.rs does not exist yet)"
-  status=1
-elif infra/scripts/with-moto.sh "$tools_bin/python" \
+if infra/scripts/with-moto.sh "$tools_bin/python" \
   cargo test --quiet -p api-tests --test round_trips >&2 && [ -f "$target/round-trips.md" ]; then
   cat "$target/round-trips.md"
 else

@@ -2,11 +2,11 @@
 # Usage: with-moto.sh <python of the moto virtualenv> <command…>
 # Starts moto (through moto_server.py, which gives it DynamoDB's atomicity) on a free 127.0.0.1
 # port, runs the command with MOTO_ENDPOINT and dummy AWS credentials set, and stops moto
-# however the command ends.
+# however the command ends. MOTO_LAUNCHER names another launcher script (make bench's).
 set -euo pipefail
 python=$1
 shift
-launcher="$(cd "$(dirname "$0")" && pwd)/moto_server.py"
+launcher=${MOTO_LAUNCHER:-"$(cd "$(dirname "$0")" && pwd)/moto_server.py"}
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp -t moto.XXXXXX.log)
