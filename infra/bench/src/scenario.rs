@@ -288,7 +288,6 @@ async fn completed_transactions(
 
 struct Bench<'a> {
     harness: &'a Harness,
-    settings: Settings,
     api: Api,
     environment: BTreeMap<String, String>,
     api_key: local_stack::state::DevApiKey,
@@ -318,8 +317,8 @@ impl Bench<'_> {
         let labels: Vec<&str> = routes.iter().map(|r| r.label.as_str()).collect();
         eprintln!(
             "bench: {function}: warm, {} × {} invocations of {}",
-            self.settings.rounds,
-            self.settings.per_round,
+            self.harness.settings.rounds,
+            self.harness.settings.per_round,
             labels.join(", ")
         );
         Ok(self.harness.warm(function, environment, routes).await?)
@@ -520,7 +519,6 @@ pub async fn run(options: &Options, proxy: Proxy) -> Result<Figures, BenchError>
     };
     let bench = Bench {
         harness: &harness,
-        settings: settings.clone(),
         api: Api {
             routes,
             scope,
