@@ -107,7 +107,7 @@ test: $(LOCAL_VENV)/.installed prune-target check-template lint
 
 # Cold start, warm CPU, peak memory and package size of every function against an empty
 # function measured in the same run, plus the round-trip test's table; fails on a broken budget
-# (README, "Performance"). Builds release binaries for this machine and for arm64 first.
+# (docs/performance.md). Builds release binaries for this machine and for arm64 first.
 .PHONY: bench
 bench: $(LOCAL_VENV)/.installed
 	infra/scripts/bench.sh $(LOCAL_VENV)/bin

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Usage: bench.sh <bin dir of the moto/cargo-lambda virtualenv>
-# What `make bench` runs (README, "Performance"):
+# What `make bench` runs (docs/performance.md):
 #   1. release binaries of every function and of the baselines (infra/bench/baseline), for this
 #      machine (to run them) and for arm64 with cargo lambda, as binaries and as zips (to weigh
 #      them); all with the workspace's release profile;
 #   2. payments-bench against a throwaway moto (infra/bench/moto_bench.py: the tests' moto with
 #      transactions that do not copy the whole table): the table of cold starts, warm CPU, peak
 #      memory and sizes, each against the empty function measured in the same run, and the budgets;
-#   3. the round-trip test (tests/tests/round_trips.rs) against another throwaway moto, and the
+#   3. the round-trip test (tests/tests/api/round_trips.rs) against another throwaway moto, and the
 #      table it writes to $CARGO_TARGET_DIR/round-trips.md.
 # The tables go to standard output, progress to standard error. Exits non-zero when a budget is
 # broken or a step fails. BENCH_ARGS adds payments-bench options (e.g. "--rounds 3 --per-round 200").
@@ -47,13 +47,13 @@ if [ "$status" -gt 1 ]; then
 fi
 
 echo >&2
-echo "bench: round trips (cargo test -p api-tests --test round_trips)" >&2
+echo "bench: round trips (cargo test -p api-tests --test api round_trips)" >&2
 echo
-echo "Round trips to DynamoDB and SQS per request (tests/tests/round_trips.rs):"
+echo "Round trips to DynamoDB and SQS per request (tests/tests/api/round_trips.rs):"
 echo
 rm -f "$target/round-trips.md"
 if infra/scripts/with-moto.sh "$tools_bin/python" \
-  cargo test --quiet -p api-tests --test round_trips >&2 && [ -f "$target/round-trips.md" ]; then
+  cargo test --quiet -p api-tests --test api round_trips >&2 && [ -f "$target/round-trips.md" ]; then
   cat "$target/round-trips.md"
 else
   echo "(not measured: the round-trip test failed or wrote no $target/round-trips.md)"

@@ -156,8 +156,8 @@ expect 200 'b["status"] == "FAILED" and b["failed"]["errorCode"] == "REWARD_UNAV
 expect 200 '' -X POST "${auth[@]}" "$vault/forget"
 expect 200 'b["status"] == "FORGOTTEN" and all(i["details"] is None for i in b["financialInstruments"])' "${auth[@]}" "$vault"
 
-# The dev API key (API.md section 4): its two lines, then the banner's one-liner run exactly as printed
-# after the README's eval, in an otherwise empty environment. A curl function defined before it records
+# The dev API key (docs/api.md §4): its two lines, then the banner's one-liner run exactly as printed
+# after the documented eval, in an otherwise empty environment. A curl function defined before it records
 # the request, so the very same request (same nonce) can be sent again.
 [ "$(grep -cE '^PUBLIC_KEY=[A-Za-z0-9._-]{1,64}$' "$out")" = 1 ] || fail "no single PUBLIC_KEY= line: $(grep -c '^PUBLIC_KEY' "$out") found"
 [ "$(grep -cE '^PRIVATE_KEY=[A-Za-z0-9+/]{43}=$' "$out")" = 1 ] || fail "no single PRIVATE_KEY= line of base64 of 32 bytes"
@@ -200,7 +200,7 @@ else
 fi
 expect 200 "'${kid:-none}' in [k['kid'] for k in b['keys']] and all(k['kty'] == 'EC' for k in b['keys'])" "$API_URL/.well-known/jwks.json"
 expect 200 'b["jwks_uri"].endswith("/.well-known/jwks.json")' "$API_URL/.well-known/openid-configuration"
-# hmac_auth <public key> <base64 private key> <nonce>: an Authorization header as API.md section 4 says.
+# hmac_auth <public key> <base64 private key> <nonce>: an Authorization header as docs/api.md §4 says.
 hmac_auth() {
   local ts hexkey
   ts=$(date +%s)
@@ -292,12 +292,12 @@ else
   echo "ok: reward refuses the currency XYZ"
 fi
 
-# The README's walk-throughs, exactly as written, against this stack's output: each must print
-# the expected lines, in order.
+# The walk-throughs (README.md and docs/local-development.md), exactly as written, against this
+# stack's output: each must print the expected lines, in order.
 walkthrough() {
-  local marker=$1
-  shift
-  sed -n "/<!-- $marker:start -->/,/<!-- $marker:end -->/p" README.md | sed '/^```/d; /^<!--/d' \
+  local document=$1 marker=$2
+  shift 2
+  sed -n "/<!-- $marker:start -->/,/<!-- $marker:end -->/p" "$document" | sed '/^```/d; /^<!--/d' \
     | sed "s#/tmp/dev.out#$out#" >"$state/$marker.sh"
   bash "$state/$marker.sh" >"$state/$marker.out" 2>&1 || true
   if python3 - "$state/$marker.out" "$@" <<'PY'
@@ -310,12 +310,12 @@ for line in lines:
         position += 1
 sys.exit(0 if position == len(expected) else 1)
 PY
-  then echo "ok: the README $marker"; else
-    echo "FAIL: the README $marker printed:"; cat "$state/$marker.out"; failures=$((failures + 1)); fi
+  then echo "ok: $document $marker"; else
+    echo "FAIL: $document $marker printed:"; cat "$state/$marker.out"; failures=$((failures + 1)); fi
 }
-walkthrough walkthrough COMPLETED 80.25
-walkthrough mandate-walkthrough 201 Active MANDATE:SEPA_DIRECT_DEBIT 202 COMPLETED
-walkthrough reward-walkthrough 202 201 SETTLED "Card number" COMPLETED
+walkthrough README.md walkthrough COMPLETED 80.25
+walkthrough docs/local-development.md mandate-walkthrough 201 Active MANDATE:SEPA_DIRECT_DEBIT 202 COMPLETED
+walkthrough docs/local-development.md reward-walkthrough 202 201 SETTLED "Card number" COMPLETED
 
 stop
 trap 'rm -rf "$state"' EXIT

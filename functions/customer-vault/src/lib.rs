@@ -1,22 +1,22 @@
-//! The customer vault (seed 000): a customer's profile and financial instruments.
+//! The customer vault (docs/api.md §3): a customer's profile, financial instruments,
+//! transactions and refunds. Each handler parses, calls one use case, and renders.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use payments_core::auth::Role;
-use payments_core::error::{Error, ErrorCode, Violation, Violations};
-use payments_core::http::{parse_reason, Api, Caller, Edge, JsonBody, PathParams};
-use payments_core::ids::{FinancialInstrumentId, RefundId, TransactionId};
-use payments_core::mandates::MandateStore;
-use payments_core::orders::VaultChanges;
-use payments_core::queue::{Queue, SqsQueue};
-use payments_core::refs::CustomerRef;
-use payments_core::rewards::RewardStore;
-use payments_core::vault::{
-    self, now_ms, AccountDetails, ExecuteRefunds, FinancialInstrument, VaultStore,
-};
-use serde_json::json;
+use payments_aws::{Clients, Settings, SqsQueue, Store};
+use payments_bodies::{json, vault as bodies};
+use payments_domain::auth::Role;
+use payments_domain::error::{Error, Violation, Violations};
+use payments_domain::forget::forget_customer;
+use payments_domain::ids::{FinancialInstrumentId, RefundId, TransactionId};
+use payments_domain::orders::close_instrument;
+use payments_domain::refs::CustomerRef;
+use payments_domain::rewards::reward_transaction;
+use payments_domain::vault::{self, Customers, ExecuteRefunds, TransactionPath};
+use payments_domain::Now;
+use payments_http::{Api, ApiError, Caller, Edge, ErrorFormat, JsonBody, PathParams};
 
 const READ: &[Role] = &[Role::TransactionRead, Role::Admin];
 const READ_WITH_BRIDGE: &[Role] = &[Role::TransactionRead, Role::BridgeRead, Role::Admin];
@@ -26,32 +26,30 @@ const ADMIN: &[Role] = &[Role::Admin];
 const CUSTOMER: &str = "/v2/customer-vault/{customerRef}";
 const INSTRUMENT: &str =
     "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}";
-
 const TRANSACTION: &str =
     "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}";
-
 const REFUNDS: &str = "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}/refund";
 const REFUND: &str = "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}/refund/{refundId}";
 
-/// Attempts at reserving a refund before giving up on a transaction under heavy contention.
-const MAX_REFUND_WRITE_ATTEMPTS: usize = 20;
-
 #[derive(Clone)]
 pub struct AppState {
-    pub vault: VaultStore,
+    store: Store,
     /// Where accepted refunds go to be executed.
-    pub refunds: SqsQueue,
-    /// What closing an instrument or forgetting a customer does to their instructions.
-    pub instructions: VaultChanges,
-    /// Forgetting a customer also erases the debtor details of their mandates.
-    pub mandates: MandateStore,
-    /// Reward claims: read here, and their credentials erased by forget.
-    pub rewards: RewardStore,
+    refunds: SqsQueue<ExecuteRefunds>,
+}
+
+/// The function as deployed, from its settings: `main` and the tests both build it here.
+pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
+    let state = AppState {
+        store: Store::from_settings(aws, settings)?,
+        refunds: SqsQueue::from_settings(aws, settings)?,
+    };
+    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    Ok(api().into_router(state, edge))
 }
 
 /// Every route of the function, with its roles.
 pub fn api() -> Api<AppState> {
-    use axum::http::Method;
     Api::new()
         .route(Method::GET, CUSTOMER, READ_WITH_BRIDGE, get_customer)
         .route(Method::PUT, CUSTOMER, WRITE, update_customer)
@@ -59,7 +57,7 @@ pub fn api() -> Api<AppState> {
             Method::POST,
             "/v2/customer-vault/{customerRef}/forget",
             ADMIN,
-            forget_customer,
+            forget,
         )
         .route(
             Method::POST,
@@ -78,10 +76,10 @@ pub fn api() -> Api<AppState> {
             Method::PUT,
             "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/close",
             WRITE,
-            close_instrument,
+            close,
         )
         .route(Method::GET, TRANSACTION, READ, get_transaction)
-        // Refunds move money: the seed names the read role, the contract requires write.
+        // Refunds move money: the published page names the read role, the contract requires write.
         .route(Method::POST, REFUNDS, WRITE, request_refund)
         .route(Method::GET, REFUND, READ, get_refund)
         // The `/v1` link targets the bodies' `_links` point at.
@@ -111,12 +109,8 @@ pub fn api() -> Api<AppState> {
         )
 }
 
-pub fn router(state: AppState, edge: Edge) -> Router {
-    api().into_router(state, edge)
-}
-
-fn customer_ref(path: &PathParams) -> Result<CustomerRef, Error> {
-    CustomerRef::parse(path.get("customerRef")).map_err(Error::invalid)
+fn customer_ref(path: &PathParams) -> Result<CustomerRef, Violation> {
+    CustomerRef::parse(path.get("customerRef"))
 }
 
 /// The customer and instrument named by the path, both checked so one 400 lists both.
@@ -124,57 +118,60 @@ fn instrument_path(
     path: &PathParams,
 ) -> Result<(CustomerRef, FinancialInstrumentId), Vec<Violation>> {
     let mut found = Violations::new();
-    let customer = found.check(CustomerRef::parse(path.get("customerRef")));
+    let customer = found.check(customer_ref(path));
     let id = found.check(FinancialInstrumentId::parse(
         path.get("financialInstrumentId"),
     ));
     found.collect(customer.zip(id))
 }
 
+/// The transaction named by the path.
+fn transaction_path(path: &PathParams) -> Result<TransactionPath, Vec<Violation>> {
+    let mut found = Violations::new();
+    let instrument = found.check(instrument_path(path));
+    let id = found.check(TransactionId::parse(path.get("transactionId")));
+    found.collect(
+        instrument
+            .zip(id)
+            .map(|((customer, instrument), id)| TransactionPath {
+                customer_ref: customer,
+                financial_instrument_id: instrument,
+                transaction_id: id,
+            }),
+    )
+}
+
 async fn get_customer(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<Response, Error> {
+) -> Result<Response, ApiError> {
     let customer = customer_ref(&path)?;
-    let stored = app.vault.load_customer(&caller.scope, &customer).await?;
-    Ok(Json(vault::customer_body(&customer, &stored)).into_response())
+    let stored = app.store.customer(&caller.scope, &customer).await?;
+    Ok(Json(bodies::customer_body(&customer, &stored)).into_response())
 }
 
 async fn update_customer(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-    body: JsonBody,
-) -> Result<StatusCode, Error> {
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
     let mut found = Violations::new();
-    let customer = found.check(CustomerRef::parse(path.get("customerRef")));
-    let metadata = found.check(vault::parse_metadata_update(body));
+    let customer = found.check(customer_ref(&path));
+    let metadata = found.check(bodies::metadata_update(body));
     let (customer, metadata) = found.finish(customer.zip(metadata))?;
-    app.vault
-        .replace_metadata(&caller.scope, &customer, &metadata, now_ms())
-        .await?;
+    vault::replace_metadata(&app.store, &caller.scope, &customer, &metadata, Now::read()).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
-async fn forget_customer(
+async fn forget(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<StatusCode, Error> {
+) -> Result<StatusCode, ApiError> {
     let customer = customer_ref(&path)?;
-    app.vault.forget(&caller.scope, &customer, now_ms()).await?;
-    app.instructions
-        .customer_forgotten(&caller.scope, &customer, now_ms())
-        .await?;
-    let mandates = app.vault.mandate_links(&caller.scope, &customer).await?;
-    app.mandates
-        .forget_customer(&caller.scope, &customer, &mandates, now_ms())
-        .await?;
-    app.rewards
-        .forget_customer(&caller.scope, &customer, now_ms())
-        .await?;
-    tracing::info!("customer forgotten");
+    forget_customer(&app.store, &caller.scope, &customer, Now::read()).await?;
     Ok(StatusCode::OK)
 }
 
@@ -183,8 +180,8 @@ async fn add_international_bank_account(
     path: PathParams,
     app: State<AppState>,
     body: JsonBody,
-) -> Result<Response, Error> {
-    add_instrument(caller, path, app, body, vault::parse_iban_account).await
+) -> Result<Response, ApiError> {
+    add_instrument(caller, path, app, body, bodies::iban_account).await
 }
 
 async fn add_uk_bank_account(
@@ -192,32 +189,29 @@ async fn add_uk_bank_account(
     path: PathParams,
     app: State<AppState>,
     body: JsonBody,
-) -> Result<Response, Error> {
-    add_instrument(caller, path, app, body, vault::parse_uk_account).await
+) -> Result<Response, ApiError> {
+    add_instrument(caller, path, app, body, bodies::uk_account).await
 }
 
-/// Adds the account the body describes, parsed by `parse_account`. 201 `{_links, id}` with a
+/// Adds the account the body describes, read by `account`. 201 `{_links, id}` with a
 /// `Location` header naming the new instrument.
 async fn add_instrument(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-    body: JsonBody,
-    parse_account: fn(JsonBody) -> Result<AccountDetails, Vec<Violation>>,
-) -> Result<Response, Error> {
+    JsonBody(body): JsonBody,
+    account: fn(Option<serde_json::Value>) -> Result<vault::AccountDetails, Vec<Violation>>,
+) -> Result<Response, ApiError> {
     let mut found = Violations::new();
-    let customer = found.check(CustomerRef::parse(path.get("customerRef")));
-    let details = found.check(parse_account(body));
+    let customer = found.check(customer_ref(&path));
+    let details = found.check(account(body));
     let (customer, details) = found.finish(customer.zip(details))?;
-    let instrument = FinancialInstrument::new(customer, details, now_ms());
-    app.vault.add_instrument(&caller.scope, &instrument).await?;
-    let links = vault::instrument_links(&instrument);
-    let location = vault::instrument_href(&instrument);
-    let body = json!({ "_links": links, "id": instrument.id.to_string() });
+    let instrument =
+        vault::add_instrument(&app.store, &caller.scope, customer, details, Now::read()).await?;
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(body),
+        [(header::LOCATION, bodies::instrument_location(&instrument))],
+        Json(bodies::added_instrument_body(&instrument)),
     )
         .into_response())
 }
@@ -226,34 +220,24 @@ async fn get_instrument(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<Response, Error> {
-    let (customer, id) = instrument_path(&path).map_err(Error::Invalid)?;
-    match app
-        .vault
-        .load_instrument(&caller.scope, &customer, id)
-        .await?
-    {
-        Some(instrument) => Ok(Json(vault::instrument_body(&instrument)).into_response()),
-        None => Err(vault::instrument_not_found(id)),
-    }
+) -> Result<Response, ApiError> {
+    let (customer, id) = instrument_path(&path)?;
+    let instrument = vault::instrument(&app.store, &caller.scope, &customer, id).await?;
+    Ok(Json(bodies::instrument_body(&instrument)).into_response())
 }
 
-async fn close_instrument(
+async fn close(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-    body: JsonBody,
-) -> Result<StatusCode, Error> {
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
     let mut found = Violations::new();
     let target = found.check(instrument_path(&path));
-    let reason = found.check(parse_reason(body, vault::CLOSE_REASON_MAX_LENGTH));
+    // Validated, not stored: no response shows it and free text may hold personal data.
+    let reason = found.check(json::reason_body(body, vault::CLOSE_REASON_MAX_LENGTH));
     let (customer, id) = found.finish(target.zip(reason).map(|(target, _reason)| target))?;
-    app.vault
-        .close_instrument(&caller.scope, &customer, id, now_ms())
-        .await?;
-    app.instructions
-        .instrument_closed(&caller.scope, &customer, id, now_ms())
-        .await?;
+    close_instrument(&app.store, &caller.scope, &customer, id, Now::read()).await?;
     Ok(StatusCode::OK)
 }
 
@@ -261,13 +245,10 @@ async fn get_transaction(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<Response, Error> {
-    let (customer, instrument, id) = transaction_path(&path).map_err(Error::Invalid)?;
-    let transaction = app
-        .vault
-        .load_transaction(&caller.scope, &customer, instrument, id)
-        .await?;
-    Ok(Json(transaction.body()).into_response())
+) -> Result<Response, ApiError> {
+    let target = transaction_path(&path)?;
+    let transaction = vault::transaction(&app.store, &caller.scope, &target).await?;
+    Ok(Json(bodies::transaction_body(&transaction)).into_response())
 }
 
 /// `{status, data}` of a reward claim: the claim-reward `Location`.
@@ -275,95 +256,55 @@ async fn get_reward_transaction(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<Response, Error> {
-    let (customer, instrument, id) = transaction_path(&path).map_err(Error::Invalid)?;
-    let transaction = app
-        .rewards
-        .load(&caller.scope, &customer, id)
-        .await?
-        .filter(|t| t.financial_instrument_id == instrument)
-        .ok_or_else(|| vault::transaction_not_found(id))?;
-    Ok(Json(transaction.body()).into_response())
-}
-
-/// The customer, instrument and transaction named by the path.
-fn transaction_path(
-    path: &PathParams,
-) -> Result<(CustomerRef, FinancialInstrumentId, TransactionId), Vec<Violation>> {
-    let mut found = Violations::new();
-    let instrument = found.check(instrument_path(path));
-    let id = found.check(TransactionId::parse(path.get("transactionId")));
-    found.collect(
-        instrument
-            .zip(id)
-            .map(|((customer, instrument), id)| (customer, instrument, id)),
+) -> Result<Response, ApiError> {
+    let target = transaction_path(&path)?;
+    let transaction = reward_transaction(
+        &app.store,
+        &caller.scope,
+        &target.customer_ref,
+        target.financial_instrument_id,
+        target.transaction_id,
     )
+    .await?;
+    Ok(Json(payments_bodies::rewards::reward_transaction_body(
+        &transaction,
+    ))
+    .into_response())
 }
 
-/// 200 `{refundId, status: "PENDING"}`: the refund is reserved against the transaction (pending
-/// and completed refunds never exceed its amount, also when requests race) and queued.
+/// 200 `{refundId, status: "PENDING"}`: the refund is reserved and queued.
 async fn request_refund(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-    body: JsonBody,
-) -> Result<Response, Error> {
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     let mut found = Violations::new();
     let target = found.check(transaction_path(&path));
-    let request = found.check(vault::parse_refund_request(body));
-    let ((customer, instrument, id), (amount, reason)) = found.finish(target.zip(request))?;
-    for _ in 0..MAX_REFUND_WRITE_ATTEMPTS {
-        let mut transaction = app
-            .vault
-            .load_transaction(&caller.scope, &customer, instrument, id)
-            .await?;
-        let currency = transaction.amount.currency();
-        let money = amount
-            .in_currency(currency)
-            .map_err(|e| Error::invalid(e.violation(Some(currency))))?;
-        let read = transaction.version;
-        let refund_id = transaction.request_refund(money, reason.clone(), now_ms())?;
-        if app
-            .vault
-            .save_transaction(&caller.scope, &transaction, read)
-            .await?
-        {
-            let message = ExecuteRefunds {
-                tenant_id: caller.scope.tenant,
-                account_id: caller.scope.account,
-                customer_ref: customer,
-                financial_instrument_id: instrument,
-                transaction_id: id,
-            };
-            if let Err(e) = app.refunds.send(&message).await {
-                tracing::warn!(error = %e, "queueing a refund failed; the sweep will queue it");
-            }
-            tracing::info!(%refund_id, "refund requested");
-            return Ok(Json(json!({ "refundId": refund_id, "status": "PENDING" })).into_response());
-        }
-    }
-    Err(Error::Internal(
-        "the transaction changed on every attempt".into(),
-    ))
+    let request = found.check(bodies::refund_request(body));
+    let (target, request) = found.finish(target.zip(request))?;
+    let refund_id = vault::request_refund(
+        &app.store,
+        &app.refunds,
+        &caller.scope,
+        &target,
+        &request,
+        Now::read(),
+    )
+    .await?;
+    Ok(Json(bodies::requested_refund_body(refund_id)).into_response())
 }
 
 async fn get_refund(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<Response, Error> {
+) -> Result<Response, ApiError> {
     let mut found = Violations::new();
     let target = found.check(transaction_path(&path));
     let refund_id = found.check(RefundId::parse(path.get("refundId")));
-    let ((customer, instrument, id), refund_id) = found.finish(target.zip(refund_id))?;
-    let transaction = app
-        .vault
-        .load_transaction(&caller.scope, &customer, instrument, id)
-        .await?;
-    let refund = transaction.refund(refund_id).ok_or_else(|| {
-        Error::NotFound(
-            Violation::new(ErrorCode::REFUND_NOT_FOUND).with("refundId", refund_id.to_string()),
-        )
-    })?;
-    Ok(Json(transaction.refund_body(refund)).into_response())
+    let (target, refund_id) = found.finish(target.zip(refund_id))?;
+    let (transaction, refund) =
+        vault::refund(&app.store, &caller.scope, &target, refund_id).await?;
+    Ok(Json(bodies::refund_body(&transaction, &refund)).into_response())
 }

@@ -1,15 +1,18 @@
-//! The customer wallet (seed 002): which of a customer's instruments are offered for reuse.
+//! The customer wallet (docs/api.md §3): which of a customer's instruments are offered for
+//! reuse. Each handler parses, calls one use case, and renders.
 
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use payments_core::auth::Role;
-use payments_core::error::{Error, Violations};
-use payments_core::http::{parse_reason, Api, Caller, Edge, JsonBody, PathParams};
-use payments_core::ids::FinancialInstrumentId;
-use payments_core::refs::CustomerRef;
-use payments_core::vault::{self, VaultStore};
+use payments_aws::{Clients, Settings, Store};
+use payments_bodies::{json, vault as bodies};
+use payments_domain::auth::Role;
+use payments_domain::error::{Error, Violations};
+use payments_domain::ids::FinancialInstrumentId;
+use payments_domain::refs::CustomerRef;
+use payments_domain::vault::{self, Customers, WALLET_REASON_MAX_LENGTH};
+use payments_http::{Api, ApiError, Caller, Edge, ErrorFormat, JsonBody, PathParams};
 
 const READ: &[Role] = &[Role::BridgeRead, Role::TransactionRead, Role::Admin];
 const WRITE: &[Role] = &[Role::BridgeWrite, Role::TransactionWrite, Role::Admin];
@@ -19,7 +22,16 @@ const WALLET_INSTRUMENT: &str =
 
 #[derive(Clone)]
 pub struct AppState {
-    pub vault: VaultStore,
+    store: Store,
+}
+
+/// The function as deployed, from its settings: `main` and the tests both build it here.
+pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
+    let state = AppState {
+        store: Store::from_settings(aws, settings)?,
+    };
+    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    Ok(api().into_router(state, edge))
 }
 
 /// Every route of the function, with its roles.
@@ -35,18 +47,14 @@ pub fn api() -> Api<AppState> {
         .route(Method::DELETE, WALLET_INSTRUMENT, WRITE, remove_from_wallet)
 }
 
-pub fn router(state: AppState, edge: Edge) -> Router {
-    api().into_router(state, edge)
-}
-
 async fn get_wallet(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<Response, Error> {
-    let customer = CustomerRef::parse(path.get("customerRef")).map_err(Error::invalid)?;
-    let stored = app.vault.load_customer(&caller.scope, &customer).await?;
-    Ok(Json(vault::wallet_body(&customer, &stored)).into_response())
+) -> Result<Response, ApiError> {
+    let customer = CustomerRef::parse(path.get("customerRef"))?;
+    let stored = app.store.customer(&caller.scope, &customer).await?;
+    Ok(Json(bodies::wallet_body(&customer, &stored)).into_response())
 }
 
 async fn add_to_wallet(
@@ -54,7 +62,7 @@ async fn add_to_wallet(
     path: PathParams,
     app: State<AppState>,
     body: JsonBody,
-) -> Result<StatusCode, Error> {
+) -> Result<StatusCode, ApiError> {
     change_wallet(caller, path, app, body, true).await
 }
 
@@ -63,7 +71,7 @@ async fn remove_from_wallet(
     path: PathParams,
     app: State<AppState>,
     body: JsonBody,
-) -> Result<StatusCode, Error> {
+) -> Result<StatusCode, ApiError> {
     change_wallet(caller, path, app, body, false).await
 }
 
@@ -72,19 +80,17 @@ async fn change_wallet(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-    body: JsonBody,
+    JsonBody(body): JsonBody,
     enabled: bool,
-) -> Result<StatusCode, Error> {
+) -> Result<StatusCode, ApiError> {
     let mut found = Violations::new();
     let customer = found.check(CustomerRef::parse(path.get("customerRef")));
     let id = found.check(FinancialInstrumentId::parse(
         path.get("financialInstrumentId"),
     ));
-    let reason = found.check(parse_reason(body, vault::WALLET_REASON_MAX_LENGTH));
+    // Validated, not stored: no response shows it and free text may hold personal data.
+    let reason = found.check(json::reason_body(body, WALLET_REASON_MAX_LENGTH));
     let ((customer, id), _reason) = found.finish(customer.zip(id).zip(reason))?;
-    app.vault
-        .set_in_wallet(&caller.scope, &customer, id, enabled)
-        .await?;
-    tracing::info!(%id, enabled, "wallet changed");
+    vault::set_in_wallet(&app.store, &caller.scope, &customer, id, enabled).await?;
     Ok(StatusCode::ACCEPTED)
 }

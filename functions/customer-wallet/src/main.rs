@@ -1,18 +1,11 @@
-//! Lambda entry point: clients and keys are built once per cold start, then the router serves
-//! every API Gateway event.
+//! Lambda entry point: the function is built once per cold start, then serves every API
+//! Gateway event.
 
-use payments_core::http::ErrorFormat;
-use payments_core::vault::VaultStore;
+use payments_aws::config::ColdStart;
 
-// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+// Lambda hands an environment one event at a time: one thread serves it (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    payments_core::http::serve(ErrorFormat::A, |sdk, edge| async move {
-        let vault = VaultStore::new(payments_core::config::table(&sdk)?);
-        Ok(customer_wallet::router(
-            customer_wallet::AppState { vault },
-            edge,
-        ))
-    })
-    .await
+    let start = ColdStart::load().await;
+    payments_http::serve(customer_wallet::app(&start.settings, &start.aws).await).await
 }

@@ -1,21 +1,18 @@
-//! Identity (API.md section 4): an API key's HMAC-signed request exchanged for an access token,
+//! Identity (docs/api.md §4): an API key's HMAC-signed request exchanged for an access token,
 //! and the public keys that verify access tokens, as JWKS and OpenID discovery for API
 //! Gateway's JWT authorizer.
-
-mod config;
-mod kms;
-
-pub use config::{key_wrapper, load_signing_keys, signing_keys, KeySource};
-pub use kms::KmsKeyWrapper;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use bytes::Bytes;
-use payments_core::error::Error;
-use payments_core::http::{absolute_url, Api, Edge};
-use payments_core::identity::{SigningKeys, TokenExchange};
+use payments_aws::config::{PUBLIC_BASE_URL, TOKEN_AUDIENCE, TOKEN_ISSUER};
+use payments_aws::{secrets, Clients, Settings, Store};
+use payments_domain::error::Error;
+use payments_domain::identity::{exchange_api_key, KeyWrapper};
+use payments_domain::Now;
+use payments_http::{absolute_url, Api, ApiError, Edge, ErrorFormat, SigningKeys};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -23,19 +20,38 @@ const JWKS: &str = "/.well-known/jwks.json";
 
 #[derive(Clone)]
 pub struct AppState {
-    pub exchange: TokenExchange,
-    pub signing: Arc<SigningKeys>,
+    store: Store,
+    wrapper: Arc<dyn KeyWrapper>,
+    signing: Arc<SigningKeys>,
     /// The `iss` of issued tokens.
-    pub issuer: String,
+    issuer: String,
     /// The API's public base URL, when configured (else `Host` and `X-Forwarded-Proto`).
-    pub public_base_url: Option<String>,
+    public_base_url: Option<String>,
+}
+
+/// The function as deployed, from its settings: the signing keys (configured, or from Secrets
+/// Manager) and the key wrapper (KMS, or the local key file). `main` and the tests both build
+/// it here.
+pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
+    let issuer = settings.required(TOKEN_ISSUER)?.to_owned();
+    let audience = settings.required(TOKEN_AUDIENCE)?;
+    let keys = secrets::signing_keys(aws, settings).await?;
+    let state = AppState {
+        store: Store::from_settings(aws, settings)?,
+        wrapper: secrets::key_wrapper(aws, settings)?,
+        signing: Arc::new(SigningKeys::parse(&keys, &issuer, audience)?),
+        issuer,
+        public_base_url: settings.optional(PUBLIC_BASE_URL).map(str::to_owned),
+    };
+    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    Ok(api().into_router(state, edge))
 }
 
 /// Every route of the function. None carries the bearer-token guard: the first is how a token
 /// is obtained, the others publish what verifies it.
 pub fn api() -> Api<AppState> {
     Api::new()
-        .unguarded_route(Method::POST, "/v2/identity/hmac", exchange_api_key)
+        .unguarded_route(Method::POST, "/v2/identity/hmac", exchange)
         .unguarded_route(Method::GET, JWKS, jwks)
         .unguarded_route(
             Method::GET,
@@ -44,23 +60,24 @@ pub fn api() -> Api<AppState> {
         )
 }
 
-pub fn router(state: AppState, edge: Edge) -> Router {
-    api().into_router(state, edge)
-}
-
 /// 201 `{accessToken, expires}`; 401 for any failed check.
-async fn exchange_api_key(
+async fn exchange(
     headers: HeaderMap,
     State(app): State<AppState>,
     body: Bytes,
-) -> Result<Response, Error> {
+) -> Result<Response, ApiError> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let issued = app
-        .exchange
-        .exchange(authorization, &body, chrono::Utc::now().timestamp())
-        .await?;
+    let issued = exchange_api_key(
+        &app.store,
+        app.wrapper.as_ref(),
+        app.signing.as_ref(),
+        authorization,
+        &body,
+        Now::read(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "accessToken": issued.access_token, "expires": issued.expires })),

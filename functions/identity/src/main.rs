@@ -1,31 +1,11 @@
-//! Lambda entry point: the signing keys, the key wrapper and the table are loaded once per
-//! cold start.
+//! Lambda entry point: the function is built once per cold start, then serves every API
+//! Gateway event.
 
-use payments_core::config;
-use payments_core::http::ErrorFormat;
-use payments_core::identity::{ApiKeyStore, TokenExchange};
-use std::sync::Arc;
+use payments_aws::config::ColdStart;
 
-// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+// Lambda hands an environment one event at a time: one thread serves it (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    payments_core::http::serve(ErrorFormat::A, |sdk, edge| async move {
-        let issuer = std::env::var(config::TOKEN_ISSUER)
-            .map_err(|_| payments_core::Error::Internal("TOKEN_ISSUER is not set".into()))?;
-        let audience = std::env::var(config::TOKEN_AUDIENCE)
-            .map_err(|_| payments_core::Error::Internal("TOKEN_AUDIENCE is not set".into()))?;
-        let signing = Arc::new(identity::signing_keys(&sdk, &issuer, &audience).await?);
-        let state = identity::AppState {
-            exchange: TokenExchange::new(
-                ApiKeyStore::new(config::table(&sdk)?),
-                identity::key_wrapper(&sdk)?,
-                signing.clone(),
-            ),
-            signing,
-            issuer,
-            public_base_url: config::optional(config::PUBLIC_BASE_URL),
-        };
-        Ok(identity::router(state, edge))
-    })
-    .await
+    let start = ColdStart::load().await;
+    payments_http::serve(identity::app(&start.settings, &start.aws).await).await
 }

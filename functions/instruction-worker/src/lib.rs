@@ -1,24 +1,41 @@
-//! The instruction worker: executes the instructions named by a batch of SQS messages (see
-//! `payments_core::worker` for how a batch is answered).
+//! The instruction worker: executes the instructions named by a batch of SQS messages.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use chrono::NaiveDate;
-use payments_core::orders::{ExecuteInstruction, Executor};
+use payments_aws::worker::{handle_batch, Worker};
+use payments_aws::{Clients, Settings, Store};
+use payments_domain::error::Error;
+use payments_domain::orders::{execute_instruction, ExecuteInstruction};
+use payments_domain::payments::PaymentApps;
+use payments_domain::Now;
+use tracing::Instrument;
 
-pub async fn handle_batch(
-    executor: &Executor,
-    event: SqsEvent,
-    today: NaiveDate,
-    now_ms: i64,
-) -> SqsBatchResponse {
-    payments_core::worker::handle_batch(event, |request: ExecuteInstruction| async move {
-        let span = tracing::info_span!(
-            "instruction",
-            order_ref = %request.order_ref,
-            instruction_ref = %request.instruction_ref
-        );
-        let _entered = span.enter();
-        executor.execute(&request, today, now_ms).await
-    })
-    .await
+pub struct InstructionWorker {
+    store: Store,
+    apps: PaymentApps,
+}
+
+impl InstructionWorker {
+    /// The worker as deployed, from its settings, paying through `apps`: `main` and the tests
+    /// both build it here.
+    pub fn new(settings: &Settings, aws: &Clients, apps: PaymentApps) -> Result<Self, Error> {
+        Ok(InstructionWorker {
+            store: Store::from_settings(aws, settings)?,
+            apps,
+        })
+    }
+}
+
+impl Worker for InstructionWorker {
+    async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        handle_batch(event, |message: ExecuteInstruction| {
+            let span = tracing::info_span!(
+                "instruction",
+                order_ref = %message.order_ref,
+                instruction_ref = %message.instruction_ref
+            );
+            async move { execute_instruction(&self.store, &self.apps, &message, Now::read()).await }
+                .instrument(span)
+        })
+        .await
+    }
 }

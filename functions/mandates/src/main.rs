@@ -1,21 +1,12 @@
-//! Lambda entry point: clients and keys are built once per cold start, then the router serves
-//! every API Gateway event.
+//! Lambda entry point: the function is built once per cold start, then serves every API
+//! Gateway event.
 
-use payments_core::config;
-use payments_core::http::ErrorFormat;
-use payments_core::mandates::{MandateStore, SandboxNetwork};
-use std::sync::Arc;
+use payments_aws::config::ColdStart;
 
-// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+// Lambda hands an environment one event at a time: one thread serves it (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    payments_core::http::serve(ErrorFormat::B, |sdk, edge| async move {
-        let state = mandates::AppState {
-            mandates: MandateStore::new(config::table(&sdk)?),
-            network: Arc::new(SandboxNetwork),
-            registrations: config::queue(&sdk, config::MANDATE_QUEUE_URL)?,
-        };
-        Ok(mandates::router(state, edge))
-    })
-    .await
+    let start = ColdStart::load().await;
+    let app = mandates::app(&start.settings, &start.aws, mandates::deployed_network());
+    payments_http::serve(app.await).await
 }

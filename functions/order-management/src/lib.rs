@@ -1,19 +1,21 @@
-//! Order management (seed 001): orders and their payment instructions.
-
-mod rewards;
+//! Order management (docs/api.md §3): orders, their payment instructions, and rewards taken in
+//! place of a payout. Each handler parses, calls one use case, and renders.
 
 use axum::extract::State;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use payments_core::auth::Role;
-use payments_core::error::{Error, Violation, Violations};
-use payments_core::http::{Api, Caller, Edge, JsonBody, PathParams};
-use payments_core::orders::{self, ExecuteInstruction, Instruction, Order, OrderStore, References};
-use payments_core::queue::{Queue, SqsQueue};
-use payments_core::refs::{InstructionRef, OrderRef};
-use payments_core::rewards::RewardClaims;
-use payments_core::vault::now_ms;
+use payments_aws::config::PUBLIC_BASE_URL;
+use payments_aws::{Clients, Settings, SqsQueue, Store};
+use payments_bodies::{orders as bodies, rewards as reward_bodies};
+use payments_domain::auth::Role;
+use payments_domain::error::{Error, Violation, Violations};
+use payments_domain::metadata::Metadata;
+use payments_domain::orders::{self, ExecuteInstruction};
+use payments_domain::refs::{InstructionRef, OrderRef};
+use payments_domain::rewards::{self, SettleReward};
+use payments_domain::Now;
+use payments_http::{absolute_url, Api, ApiError, Caller, Edge, ErrorFormat, JsonBody, PathParams};
 
 const READ: &[Role] = &[Role::TransactionRead, Role::Admin];
 const WRITE: &[Role] = &[Role::TransactionWrite, Role::Admin];
@@ -22,35 +24,27 @@ const ORDER: &str = "/v2/order-management/{orderRef}";
 const METADATA: &str = "/v2/order-management/{orderRef}/metadata";
 const INSTRUCTION: &str = "/v2/order-management/{orderRef}/instruction/{instructionRef}";
 
-/// Attempts at a read-modify-write of one instruction before giving up on a busy item.
-const MAX_WRITE_ATTEMPTS: usize = 3;
-
 #[derive(Clone)]
 pub struct AppState {
-    pub orders: OrderStore,
-    pub references: References,
+    store: Store,
     /// Where due READY instructions go to be executed.
-    pub instructions: SqsQueue,
-    pub rewards: RewardClaims,
+    instructions: SqsQueue<ExecuteInstruction>,
     /// Where claimed rewards go to be settled.
-    pub reward_settlements: SqsQueue,
+    rewards: SqsQueue<SettleReward>,
     /// The API's public base URL for `Location`s, when configured.
-    pub public_base_url: Option<String>,
+    public_base_url: Option<String>,
 }
 
-/// Queues the instructions that are READY and due today. Sent after the write has committed;
-/// a failed send is logged and the instruction stays READY, for the scheduled sweep to queue.
-async fn queue_due(app: &AppState, caller: &Caller, instructions: &[Instruction]) {
-    let today = chrono::Utc::now().date_naive();
-    for instruction in instructions {
-        if !instruction.awaits_execution_on(today) {
-            continue;
-        }
-        let message = ExecuteInstruction::for_instruction(&caller.scope, instruction);
-        if let Err(e) = app.instructions.send(&message).await {
-            tracing::warn!(error = %e, "queueing a due instruction failed; the sweep will queue it");
-        }
-    }
+/// The function as deployed, from its settings: `main` and the tests both build it here.
+pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
+    let state = AppState {
+        store: Store::from_settings(aws, settings)?,
+        instructions: SqsQueue::from_settings(aws, settings)?,
+        rewards: SqsQueue::from_settings(aws, settings)?,
+        public_base_url: settings.optional(PUBLIC_BASE_URL).map(str::to_owned),
+    };
+    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    Ok(api().into_router(state, edge))
 }
 
 /// Every route of the function, with its roles.
@@ -78,13 +72,13 @@ pub fn api() -> Api<AppState> {
             Method::POST,
             "/v2/order-management/{orderRef}/instruction/{instructionRef}/authorize-reward",
             WRITE,
-            rewards::authorize_reward,
+            authorize_reward,
         )
         .route(
             Method::POST,
             "/v2/order-management/{orderRef}/instruction/{instructionRef}/claim-reward",
             WRITE,
-            rewards::claim_reward,
+            claim_reward,
         )
         // The `/v1` link targets the bodies' `_links` point at.
         .route(
@@ -101,104 +95,60 @@ pub fn api() -> Api<AppState> {
         )
 }
 
-pub fn router(state: AppState, edge: Edge) -> Router {
-    api().into_router(state, edge)
+fn order_ref(path: &PathParams) -> Result<OrderRef, Violation> {
+    OrderRef::parse(path.get("orderRef"))
 }
 
-fn order_ref(path: &PathParams) -> Result<OrderRef, Vec<Violation>> {
-    OrderRef::parse(path.get("orderRef")).map_err(Vec::from)
-}
-
-pub(crate) fn instruction_path(
-    path: &PathParams,
-) -> Result<(OrderRef, InstructionRef), Vec<Violation>> {
+fn instruction_path(path: &PathParams) -> Result<(OrderRef, InstructionRef), Vec<Violation>> {
     let mut found = Violations::new();
     let order = found.check(order_ref(path));
     let instruction = found.check(InstructionRef::parse(path.get("instructionRef")));
     found.collect(order.zip(instruction))
 }
 
-/// Refuses an instruction whose instrument or scheme is unusable, listing every problem. The
-/// instruments and schemes of all the instructions are read in one round trip.
-async fn check_references(
-    app: &AppState,
-    caller: &Caller,
-    instructions: &[Instruction],
-) -> Result<(), Error> {
-    let mut problems = Vec::new();
-    let checked = app
-        .references
-        .problems_of(&caller.scope, instructions)
-        .await?;
-    for (index, found) in checked.into_iter().enumerate() {
-        problems.extend(found.into_iter().map(|p| match instructions.len() {
-            1 => p,
-            _ => p.with("instructionIndex", index),
-        }));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Invalid(problems))
-    }
-}
-
 /// 201 for an order alone, 202 when it carries instructions (their execution is queued).
 async fn create_order(
     caller: Caller,
     State(app): State<AppState>,
-    body: JsonBody,
-) -> Result<Response, Error> {
-    let request = orders::parse_create_order(body).map_err(Error::Invalid)?;
-    let now = now_ms();
-    let order = Order {
-        order_ref: request.order_ref,
-        created: now,
-        metadata: request.metadata,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request = bodies::create_order(body)?;
+    let (order, instructions) = orders::create_order(
+        &app.store,
+        &app.instructions,
+        &caller.scope,
+        request,
+        Now::read(),
+    )
+    .await?;
+    let status = match instructions.is_empty() {
+        true => StatusCode::CREATED,
+        false => StatusCode::ACCEPTED,
     };
-    let instructions: Vec<Instruction> = request
-        .instructions
-        .into_iter()
-        .map(|new| Instruction::new(order.order_ref.clone(), new, now))
-        .collect();
-    check_references(&app, &caller, &instructions).await?;
-    app.orders
-        .create_order(&caller.scope, &order, &instructions)
-        .await?;
-    queue_due(&app, &caller, &instructions).await;
-    tracing::info!(instructions = instructions.len(), "order created");
-    let status = if instructions.is_empty() {
-        StatusCode::CREATED
-    } else {
-        StatusCode::ACCEPTED
-    };
-    let location = format!("/v1/order-management/{}", order.order_ref);
-    Ok((status, [(header::LOCATION, location)]).into_response())
+    Ok((status, [(header::LOCATION, bodies::order_location(&order))]).into_response())
 }
 
 async fn get_order(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<Response, Error> {
-    let order_ref = order_ref(&path).map_err(Error::Invalid)?;
-    let (order, instructions) = app.orders.load_order(&caller.scope, &order_ref).await?;
-    Ok(Json(orders::order_body(&order, &instructions)).into_response())
+) -> Result<Response, ApiError> {
+    let order_ref = order_ref(&path)?;
+    let (order, instructions) = orders::order(&app.store, &caller.scope, &order_ref).await?;
+    Ok(Json(bodies::order_body(&order, &instructions)).into_response())
 }
 
 async fn replace_order_metadata(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-    body: JsonBody,
-) -> Result<StatusCode, Error> {
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
     let mut found = Violations::new();
     let order_ref = found.check(order_ref(&path));
-    let metadata = found.check(orders::parse_order_metadata(body));
+    let metadata = found.check(bodies::order_metadata(body));
     let (order_ref, metadata) = found.finish(order_ref.zip(metadata))?;
-    app.orders
-        .set_order_metadata(&caller.scope, &order_ref, &metadata)
-        .await?;
+    orders::replace_order_metadata(&app.store, &caller.scope, &order_ref, &metadata).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -206,10 +156,9 @@ async fn delete_order_metadata(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<StatusCode, Error> {
-    let order_ref = order_ref(&path).map_err(Error::Invalid)?;
-    app.orders
-        .set_order_metadata(&caller.scope, &order_ref, &Default::default())
+) -> Result<StatusCode, ApiError> {
+    let order_ref = order_ref(&path)?;
+    orders::replace_order_metadata(&app.store, &caller.scope, &order_ref, &Metadata::default())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -218,23 +167,21 @@ async fn create_instruction(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-    body: JsonBody,
-) -> Result<StatusCode, Error> {
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
     let mut found = Violations::new();
     let order_ref = found.check(order_ref(&path));
-    let request = found.check(
-        body.required_object()
-            .map_err(Vec::from)
-            .and_then(|object| orders::parse_new_instruction(&object)),
-    );
+    let request = found.check(bodies::instruction_request(body));
     let (order_ref, request) = found.finish(order_ref.zip(request))?;
-    let instruction = Instruction::new(order_ref, request, now_ms());
-    check_references(&app, &caller, std::slice::from_ref(&instruction)).await?;
-    app.orders
-        .add_instruction(&caller.scope, &instruction)
-        .await?;
-    queue_due(&app, &caller, std::slice::from_ref(&instruction)).await;
-    tracing::info!(status = ?instruction.status, "instruction created");
+    orders::add_instruction(
+        &app.store,
+        &app.instructions,
+        &caller.scope,
+        order_ref,
+        request,
+        Now::read(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -242,76 +189,31 @@ async fn get_instruction(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-) -> Result<Response, Error> {
-    let (order_ref, instruction_ref) = instruction_path(&path).map_err(Error::Invalid)?;
-    let instruction = app
-        .orders
-        .load_instruction(&caller.scope, &order_ref, &instruction_ref)
-        .await?;
-    Ok(Json(orders::instruction_body(&instruction)).into_response())
-}
-
-/// Reads the instruction, changes it, checks what it now points at, and writes it back only if
-/// nobody changed it meanwhile; a lost race starts over from a fresh read.
-/// Whether a change must find the instruction's instrument and scheme usable afterwards: an
-/// update may have set them; a cancel names neither, so a closed instrument cannot stop it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum ReferenceCheck {
-    Check,
-    Ignore,
-}
-
-async fn change_instruction(
-    app: &AppState,
-    caller: &Caller,
-    order_ref: &OrderRef,
-    instruction_ref: &InstructionRef,
-    references: ReferenceCheck,
-    change: impl Fn(&mut Instruction) -> Result<(), Error>,
-) -> Result<(), Error> {
-    for _ in 0..MAX_WRITE_ATTEMPTS {
-        let mut instruction = app
-            .orders
-            .load_instruction(&caller.scope, order_ref, instruction_ref)
-            .await?;
-        let read_version = instruction.version;
-        change(&mut instruction)?;
-        if references == ReferenceCheck::Check {
-            check_references(app, caller, std::slice::from_ref(&instruction)).await?;
-        }
-        app.orders.link(&caller.scope, &instruction).await?;
-        if app
-            .orders
-            .save_instruction(&caller.scope, &instruction, read_version)
-            .await?
-        {
-            tracing::info!(status = ?instruction.status, "instruction changed");
-            queue_due(app, caller, std::slice::from_ref(&instruction)).await;
-            return Ok(());
-        }
-    }
-    Err(Error::Internal(
-        "instruction changed concurrently on every attempt".into(),
-    ))
+) -> Result<Response, ApiError> {
+    let (order_ref, instruction_ref) = instruction_path(&path)?;
+    let instruction =
+        orders::instruction(&app.store, &caller.scope, &order_ref, &instruction_ref).await?;
+    Ok(Json(bodies::instruction_body(&instruction)).into_response())
 }
 
 async fn update_instruction(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-    body: JsonBody,
-) -> Result<StatusCode, Error> {
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
     let mut found = Violations::new();
     let target = found.check(instruction_path(&path));
-    let update = found.check(orders::parse_update(body));
+    let update = found.check(bodies::instruction_update(body));
     let ((order_ref, instruction_ref), update) = found.finish(target.zip(update))?;
-    change_instruction(
-        &app,
-        &caller,
+    orders::update_instruction(
+        &app.store,
+        &app.instructions,
+        &caller.scope,
         &order_ref,
         &instruction_ref,
-        ReferenceCheck::Check,
-        |instruction| instruction.apply(update.clone(), now_ms()),
+        update,
+        Now::read(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -321,21 +223,61 @@ async fn cancel_instruction(
     caller: Caller,
     path: PathParams,
     State(app): State<AppState>,
-    body: JsonBody,
-) -> Result<StatusCode, Error> {
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
     let mut found = Violations::new();
     let target = found.check(instruction_path(&path));
-    let reason = found.check(orders::parse_cancel(body));
+    let reason = found.check(bodies::cancel(body));
     let ((order_ref, instruction_ref), reason) = found.finish(target.zip(reason))?;
-    let identity = caller.scope.account.to_string();
-    change_instruction(
-        &app,
-        &caller,
+    orders::cancel_instruction(
+        &app.store,
+        &caller.scope,
         &order_ref,
         &instruction_ref,
-        ReferenceCheck::Ignore,
-        |instruction| instruction.cancel(identity.clone(), reason.clone(), now_ms()),
+        reason,
+        Now::read(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// 201, no body; authorizing twice is harmless.
+async fn authorize_reward(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<StatusCode, ApiError> {
+    let (order, instruction) = instruction_path(&path)?;
+    rewards::authorize_reward(&app.store, &caller.scope, &order, &instruction, Now::read()).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// 202 with the reward transaction's absolute URL in `Location`; the settlement is queued.
+async fn claim_reward(
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let mut found = Violations::new();
+    let refs = found.check(instruction_path(&path));
+    let reward_id = found.check(reward_bodies::claim(body));
+    let ((order, instruction), reward_id) = found.finish(refs.zip(reward_id))?;
+    let transaction = rewards::claim_reward(
+        &app.store,
+        &app.rewards,
+        &caller.scope,
+        &order,
+        &instruction,
+        reward_id,
+        Now::read(),
+    )
+    .await?;
+    let location = absolute_url(
+        app.public_base_url.as_deref(),
+        &headers,
+        &reward_bodies::reward_transaction_location(&transaction),
+    );
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)]).into_response())
 }

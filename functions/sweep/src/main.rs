@@ -1,25 +1,24 @@
-//! Lambda entry point for the scheduled sweep.
+//! Lambda entry point for the scheduled sweep: built once per cold start, run on every
+//! schedule event.
 
 use lambda_runtime::{service_fn, LambdaEvent};
-use payments_core::config;
+use payments_aws::config::ColdStart;
+use payments_domain::error::Chain;
+use payments_domain::Now;
 
-// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+// Lambda hands an environment one event at a time: one thread serves it (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    config::init_logging();
-    let sdk = config::aws().await;
-    let sweep = sweep::Sweep {
-        table: config::table(&sdk)?,
-        instructions: config::queue(&sdk, config::INSTRUCTION_QUEUE_URL)?,
-        refunds: config::queue(&sdk, config::REFUND_QUEUE_URL)?,
-        mandates: config::queue(&sdk, config::MANDATE_QUEUE_URL)?,
-        rewards: config::queue(&sdk, config::REWARD_QUEUE_URL)?,
-        requeue_after_ms: config::seconds_as_ms(config::REQUEUE_AFTER_SECONDS)?,
-    };
+    let start = ColdStart::load().await;
+    let sweep = sweep::Sweep::new(&start.settings, &start.aws).inspect_err(|error| {
+        tracing::error!(error = %Chain(error), "the sweep could not start");
+    })?;
     let sweep = &sweep;
     lambda_runtime::run(service_fn(
         move |_event: LambdaEvent<serde_json::Value>| async move {
-            let swept = sweep.run(chrono::Utc::now().timestamp_millis()).await?;
+            let swept = sweep.run(Now::read()).await.inspect_err(|error| {
+                tracing::error!(error = %Chain(error), "sweep failed");
+            })?;
             Ok::<_, lambda_runtime::Error>(serde_json::json!({
                 "queued": swept.queued,
                 "skipped": swept.skipped,

@@ -23,8 +23,8 @@ type Body = BoxBody<Bytes, hyper::Error>;
 pub enum ProxyError {
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
-    #[error("TLS set-up: {0}")]
-    Tls(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Counters since the proxy started; subtract two readings for an interval.

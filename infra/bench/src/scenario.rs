@@ -7,7 +7,6 @@
 
 use crate::harness::{http_body, ColdRun, Expect, Harness, Route, Settings, WarmResult};
 use crate::proxy::Proxy;
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -16,9 +15,13 @@ use local_stack::dev::LocalKeys;
 use local_stack::routes::RouteTable;
 use local_stack::state::StateDir;
 use local_stack::template::Template;
-use payments_core::auth::TokenSigner;
-use payments_core::ids::TenantScope;
-use payments_core::payments::Direction;
+use payments_aws::Store;
+use payments_domain::error::Chain;
+use payments_domain::ids::TenantScope;
+use payments_domain::payments::{Direction, Schemes};
+use payments_domain::refs::CustomerRef;
+use payments_domain::vault::{TransactionStatus, Transactions};
+use payments_http::TokenSigner;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -249,41 +252,17 @@ async fn completed_transactions(
     scope: &TenantScope,
     customer: &str,
 ) -> Result<Vec<(String, String)>, BenchError> {
-    let partition = payments_core::store::partition(scope, "CUSTOMER", customer);
-    let mut found = Vec::new();
-    let mut start = None;
-    loop {
-        let page = dynamodb
-            .query()
-            .table_name(table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :tx)")
-            .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
-            .expression_attribute_values(":tx", AttributeValue::S("TX#".into()))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| {
-                BenchError::Setup(format!(
-                    "reading transactions: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                ))
-            })?;
-        for item in page.items() {
-            let get = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-            if let (Some(instrument), Some(id), Some("SUCCESS")) = (
-                get("financialInstrumentId"),
-                get("id"),
-                get("status").as_deref(),
-            ) {
-                found.push((instrument, id));
-            }
-        }
-        match page.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => break,
-        }
-    }
-    Ok(found)
+    let customer = CustomerRef::parse(customer)
+        .map_err(|_| BenchError::Setup(format!("{customer} is not a customer ref")))?;
+    let transactions = Store::new(dynamodb.clone(), table)
+        .transactions_of(scope, &customer)
+        .await
+        .map_err(|e| BenchError::Setup(format!("reading transactions: {}", Chain(&e))))?;
+    Ok(transactions
+        .into_iter()
+        .filter(|t| t.status == TransactionStatus::Success)
+        .map(|t| (t.financial_instrument_id.to_string(), t.id.to_string()))
+        .collect())
 }
 
 struct Bench<'a> {
@@ -365,8 +344,8 @@ impl Bench<'_> {
         let timestamp = chrono::Utc::now().timestamp();
         let public_key = &self.api_key.public_key;
         let message =
-            payments_core::identity::hmac::string_to_sign(public_key, &nonce, timestamp, b"");
-        let signature = payments_core::identity::hmac::sign(self.api_key.secret(), &message);
+            payments_domain::identity::hmac::string_to_sign(public_key, &nonce, timestamp, b"");
+        let signature = payments_domain::identity::hmac::sign(self.api_key.secret(), &message);
         self.api.event(
             "identity",
             "POST",
@@ -422,29 +401,20 @@ pub async fn run(options: &Options, proxy: Proxy) -> Result<Figures, BenchError>
         .await
         .map_err(setup("provisioning"))?;
     let table = local_stack::scheme::table_name(&template).map_err(setup("table"))?;
-    let scheme_store = local_stack::scheme::store(&sdk, table.clone());
-    scheme_store
-        .save(
+    let store = local_stack::scheme::store(&sdk, table.clone());
+    store
+        .save_scheme(
             &scope,
             &local_stack::scheme::dev_scheme(schemes.credit.clone(), Direction::Credit),
         )
         .await
         .map_err(setup("saving the scheme"))?;
-    local_stack::reward::seed_dev(
-        &local_stack::reward::catalogue(&sdk, table.clone()),
-        &scope,
-        &rewards,
-    )
-    .await
-    .map_err(setup("saving the rewards"))?;
-    local_stack::apikey::seed_dev(
-        &local_stack::apikey::store(&sdk, table.clone()),
-        &kek,
-        scope,
-        &api_key,
-    )
-    .await
-    .map_err(setup("saving the API key"))?;
+    local_stack::reward::seed_dev(&store, &scope, &rewards)
+        .await
+        .map_err(setup("saving the rewards"))?;
+    local_stack::apikey::seed_dev(&store, &kek, scope, &api_key)
+        .await
+        .map_err(setup("saving the API key"))?;
     // The sweep reads the whole work index: on a table of its own, the other stages' items do
     // not change what it costs from run to run.
     let sweep_table = {

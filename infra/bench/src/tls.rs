@@ -2,12 +2,19 @@
 //! `openssl` command, and a CA bundle of the system's roots plus that CA for the functions'
 //! `SSL_CERT_FILE` (so they parse as many roots as they do on Lambda).
 
-use crate::proxy::ProxyError;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("TLS set-up: {0}")]
+    SetUp(String),
+}
 
 pub struct TlsFiles {
     pub certificate: PathBuf,
@@ -22,15 +29,15 @@ const SYSTEM_BUNDLES: [&str; 3] = [
     "/etc/ssl/cert.pem",
 ];
 
-fn openssl(args: &[&str]) -> Result<(), ProxyError> {
+fn openssl(args: &[&str]) -> Result<(), TlsError> {
     let output = Command::new("openssl")
         .args(args)
         .output()
-        .map_err(|e| ProxyError::Io("running openssl".into(), e))?;
+        .map_err(|e| TlsError::Io("running openssl".into(), e))?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(ProxyError::Tls(format!(
+        Err(TlsError::SetUp(format!(
             "openssl {}: {}",
             args.first().copied().unwrap_or_default(),
             String::from_utf8_lossy(&output.stderr).trim()
@@ -38,8 +45,8 @@ fn openssl(args: &[&str]) -> Result<(), ProxyError> {
     }
 }
 
-pub fn generate(dir: &Path) -> Result<TlsFiles, ProxyError> {
-    std::fs::create_dir_all(dir).map_err(|e| ProxyError::Io(dir.display().to_string(), e))?;
+pub fn generate(dir: &Path) -> Result<TlsFiles, TlsError> {
+    std::fs::create_dir_all(dir).map_err(|e| TlsError::Io(dir.display().to_string(), e))?;
     let path = |name: &str| dir.join(name);
     let text = |p: &Path| p.display().to_string();
     let (ca_key, ca, key, request, certificate, extensions, bundle) = (
@@ -89,7 +96,7 @@ pub fn generate(dir: &Path) -> Result<TlsFiles, ProxyError> {
         "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n\
          subjectAltName=DNS:localhost,IP:127.0.0.1\n",
     )
-    .map_err(|e| ProxyError::Io(text(&extensions), e))?;
+    .map_err(|e| TlsError::Io(text(&extensions), e))?;
     openssl(&[
         "x509",
         "-req",
@@ -114,8 +121,8 @@ pub fn generate(dir: &Path) -> Result<TlsFiles, ProxyError> {
     if !roots.is_empty() && !roots.ends_with('\n') {
         roots.push('\n');
     }
-    roots.push_str(&std::fs::read_to_string(&ca).map_err(|e| ProxyError::Io(ca_text.clone(), e))?);
-    std::fs::write(&bundle, roots).map_err(|e| ProxyError::Io(text(&bundle), e))?;
+    roots.push_str(&std::fs::read_to_string(&ca).map_err(|e| TlsError::Io(ca_text.clone(), e))?);
+    std::fs::write(&bundle, roots).map_err(|e| TlsError::Io(text(&bundle), e))?;
     Ok(TlsFiles {
         certificate,
         key,
@@ -123,8 +130,8 @@ pub fn generate(dir: &Path) -> Result<TlsFiles, ProxyError> {
     })
 }
 
-pub fn acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, ProxyError> {
-    let tls = |e: &dyn std::fmt::Display| ProxyError::Tls(e.to_string());
+pub fn acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
+    let tls = |e: &dyn std::fmt::Display| TlsError::SetUp(e.to_string());
     let chain = CertificateDer::pem_file_iter(&files.certificate)
         .map_err(|e| tls(&e))?
         .collect::<Result<Vec<_>, _>>()

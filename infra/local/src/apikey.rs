@@ -1,4 +1,4 @@
-//! Tenant API keys in the local stack (API.md, section 4): the arguments of `local-stack apikey`
+//! Tenant API keys in the local stack (docs/api.md §4): the arguments of `local-stack apikey`
 //! (`make apikey`) and `local-stack apikey-disable`, checked before anything is touched; keys
 //! created and sealed with the local key-encryption key (`.local/apikey-kek.key`, the file the
 //! running identity function opens them with); the dev API key that `local-stack dev` saves on
@@ -7,17 +7,19 @@
 //! is found as `local-stack scheme` finds it.
 
 use crate::state::{is_public_key, DevApiKey};
-use payments_core::auth::Role;
-use payments_core::identity::{create_api_key, seal, ApiKey, ApiKeyStore, KeyWrapper, NewApiKey};
-use payments_core::ids::TenantScope;
-use payments_core::store::Table;
-use payments_core::Error;
+use payments_aws::Store;
+use payments_domain::auth::Role;
+use payments_domain::identity::{
+    create_api_key, open, seal, ApiKey, ApiKeys, KeyWrapper, NewApiKey,
+};
+use payments_domain::ids::TenantScope;
+use payments_domain::Error;
 
 /// The dev API key's one role.
 pub const DEV_ROLE: Role = Role::Admin;
 
-/// Exchanges `$PUBLIC_KEY` and `$PRIVATE_KEY` for an access token at `$API_URL`, as API.md
-/// section 4 says, with standard tools only: the nonce is 16 random bytes in hex, the request
+/// Exchanges `$PUBLIC_KEY` and `$PRIVATE_KEY` for an access token at `$API_URL`, as
+/// docs/api.md §4 says, with standard tools only: the nonce is 16 random bytes in hex, the request
 /// has no body (so the hash part of the signed text is empty), and the HMAC key is the
 /// base64-decoded private key, handed to openssl in hex. Prints `{accessToken, expires}`.
 pub const EXCHANGE_ONE_LINER: &str = "nonce=$(od -An -v -N16 -tx1 /dev/urandom | tr -d ' \\n'); \
@@ -63,24 +65,19 @@ pub fn parse_public_key(input: &str) -> Result<String, ApiKeyArgError> {
         .ok_or_else(|| ApiKeyArgError::PublicKey(input.to_owned()))
 }
 
-/// The API keys in `table` of the emulator `sdk` points at.
-pub fn store(sdk: &aws_config::SdkConfig, table: String) -> ApiKeyStore {
-    ApiKeyStore::new(Table::new(aws_sdk_dynamodb::Client::new(sdk), table))
-}
-
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
 /// Creates a key for `scope` with `roles`, its private half sealed by `wrapper`, and saves it.
 pub async fn create(
-    store: &ApiKeyStore,
+    store: &Store,
     wrapper: &dyn KeyWrapper,
     scope: TenantScope,
     roles: &[Role],
 ) -> Result<NewApiKey, Error> {
     let created = create_api_key(wrapper, scope, roles, now_ms()).await?;
-    store.save(&created.key).await?;
+    store.save_api_key(&created.key).await?;
     Ok(created)
 }
 
@@ -105,13 +102,13 @@ async fn dev_record(
 /// A record already there (the same moto seeded twice) is kept if it is this key, enabled and
 /// sealed with `wrapper`; anything else there is an error, as saving never overwrites a key.
 pub async fn seed_dev(
-    store: &ApiKeyStore,
+    store: &Store,
     wrapper: &dyn KeyWrapper,
     scope: TenantScope,
     key: &DevApiKey,
 ) -> Result<(), Error> {
-    if let Some(existing) = store.load(&key.public_key).await? {
-        let opened = payments_core::identity::open(wrapper, &existing.private_key, &key.public_key)
+    if let Some(existing) = store.api_key(&key.public_key).await? {
+        let opened = open(wrapper, &existing.private_key, &key.public_key)
             .await
             .ok();
         let same = opened.as_deref() == Some(key.secret())
@@ -121,14 +118,16 @@ pub async fn seed_dev(
         return if same {
             Ok(())
         } else {
-            Err(Error::Internal(format!(
+            Err(Error::bug(format!(
                 "another API key {} is already saved (another tenant, other roles, disabled, or \
                  sealed with another key-encryption key)",
                 key.public_key
             )))
         };
     }
-    store.save(&dev_record(wrapper, scope, key).await?).await
+    store
+        .save_api_key(&dev_record(wrapper, scope, key).await?)
+        .await
 }
 
 #[cfg(test)]
@@ -196,11 +195,12 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_shows_the_one_liner_as_printed() {
-        let readme = std::fs::read_to_string(crate::repo_root().join("README.md")).expect("README");
+    fn the_local_development_guide_shows_the_one_liner_as_printed() {
+        let guide = std::fs::read_to_string(crate::repo_root().join("docs/local-development.md"))
+            .expect("docs/local-development.md");
         assert!(
-            readme.lines().any(|line| line == EXCHANGE_ONE_LINER),
-            "README.md, \"Run it locally\", should show the one-liner as `make dev` prints it:\n{EXCHANGE_ONE_LINER}"
+            guide.lines().any(|line| line == EXCHANGE_ONE_LINER),
+            "docs/local-development.md, \"Start the stack\", should show the one-liner as `make dev` prints it:\n{EXCHANGE_ONE_LINER}"
         );
     }
 }

@@ -21,9 +21,10 @@ use crate::state::{
     DevApiKey, DevEndpoints, DevIdentity, DevRewards, DevSchemes, StateDir, StateError,
 };
 use crate::template::{Template, TemplateError};
-use payments_core::auth::{SigningKeyPair, TokenSigner};
-use payments_core::ids::TenantScope;
-use payments_core::payments::Direction;
+use payments_domain::ids::TenantScope;
+use payments_domain::payments::{Direction, Schemes};
+use payments_domain::secret::Secret;
+use payments_http::{SigningKeyPair, TokenSigner};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -72,11 +73,11 @@ pub enum DevError {
     #[error("dev token: {0}")]
     Token(String),
     #[error("dev schemes: {0}")]
-    Schemes(payments_core::Error),
+    Schemes(payments_domain::Error),
     #[error("dev rewards: {0}")]
-    Rewards(payments_core::Error),
+    Rewards(payments_domain::Error),
     #[error("dev API key: {0}")]
-    ApiKey(payments_core::Error),
+    ApiKey(payments_domain::Error),
     #[error("gateway: {0}")]
     Gateway(std::io::Error),
 }
@@ -134,25 +135,16 @@ pub const API_KEY_KEK_FILE: &str = "API_KEY_KEK_FILE";
 /// The keys the functions get locally, where AWS has the template's parameters, Secrets
 /// Manager and KMS (whose references resolve to empty strings locally, see
 /// [`crate::template`]).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct LocalKeys {
     /// The dev signing key's public half: the `TokenPublicKey` parameter, so every function's
     /// `TOKEN_PUBLIC_KEY`.
     pub token_public_key: String,
     /// The dev signing key itself, base64 PKCS#8: `TOKEN_SIGNING_KEYS`, what the identity
     /// function signs tokens with, so every function accepts them.
-    pub token_signing_keys: String,
+    pub token_signing_keys: Secret<String>,
     /// `API_KEY_KEK_FILE`: the file whose key seals API private keys (`.local/apikey-kek.key`).
     pub api_key_kek_file: PathBuf,
-}
-
-impl std::fmt::Debug for LocalKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalKeys")
-            .field("token_public_key", &self.token_public_key)
-            .field("api_key_kek_file", &self.api_key_kek_file)
-            .finish_non_exhaustive()
-    }
 }
 
 impl LocalKeys {
@@ -170,7 +162,7 @@ impl LocalKeys {
     pub fn new(key: &SigningKeyPair, api_key_kek_file: PathBuf) -> LocalKeys {
         LocalKeys {
             token_public_key: key.public_key_base64.clone(),
-            token_signing_keys: crate::state::pkcs8_base64(&key.private_key_pem),
+            token_signing_keys: Secret::new(crate::state::pkcs8_base64(&key.private_key_pem)),
             api_key_kek_file,
         }
     }
@@ -199,7 +191,7 @@ pub fn functions_environment(
     }
     merged.insert(
         TOKEN_SIGNING_KEYS.to_owned(),
-        keys.token_signing_keys.clone(),
+        keys.token_signing_keys.expose().clone(),
     );
     merged.insert(
         API_KEY_KEK_FILE.to_owned(),
@@ -424,25 +416,20 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     );
     // moto starts empty, so the dev tenant's schemes, rewards and API key are saved again, under
     // the same ids.
-    let table = crate::scheme::table_name(&template)?;
-    let scheme_store = crate::scheme::store(&sdk, table.clone());
+    let store = crate::scheme::store(&sdk, crate::scheme::table_name(&template)?);
     for (id, direction) in [
         (&schemes.debit, Direction::Debit),
         (&schemes.credit, Direction::Credit),
     ] {
-        scheme_store
-            .save(&scope, &crate::scheme::dev_scheme(id.clone(), direction))
+        store
+            .save_scheme(&scope, &crate::scheme::dev_scheme(id.clone(), direction))
             .await
             .map_err(DevError::Schemes)?;
     }
-    crate::reward::seed_dev(
-        &crate::reward::catalogue(&sdk, table.clone()),
-        &scope,
-        &rewards,
-    )
-    .await
-    .map_err(DevError::Rewards)?;
-    crate::apikey::seed_dev(&crate::apikey::store(&sdk, table), &kek, scope, &api_key)
+    crate::reward::seed_dev(&store, &scope, &rewards)
+        .await
+        .map_err(DevError::Rewards)?;
+    crate::apikey::seed_dev(&store, &kek, scope, &api_key)
         .await
         .map_err(DevError::ApiKey)?;
 
@@ -533,7 +520,7 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
 }
 
 /// What `dev` prints on standard output once it serves, one `NAME=value` per line (scripts read
-/// them, README "Run it locally" lists them), then example calls: one with the token, and the
+/// them, docs/local-development.md lists them), then example calls: one with the token, and the
 /// exchange of the dev API key for a token ([`crate::apikey::EXCHANGE_ONE_LINER`]).
 pub fn banner(
     api_url: &str,
@@ -556,7 +543,7 @@ pub fn banner(
          -H \"x-account-id: {account}\" -H \"x-tenant-id: {tenant}\"\n\
          {exchange}\n",
         public_key = api_key.public_key,
-        private_key = api_key.private_key,
+        private_key = api_key.private_key.expose(),
         exchange = crate::apikey::EXCHANGE_ONE_LINER,
     )
 }
@@ -599,7 +586,7 @@ mod tests {
         let template = Template::load(&path).expect("template");
         let keys = LocalKeys {
             token_public_key: "PUB=".to_owned(),
-            token_signing_keys: "PRIVATE+/=".to_owned(),
+            token_signing_keys: Secret::new("PRIVATE+/=".to_owned()),
             api_key_kek_file: PathBuf::from("/state/apikey-kek.key"),
         };
         // Every queue of the template, as provisioning would name it, for `!Ref <Queue>`.
@@ -660,25 +647,24 @@ Resources:
         let pair = state.signing_key().expect("signing key");
         assert_eq!(keys.token_public_key, pair.public_key_base64);
         // What the identity function parses: it signs with the key every function trusts.
-        let signing =
-            payments_core::identity::SigningKeys::parse(&keys.token_signing_keys, "i", "a")
-                .expect("TOKEN_SIGNING_KEYS parses");
+        let signing = payments_http::SigningKeys::parse(keys.token_signing_keys.expose(), "i", "a")
+            .expect("TOKEN_SIGNING_KEYS parses");
         let scope = TenantScope {
-            tenant: payments_core::ids::TenantId::new_random(),
-            account: payments_core::ids::AccountId::new_random(),
+            tenant: payments_domain::ids::TenantId::new_random(),
+            account: payments_domain::ids::AccountId::new_random(),
         };
         let token = signing
             .signer()
             .issue(scope, &["tenant-admin"], 60)
             .expect("token");
-        let verified = payments_core::auth::TokenVerifier::new(&keys.token_public_key, "i", "a")
+        let verified = payments_http::TokenVerifier::new(&keys.token_public_key, "i", "a")
             .expect("verifier")
             .verify(&token)
             .expect("valid");
         assert_eq!(verified.scope, scope);
         assert!(keys.api_key_kek_file.is_absolute());
         assert_eq!(keys.api_key_kek_file, dir.join(crate::state::KEK_FILE));
-        payments_core::identity::LocalKeyWrapper::from_file(
+        payments_domain::identity::LocalKeyWrapper::from_file(
             &keys.api_key_kek_file.display().to_string(),
         )
         .expect("the identity function can read the KEK file");
@@ -687,8 +673,8 @@ Resources:
 
     #[test]
     fn banner_lists_the_ids_in_order_then_the_example_calls() {
-        use payments_core::ids::{AccountId, RewardId, TenantId};
-        use payments_core::payments::SchemeId;
+        use payments_domain::ids::{AccountId, RewardId, TenantId};
+        use payments_domain::payments::SchemeId;
         let identity = DevIdentity {
             account: AccountId::new_random(),
             tenant: TenantId::new_random(),
@@ -729,7 +715,7 @@ Resources:
                 ),
                 format!("FAILING_REWARD_ID={}", rewards.failing),
                 format!("PUBLIC_KEY={}", api_key.public_key),
-                format!("PRIVATE_KEY={}", api_key.private_key),
+                format!("PRIVATE_KEY={}", api_key.private_key.expose()),
             ]
         );
         assert_eq!(lines.len(), 12, "{text}");

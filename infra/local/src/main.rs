@@ -1,47 +1,190 @@
-//! `local-stack`: the command line behind the Makefile's local targets (API.md, section 7).
-//! Its standard output carries only what scripts read; logs go to standard error.
+//! `local-stack`: the command line behind the Makefile's local targets (docs/api.md §7). Its
+//! standard output carries only what scripts read; logs go to standard error. A bad argument
+//! exits with 2 before anything is touched, a failure with 1.
 
+use clap::{Args, Parser, Subcommand};
 use local_stack::dev::{self, DevOptions};
 use local_stack::reward::RewardArgs;
 use local_stack::scheme::SchemeArgs;
 use local_stack::state::{StateDir, ENDPOINTS_FILE};
 use local_stack::template::Template;
-use payments_core::auth::TokenSigner;
-use payments_core::ids::{AccountId, TenantId, TenantScope};
+use payments_domain::identity::ApiKeys;
+use payments_domain::ids::{AccountId, TenantId, TenantScope};
+use payments_http::TokenSigner;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-const USAGE: &str = "\
-usage:
-  local-stack token --account <uuid> --tenant <uuid> --roles <a,b> [--ttl <seconds, default 3600, negative = expired>]
-  local-stack scheme --account <uuid> --tenant <uuid> --direction DEBIT|CREDIT [--app SANDBOX]
-                     [--currencies EUR,GBP] [--countries GB,DE] [--endpoint <moto url>]
-                     (empty lists accept every currency / country; without --endpoint, the moto
-                     of the running `local-stack dev` recorded in the state dir)
-  local-stack reward --account <uuid> --tenant <uuid> --name <1-100 characters> [--provider SANDBOX]
-                     [--currencies EUR,GBP] [--endpoint <moto url>]
-                     (prints REWARD_ID=<uuid>; an empty list accepts every currency; moto found
-                     as for scheme)
-  local-stack apikey --account <uuid> --tenant <uuid> --roles <a,b> [--endpoint <moto url>]
-                     (prints PUBLIC_KEY=… and PRIVATE_KEY=…, the private key only this once; the key
-                     is sealed with <state dir>/apikey-kek.key, the one the running stack's
-                     identity function opens it with; moto found as for scheme)
-  local-stack apikey-disable --public-key <public key> [--endpoint <moto url>]
-                     (prints DISABLED=<public key>; fails for a key that does not exist)
-  local-stack apikey --aws-table <name> --kms-key-id <id> --account … --tenant … --roles …
-  local-stack apikey-disable --aws-table <name> --public-key …
-                     (the same against a deployment, with the default AWS credentials: the key is
-                     sealed by the stack's KMS key, output ApiKeyEncryptionKeyId, in its table,
-                     output TableName)
-  local-stack dev --tools-bin <dir with moto_server and cargo-lambda> [--api-port 3000] [--moto-port 5050] [--invoke-port 9000]
-                  [--schedule-interval <seconds>]   (every schedule event at this interval instead of the template's)
-  local-stack provision --endpoint <url>
-common options:
-  --repo <dir>        the repository (default: the one local-stack was built from)
-  --template <file>   default <repo>/infra/template.yaml
-  --state-dir <dir>   signing key, dev identity, dev scheme and reward ids, API key encryption
-                      key, dev API key and dev endpoints; default <repo>/.local";
+#[derive(Parser)]
+#[command(
+    name = "local-stack",
+    about = "The local stack of `make dev`, and the commands that act on it"
+)]
+struct Cli {
+    #[command(flatten)]
+    paths: Paths,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the repository, the template and the state dir are.
+#[derive(Args)]
+struct Paths {
+    /// The repository (default: the one local-stack was built from).
+    #[arg(long, global = true)]
+    repo: Option<PathBuf>,
+    /// The SAM template (default: <repo>/infra/template.yaml).
+    #[arg(long, global = true)]
+    template: Option<PathBuf>,
+    /// Signing key, dev identity, dev scheme and reward ids, API key encryption key, dev API
+    /// key and dev endpoints (default: <repo>/.local).
+    #[arg(long, global = true)]
+    state_dir: Option<PathBuf>,
+}
+
+impl Paths {
+    fn repo(&self) -> PathBuf {
+        self.repo.clone().unwrap_or_else(local_stack::repo_root)
+    }
+
+    fn template(&self) -> PathBuf {
+        self.template
+            .clone()
+            .unwrap_or_else(|| self.repo().join(local_stack::TEMPLATE))
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| self.repo().join(".local"))
+    }
+}
+
+/// The tenant and account a command acts for.
+#[derive(Args)]
+struct Tenant {
+    /// Lowercase hyphenated UUID.
+    #[arg(long, value_parser = account_id)]
+    account: AccountId,
+    /// Lowercase hyphenated UUID.
+    #[arg(long, value_parser = tenant_id)]
+    tenant: TenantId,
+}
+
+impl Tenant {
+    fn scope(&self) -> TenantScope {
+        TenantScope {
+            tenant: self.tenant,
+            account: self.account,
+        }
+    }
+}
+
+fn account_id(input: &str) -> Result<AccountId, String> {
+    AccountId::parse(input).map_err(|_| "must be a lowercase hyphenated UUID".to_owned())
+}
+
+fn tenant_id(input: &str) -> Result<TenantId, String> {
+    TenantId::parse(input).map_err(|_| "must be a lowercase hyphenated UUID".to_owned())
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prints a token the local stack accepts.
+    Token {
+        #[command(flatten)]
+        tenant: Tenant,
+        /// Comma-separated roles.
+        #[arg(long)]
+        roles: String,
+        /// Seconds until it expires; negative gives an expired token.
+        #[arg(long, default_value_t = 3600, allow_negative_numbers = true)]
+        ttl: i64,
+    },
+    /// Creates a scheme of the tenant; prints SCHEME_ID=… (empty lists accept every currency
+    /// and country).
+    Scheme {
+        #[command(flatten)]
+        tenant: Tenant,
+        /// DEBIT or CREDIT.
+        #[arg(long)]
+        direction: String,
+        /// The payment app (default SANDBOX).
+        #[arg(long)]
+        app: Option<String>,
+        #[arg(long)]
+        currencies: Option<String>,
+        #[arg(long)]
+        countries: Option<String>,
+        /// The moto to write to (default: the running `local-stack dev`'s, from the state dir).
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Creates a reward of the tenant; prints REWARD_ID=…
+    Reward {
+        #[command(flatten)]
+        tenant: Tenant,
+        /// 1-100 characters.
+        #[arg(long)]
+        name: String,
+        /// The reward provider's app id (default SANDBOX).
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        currencies: Option<String>,
+        /// The moto to write to (default: as for `scheme`).
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Creates an API key; prints PUBLIC_KEY=… and PRIVATE_KEY=…, the private key only this once.
+    /// Locally it is sealed with <state dir>/apikey-kek.key; with --aws-table, in a deployment's
+    /// table, by its KMS key (outputs TableName and ApiKeyEncryptionKeyId), with the default
+    /// AWS credentials.
+    Apikey {
+        #[command(flatten)]
+        tenant: Tenant,
+        /// Comma-separated roles.
+        #[arg(long)]
+        roles: String,
+        #[arg(long, conflicts_with = "aws_table")]
+        endpoint: Option<String>,
+        #[arg(long, requires = "kms_key_id")]
+        aws_table: Option<String>,
+        #[arg(long, requires = "aws_table")]
+        kms_key_id: Option<String>,
+    },
+    /// Disables an API key for good; prints DISABLED=…
+    ApikeyDisable {
+        #[arg(long)]
+        public_key: String,
+        #[arg(long, conflicts_with = "aws_table")]
+        endpoint: Option<String>,
+        #[arg(long)]
+        aws_table: Option<String>,
+    },
+    /// Runs the whole API locally: moto, the functions under `cargo lambda watch`, the gateway,
+    /// the queue pumps and the schedules.
+    Dev {
+        /// The directory with moto_server and cargo-lambda.
+        #[arg(long)]
+        tools_bin: PathBuf,
+        #[arg(long, default_value_t = 3000)]
+        api_port: u16,
+        #[arg(long, default_value_t = 5050)]
+        moto_port: u16,
+        #[arg(long, default_value_t = 9000)]
+        invoke_port: u16,
+        /// Every schedule event at this interval instead of the template's (seconds, at least 1).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        schedule_interval: Option<u64>,
+    },
+    /// Creates the template's tables and queues in the moto at --endpoint.
+    Provision {
+        #[arg(long)]
+        endpoint: String,
+    },
+}
 
 /// A failure the user can act on; printed as `error: …` with exit code 1 (2 for usage).
 #[derive(Debug)]
@@ -54,99 +197,36 @@ fn run_error(e: impl std::fmt::Display) -> Failure {
     Failure::Run(e.to_string())
 }
 
-/// `--name value` pairs, each name allowed once and only those the command knows.
-struct Args {
-    values: BTreeMap<String, String>,
+fn usage(e: impl std::fmt::Display) -> Failure {
+    Failure::Usage(e.to_string())
 }
 
-impl Args {
-    fn parse(raw: &[String], known: &[&str]) -> Result<Args, Failure> {
-        let mut values = BTreeMap::new();
-        let mut iter = raw.iter();
-        while let Some(flag) = iter.next() {
-            let name = flag
-                .strip_prefix("--")
-                .filter(|n| known.contains(n) || ["repo", "template", "state-dir"].contains(n))
-                .ok_or_else(|| Failure::Usage(format!("unknown argument {flag}")))?;
-            let value = iter
-                .next()
-                .ok_or_else(|| Failure::Usage(format!("{flag} needs a value")))?;
-            if values.insert(name.to_owned(), value.clone()).is_some() {
-                return Err(Failure::Usage(format!("{flag} given twice")));
-            }
-        }
-        Ok(Args { values })
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
-    }
-
-    fn required(&self, name: &str) -> Result<&str, Failure> {
-        self.get(name)
-            .ok_or_else(|| Failure::Usage(format!("--{name} is required")))
-    }
-
-    fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, Failure> {
-        self.get(name).map_or(Ok(default), |v| {
-            v.parse()
-                .map_err(|_| Failure::Usage(format!("--{name}: {v} is not a valid number")))
-        })
-    }
-
-    fn repo(&self) -> PathBuf {
-        self.get("repo")
-            .map_or_else(local_stack::repo_root, PathBuf::from)
-    }
-
-    fn template(&self) -> PathBuf {
-        self.get("template")
-            .map_or_else(|| self.repo().join(local_stack::TEMPLATE), PathBuf::from)
-    }
-
-    fn state_dir(&self) -> PathBuf {
-        self.get("state-dir")
-            .map_or_else(|| self.repo().join(".local"), PathBuf::from)
-    }
-}
-
-fn token(args: &Args) -> Result<(), Failure> {
-    let scope = scope(args)?;
-    let roles: Vec<&str> = args
-        .required("roles")?
+fn token(paths: &Paths, tenant: &Tenant, roles: &str, ttl: i64) -> Result<(), Failure> {
+    let roles: Vec<&str> = roles
         .split(',')
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .collect();
-    let ttl: i64 = args.number("ttl", 3600)?;
-    let template = Template::load(&args.template()).map_err(run_error)?;
+    let template = Template::load(&paths.template()).map_err(run_error)?;
     let issuer = template
         .parameter("TokenIssuer", &BTreeMap::new())
         .map_err(run_error)?;
     let audience = template
         .parameter("TokenAudience", &BTreeMap::new())
         .map_err(run_error)?;
-    let key = StateDir::new(args.state_dir())
+    let key = StateDir::new(paths.state_dir())
         .signing_key()
         .map_err(run_error)?;
     let token = TokenSigner::new(&key.private_key_pem, &issuer, &audience)
-        .and_then(|signer| signer.issue(scope, &roles, ttl))
+        .and_then(|signer| signer.issue(tenant.scope(), &roles, ttl))
         .map_err(run_error)?;
     println!("{token}");
     Ok(())
 }
 
-fn scope(args: &Args) -> Result<TenantScope, Failure> {
-    let account = AccountId::parse(args.required("account")?)
-        .map_err(|_| Failure::Usage("--account must be a lowercase hyphenated UUID".into()))?;
-    let tenant = TenantId::parse(args.required("tenant")?)
-        .map_err(|_| Failure::Usage("--tenant must be a lowercase hyphenated UUID".into()))?;
-    Ok(TenantScope { tenant, account })
-}
-
 /// The moto to write to: `--endpoint`, or the one the running dev stack recorded.
-async fn moto_endpoint(args: &Args) -> Result<String, Failure> {
-    if let Some(endpoint) = args.get("endpoint") {
+async fn moto_endpoint(paths: &Paths, endpoint: Option<&str>) -> Result<String, Failure> {
+    if let Some(endpoint) = endpoint {
         if !local_stack::scheme::reachable(endpoint).await {
             return Err(Failure::Run(format!(
                 "nothing answers at --endpoint {endpoint}"
@@ -154,7 +234,7 @@ async fn moto_endpoint(args: &Args) -> Result<String, Failure> {
         }
         return Ok(endpoint.to_owned());
     }
-    let state = StateDir::new(args.state_dir());
+    let state = StateDir::new(paths.state_dir());
     let recorded = state.file(ENDPOINTS_FILE);
     let endpoints = state.dev_endpoints().map_err(run_error)?.ok_or_else(|| {
         Failure::Run(format!(
@@ -173,239 +253,157 @@ async fn moto_endpoint(args: &Args) -> Result<String, Failure> {
     Ok(endpoints.moto_endpoint)
 }
 
-async fn scheme(args: &Args) -> Result<(), Failure> {
-    let scope = scope(args)?;
-    let request = SchemeArgs::parse(
-        args.required("direction")?,
-        args.get("app"),
-        args.get("currencies"),
-        args.get("countries"),
-    )
-    .map_err(|e| Failure::Usage(e.to_string()))?;
-    let template = Template::load(&args.template()).map_err(run_error)?;
+/// The table of the local stack (in the moto `endpoint` names, or the running stack's).
+async fn local_store(
+    paths: &Paths,
+    endpoint: Option<&str>,
+) -> Result<(payments_aws::Store, String), Failure> {
+    let template = Template::load(&paths.template()).map_err(run_error)?;
     let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
-    let endpoint = moto_endpoint(args).await?;
+    let endpoint = moto_endpoint(paths, endpoint).await?;
     let sdk = local_stack::aws::sdk_config(&endpoint).await;
-    let store = local_stack::scheme::store(&sdk, table);
-    let scheme = local_stack::scheme::create(&store, &scope, request)
-        .await
-        .map_err(run_error)?;
-    println!("SCHEME_ID={}", scheme.scheme_id);
-    Ok(())
+    Ok((local_stack::scheme::store(&sdk, table), endpoint))
 }
 
-async fn reward(args: &Args) -> Result<(), Failure> {
-    let scope = scope(args)?;
-    let request = RewardArgs::parse(
-        args.required("name")?,
-        args.get("provider"),
-        args.get("currencies"),
-    )
-    .map_err(|e| Failure::Usage(e.to_string()))?;
-    let template = Template::load(&args.template()).map_err(run_error)?;
-    let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
-    let endpoint = moto_endpoint(args).await?;
-    let sdk = local_stack::aws::sdk_config(&endpoint).await;
-    let catalogue = local_stack::reward::catalogue(&sdk, table);
-    let reward = local_stack::reward::create(&catalogue, &scope, request)
-        .await
-        .map_err(run_error)?;
-    println!("REWARD_ID={}", reward.reward_id);
-    Ok(())
+/// A deployment's table, with the default AWS credentials.
+async fn deployed_store(table: &str) -> (aws_config::SdkConfig, payments_aws::Store) {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = local_stack::scheme::store(&sdk, table.to_owned());
+    (sdk, store)
 }
 
-/// `--aws-table`: the deployed table (and KMS key), reached with the default AWS credentials.
-fn deployed(args: &Args) -> bool {
-    args.get("aws-table").is_some()
-}
-
-async fn apikey(args: &Args) -> Result<(), Failure> {
-    let scope = scope(args)?;
-    let roles = local_stack::apikey::parse_roles(args.required("roles")?)
-        .map_err(|e| Failure::Usage(e.to_string()))?;
-    if deployed(args) {
-        let table = args.required("aws-table")?.to_owned();
-        let key_id = args.required("kms-key-id")?.to_owned();
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let wrapper = identity::KmsKeyWrapper::new(aws_sdk_kms::Client::new(&sdk), key_id);
-        let store = local_stack::apikey::store(&sdk, table);
-        let created = local_stack::apikey::create(&store, &wrapper, scope, &roles)
-            .await
-            .map_err(run_error)?;
-        println!(
-            "PUBLIC_KEY={}\nPRIVATE_KEY={}",
-            created.key.public_key, created.private_key
-        );
-        return Ok(());
-    }
-    let template = Template::load(&args.template()).map_err(run_error)?;
-    let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
-    let endpoint = moto_endpoint(args).await?;
-    let wrapper = StateDir::new(args.state_dir())
-        .api_key_kek()
-        .map_err(run_error)?;
-    let sdk = local_stack::aws::sdk_config(&endpoint).await;
-    let store = local_stack::apikey::store(&sdk, table);
-    let created = local_stack::apikey::create(&store, &wrapper, scope, &roles)
-        .await
-        .map_err(run_error)?;
-    println!(
-        "PUBLIC_KEY={}\nPRIVATE_KEY={}",
-        created.key.public_key, created.private_key
-    );
-    Ok(())
-}
-
-async fn apikey_disable(args: &Args) -> Result<(), Failure> {
-    let public_key = local_stack::apikey::parse_public_key(args.required("public-key")?)
-        .map_err(|e| Failure::Usage(e.to_string()))?;
-    let (sdk, table, endpoint) = if deployed(args) {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        (
-            sdk,
-            args.required("aws-table")?.to_owned(),
-            "AWS".to_owned(),
-        )
-    } else {
-        let template = Template::load(&args.template()).map_err(run_error)?;
-        let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
-        let endpoint = moto_endpoint(args).await?;
-        (
-            local_stack::aws::sdk_config(&endpoint).await,
-            table,
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let paths = &cli.paths;
+    match cli.command {
+        Command::Token { tenant, roles, ttl } => token(paths, &tenant, &roles, ttl),
+        Command::Scheme {
+            tenant,
+            direction,
+            app,
+            currencies,
+            countries,
             endpoint,
-        )
-    };
-    let store = local_stack::apikey::store(&sdk, table.clone());
-    if !store.disable(&public_key).await.map_err(run_error)? {
-        return Err(Failure::Run(format!(
-            "no API key {public_key} in the table {table} at {endpoint}"
-        )));
-    }
-    println!("DISABLED={public_key}");
-    Ok(())
-}
-
-async fn provision(args: &Args) -> Result<(), Failure> {
-    let endpoint = args.required("endpoint")?;
-    let template = Template::load(&args.template()).map_err(run_error)?;
-    let sdk = local_stack::aws::sdk_config(endpoint).await;
-    let provisioned = local_stack::provision::provision(&sdk, &template)
-        .await
-        .map_err(run_error)?;
-    for name in provisioned.tables.values() {
-        println!("TABLE={name}");
-    }
-    for (id, queue) in &provisioned.queues {
-        println!("QUEUE_{id}={}", queue.url);
-    }
-    Ok(())
-}
-
-/// `--schedule-interval`: whole seconds, at least 1.
-fn schedule_interval(args: &Args) -> Result<Option<std::time::Duration>, Failure> {
-    match args.number::<u64>("schedule-interval", 0)? {
-        0 if args.get("schedule-interval").is_some() => Err(Failure::Usage(
-            "--schedule-interval must be at least 1 second".into(),
-        )),
-        0 => Ok(None),
-        seconds => Ok(Some(std::time::Duration::from_secs(seconds))),
-    }
-}
-
-async fn dev(args: &Args) -> Result<(), Failure> {
-    let options = DevOptions {
-        repo: args.repo(),
-        template: args.template(),
-        state_dir: args.state_dir(),
-        tools_bin: {
-            let given = PathBuf::from(args.required("tools-bin")?);
-            // Absolute, because watch runs from the repository root with it on PATH.
-            std::path::absolute(&given).unwrap_or(given)
-        },
-        api_port: args.number("api-port", 3000)?,
-        moto_port: args.number("moto-port", 5050)?,
-        invoke_port: args.number("invoke-port", 9000)?,
-        schedule_interval: schedule_interval(args)?,
-    };
-    dev::run(options).await.map_err(run_error)
-}
-
-async fn main_inner(raw: &[String]) -> Result<(), Failure> {
-    let (command, rest) = raw
-        .split_first()
-        .ok_or_else(|| Failure::Usage("a command is required".into()))?;
-    match command.as_str() {
-        "token" => token(&Args::parse(rest, &["account", "tenant", "roles", "ttl"])?),
-        "scheme" => {
-            scheme(&Args::parse(
-                rest,
-                &[
-                    "account",
-                    "tenant",
-                    "direction",
-                    "app",
-                    "currencies",
-                    "countries",
-                    "endpoint",
-                ],
-            )?)
-            .await
-        }
-        "reward" => {
-            reward(&Args::parse(
-                rest,
-                &[
-                    "account",
-                    "tenant",
-                    "name",
-                    "provider",
-                    "currencies",
-                    "endpoint",
-                ],
-            )?)
-            .await
-        }
-        "apikey" => {
-            apikey(&Args::parse(
-                rest,
-                &[
-                    "account",
-                    "tenant",
-                    "roles",
-                    "endpoint",
-                    "aws-table",
-                    "kms-key-id",
-                ],
-            )?)
-            .await
-        }
-        "apikey-disable" => {
-            apikey_disable(&Args::parse(
-                rest,
-                &["public-key", "endpoint", "aws-table"],
-            )?)
-            .await
-        }
-        "provision" => provision(&Args::parse(rest, &["endpoint"])?).await,
-        "dev" => {
-            dev(&Args::parse(
-                rest,
-                &[
-                    "tools-bin",
-                    "api-port",
-                    "moto-port",
-                    "invoke-port",
-                    "schedule-interval",
-                ],
-            )?)
-            .await
-        }
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
+        } => {
+            let request = SchemeArgs::parse(
+                &direction,
+                app.as_deref(),
+                currencies.as_deref(),
+                countries.as_deref(),
+            )
+            .map_err(usage)?;
+            let (store, _) = local_store(paths, endpoint.as_deref()).await?;
+            let scheme = local_stack::scheme::create(&store, &tenant.scope(), request)
+                .await
+                .map_err(run_error)?;
+            println!("SCHEME_ID={}", scheme.scheme_id);
             Ok(())
         }
-        other => Err(Failure::Usage(format!("unknown command {other}"))),
+        Command::Reward {
+            tenant,
+            name,
+            provider,
+            currencies,
+            endpoint,
+        } => {
+            let request = RewardArgs::parse(&name, provider.as_deref(), currencies.as_deref())
+                .map_err(usage)?;
+            let (store, _) = local_store(paths, endpoint.as_deref()).await?;
+            let reward = local_stack::reward::create(&store, &tenant.scope(), request)
+                .await
+                .map_err(run_error)?;
+            println!("REWARD_ID={}", reward.reward_id);
+            Ok(())
+        }
+        Command::Apikey {
+            tenant,
+            roles,
+            endpoint,
+            aws_table,
+            kms_key_id,
+        } => {
+            let roles = local_stack::apikey::parse_roles(&roles).map_err(usage)?;
+            let created = match (aws_table, kms_key_id) {
+                (Some(table), Some(key_id)) => {
+                    let (sdk, store) = deployed_store(&table).await;
+                    let wrapper = payments_aws::kms::KmsKeyWrapper::new(
+                        aws_sdk_kms::Client::new(&sdk),
+                        key_id,
+                    );
+                    local_stack::apikey::create(&store, &wrapper, tenant.scope(), &roles).await
+                }
+                _ => {
+                    let wrapper = StateDir::new(paths.state_dir())
+                        .api_key_kek()
+                        .map_err(run_error)?;
+                    let (store, _) = local_store(paths, endpoint.as_deref()).await?;
+                    local_stack::apikey::create(&store, &wrapper, tenant.scope(), &roles).await
+                }
+            }
+            .map_err(run_error)?;
+            println!(
+                "PUBLIC_KEY={}\nPRIVATE_KEY={}",
+                created.key.public_key,
+                created.private_key.expose()
+            );
+            Ok(())
+        }
+        Command::ApikeyDisable {
+            public_key,
+            endpoint,
+            aws_table,
+        } => {
+            let public_key = local_stack::apikey::parse_public_key(&public_key).map_err(usage)?;
+            let (store, at) = match aws_table {
+                Some(table) => (deployed_store(&table).await.1, "AWS".to_owned()),
+                None => local_store(paths, endpoint.as_deref()).await?,
+            };
+            if !store
+                .disable_api_key(&public_key)
+                .await
+                .map_err(run_error)?
+            {
+                return Err(Failure::Run(format!(
+                    "no API key {public_key} in the table {} at {at}",
+                    store.table_name()
+                )));
+            }
+            println!("DISABLED={public_key}");
+            Ok(())
+        }
+        Command::Dev {
+            tools_bin,
+            api_port,
+            moto_port,
+            invoke_port,
+            schedule_interval,
+        } => {
+            let options = DevOptions {
+                repo: paths.repo(),
+                template: paths.template(),
+                state_dir: paths.state_dir(),
+                // Absolute, because watch runs from the repository root with it on PATH.
+                tools_bin: std::path::absolute(&tools_bin).unwrap_or(tools_bin),
+                api_port,
+                moto_port,
+                invoke_port,
+                schedule_interval: schedule_interval.map(Duration::from_secs),
+            };
+            dev::run(options).await.map_err(run_error)
+        }
+        Command::Provision { endpoint } => {
+            let template = Template::load(&paths.template()).map_err(run_error)?;
+            let sdk = local_stack::aws::sdk_config(&endpoint).await;
+            let provisioned = local_stack::provision::provision(&sdk, &template)
+                .await
+                .map_err(run_error)?;
+            for name in provisioned.tables.values() {
+                println!("TABLE={name}");
+            }
+            for (id, queue) in &provisioned.queues {
+                println!("QUEUE_{id}={}", queue.url);
+            }
+            Ok(())
+        }
     }
 }
 
@@ -419,11 +417,11 @@ async fn main() -> ExitCode {
             }),
         )
         .init();
-    let raw: Vec<String> = std::env::args().skip(1).collect();
-    match main_inner(&raw).await {
+    let cli = Cli::parse();
+    match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}\n{USAGE}");
+            eprintln!("error: {message}");
             ExitCode::from(2)
         }
         Err(Failure::Run(message)) => {

@@ -5,9 +5,10 @@
 
 use crate::scheme::{codes, currency, is_app_id, DEFAULT_APP};
 use crate::state::DevRewards;
-use payments_core::ids::{RewardId, TenantScope};
-use payments_core::rewards::{Reward, RewardCatalogue};
-use payments_core::store::Table;
+use payments_aws::Store;
+use payments_domain::currency::Currency;
+use payments_domain::ids::{RewardId, TenantScope};
+use payments_domain::rewards::{Reward, RewardCatalogue};
 
 /// The longest reward name, in characters.
 pub const NAME_MAX_CHARS: usize = 100;
@@ -32,7 +33,7 @@ pub enum RewardArgError {
 pub struct RewardArgs {
     pub name: String,
     pub provider: String,
-    pub currencies: Vec<String>,
+    pub currencies: Vec<Currency>,
 }
 
 impl RewardArgs {
@@ -79,19 +80,14 @@ fn parse_provider(input: &str) -> Result<String, RewardArgError> {
         .ok_or_else(|| RewardArgError::Provider(input.to_owned()))
 }
 
-/// The rewards in `table` of the emulator `sdk` points at.
-pub fn catalogue(sdk: &aws_config::SdkConfig, table: String) -> RewardCatalogue {
-    RewardCatalogue::new(Table::new(aws_sdk_dynamodb::Client::new(sdk), table))
-}
-
 /// Saves a new reward with a fresh id for `scope` and returns it.
 pub async fn create(
-    catalogue: &RewardCatalogue,
+    catalogue: &Store,
     scope: &TenantScope,
     args: RewardArgs,
-) -> Result<Reward, payments_core::Error> {
+) -> Result<Reward, payments_domain::Error> {
     let reward = args.into_reward(RewardId::new_random());
-    catalogue.save(scope, &reward).await?;
+    catalogue.save_reward(scope, &reward).await?;
     Ok(reward)
 }
 
@@ -100,7 +96,10 @@ fn sandbox_reward(reward_id: RewardId, name: &str, currencies: &[&str]) -> Rewar
         reward_id,
         name: name.to_owned(),
         provider: DEFAULT_APP.to_owned(),
-        currencies: currencies.iter().map(|c| (*c).to_owned()).collect(),
+        currencies: currencies
+            .iter()
+            .filter_map(|code| Currency::parse(code).ok())
+            .collect(),
     }
 }
 
@@ -121,12 +120,12 @@ pub fn dev_rewards(ids: &DevRewards) -> [Reward; 3] {
 
 /// Saves the dev tenant's rewards (again: moto keeps nothing between runs).
 pub async fn seed_dev(
-    catalogue: &RewardCatalogue,
+    catalogue: &Store,
     scope: &TenantScope,
     ids: &DevRewards,
-) -> Result<(), payments_core::Error> {
+) -> Result<(), payments_domain::Error> {
     for reward in dev_rewards(ids) {
-        catalogue.save(scope, &reward).await?;
+        catalogue.save_reward(scope, &reward).await?;
     }
     Ok(())
 }
@@ -188,7 +187,8 @@ mod tests {
     fn currencies_and_providers_are_checked() {
         let args = parse("x", Some("ACME_PAY"), Some("EUR, GBP,EUR")).expect("valid");
         assert_eq!(args.provider, "ACME_PAY");
-        assert_eq!(args.currencies, ["EUR", "GBP"]);
+        let codes: Vec<_> = args.currencies.iter().map(Currency::code).collect();
+        assert_eq!(codes, ["EUR", "GBP"]);
 
         for (input, reason) in [
             ("EURO", "3 letters"),
@@ -230,7 +230,9 @@ mod tests {
         for reward in [&gift, &coffee, &failing] {
             assert_eq!(reward.provider, "SANDBOX");
         }
-        assert!(gift.accepts_currency("JPY") && failing.accepts_currency("JPY"));
-        assert_eq!(coffee.currencies, ["EUR", "GBP"]);
+        let jpy = Currency::parse("JPY").expect("JPY");
+        assert!(gift.accepts_currency(jpy) && failing.accepts_currency(jpy));
+        let codes: Vec<_> = coffee.currencies.iter().map(Currency::code).collect();
+        assert_eq!(codes, ["EUR", "GBP"]);
     }
 }

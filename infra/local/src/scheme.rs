@@ -1,13 +1,13 @@
-//! Tenant payment schemes in the local stack: the arguments of `local-stack scheme` (API.md,
-//! section 7, `make scheme`), checked before anything is touched, and the dev tenant's SANDBOX
-//! schemes that `local-stack dev` saves on every start.
+//! Tenant payment schemes in the local stack: the arguments of `local-stack scheme`
+//! (docs/api.md §7, `make scheme`), checked before anything is touched, and the dev tenant's
+//! SANDBOX schemes that `local-stack dev` saves on every start.
 
 use crate::template::{Template, TemplateError};
-use payments_core::country::Country;
-use payments_core::currency::Currency;
-use payments_core::ids::TenantScope;
-use payments_core::payments::{Direction, Scheme, SchemeId, SchemeStore};
-use payments_core::store::Table;
+use payments_aws::Store;
+use payments_domain::country::Country;
+use payments_domain::currency::Currency;
+use payments_domain::ids::TenantScope;
+use payments_domain::payments::{Direction, Scheme, SchemeId, Schemes};
 use std::time::Duration;
 
 /// The payment app a scheme gets when none is named.
@@ -34,8 +34,8 @@ pub enum SchemeArgError {
 pub struct SchemeArgs {
     pub direction: Direction,
     pub app_id: String,
-    pub currencies: Vec<String>,
-    pub countries: Vec<String>,
+    pub currencies: Vec<Currency>,
+    pub countries: Vec<Country>,
 }
 
 impl SchemeArgs {
@@ -57,12 +57,10 @@ impl SchemeArgs {
                 })
             })?,
             countries: codes(countries.unwrap_or_default(), |code| {
-                Country::parse(code)
-                    .map(|c| c.code().to_owned())
-                    .map_err(|e| SchemeArgError::Country {
-                        code: code.to_owned(),
-                        reason: e.to_string(),
-                    })
+                Country::parse(code).map_err(|e| SchemeArgError::Country {
+                    code: code.to_owned(),
+                    reason: e.to_string(),
+                })
             })?,
         })
     }
@@ -93,20 +91,18 @@ pub(crate) fn is_app_id(input: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-/// The canonical ISO 4217 code `code` is, or why it is none (too long, unknown, withdrawn).
-pub(crate) fn currency(code: &str) -> Result<String, String> {
-    Currency::parse(code)
-        .map(|c| c.code().to_owned())
-        .map_err(|e| e.to_string())
+/// The ISO 4217 currency `code` is, or why it is none (too long, unknown, withdrawn).
+pub(crate) fn currency(code: &str) -> Result<Currency, String> {
+    Currency::parse(code).map_err(|e| e.to_string())
 }
 
 /// A comma-separated list: blanks around entries and empty entries are ignored, each entry
 /// must pass `parse`, and a repeated entry counts once.
-pub(crate) fn codes<E>(
+pub(crate) fn codes<T: PartialEq, E>(
     list: &str,
-    parse: impl Fn(&str) -> Result<String, E>,
-) -> Result<Vec<String>, E> {
-    let mut parsed: Vec<String> = Vec::new();
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Vec<T>, E> {
+    let mut parsed: Vec<T> = Vec::new();
     for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let code = parse(entry)?;
         if !parsed.contains(&code) {
@@ -144,19 +140,19 @@ pub fn table_name(template: &Template) -> Result<String, TemplateError> {
     }
 }
 
-/// The schemes in `table` of the emulator `sdk` points at.
-pub fn store(sdk: &aws_config::SdkConfig, table: String) -> SchemeStore {
-    SchemeStore::new(Table::new(aws_sdk_dynamodb::Client::new(sdk), table))
+/// The table `table` of the emulator `sdk` points at.
+pub fn store(sdk: &aws_config::SdkConfig, table: String) -> Store {
+    Store::new(aws_sdk_dynamodb::Client::new(sdk), table)
 }
 
 /// Saves a new scheme with a fresh id for `scope` and returns it.
 pub async fn create(
-    store: &SchemeStore,
+    store: &Store,
     scope: &TenantScope,
     args: SchemeArgs,
-) -> Result<Scheme, payments_core::Error> {
+) -> Result<Scheme, payments_domain::Error> {
     let scheme = args.into_scheme(SchemeId::new_random());
-    store.save(scope, &scheme).await?;
+    store.save_scheme(scope, &scheme).await?;
     Ok(scheme)
 }
 
@@ -239,8 +235,10 @@ mod tests {
     fn currencies_and_countries_are_checked_and_kept_in_order_once() {
         let args =
             parse("credit", None, Some("EUR, GBP,EUR,JPY"), Some("GB,DE,,GB")).expect("valid");
-        assert_eq!(args.currencies, ["EUR", "GBP", "JPY"]);
-        assert_eq!(args.countries, ["GB", "DE"]);
+        let codes = |list: &[Currency]| list.iter().map(Currency::code).collect::<Vec<_>>();
+        assert_eq!(codes(&args.currencies), ["EUR", "GBP", "JPY"]);
+        let countries: Vec<_> = args.countries.iter().map(Country::code).collect();
+        assert_eq!(countries, ["GB", "DE"]);
 
         for (input, reason) in [
             ("EURO", "3 letters"),
@@ -292,7 +290,11 @@ mod tests {
         let scheme = dev_scheme(id.clone(), Direction::Credit);
         assert_eq!(scheme.scheme_id, id);
         assert_eq!(scheme.app_id, "SANDBOX");
-        assert!(scheme.accepts_currency("JPY") && scheme.accepts_country("BR"));
+        let (jpy, brazil) = (
+            Currency::parse("JPY").expect("JPY"),
+            Country::parse("BR").expect("BR"),
+        );
+        assert!(scheme.accepts_currency(jpy) && scheme.accepts_country(brazil));
     }
 
     #[test]

@@ -15,10 +15,11 @@
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
-use payments_core::auth::{generate_signing_key, SigningKeyPair};
-use payments_core::identity::LocalKeyWrapper;
-use payments_core::ids::{AccountId, RewardId, TenantId};
-use payments_core::payments::SchemeId;
+use payments_domain::identity::LocalKeyWrapper;
+use payments_domain::ids::{AccountId, RewardId, TenantId};
+use payments_domain::payments::SchemeId;
+use payments_domain::secret::Secret;
+use payments_http::{generate_signing_key, SigningKeyPair};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -98,26 +99,18 @@ struct RewardsFile {
 
 /// The dev API key, tenant-admin for the dev identity: what `make dev` prints as `PUBLIC_KEY=`
 /// and `PRIVATE_KEY=`. Its record is saved again, sealed afresh, at every start.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DevApiKey {
     pub public_key: String,
     /// Base64 of the 32 bytes below.
-    pub private_key: String,
-    secret: Vec<u8>,
+    pub private_key: Secret<String>,
+    secret: Secret<Vec<u8>>,
 }
 
 impl DevApiKey {
     /// The raw private key, the HMAC key.
     pub fn secret(&self) -> &[u8] {
-        &self.secret
-    }
-}
-
-impl std::fmt::Debug for DevApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevApiKey")
-            .field("public_key", &self.public_key)
-            .finish_non_exhaustive()
+        self.secret.expose()
     }
 }
 
@@ -125,7 +118,7 @@ impl std::fmt::Debug for DevApiKey {
 #[serde(rename_all = "camelCase")]
 struct ApiKeyFile {
     public_key: String,
-    private_key: String,
+    private_key: Secret<String>,
 }
 
 /// Where a running `local-stack dev` serves.
@@ -238,7 +231,7 @@ impl StateDir {
             })?;
             let fresh = ApiKeyFile {
                 public_key: uuid::Uuid::new_v4().simple().to_string(),
-                private_key: base64::engine::general_purpose::STANDARD.encode(secret),
+                private_key: Secret::new(base64::engine::general_purpose::STANDARD.encode(secret)),
             };
             let json = serde_json::to_string_pretty(&fresh)
                 .map_err(|e| StateError::KeyGeneration(format!("the dev API key: {e}")))?;
@@ -257,14 +250,14 @@ impl StateDir {
             ));
         }
         let secret = base64::engine::general_purpose::STANDARD
-            .decode(&file.private_key)
+            .decode(file.private_key.expose())
             .ok()
             .filter(|bytes| bytes.len() == API_PRIVATE_KEY_LEN)
             .ok_or_else(|| corrupt("privateKey is not base64 of 32 bytes"))?;
         Ok(DevApiKey {
             public_key: file.public_key,
             private_key: file.private_key,
-            secret,
+            secret: Secret::new(secret),
         })
     }
 
@@ -309,7 +302,7 @@ impl StateDir {
         let file: SchemesFile =
             serde_json::from_str(&self.read(SCHEMES_FILE)?).map_err(|e| corrupt(&e.to_string()))?;
         let id = |value: &str, name: &str| {
-            SchemeId::parse(value).ok_or_else(|| corrupt(&format!("{name} is not a scheme id")))
+            SchemeId::parse(value).map_err(|_| corrupt(&format!("{name} is not a scheme id")))
         };
         Ok(DevSchemes {
             debit: id(&file.debit_scheme_id, "debitSchemeId")?,
@@ -424,8 +417,8 @@ fn public_key_of(private_key_pem: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use payments_core::auth::{TokenSigner, TokenVerifier};
-    use payments_core::ids::TenantScope;
+    use payments_domain::ids::TenantScope;
+    use payments_http::{TokenSigner, TokenVerifier};
 
     fn temp_dir() -> PathBuf {
         std::env::temp_dir().join(format!("local-stack-state-{}", uuid::Uuid::new_v4()))
@@ -608,7 +601,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_api_key_encryption_key_is_created_once_and_private() {
-        use payments_core::identity::{open, seal};
+        use payments_domain::identity::{open, seal};
         let dir = temp_dir();
         let wrapper = StateDir::new(&dir).api_key_kek().expect("created");
         assert_eq!(mode(&dir.join(KEK_FILE)), 0o600);
@@ -646,10 +639,10 @@ mod tests {
         assert_eq!(key.secret().len(), 32);
         assert_eq!(
             base64::engine::general_purpose::STANDARD.encode(key.secret()),
-            key.private_key
+            *key.private_key.expose()
         );
         assert!(
-            !format!("{key:?}").contains(&key.private_key),
+            !format!("{key:?}").contains(key.private_key.expose()),
             "Debug hides the private key"
         );
         assert_eq!(StateDir::new(&dir).dev_api_key().expect("read"), key);
@@ -658,7 +651,7 @@ mod tests {
         )
         .expect("json");
         assert_eq!(json["publicKey"], key.public_key);
-        assert_eq!(json["privateKey"], key.private_key);
+        assert_eq!(json["privateKey"], *key.private_key.expose());
         // A separate file from the key that seals it.
         assert!(!dir.join(KEK_FILE).exists());
 
@@ -684,7 +677,7 @@ mod tests {
                 message.contains(says) && message.contains("delete it"),
                 "{contents}: {message}"
             );
-            assert!(!message.contains(&key.private_key), "{message}");
+            assert!(!message.contains(key.private_key.expose()), "{message}");
         }
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -694,12 +687,12 @@ mod tests {
         let pair = generate_signing_key().expect("key");
         let body = pkcs8_base64(&pair.private_key_pem);
         assert!(!body.contains('\n') && !body.contains('-'), "{body}");
-        let keys = payments_core::identity::SigningKeys::parse(&body, "i", "a").expect("parses");
+        let keys = payments_http::SigningKeys::parse(&body, "i", "a").expect("parses");
         let kid = keys.jwks()["keys"][0]["kid"].as_str().map(str::to_owned);
         let public = base64::engine::general_purpose::STANDARD
             .decode(&pair.public_key_base64)
             .expect("public");
-        assert_eq!(kid, Some(payments_core::auth::key_id(&public)));
+        assert_eq!(kid, Some(payments_http::key_id(&public)));
     }
 
     #[test]

@@ -13,10 +13,10 @@
 //! and `API_KEY_KEK_FILE` in place of Secrets Manager and KMS).
 
 use crate::schedule_expression::ScheduleExpression;
-use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
+use yaml_serde::{Mapping, Value};
 
 /// The account id moto uses; local ARNs are built with it so they match what moto returns.
 pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
@@ -33,7 +33,7 @@ pub enum TemplateError {
         source: std::io::Error,
     },
     #[error("template is not valid YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] yaml_serde::Error),
     #[error("template: {0}")]
     Invalid(String),
     #[error("template: cannot resolve {0} locally")]
@@ -343,7 +343,7 @@ impl Template {
     }
 
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
-        let root: Value = serde_yaml::from_str(text)?;
+        let root: Value = yaml_serde::from_str(text)?;
         let root = mapping(Some(&root), "template")?.ok_or_else(|| invalid("empty template"))?;
         let mut template = Template::default();
 

@@ -1,14 +1,13 @@
-//! Fixtures for the identity function: its router on a table with a local key-encryption key
-//! and given signing keys, API keys, and a client's HMAC signature computed outside the code
-//! under test (by Python's `hmac` module).
+//! Fixtures for the identity function: its router as its `main` builds it (on the test's
+//! table, with the test run's local key-encryption key and given signing keys), API keys, and
+//! a client's HMAC signature computed outside the code under test (by Python's `hmac` module).
 
-use payments_core::auth::{generate_signing_key, Role};
-use payments_core::identity::{
-    create_api_key, ApiKeyStore, LocalKeyWrapper, NewApiKey, SigningKeys, TokenExchange,
-};
-use payments_core::ids::TenantScope;
-use payments_core::store::Table;
-use std::sync::Arc;
+use payments_aws::config::TOKEN_SIGNING_KEYS;
+use payments_aws::Store;
+use payments_domain::auth::Role;
+use payments_domain::identity::{create_api_key, ApiKeys, LocalKeyWrapper, NewApiKey};
+use payments_domain::ids::TenantScope;
+use payments_http::generate_signing_key;
 
 /// A new P-256 signing key as `TOKEN_SIGNING_KEYS` holds it (base64 PKCS#8), with its public
 /// half as `TOKEN_PUBLIC_KEY` holds it.
@@ -22,53 +21,54 @@ pub fn signing_key() -> (String, String) {
     (body, pair.public_key_base64)
 }
 
-/// The key wrapper of these tests: one local key per test binary.
-pub fn key_wrapper() -> Arc<LocalKeyWrapper> {
-    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let text = KEY.get_or_init(|| LocalKeyWrapper::generate().unwrap_or_else(|e| panic!("{e}")));
-    Arc::new(LocalKeyWrapper::from_base64(text).unwrap_or_else(|e| panic!("{e}")))
+/// The local key-encryption key of this test binary, in a file of its own (as `make dev`
+/// keeps it in `.local/apikey-kek.key`): the path `API_KEY_KEK_FILE` names.
+pub fn key_file() -> String {
+    static FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let key = LocalKeyWrapper::generate().unwrap_or_else(|e| panic!("{e}"));
+        let path = std::env::temp_dir().join(format!(
+            "payments-test-kek-{}.key",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(&path, key).unwrap_or_else(|e| panic!("writing {path:?}: {e}"));
+        path.display().to_string()
+    })
+    .clone()
+}
+
+/// The key wrapper of these tests: the key in [`key_file`].
+pub fn key_wrapper() -> LocalKeyWrapper {
+    LocalKeyWrapper::from_file(&key_file()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The identity router on `table`, signing with `signing_keys` (newest first).
-pub fn identity_router(table: &Table, signing_keys: &str) -> axum::Router {
-    let signing = Arc::new(
-        SigningKeys::parse(signing_keys, crate::ISSUER, crate::AUDIENCE)
-            .unwrap_or_else(|e| panic!("{e}")),
-    );
-    identity::router(
-        identity::AppState {
-            exchange: TokenExchange::new(
-                ApiKeyStore::new(table.clone()),
-                key_wrapper(),
-                signing.clone(),
-            ),
-            signing,
-            issuer: crate::ISSUER.into(),
-            public_base_url: None,
-        },
-        crate::edge(payments_core::http::ErrorFormat::A),
-    )
+pub async fn identity_router(table: &Store, signing_keys: &str) -> axum::Router {
+    let settings = crate::settings_on("identity", table)
+        .await
+        .with(TOKEN_SIGNING_KEYS, signing_keys);
+    crate::payments::built(::identity::app(&settings, &crate::clients().await)).await
 }
 
 /// A stored API key of `scope` with `roles`.
-pub async fn api_key(table: &Table, scope: TenantScope, roles: &[Role]) -> NewApiKey {
+pub async fn api_key(table: &Store, scope: TenantScope, roles: &[Role]) -> NewApiKey {
     let created = create_api_key(
-        key_wrapper().as_ref(),
+        &key_wrapper(),
         scope,
         roles,
         chrono::Utc::now().timestamp_millis(),
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    ApiKeyStore::new(table.clone())
-        .save(&created.key)
+    table
+        .save_api_key(&created.key)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     created
 }
 
-/// A client's signature, as API.md section 4 defines it, computed by Python's standard
-/// library so the code under test does not check itself.
+/// A client's signature, as docs/api.md §4 defines it, computed by Python's standard library
+/// so the code under test does not check itself.
 pub fn python_signature(
     public_key: &str,
     nonce: &str,

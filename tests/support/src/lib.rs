@@ -1,7 +1,9 @@
-//! Fixtures shared by the router and end-to-end tests: the moto-backed table (created from
-//! `infra/template.yaml`), tokens signed by a key made for the test run, fresh tenants, a
-//! way to send requests to a router in-process, and for workers an in-process invoke endpoint
-//! ([`worker_host`]) fed by the local stack's real queue pump ([`queues`]).
+//! Fixtures shared by the tests: the moto-backed table (created from `infra/template.yaml`),
+//! each function's settings as the template gives them (so a test builds a function with the
+//! constructor its `main` calls, never with wiring of its own), tokens signed by a key made for
+//! the test run, fresh tenants, a way to send requests to a router in-process, and for workers
+//! an in-process invoke endpoint ([`worker_host`]) fed by the local stack's real queue pump
+//! ([`queues`]).
 //!
 //! The moto endpoint comes from `MOTO_ENDPOINT`, which `make test` sets after starting moto.
 
@@ -19,11 +21,12 @@ use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use local_stack::provision::Provisioned;
 use local_stack::template::Template;
-use payments_core::auth::{generate_signing_key, TokenSigner, TokenVerifier};
-use payments_core::http::{Edge, ErrorFormat};
-use payments_core::ids::{AccountId, TenantId, TenantScope};
-use payments_core::store::Table;
+use payments_aws::config::{API_KEY_KEK_FILE, TABLE_NAME as TABLE_SETTING, TOKEN_SIGNING_KEYS};
+use payments_aws::{Clients, Settings, Store};
+use payments_domain::ids::{AccountId, TenantId, TenantScope};
+use payments_http::{generate_signing_key, TokenSigner, TokenVerifier};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
@@ -38,6 +41,11 @@ pub fn moto_endpoint() -> String {
     std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
         panic!("MOTO_ENDPOINT is not set: run the tests with `make test`, which starts moto")
     })
+}
+
+/// The AWS clients of a function built for a test: against this run's moto.
+pub async fn clients() -> Clients {
+    Clients::new(&sdk_config().await)
 }
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
@@ -77,19 +85,55 @@ pub(crate) async fn real_stack() -> Result<&'static RealStack, queues::QueueFixt
 }
 
 /// The table, created once per test binary from `infra/template.yaml` as `make dev` creates it.
-pub async fn table() -> Table {
+pub async fn table() -> Store {
     real_stack()
         .await
         .unwrap_or_else(|e| panic!("provisioning infra/template.yaml in moto: {e}"));
-    Table::new(
+    Store::new(
         aws_sdk_dynamodb::Client::new(&sdk_config().await),
         TABLE_NAME,
     )
 }
 
+/// The settings `binary` gets from `infra/template.yaml`, resolved as `make dev` resolves them
+/// against this run's moto, with the test run's token keys (and, for the identity function,
+/// its signing key and local key-encryption key). A test changes what it must with
+/// [`Settings::with`] and builds the function with the constructor its `main` calls.
+pub async fn settings(binary: &str) -> Settings {
+    let stack = real_stack()
+        .await
+        .unwrap_or_else(|e| panic!("provisioning infra/template.yaml in moto: {e}"));
+    let function = stack
+        .template
+        .functions
+        .iter()
+        .find(|function| function.binary == binary)
+        .unwrap_or_else(|| panic!("the template has no function {binary}"));
+    let keys = keys();
+    let parameters = BTreeMap::from([
+        ("TokenPublicKey".to_owned(), keys.public_key.clone()),
+        ("TokenIssuer".to_owned(), ISSUER.to_owned()),
+        ("TokenAudience".to_owned(), AUDIENCE.to_owned()),
+    ]);
+    let environment = stack
+        .template
+        .environment(function, &stack.provisioned.locals(parameters))
+        .unwrap_or_else(|e| panic!("the environment of {binary}: {e}"));
+    Settings::from_map(environment)
+        .with(TOKEN_SIGNING_KEYS, keys.signing_key.clone())
+        .with(API_KEY_KEK_FILE, crate::identity::key_file())
+}
+
+/// [`settings`] on another table than the shared one.
+pub async fn settings_on(binary: &str, table: &Store) -> Settings {
+    settings(binary)
+        .await
+        .with(TABLE_SETTING, table.table_name())
+}
+
 /// A table of its own, shaped as the template declares the real one: for tests that read the
 /// whole table or its work index (the sweep), which other tests' items would disturb.
-pub async fn isolated_table() -> Table {
+pub async fn isolated_table() -> Store {
     let stack = real_stack()
         .await
         .unwrap_or_else(|e| panic!("provisioning infra/template.yaml in moto: {e}"));
@@ -108,13 +152,17 @@ pub async fn isolated_table() -> Table {
     local_stack::provision::provision(&sdk, &template)
         .await
         .unwrap_or_else(|e| panic!("creating an isolated table: {e}"));
-    Table::new(aws_sdk_dynamodb::Client::new(&sdk), table.logical_id)
+    Store::new(aws_sdk_dynamodb::Client::new(&sdk), table.logical_id)
 }
 
 /// A signing key pair for this test binary, and tokens made with it.
 pub struct Keys {
     pub signer: TokenSigner,
     pub verifier: Arc<TokenVerifier>,
+    /// The public half as `TOKEN_PUBLIC_KEY` holds it.
+    pub public_key: String,
+    /// The private half as `TOKEN_SIGNING_KEYS` holds it (base64 PKCS#8).
+    pub signing_key: String,
 }
 
 static KEYS: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
@@ -129,15 +177,14 @@ pub fn keys() -> &'static Keys {
                 TokenVerifier::new(&pair.public_key_base64, ISSUER, AUDIENCE)
                     .unwrap_or_else(|e| panic!("{e}")),
             ),
+            signing_key: pair
+                .private_key_pem
+                .lines()
+                .filter(|line| !line.starts_with("-----"))
+                .collect(),
+            public_key: pair.public_key_base64,
         }
     })
-}
-
-pub fn edge(format: ErrorFormat) -> Edge {
-    Edge {
-        format,
-        verifier: keys().verifier.clone(),
-    }
 }
 
 pub fn new_scope() -> TenantScope {

@@ -1,55 +1,42 @@
-//! Fixtures for SEPA mandate flows: the mandates router and the mandate worker as the deployed
-//! functions build them, a creditor profile, and the seed's debtor.
+//! Fixtures for SEPA mandate flows: the mandates router and the mandate worker as their
+//! `main` builds them (on the test's table and queue), a creditor profile, and the published
+//! sample debtor.
 
+use crate::payments::{built, worker_host};
 use crate::worker_host::WorkerHost;
 use crate::Client;
 use http::Method;
-use payments_core::mandates::{MandateRegistration, MandateStore, SandboxNetwork};
-use payments_core::store::Table;
+use payments_aws::config::queue_variable;
+use payments_aws::Store;
+use payments_domain::work::WorkKind;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 /// The mandates router on `table`, queueing registrations to `registrations` (a queue URL).
-pub async fn mandates_router(table: &Table, registrations: &str) -> axum::Router {
-    let sqs = aws_sdk_sqs::Client::new(&crate::sdk_config().await);
-    mandates::router(
-        mandates::AppState {
-            mandates: MandateStore::new(table.clone()),
-            network: Arc::new(SandboxNetwork),
-            registrations: payments_core::queue::SqsQueue::new(sqs, registrations),
-        },
-        crate::edge(payments_core::http::ErrorFormat::B),
-    )
+pub async fn mandates_router(table: &Store, registrations: &str) -> axum::Router {
+    let settings = crate::settings_on("mandates", table)
+        .await
+        .with(queue_variable(WorkKind::Mandate), registrations);
+    let aws = crate::clients().await;
+    built(mandates::app(&settings, &aws, mandates::deployed_network())).await
 }
 
-/// The registration as `mandate-worker`'s main builds it.
-pub fn registration(table: &Table) -> MandateRegistration {
-    MandateRegistration::new(MandateStore::new(table.clone()), Arc::new(SandboxNetwork))
+/// `mandate-worker` on `table`, as its main builds it.
+pub async fn mandate_worker(table: &Store) -> mandate_worker::MandateWorker {
+    let settings = crate::settings_on("mandate-worker", table).await;
+    mandate_worker::MandateWorker::new(
+        &settings,
+        &crate::clients().await,
+        mandates::deployed_network(),
+    )
+    .unwrap_or_else(|e| panic!("building the mandate worker: {e}"))
 }
 
 /// A Lambda host running `mandate-worker` on `table`, as the pump would invoke it.
-pub async fn mandate_worker_host(table: &Table) -> WorkerHost {
-    let registration = registration(table);
-    let host = WorkerHost::start()
-        .await
-        .unwrap_or_else(|e| panic!("starting the worker host: {e}"));
-    host.register_fn("mandate-worker", move |event: Value| {
-        let registration = registration.clone();
-        async move {
-            let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
-            let answer = mandate_worker::handle_batch(
-                &registration,
-                event,
-                chrono::Utc::now().timestamp_millis(),
-            )
-            .await;
-            serde_json::to_value(answer).map_err(|e| e.to_string())
-        }
-    });
-    host
+pub async fn mandate_worker_host(table: &Store) -> WorkerHost {
+    worker_host("mandate-worker", mandate_worker(table).await).await
 }
 
-/// The debtor of seed 004 (a GB IBAN: the UK is in the SEPA scheme).
+/// The published sample debtor (a GB IBAN: the UK is in the SEPA scheme).
 pub fn seed_debtor() -> Value {
     json!({
         "firstName": "John",

@@ -1,24 +1,32 @@
-//! Fixtures for payment flows: a tenant's SANDBOX scheme, a customer's bank account, the
-//! instruction worker as the deployed function builds it, and a Lambda host that runs it.
+//! Fixtures for payment flows: a tenant's SANDBOX scheme, a customer's bank account, the vault,
+//! wallet and order-management routers and the instruction and refund workers as their `main`
+//! builds them (on the test's table and queues), and Lambda hosts that run the workers.
 
 use crate::worker_host::WorkerHost;
-use payments_core::http::JsonObject;
-use payments_core::ids::{FinancialInstrumentId, TenantScope};
-use payments_core::orders::{
-    parse_new_instruction, ExecuteInstruction, Executor, Instruction, Order, OrderStore, References,
+use aws_lambda_events::sqs::SqsEvent;
+use payments_aws::config::{queue_variable, PUBLIC_BASE_URL};
+use payments_aws::worker::Worker;
+use payments_aws::Store;
+use payments_domain::bank::{AccountHolderName, SortCode, UkAccountNumber};
+use payments_domain::ids::{FinancialInstrumentId, TenantScope};
+use payments_domain::orders::{
+    self, execute_instruction, ExecuteInstruction, Instruction, Order, OrderWrite, Orders,
 };
-use payments_core::payments::{Direction, PaymentApps, Sandbox, Scheme, SchemeId, SchemeStore};
-use payments_core::refs::{CustomerRef, OrderRef};
-use payments_core::rewards::{RewardCatalogue, RewardClaims, RewardStore};
-use payments_core::store::Table;
-use payments_core::vault::{now_ms, AccountDetails, FinancialInstrument, VaultStore};
+use payments_domain::payments::{
+    Direction, PaymentApp, PaymentApps, Sandbox, Scheme, SchemeId, Schemes,
+};
+use payments_domain::refs::{CustomerRef, OrderRef};
+use payments_domain::vault::{AccountDetails, Customers, FinancialInstrument, PersonalWrite};
+use payments_domain::work::WorkKind;
+use payments_domain::{Now, Secret};
 use serde_json::Value;
+use std::future::Future;
 use std::sync::Arc;
 
 /// A scheme of `scope` for `direction`, paid through `app_id`, accepting every currency and
 /// country.
 pub async fn scheme(
-    table: &Table,
+    table: &Store,
     scope: &TenantScope,
     direction: Direction,
     app_id: &str,
@@ -30,8 +38,8 @@ pub async fn scheme(
         currencies: vec![],
         countries: vec![],
     };
-    SchemeStore::new(table.clone())
-        .save(scope, &scheme)
+    table
+        .save_scheme(scope, &scheme)
         .await
         .unwrap_or_else(|e| panic!("saving a scheme: {e}"));
     scheme.scheme_id
@@ -39,140 +47,125 @@ pub async fn scheme(
 
 /// A UK bank account (`JOHN DOE`, `99999911`, `111211`) in `customer`'s vault.
 pub async fn bank_account(
-    table: &Table,
+    table: &Store,
     scope: &TenantScope,
     customer: &str,
 ) -> FinancialInstrumentId {
     let customer = CustomerRef::parse(customer).unwrap_or_else(|e| panic!("{e:?}"));
     let details = AccountDetails::Uk {
-        holder_name: "JOHN DOE".into(),
-        account_number: "99999911".into(),
-        sort_code: "111211".into(),
+        holder_name: Secret::new(
+            AccountHolderName::parse("JOHN DOE").unwrap_or_else(|e| panic!("{e}")),
+        ),
+        account_number: Secret::new(
+            UkAccountNumber::parse("99999911").unwrap_or_else(|e| panic!("{e}")),
+        ),
+        sort_code: SortCode::parse("111211").unwrap_or_else(|e| panic!("{e}")),
     };
-    let instrument = FinancialInstrument::new(customer, details, now_ms());
-    VaultStore::new(table.clone())
+    let instrument = FinancialInstrument::new(customer, details, Now::read().epoch_ms());
+    let written = table
         .add_instrument(scope, &instrument)
         .await
         .unwrap_or_else(|e| panic!("adding a bank account: {e}"));
+    assert_eq!(written, PersonalWrite::Written, "the customer is forgotten");
     instrument.id
 }
 
-/// The executor as `instruction-worker`'s main builds it, with the SANDBOX app and `extra` apps.
-pub fn executor(
-    table: &Table,
-    extra: Vec<Box<dyn payments_core::payments::PaymentApp>>,
-) -> Executor {
-    let schemes = SchemeStore::new(table.clone());
-    let mut apps: Vec<Box<dyn payments_core::payments::PaymentApp>> = vec![Box::new(Sandbox)];
+/// The payment apps of a deployment (SANDBOX) and `extra` ones.
+pub fn apps(extra: Vec<Box<dyn PaymentApp>>) -> PaymentApps {
+    let mut apps: Vec<Box<dyn PaymentApp>> = vec![Box::new(Sandbox)];
     apps.extend(extra);
-    Executor::new(
-        OrderStore::new(table.clone()),
-        References::new(VaultStore::new(table.clone()), schemes.clone()),
-        schemes,
-        Arc::new(PaymentApps::new(apps)),
-    )
+    PaymentApps::new(apps)
 }
 
-/// A Lambda host running `instruction-worker` on `table`, as the pump would invoke it.
-pub async fn instruction_worker_host(table: &Table) -> WorkerHost {
-    let executor = executor(table, Vec::new());
+/// A Lambda host running `worker` under the name `binary`, as the pump would invoke it.
+pub async fn worker_host<W: Worker + Send + 'static>(binary: &str, worker: W) -> WorkerHost {
+    let worker = Arc::new(worker);
     let host = WorkerHost::start()
         .await
         .unwrap_or_else(|e| panic!("starting the worker host: {e}"));
-    host.register_fn("instruction-worker", move |event: Value| {
-        let executor = executor.clone();
+    host.register_fn(binary, move |event: Value| {
+        let worker = Arc::clone(&worker);
         async move {
-            let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
-            let now = chrono::Utc::now();
-            let answer = instruction_worker::handle_batch(
-                &executor,
-                event,
-                now.date_naive(),
-                now.timestamp_millis(),
-            )
-            .await;
+            let event: SqsEvent = serde_json::from_value(event).map_err(|e| e.to_string())?;
+            let answer = worker.handle(event).await;
             serde_json::to_value(answer).map_err(|e| e.to_string())
         }
     });
     host
 }
 
-/// The customer-vault router on `table`, sending refunds to `refunds` (a queue URL).
-pub async fn vault_router(table: &Table, refunds: &str) -> axum::Router {
-    let sqs = aws_sdk_sqs::Client::new(&crate::sdk_config().await);
-    customer_vault::router(
-        customer_vault::AppState {
-            vault: VaultStore::new(table.clone()),
-            refunds: payments_core::queue::SqsQueue::new(sqs, refunds),
-            instructions: payments_core::orders::VaultChanges::new(
-                OrderStore::new(table.clone()),
-                VaultStore::new(table.clone()),
-            ),
-            mandates: payments_core::mandates::MandateStore::new(table.clone()),
-            rewards: RewardStore::new(table.clone()),
-        },
-        crate::edge(payments_core::http::ErrorFormat::A),
-    )
+/// Builds a function's worker with its constructor, failing the test if it cannot.
+pub async fn built<T, E: std::fmt::Display>(constructor: impl Future<Output = Result<T, E>>) -> T {
+    constructor
+        .await
+        .unwrap_or_else(|e| panic!("building the function: {e}"))
 }
 
-/// The order-management router on `table` as its main builds it, queueing due instructions to
-/// `instructions` and claimed rewards to `reward_settlements` (queue URLs), answering
-/// `Location`s under `public_base_url` when given.
+/// `instruction-worker` on `table`, as its main builds it, with the SANDBOX app and `extra`.
+pub async fn instruction_worker(
+    table: &Store,
+    extra: Vec<Box<dyn PaymentApp>>,
+) -> instruction_worker::InstructionWorker {
+    let settings = crate::settings_on("instruction-worker", table).await;
+    instruction_worker::InstructionWorker::new(&settings, &crate::clients().await, apps(extra))
+        .unwrap_or_else(|e| panic!("building the instruction worker: {e}"))
+}
+
+/// A Lambda host running `instruction-worker` on `table`, as the pump would invoke it.
+pub async fn instruction_worker_host(table: &Store) -> WorkerHost {
+    worker_host(
+        "instruction-worker",
+        instruction_worker(table, Vec::new()).await,
+    )
+    .await
+}
+
+/// `refund-worker` on `table`, as its main builds it.
+pub async fn refund_worker(table: &Store) -> refund_worker::RefundWorker {
+    let settings = crate::settings_on("refund-worker", table).await;
+    refund_worker::RefundWorker::new(&settings, &crate::clients().await, PaymentApps::deployed())
+        .unwrap_or_else(|e| panic!("building the refund worker: {e}"))
+}
+
+/// A Lambda host running `refund-worker` on `table` with the SANDBOX app.
+pub async fn refund_worker_host(table: &Store) -> WorkerHost {
+    worker_host("refund-worker", refund_worker(table).await).await
+}
+
+/// The customer-vault router on `table`, sending refunds to `refunds` (a queue URL).
+pub async fn vault_router(table: &Store, refunds: &str) -> axum::Router {
+    let settings = crate::settings_on("customer-vault", table)
+        .await
+        .with(queue_variable(WorkKind::Refund), refunds);
+    built(customer_vault::app(&settings, &crate::clients().await)).await
+}
+
+/// The customer-wallet router on `table`.
+pub async fn wallet_router(table: &Store) -> axum::Router {
+    let settings = crate::settings_on("customer-wallet", table).await;
+    built(customer_wallet::app(&settings, &crate::clients().await)).await
+}
+
+/// The order-management router on `table`, queueing due instructions to `instructions` and
+/// claimed rewards to `reward_settlements` (queue URLs), answering `Location`s under
+/// `public_base_url` when given.
 pub async fn orders_router(
-    table: &Table,
+    table: &Store,
     instructions: &str,
     reward_settlements: &str,
     public_base_url: Option<&str>,
 ) -> axum::Router {
-    let sqs = aws_sdk_sqs::Client::new(&crate::sdk_config().await);
-    order_management::router(
-        order_management::AppState {
-            orders: OrderStore::new(table.clone()),
-            references: References::new(
-                VaultStore::new(table.clone()),
-                SchemeStore::new(table.clone()),
-            ),
-            instructions: payments_core::queue::SqsQueue::new(sqs.clone(), instructions),
-            rewards: RewardClaims::new(
-                OrderStore::new(table.clone()),
-                RewardCatalogue::new(table.clone()),
-                RewardStore::new(table.clone()),
-            ),
-            reward_settlements: payments_core::queue::SqsQueue::new(sqs, reward_settlements),
-            public_base_url: public_base_url.map(str::to_owned),
-        },
-        crate::edge(payments_core::http::ErrorFormat::A),
-    )
+    let settings = crate::settings_on("order-management", table)
+        .await
+        .with(queue_variable(WorkKind::Instruction), instructions)
+        .with(queue_variable(WorkKind::Reward), reward_settlements)
+        .with(PUBLIC_BASE_URL, public_base_url.unwrap_or_default());
+    built(order_management::app(&settings, &crate::clients().await)).await
 }
 
 /// A queue URL that does not exist: every send to it fails, as a lost message would.
 pub fn unreachable_queue() -> String {
     format!("{}/123456789012/no-such-queue", crate::moto_endpoint())
-}
-
-/// A Lambda host running `refund-worker` on `table` with the SANDBOX app.
-pub async fn refund_worker_host(table: &Table) -> WorkerHost {
-    let executor = payments_core::vault::RefundExecutor::new(
-        VaultStore::new(table.clone()),
-        Arc::new(PaymentApps::new(vec![Box::new(Sandbox)])),
-    );
-    let host = WorkerHost::start()
-        .await
-        .unwrap_or_else(|e| panic!("starting the worker host: {e}"));
-    host.register_fn("refund-worker", move |event: Value| {
-        let executor = executor.clone();
-        async move {
-            let event = serde_json::from_value(event).map_err(|e| e.to_string())?;
-            let answer = refund_worker::handle_batch(
-                &executor,
-                event,
-                chrono::Utc::now().timestamp_millis(),
-            )
-            .await;
-            serde_json::to_value(answer).map_err(|e| e.to_string())
-        }
-    });
-    host
 }
 
 /// A payout instruction as a client sends it: `instructionRef: "payout"`, CREDIT to
@@ -201,31 +194,33 @@ pub fn payout_body(
 /// Writes `body` (see `payout_body`) as the only instruction of a new order, straight to the
 /// store, and returns the instruction as written.
 pub async fn create_payout_order(
-    table: &Table,
+    table: &Store,
     scope: &TenantScope,
     order: &str,
     body: Value,
 ) -> Instruction {
-    let object = JsonObject::from_value(body).unwrap_or_else(|e| panic!("{e:?}"));
-    let request = parse_new_instruction(&object).unwrap_or_else(|e| panic!("{e:?}"));
+    let request = payments_bodies::orders::instruction_request(Some(body))
+        .unwrap_or_else(|e| panic!("{e:?}"));
     let order_ref = OrderRef::parse(order).unwrap_or_else(|e| panic!("{e:?}"));
-    let instruction = Instruction::new(order_ref.clone(), request, now_ms());
+    let now = Now::read().epoch_ms();
+    let instruction = Instruction::new(order_ref.clone(), request, now);
     let order = Order {
         order_ref,
-        created: now_ms(),
+        created: now,
         metadata: Default::default(),
     };
-    OrderStore::new(table.clone())
+    let written = table
         .create_order(scope, &order, std::slice::from_ref(&instruction))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(written, OrderWrite::Written, "the order exists");
     instruction
 }
 
 /// A payout of `amount` `currency` to a new bank account of `customer`, executed by the SANDBOX
 /// app: the COMPLETED (or, for `.51`, FAILED) instruction, with its transaction.
 pub async fn completed_payout(
-    table: &Table,
+    table: &Store,
     scope: &TenantScope,
     customer: &str,
     order: &str,
@@ -235,24 +230,52 @@ pub async fn completed_payout(
 ) -> Instruction {
     let instrument = bank_account(table, scope, customer).await;
     let scheme = scheme(table, scope, Direction::Credit, "SANDBOX").await;
-    let today = chrono::Utc::now().date_naive();
+    let now = Now::read();
     let mut body = payout_body(
         customer,
         &instrument,
         &scheme,
         amount,
         currency,
-        &today.to_string(),
+        &now.today().to_string(),
     );
     body["metadata"] = metadata;
     let instruction = create_payout_order(table, scope, order, body).await;
     let message = ExecuteInstruction::for_instruction(scope, &instruction);
-    executor(table, Vec::new())
-        .execute(&message, today, now_ms())
+    execute_instruction(table, &PaymentApps::deployed(), &message, now)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    OrderStore::new(table.clone())
-        .load_instruction(scope, &message.order_ref, &message.instruction_ref)
+    orders::instruction(table, scope, &message.order_ref, &message.instruction_ref)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A fresh tenant-admin caller of the customer-vault router on the shared table, whose refunds
+/// go nowhere.
+pub async fn vault_admin() -> crate::Client {
+    let table = crate::table().await;
+    crate::Client::admin(vault_router(&table, &unreachable_queue()).await)
+}
+
+/// The sweep on `table`, as its main builds it, re-queueing work older than
+/// `requeue_after_seconds`, sending each kind of work of `queues` to its queue URL and every
+/// other kind nowhere.
+pub async fn sweep(
+    table: &Store,
+    requeue_after_seconds: u32,
+    queues: &[(WorkKind, &str)],
+) -> sweep::Sweep {
+    let mut settings = crate::settings_on("sweep", table).await.with(
+        payments_aws::config::REQUEUE_AFTER_SECONDS,
+        requeue_after_seconds.to_string(),
+    );
+    for kind in WorkKind::ALL {
+        let url = queues
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or_else(unreachable_queue, |(_, url)| (*url).to_owned());
+        settings = settings.with(queue_variable(kind), url);
+    }
+    sweep::Sweep::new(&settings, &crate::clients().await)
+        .unwrap_or_else(|e| panic!("building the sweep: {e}"))
 }

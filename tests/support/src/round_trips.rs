@@ -12,7 +12,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use payments_core::store::Table;
+use payments_aws::{Clients, Store};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -144,15 +144,24 @@ impl RoundTrips {
     }
 
     /// The shared table (see [`crate::table`]) through a counting client.
-    pub async fn table(&self) -> Table {
+    pub async fn table(&self) -> Store {
         let table = crate::table().await;
-        Table::new(self.dynamodb().await, table.name())
+        Store::new(self.dynamodb().await, table.table_name())
     }
 
     /// A table of its own (see [`crate::isolated_table`]) through a counting client.
-    pub async fn isolated_table(&self) -> Table {
+    pub async fn isolated_table(&self) -> Store {
         let table = crate::isolated_table().await;
-        Table::new(self.dynamodb().await, table.name())
+        Store::new(self.dynamodb().await, table.table_name())
+    }
+
+    /// AWS clients that count their calls here, for a function built by its constructor.
+    pub async fn clients(&self) -> Clients {
+        Clients {
+            sdk: crate::sdk_config().await,
+            dynamodb: self.dynamodb().await,
+            sqs: self.sqs().await,
+        }
     }
 }
 

@@ -88,7 +88,7 @@ async fn handle(clients: &Clients, calls: Calls) -> Result<serde_json::Value, Er
     Ok(serde_json::json!({ "statusCode": 200 }))
 }
 
-// Lambda hands an environment one event at a time: one thread serves it (README, "Performance").
+// Lambda hands an environment one event at a time: one thread serves it (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;

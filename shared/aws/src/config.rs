@@ -1,0 +1,156 @@
+//! A function's configuration: the environment the template gives it (docs/deploy.md), read
+//! once per cold start. Tests build the same settings from the template's environment for the
+//! function, so a function is always configured one way.
+
+use payments_domain::error::Error;
+use payments_domain::work::WorkKind;
+use std::collections::BTreeMap;
+
+pub const TABLE_NAME: &str = "TABLE_NAME";
+pub const TOKEN_PUBLIC_KEY: &str = "TOKEN_PUBLIC_KEY";
+pub const TOKEN_ISSUER: &str = "TOKEN_ISSUER";
+pub const TOKEN_AUDIENCE: &str = "TOKEN_AUDIENCE";
+/// Optional: the API's public base URL (`https://api.example.com`), for absolute `Location`s.
+pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
+pub const REQUEUE_AFTER_SECONDS: &str = "REQUEUE_AFTER_SECONDS";
+/// Comma-separated base64 PKCS#8 P-256 keys, newest first (local configuration).
+pub const TOKEN_SIGNING_KEYS: &str = "TOKEN_SIGNING_KEYS";
+/// The Secrets Manager secret holding the same list (AWS).
+pub const TOKEN_SIGNING_SECRET_ARN: &str = "TOKEN_SIGNING_SECRET_ARN";
+/// The KMS key that wraps API keys' data keys (AWS).
+pub const API_KEY_KMS_KEY_ID: &str = "API_KEY_KMS_KEY_ID";
+/// A file holding the local key-encryption key, base64 of 32 bytes (`make dev`).
+pub const API_KEY_KEK_FILE: &str = "API_KEY_KEK_FILE";
+
+/// The variable that names the queue of a kind of work.
+pub fn queue_variable(kind: WorkKind) -> &'static str {
+    match kind {
+        WorkKind::Instruction => "INSTRUCTION_QUEUE_URL",
+        WorkKind::Refund => "REFUND_QUEUE_URL",
+        WorkKind::Mandate => "MANDATE_QUEUE_URL",
+        WorkKind::Reward => "REWARD_QUEUE_URL",
+    }
+}
+
+/// Named settings; an empty value counts as unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    values: BTreeMap<String, String>,
+}
+
+impl Settings {
+    /// The process environment, as Lambda gives it.
+    pub fn from_env() -> Settings {
+        Settings::from_map(std::env::vars().collect())
+    }
+
+    pub fn from_map(values: BTreeMap<String, String>) -> Settings {
+        Settings { values }
+    }
+
+    /// The same settings with `name` set to `value`.
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Settings {
+        self.values.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// An optional setting: `None` when unset or empty.
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
+    }
+
+    pub fn required(&self, name: &str) -> Result<&str, Error> {
+        self.optional(name)
+            .ok_or_else(|| Error::bug(format!("the setting {name} is not set")))
+    }
+
+    /// A whole number of seconds, in milliseconds.
+    pub fn seconds_as_ms(&self, name: &str) -> Result<i64, Error> {
+        let value = self.required(name)?;
+        value
+            .parse::<i64>()
+            .ok()
+            .filter(|seconds| *seconds >= 0)
+            .map(|seconds| seconds * 1000)
+            .ok_or_else(|| {
+                Error::bug(format!(
+                    "{name} must be a whole number of seconds, not {value}"
+                ))
+            })
+    }
+}
+
+/// The AWS clients of a function, built once per cold start from one SDK configuration. Tests
+/// build them with interceptors of their own (the round-trip counter).
+#[derive(Clone)]
+pub struct Clients {
+    pub sdk: aws_config::SdkConfig,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            sdk: sdk.clone(),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+        }
+    }
+}
+
+/// What every function starts from, once per cold start: its settings (the environment) and
+/// AWS clients from the default chain (`AWS_ENDPOINT_URL` points them at the local emulator),
+/// with JSON logging set up.
+pub struct ColdStart {
+    pub settings: Settings,
+    pub aws: Clients,
+}
+
+impl ColdStart {
+    pub async fn load() -> ColdStart {
+        init_logging();
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        ColdStart {
+            settings: Settings::from_env(),
+            aws: Clients::new(&sdk),
+        }
+    }
+}
+
+/// JSON logs (CloudWatch-friendly) filtered by `RUST_LOG`, default `info`.
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(true)
+        .with_span_list(false)
+        .without_time()
+        .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_unset_and_seconds_become_milliseconds() {
+        let settings = Settings::default()
+            .with("EMPTY", "")
+            .with(REQUEUE_AFTER_SECONDS, "300")
+            .with("NEGATIVE", "-1");
+        assert_eq!(settings.optional("EMPTY"), None);
+        assert!(settings.required("EMPTY").is_err());
+        assert_eq!(
+            settings.seconds_as_ms(REQUEUE_AFTER_SECONDS).ok(),
+            Some(300_000)
+        );
+        assert!(settings.seconds_as_ms("NEGATIVE").is_err());
+    }
+}

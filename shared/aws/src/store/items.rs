@@ -1,0 +1,160 @@
+//! The items more than one area writes: a transaction (written by order management's executor,
+//! changed by the vault), an instruction (changed by order management, rewards and the vault's
+//! forget), an instrument (added by the vault, mandates and rewards), the customer's links, and
+//! the guard that refuses personal data for a forgotten customer.
+
+use super::keys::{self, PROFILE, PROFILE_TYPE};
+use super::work::work_attributes;
+use super::{to_item, Item, Store};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use payments_domain::clock::Now;
+use payments_domain::error::Error;
+use payments_domain::ids::{MandateId, TenantScope};
+use payments_domain::orders::{ExecuteInstruction, Instruction};
+use payments_domain::refs::CustomerRef;
+use payments_domain::vault::{
+    ExecuteRefunds, FinancialInstrument, InstructionLink, MandateLink, Transaction, TransactionPath,
+};
+use std::collections::HashMap;
+
+/// Creates the profile on first write and keeps it ACTIVE; refuses once the customer is
+/// forgotten, so nothing personal can be added after (or while) forget runs.
+pub(crate) const ACTIVE_PROFILE_UPDATE: &str = "SET #status = if_not_exists(#status, :active), \
+     createdTimestamp = if_not_exists(createdTimestamp, :now), itemType = :profileType";
+pub(crate) const PROFILE_NOT_FORGOTTEN: &str = "attribute_not_exists(#status) OR #status = :active";
+
+pub(crate) fn active_profile_values(now: Now) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (":active".to_owned(), AttributeValue::S("ACTIVE".to_owned())),
+        (
+            ":now".to_owned(),
+            AttributeValue::N(now.epoch_ms().to_string()),
+        ),
+        (
+            ":profileType".to_owned(),
+            AttributeValue::S(PROFILE_TYPE.to_owned()),
+        ),
+    ])
+}
+
+impl Store {
+    /// A transaction action that creates the customer's profile if need be and fails once the
+    /// customer is forgotten: written beside anything that adds personal data to a customer.
+    pub(crate) fn customer_not_forgotten(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+        now: Now,
+    ) -> Result<TransactWriteItem, Error> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(&keys::customer(scope, customer), PROFILE)))
+            .update_expression(format!(
+                "{ACTIVE_PROFILE_UPDATE}, metadata = if_not_exists(metadata, :noMetadata)"
+            ))
+            .condition_expression(PROFILE_NOT_FORGOTTEN)
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(active_profile_values(now)))
+            .expression_attribute_values(":noMetadata", AttributeValue::M(HashMap::new()))
+            .build()
+            .map_err(|e| Error::internal("building the profile guard", e))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+/// A transaction's item in its customer's partition, in the work index while refunds are
+/// pending.
+pub(crate) fn transaction_item(
+    scope: &TenantScope,
+    transaction: &Transaction,
+) -> Result<Item, Error> {
+    let pk = keys::customer(scope, &transaction.customer_ref);
+    let mut item = to_item(
+        transaction,
+        &pk,
+        &keys::transaction(transaction.id),
+        keys::TRANSACTION_TYPE,
+    )?;
+    if let Some(from) = transaction.refunds_need_worker_from() {
+        let message = ExecuteRefunds {
+            scope: (*scope).into(),
+            transaction: TransactionPath {
+                customer_ref: transaction.customer_ref.clone(),
+                financial_instrument_id: transaction.financial_instrument_id,
+                transaction_id: transaction.id,
+            },
+        };
+        item.extend(work_attributes(&pk, from, &message)?);
+    }
+    Ok(item)
+}
+
+/// The instruction's item, in the work index while it needs a worker.
+pub(crate) fn instruction_item(
+    scope: &TenantScope,
+    instruction: &Instruction,
+) -> Result<Item, Error> {
+    let pk = keys::order(scope, &instruction.order_ref);
+    let mut item = to_item(
+        instruction,
+        &pk,
+        &keys::instruction(&instruction.instruction_ref),
+        keys::INSTRUCTION_TYPE,
+    )?;
+    if let Some(from) = instruction.needs_worker_from() {
+        let message = ExecuteInstruction::for_instruction(scope, instruction);
+        item.extend(work_attributes(&pk, from, &message)?);
+    }
+    Ok(item)
+}
+
+/// An instrument's item in its customer's partition.
+pub(crate) fn instrument_item(
+    scope: &TenantScope,
+    instrument: &FinancialInstrument,
+) -> Result<Item, Error> {
+    to_item(
+        instrument,
+        &keys::customer(scope, &instrument.customer_ref),
+        &keys::instrument(instrument.id),
+        keys::INSTRUMENT_TYPE,
+    )
+}
+
+/// The item that records that an instruction belongs to a customer and which instrument it
+/// uses.
+pub(crate) fn instruction_link_item(
+    scope: &TenantScope,
+    instruction: &Instruction,
+) -> Result<Item, Error> {
+    let link = InstructionLink {
+        customer_ref: instruction.customer_ref.clone(),
+        order_ref: instruction.order_ref.clone(),
+        instruction_ref: instruction.instruction_ref.clone(),
+        financial_instrument_id: instruction.financial_instrument_id,
+    };
+    to_item(
+        &link,
+        &keys::customer(scope, &link.customer_ref),
+        &keys::instruction_link(&link.order_ref, &link.instruction_ref),
+        keys::INSTRUCTION_LINK_TYPE,
+    )
+}
+
+/// The item that records that a mandate names the customer.
+pub(crate) fn mandate_link_item(
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    mandate: MandateId,
+) -> Result<Item, Error> {
+    let link = MandateLink {
+        customer_ref: customer.clone(),
+        mandate_id: mandate,
+    };
+    to_item(
+        &link,
+        &keys::customer(scope, customer),
+        &keys::mandate_link(mandate),
+        keys::MANDATE_LINK_TYPE,
+    )
+}

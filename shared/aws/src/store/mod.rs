@@ -1,0 +1,369 @@
+//! The DynamoDB table every function shares, as the adapter of the domain's store ports. Items
+//! carry `PK`/`SK`; every `PK` but an API key's starts with the tenant and account
+//! (`T#{tenant}#A#{account}#…`), so no key built here can reach another tenant's data
+//! (docs/data-model.md). One [`Store`] implements every port; each area's module implements its
+//! own ports and none imports another's: what several share (keys, item shapes) is in `keys`
+//! and `items`.
+
+mod api_keys;
+mod catalogues;
+mod items;
+mod keys;
+mod mandates;
+mod orders;
+mod rewards;
+mod vault;
+mod work;
+
+pub use keys::{ITEM_TYPE, PARTITION_KEY, SORT_KEY};
+pub use work::{NEXT_ATTEMPT_AT, WORK_INDEX, WORK_KIND, WORK_MESSAGE, WORK_SHARDS};
+
+use crate::config::{Clients, Settings, TABLE_NAME};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use payments_domain::error::Error;
+use std::collections::HashMap;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The most keys one BatchGetItem may ask for.
+const BATCH_GET_LIMIT: usize = 100;
+/// BatchGetItem calls per chunk of keys before keys it keeps leaving unprocessed are an error.
+const BATCH_GET_ROUNDS: u32 = 6;
+
+#[derive(Clone)]
+pub struct Store {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+/// What a DynamoDB failure was doing, with the SDK's error as its cause.
+pub(crate) fn failed<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    move |error| Error::internal(format!("DynamoDB {operation}"), error)
+}
+
+/// The condition a put is written under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Condition {
+    /// Whatever is there is replaced.
+    Always,
+    /// Only if no item has the key.
+    New,
+    /// Only if the item still has the version it was read at.
+    Version(u64),
+}
+
+/// What a DynamoDB transaction did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Transacted {
+    Committed,
+    /// Cancelled: for each action, whether its condition failed.
+    Refused(Vec<bool>),
+}
+
+impl Transacted {
+    /// The first action whose condition failed, if any did.
+    pub(crate) fn first_refused(&self) -> Option<usize> {
+        match self {
+            Transacted::Committed => None,
+            Transacted::Refused(failed) => failed.iter().position(|refused| *refused),
+        }
+    }
+}
+
+impl Store {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Store {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table the settings name (`TABLE_NAME`).
+    pub fn from_settings(aws: &Clients, settings: &Settings) -> Result<Self, Error> {
+        Ok(Store::new(
+            aws.dynamodb.clone(),
+            settings.required(TABLE_NAME)?,
+        ))
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    /// One item, read strongly consistent: the one round trip of every GET by key.
+    pub(crate) async fn get_item(
+        &self,
+        partition: &str,
+        sort: &str,
+    ) -> Result<Option<Item>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(partition, sort)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(failed("GetItem"))?;
+        Ok(output.item)
+    }
+
+    /// One item as a record.
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        partition: &str,
+        sort: &str,
+    ) -> Result<Option<T>, Error> {
+        self.get_item(partition, sort)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Items by key, strongly consistent, in one round trip for up to 100 distinct keys: a
+    /// GetItem for one key, a BatchGetItem for more (keys left unprocessed, as under
+    /// throttling, are asked again). Answers in the order of `keys`, `None` where no item is;
+    /// a key named twice is read once.
+    pub(crate) async fn get_many(
+        &self,
+        keys: &[(String, String)],
+    ) -> Result<Vec<Option<Item>>, Error> {
+        let mut distinct: Vec<&(String, String)> = Vec::new();
+        for key in keys {
+            if !distinct.contains(&key) {
+                distinct.push(key);
+            }
+        }
+        let mut found: HashMap<(String, String), Item> = HashMap::new();
+        if let [(partition, sort)] = distinct.as_slice() {
+            if let Some(item) = self.get_item(partition, sort).await? {
+                found.insert((partition.clone(), sort.clone()), item);
+            }
+        } else {
+            for chunk in distinct.chunks(BATCH_GET_LIMIT) {
+                self.batch_get(chunk, &mut found).await?;
+            }
+        }
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
+    }
+
+    /// One BatchGetItem of at most `BATCH_GET_LIMIT` keys, asking again for what it left
+    /// unprocessed, with a short backoff.
+    async fn batch_get(
+        &self,
+        wanted: &[&(String, String)],
+        found: &mut HashMap<(String, String), Item>,
+    ) -> Result<(), Error> {
+        let mut pending: Vec<Item> = wanted
+            .iter()
+            .map(|(partition, sort)| keys::key(partition, sort))
+            .collect();
+        for round in 0..BATCH_GET_ROUNDS {
+            if round > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| Error::internal("building BatchGetItem keys", e))?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(failed("BatchGetItem"))?;
+            let items = output
+                .responses
+                .and_then(|mut responses| responses.remove(&self.table))
+                .unwrap_or_default();
+            for item in items {
+                let item_key = keys::partition_of(&item).zip(keys::sort_of(&item));
+                if let Some((partition, sort)) = item_key {
+                    found.insert((partition.to_owned(), sort.to_owned()), item);
+                }
+            }
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+                .map(|left| left.keys)
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(Error::bug(format!(
+            "DynamoDB BatchGetItem: {} keys still unprocessed after {BATCH_GET_ROUNDS} rounds",
+            pending.len()
+        )))
+    }
+
+    /// Every item of a partition whose sort key starts with `prefix` (all of them for ""),
+    /// strongly consistent: one Query (one page per MB of items).
+    pub(crate) async fn query_prefix(
+        &self,
+        partition: &str,
+        prefix: &str,
+    ) -> Result<Vec<Item>, Error> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+            .consistent_read(true);
+        let query = if prefix.is_empty() {
+            query.key_condition_expression("PK = :pk")
+        } else {
+            query
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+        };
+        self.collect(query).await
+    }
+
+    /// Every item a Query finds, over all its pages.
+    pub(crate) async fn collect(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, Error> {
+        let items: Vec<Result<Item, _>> = query.into_paginator().items().send().collect().await;
+        items
+            .into_iter()
+            .map(|item| item.map_err(failed("Query")))
+            .collect()
+    }
+
+    /// A put of `item` under `condition`, as one action of a transaction.
+    pub(crate) fn put_action(
+        &self,
+        item: Item,
+        condition: Condition,
+    ) -> Result<TransactWriteItem, Error> {
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        let put = match condition {
+            Condition::Always => put,
+            Condition::New => put.condition_expression("attribute_not_exists(PK)"),
+            Condition::Version(read) => put
+                .condition_expression("version = :read")
+                .expression_attribute_values(":read", AttributeValue::N(read.to_string())),
+        };
+        let put = put
+            .build()
+            .map_err(|e| Error::internal("building a put", e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Puts one item under `condition`; `false` when the condition failed.
+    pub(crate) async fn put(&self, item: Item, condition: Condition) -> Result<bool, Error> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let request = match condition {
+            Condition::Always => request,
+            Condition::New => request.condition_expression("attribute_not_exists(PK)"),
+            Condition::Version(read) => request
+                .condition_expression("version = :read")
+                .expression_attribute_values(":read", AttributeValue::N(read.to_string())),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(failed("PutItem")(e)),
+        }
+    }
+
+    /// Runs one DynamoDB transaction.
+    pub(crate) async fn transact(
+        &self,
+        actions: Vec<TransactWriteItem>,
+    ) -> Result<Transacted, Error> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Transacted::Committed),
+            Err(e) => match refused_actions(&e) {
+                Some(failed) if failed.iter().any(|f| *f) => Ok(Transacted::Refused(failed)),
+                _ => Err(failed("TransactWriteItems")(e)),
+            },
+        }
+    }
+}
+
+/// For a cancelled transaction: which of its actions failed their condition.
+fn refused_actions<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<bool>> {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|reason| reason.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Whether an UpdateItem was refused by its condition rather than failed.
+pub(crate) fn updated<O, R>(
+    result: Result<O, SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>>,
+) -> Result<bool, Error>
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(failed("UpdateItem")(e)),
+    }
+}
+
+/// Serialises a record and adds its key and item type.
+pub(crate) fn to_item<T: serde::Serialize>(
+    record: &T,
+    partition: &str,
+    sort: &str,
+    item_type: &'static str,
+) -> Result<Item, Error> {
+    let mut item: Item = serde_dynamo::to_item(record)
+        .map_err(|e| Error::internal(format!("serialising a {item_type}"), e))?;
+    item.extend(keys::key(partition, sort));
+    item.insert(
+        ITEM_TYPE.to_owned(),
+        AttributeValue::S(item_type.to_owned()),
+    );
+    Ok(item)
+}
+
+/// A stored item as its record; one that does not read (or no longer passes its rules) is an
+/// internal error naming the item, not its content.
+pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, Error> {
+    let item_type = keys::item_type_of(&item).unwrap_or("item").to_owned();
+    serde_dynamo::from_item(item)
+        .map_err(|e| Error::internal(format!("reading a stored {item_type}"), e))
+}

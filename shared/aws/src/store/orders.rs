@@ -1,0 +1,216 @@
+//! Order items. One partition per order holds the order (`SK = ORDER`) and each instruction
+//! (`SK = INSTRUCTION#{instructionRef}`): GET order is one Query, GET instruction one GetItem.
+
+use super::items::{instruction_item, instruction_link_item, transaction_item};
+use super::keys::{self, INSTRUCTION_PREFIX, ORDER, ORDER_TYPE};
+use super::{from_item, to_item, updated, Condition, Store, Transacted};
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
+use payments_domain::error::Error;
+use payments_domain::ids::TenantScope;
+use payments_domain::metadata::Metadata;
+use payments_domain::orders::{
+    Instruction, InstructionWrite, Order, OrderWrite, Orders, Referenced, References,
+};
+use payments_domain::refs::{InstructionRef, OrderRef};
+use payments_domain::vault::Transaction;
+
+impl Orders for Store {
+    async fn order(
+        &self,
+        scope: &TenantScope,
+        order_ref: &OrderRef,
+    ) -> Result<Option<(Order, Vec<InstructionRef>)>, Error> {
+        let mut order = None;
+        let mut instructions = Vec::new();
+        for item in self
+            .query_prefix(&keys::order(scope, order_ref), "")
+            .await?
+        {
+            match keys::sort_of(&item) {
+                Some(ORDER) => order = Some(from_item::<Order>(item)?),
+                Some(sk) if sk.starts_with(INSTRUCTION_PREFIX) => {
+                    instructions.push(from_item::<Instruction>(item)?.instruction_ref)
+                }
+                _ => {}
+            }
+        }
+        instructions.sort();
+        Ok(order.map(|order| (order, instructions)))
+    }
+
+    async fn order_exists(&self, scope: &TenantScope, order_ref: &OrderRef) -> Result<bool, Error> {
+        Ok(self
+            .get_item(&keys::order(scope, order_ref), ORDER)
+            .await?
+            .is_some())
+    }
+
+    async fn instruction(
+        &self,
+        scope: &TenantScope,
+        order_ref: &OrderRef,
+        instruction_ref: &InstructionRef,
+    ) -> Result<Option<Instruction>, Error> {
+        self.get(
+            &keys::order(scope, order_ref),
+            &keys::instruction(instruction_ref),
+        )
+        .await
+    }
+
+    async fn create_order(
+        &self,
+        scope: &TenantScope,
+        order: &Order,
+        instructions: &[Instruction],
+    ) -> Result<OrderWrite, Error> {
+        for instruction in instructions {
+            self.link_instruction(scope, instruction).await?;
+        }
+        let mut actions = vec![self.put_action(
+            to_item(
+                order,
+                &keys::order(scope, &order.order_ref),
+                ORDER,
+                ORDER_TYPE,
+            )?,
+            Condition::New,
+        )?];
+        for instruction in instructions {
+            actions.push(self.put_action(instruction_item(scope, instruction)?, Condition::New)?);
+        }
+        Ok(match self.transact(actions).await? {
+            Transacted::Committed => OrderWrite::Written,
+            Transacted::Refused(_) => OrderWrite::AlreadyExists,
+        })
+    }
+
+    async fn add_instruction(
+        &self,
+        scope: &TenantScope,
+        instruction: &Instruction,
+    ) -> Result<InstructionWrite, Error> {
+        self.link_instruction(scope, instruction).await?;
+        let order_exists = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(
+                &keys::order(scope, &instruction.order_ref),
+                ORDER,
+            )))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(|e| Error::internal("building the order check", e))?;
+        let actions = vec![
+            TransactWriteItem::builder()
+                .condition_check(order_exists)
+                .build(),
+            self.put_action(instruction_item(scope, instruction)?, Condition::New)?,
+        ];
+        Ok(match self.transact(actions).await?.first_refused() {
+            None => InstructionWrite::Written,
+            Some(0) => InstructionWrite::NoSuchOrder,
+            Some(_) => InstructionWrite::AlreadyExists,
+        })
+    }
+
+    async fn link_instruction(
+        &self,
+        scope: &TenantScope,
+        instruction: &Instruction,
+    ) -> Result<(), Error> {
+        self.put(
+            instruction_link_item(scope, instruction)?,
+            Condition::Always,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn save_instruction(
+        &self,
+        scope: &TenantScope,
+        instruction: &Instruction,
+        read_version: u64,
+    ) -> Result<bool, Error> {
+        self.put(
+            instruction_item(scope, instruction)?,
+            Condition::Version(read_version),
+        )
+        .await
+    }
+
+    async fn set_order_metadata(
+        &self,
+        scope: &TenantScope,
+        order_ref: &OrderRef,
+        metadata: &Metadata,
+    ) -> Result<bool, Error> {
+        let metadata = serde_dynamo::to_attribute_value(metadata)
+            .map_err(|e| Error::internal("serialising metadata", e))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(&keys::order(scope, order_ref), ORDER)))
+            .update_expression("SET metadata = :metadata")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":metadata", metadata)
+            .send()
+            .await;
+        updated(result)
+    }
+
+    async fn finish_execution(
+        &self,
+        scope: &TenantScope,
+        instruction: &Instruction,
+        read_version: u64,
+        transaction: &Transaction,
+    ) -> Result<bool, Error> {
+        let actions = vec![
+            self.put_action(transaction_item(scope, transaction)?, Condition::New)?,
+            self.put_action(
+                instruction_item(scope, instruction)?,
+                Condition::Version(read_version),
+            )?,
+        ];
+        Ok(self.transact(actions).await? == Transacted::Committed)
+    }
+}
+
+impl References for Store {
+    /// Every instrument and scheme the instructions name in one BatchGetItem (an order's at
+    /// most 99 instructions name at most 198 items, so at most two), however many there are.
+    async fn referenced(
+        &self,
+        scope: &TenantScope,
+        instructions: &[Instruction],
+    ) -> Result<Vec<Referenced>, Error> {
+        let mut wanted = Vec::new();
+        for instruction in instructions {
+            if let Some(id) = instruction.financial_instrument_id {
+                wanted.push((
+                    keys::customer(scope, &instruction.customer_ref),
+                    keys::instrument(id),
+                ));
+            }
+            if let Some(id) = &instruction.scheme_id {
+                wanted.push((keys::schemes(scope), id.as_str().to_owned()));
+            }
+        }
+        let mut items = self.get_many(&wanted).await?.into_iter();
+        let mut referenced = Vec::with_capacity(instructions.len());
+        for instruction in instructions {
+            let instrument = match instruction.financial_instrument_id {
+                Some(_) => items.next().flatten().map(from_item).transpose()?,
+                None => None,
+            };
+            let scheme = match instruction.scheme_id {
+                Some(_) => items.next().flatten().map(from_item).transpose()?,
+                None => None,
+            };
+            referenced.push(Referenced { instrument, scheme });
+        }
+        Ok(referenced)
+    }
+}

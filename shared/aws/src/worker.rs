@@ -1,0 +1,65 @@
+//! The runtime of every SQS worker: read each message of a batch as its request, run its use
+//! case, and report back only the messages to deliver again. One message's failure never fails
+//! or repeats its batch-mates; a message that is not a request is retried until the queue's
+//! `maxReceiveCount` moves it to the dead-letter queue, where an operator can look. This is the
+//! workers' edge: an error is logged here, once, with its causes.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, LambdaEvent};
+use payments_domain::error::{Chain, Error};
+use payments_domain::work::{Step, WorkMessage};
+use std::future::Future;
+
+/// Runs `run` for each message of the batch that reads as an `M`.
+pub async fn handle_batch<M, Run, Ran>(event: SqsEvent, run: Run) -> SqsBatchResponse
+where
+    M: WorkMessage,
+    Run: Fn(M) -> Ran,
+    Ran: Future<Output = Result<Step, Error>>,
+{
+    let mut response = SqsBatchResponse::default();
+    for message in event.records {
+        let id = message.message_id.unwrap_or_default();
+        let span = tracing::info_span!("message", message_id = %id, kind = M::KIND.as_str());
+        let _entered = span.enter();
+        let kept = match message.body.as_deref().map(serde_json::from_str::<M>) {
+            None => Some("message without a body".to_owned()),
+            Some(Err(e)) => Some(format!("message is not a request of this worker: {e}")),
+            // Boxed: a worker's future nests deeply, and this keeps its type shallow.
+            Some(Ok(request)) => match Box::pin(run(request)).await {
+                Ok(Step::Done) => None,
+                Ok(Step::RetryLater) => Some("retry later".to_owned()),
+                Err(error) => Some(format!("failed: {}", Chain(&error))),
+            },
+        };
+        if let Some(why) = kept {
+            tracing::warn!(%why, "message kept for redelivery");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+/// A worker as Lambda runs it: built once per cold start, then given every batch.
+pub trait Worker: Sync {
+    fn handle(&self, event: SqsEvent) -> impl Future<Output = SqsBatchResponse> + Send;
+}
+
+/// Serves SQS batches with the worker; a worker that could not be built logs why, with its
+/// causes, and stops.
+pub async fn serve<W: Worker>(worker: Result<W, Error>) -> Result<(), lambda_runtime::Error> {
+    let worker = match worker {
+        Ok(worker) => worker,
+        Err(error) => {
+            tracing::error!(error = %Chain(&error), "the worker could not start");
+            return Err(error.into());
+        }
+    };
+    let worker = &worker;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Error>(worker.handle(event.payload).await)
+    }))
+    .await
+}

@@ -1,0 +1,590 @@
+//! Order management bodies (docs/api.md §3): orders and instructions read from requests, every
+//! problem reported with the published codes and messages; orders and instructions written in
+//! the published field names and order.
+
+use crate::json::{self, Field, JsonObject};
+use crate::links::{instruction_href, instrument_href, order_href, reward_transaction_href, Link};
+use crate::vault::{transaction_link, transaction_summary};
+use chrono::NaiveDate;
+use payments_domain::country::{Country, CountryError};
+use payments_domain::currency::{Currency, CurrencyError};
+use payments_domain::error::{ErrorCode, Violation, Violations};
+use payments_domain::ids::FinancialInstrumentId;
+use payments_domain::metadata::Metadata;
+use payments_domain::orders::{
+    CreateOrder, Instruction, InstructionUpdate, NewInstruction, Order, CANCEL_REASON_MAX_LENGTH,
+    MAX_INSTRUCTIONS_PER_ORDER,
+};
+use payments_domain::payments::{Amount, Direction, Money, SchemeId};
+use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
+use payments_domain::Secret;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+const INSTRUCTION_REF: Field = Field {
+    name: "instructionRef",
+    property: "InstructionRef",
+    required: ErrorCode::INSTRUCTION_REF_IS_REQUIRED,
+    invalid: ErrorCode::INSTRUCTION_REF_IS_INVALID,
+};
+const CUSTOMER_REF: Field = Field {
+    name: "customerRef",
+    property: "CustomerRef",
+    required: ErrorCode::CUSTOMER_REF_IS_REQUIRED,
+    invalid: ErrorCode::CUSTOMER_REF_IS_INVALID,
+};
+const DIRECTION: Field = Field {
+    name: "direction",
+    property: "Direction",
+    required: ErrorCode::DIRECTION_IS_REQUIRED,
+    invalid: ErrorCode::DIRECTION_IS_INVALID,
+};
+const FINANCIAL_INSTRUMENT_ID: Field = Field {
+    name: "financialInstrumentId",
+    property: "FinancialInstrumentId",
+    required: ErrorCode::FINANCIAL_INSTRUMENT_ID_IS_INVALID,
+    invalid: ErrorCode::FINANCIAL_INSTRUMENT_ID_IS_INVALID,
+};
+const CURRENCY: Field = Field {
+    name: "currency",
+    property: "Currency",
+    required: ErrorCode::CURRENCY_IS_REQUIRED,
+    invalid: ErrorCode::CURRENCY_IS_INVALID,
+};
+const COUNTRY: Field = Field {
+    name: "country",
+    property: "Country",
+    required: ErrorCode::COUNTRY_IS_REQUIRED,
+    invalid: ErrorCode::COUNTRY_IS_INVALID,
+};
+const SETTLED_BY_DATE: Field = Field {
+    name: "settledByDate",
+    property: "SettledByDate",
+    required: ErrorCode::SETTLED_BY_DATE_IS_REQUIRED,
+    invalid: ErrorCode::SETTLED_BY_DATE_IS_INVALID,
+};
+const SCHEME_ID: Field = Field {
+    name: "schemeId",
+    property: "SchemeId",
+    required: ErrorCode::SCHEME_ID_IS_INVALID,
+    invalid: ErrorCode::SCHEME_ID_IS_INVALID,
+};
+
+fn violation(field: &Field, code: ErrorCode) -> Violation {
+    Violation::new(code).on_property(field.property, None)
+}
+
+fn currency(text: &str) -> Result<Currency, Violation> {
+    Currency::parse(text).map_err(|e| match e {
+        CurrencyError::WrongLength => violation(&CURRENCY, ErrorCode::CURRENCY_LENGTH_OUT_OF_RANGE),
+        CurrencyError::Unknown => violation(&CURRENCY, ErrorCode::CURRENCY_IS_INVALID),
+    })
+}
+
+fn country(text: &str) -> Result<Country, Violation> {
+    Country::parse(text).map_err(|e| match e {
+        CountryError::WrongLength => violation(&COUNTRY, ErrorCode::COUNTRY_LENGTH_OUT_OF_RANGE),
+        CountryError::Unknown => violation(&COUNTRY, ErrorCode::COUNTRY_IS_INVALID),
+    })
+}
+
+/// `YYYY-MM-DD` exactly (zero-padded), and a real calendar date.
+fn date(text: &str) -> Result<NaiveDate, Violation> {
+    let shaped = text.len() == 10
+        && text.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| violation(&SETTLED_BY_DATE, ErrorCode::SETTLED_BY_DATE_IS_INVALID))
+}
+
+/// The amount, checked against the currency's minor unit when the currency itself is valid.
+fn money(object: &JsonObject, currency: Option<Currency>) -> Result<Option<Money>, Violation> {
+    let value = object
+        .value("amount")
+        .ok_or_else(|| Violation::new(ErrorCode::AMOUNT_IS_REQUIRED).on_property("Amount", None))?;
+    let amount = Amount::from_json(value).map_err(|e| e.violation(currency))?;
+    currency
+        .map(|currency| {
+            amount
+                .in_currency(currency)
+                .map_err(|e| e.violation(Some(currency)))
+        })
+        .transpose()
+}
+
+/// One instruction of a create request (POST order's `instructions[]`).
+pub fn new_instruction(object: &JsonObject) -> Result<NewInstruction, Vec<Violation>> {
+    let mut found = Violations::new();
+    let instruction_ref = found.check(
+        object
+            .required_text(&INSTRUCTION_REF)
+            .and_then(InstructionRef::parse),
+    );
+    let customer_ref = found.check(
+        object
+            .required_text(&CUSTOMER_REF)
+            .and_then(CustomerRef::parse),
+    );
+    let direction = found.check(object.required_text(&DIRECTION).and_then(|text| {
+        Direction::parse(text).ok_or_else(|| violation(&DIRECTION, ErrorCode::DIRECTION_IS_INVALID))
+    }));
+    let financial_instrument_id = found.check(
+        object
+            .text(&FINANCIAL_INSTRUMENT_ID)
+            .and_then(|id| id.map(FinancialInstrumentId::parse).transpose()),
+    );
+    let currency = found.check(object.required_text(&CURRENCY).and_then(currency));
+    let money = found.check(money(object, currency)).flatten();
+    let country = found.check(object.required_text(&COUNTRY).and_then(country));
+    let settled_by_date = found.check(object.required_text(&SETTLED_BY_DATE).and_then(date));
+    let scheme_id = found.check(object.text(&SCHEME_ID).and_then(|id| {
+        id.map(|id| {
+            SchemeId::parse(id).map_err(|_| violation(&SCHEME_ID, ErrorCode::SCHEME_ID_IS_INVALID))
+        })
+        .transpose()
+    }));
+    let metadata = found.check(
+        object
+            .value("metadata")
+            .map_or(Ok(Metadata::default()), Metadata::from_json),
+    );
+    let parsed = (|| {
+        Some(NewInstruction {
+            instruction_ref: instruction_ref?,
+            customer_ref: customer_ref?,
+            direction: direction?,
+            financial_instrument_id: financial_instrument_id?,
+            money: money?,
+            country: country?,
+            settled_by_date: settled_by_date?,
+            scheme_id: scheme_id?,
+            metadata: metadata?,
+        })
+    })();
+    found.collect(parsed)
+}
+
+/// POST instruction: the body is one instruction.
+pub fn instruction_request(body: Option<Value>) -> Result<NewInstruction, Vec<Violation>> {
+    new_instruction(&json::required_object(body)?)
+}
+
+const ORDER_REF: Field = Field {
+    name: "orderRef",
+    property: "OrderRef",
+    required: ErrorCode::ORDER_REF_IS_REQUIRED,
+    invalid: ErrorCode::ORDER_REF_IS_INVALID,
+};
+
+fn metadata_field(object: &JsonObject) -> Result<Metadata, Vec<Violation>> {
+    object
+        .value("metadata")
+        .map_or(Ok(Metadata::default()), Metadata::from_json)
+}
+
+/// Each instruction's problems carry its position in `instructions[]` (`instructionIndex`);
+/// two instructions with one ref are refused before anything is written.
+fn instructions_field(object: &JsonObject, found: &mut Violations) -> Option<Vec<NewInstruction>> {
+    let items = match object.value("instructions") {
+        None => return Some(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            found.push(
+                Violation::new(ErrorCode::INSTRUCTIONS_IS_INVALID)
+                    .on_property("Instructions", None),
+            );
+            return None;
+        }
+    };
+    if items.len() > MAX_INSTRUCTIONS_PER_ORDER {
+        found.push(
+            Violation::new(ErrorCode::INSTRUCTIONS_COUNT_OUT_OF_RANGE)
+                .with("maxCount", MAX_INSTRUCTIONS_PER_ORDER)
+                .on_property("Instructions", None),
+        );
+        return None;
+    }
+    let mut parsed = Vec::with_capacity(items.len());
+    let mut seen = HashSet::new();
+    for (index, item) in items.iter().enumerate() {
+        let result = JsonObject::from_value(item.clone())
+            .map_err(Vec::from)
+            .and_then(|object| new_instruction(&object));
+        match result {
+            Ok(instruction) if !seen.insert(instruction.instruction_ref.clone()) => found.push(
+                Violation::new(ErrorCode::INSTRUCTION_ALREADY_EXISTS)
+                    .with("instructionRef", instruction.instruction_ref.as_str())
+                    .with("instructionIndex", index),
+            ),
+            Ok(instruction) => parsed.push(instruction),
+            Err(problems) => problems
+                .into_iter()
+                .for_each(|problem| found.push(problem.with("instructionIndex", index))),
+        }
+    }
+    Some(parsed)
+}
+
+/// POST order: `{orderRef, instructions?, metadata?}`.
+pub fn create_order(body: Option<Value>) -> Result<CreateOrder, Vec<Violation>> {
+    let object = json::required_object(body)?;
+    let mut found = Violations::new();
+    let order_ref = found.check(object.required_text(&ORDER_REF).and_then(OrderRef::parse));
+    let instructions = instructions_field(&object, &mut found);
+    let metadata = found.check(metadata_field(&object));
+    let parsed = (|| {
+        Some(CreateOrder {
+            order_ref: order_ref?,
+            instructions: instructions?,
+            metadata: metadata?,
+        })
+    })();
+    found.collect(parsed)
+}
+
+/// PUT instruction: every field optional; absent fields keep their value.
+pub fn instruction_update(body: Option<Value>) -> Result<InstructionUpdate, Vec<Violation>> {
+    let object = json::required_object(body)?;
+    let mut found = Violations::new();
+    let financial_instrument_id = found.check(
+        object
+            .text(&FINANCIAL_INSTRUMENT_ID)
+            .and_then(|id| id.map(FinancialInstrumentId::parse).transpose()),
+    );
+    let amount = found.check(
+        object
+            .value("amount")
+            .map(|value| Amount::from_json(value).map_err(|e| e.violation(None)))
+            .transpose(),
+    );
+    let currency = found.check(
+        object
+            .text(&CURRENCY)
+            .and_then(|text| text.map(currency).transpose()),
+    );
+    let country = found.check(
+        object
+            .text(&COUNTRY)
+            .and_then(|text| text.map(country).transpose()),
+    );
+    let settled_by_date = found.check(
+        object
+            .text(&SETTLED_BY_DATE)
+            .and_then(|text| text.map(date).transpose()),
+    );
+    let scheme_id = found.check(object.text(&SCHEME_ID).and_then(|id| {
+        id.map(|id| {
+            SchemeId::parse(id).map_err(|_| violation(&SCHEME_ID, ErrorCode::SCHEME_ID_IS_INVALID))
+        })
+        .transpose()
+    }));
+    let metadata = found.check(if object.has("metadata") {
+        metadata_field(&object).map(Some)
+    } else {
+        Ok(None)
+    });
+    let parsed = (|| {
+        Some(InstructionUpdate {
+            financial_instrument_id: financial_instrument_id?,
+            amount: amount?,
+            currency: currency?,
+            country: country?,
+            settled_by_date: settled_by_date?,
+            scheme_id: scheme_id?,
+            metadata: metadata?,
+        })
+    })();
+    found.collect(parsed)
+}
+
+/// POST cancel: an optional body `{reason?}` of at most 256 characters.
+pub fn cancel(body: Option<Value>) -> Result<Option<Secret<String>>, Vec<Violation>> {
+    json::reason_body(body, CANCEL_REASON_MAX_LENGTH)
+}
+
+/// PUT order metadata: the body is the metadata object itself.
+pub fn order_metadata(body: Option<Value>) -> Result<Metadata, Vec<Violation>> {
+    Metadata::from_json(&json::required_value(body)?)
+}
+
+/// The `Location` of a new order.
+pub fn order_location(order: &Order) -> String {
+    order_href(&order.order_ref)
+}
+
+/// GET order.
+pub fn order_body(order: &Order, instructions: &[InstructionRef]) -> Value {
+    let links: Vec<Link> = instructions
+        .iter()
+        .map(|i| Link::named(instruction_href(&order.order_ref, i), i.to_string()))
+        .collect();
+    json!({
+        "_links": { "self": Link::to(order_href(&order.order_ref)), "instructions": links },
+        "created": order.created,
+        "instructionRefs": instructions,
+        "metadata": order.metadata,
+    })
+}
+
+/// GET instruction.
+pub fn instruction_body(instruction: &Instruction) -> Value {
+    let can_update = instruction.status.is_editable();
+    let instruments: Vec<Link> = instruction
+        .financial_instrument_id
+        .iter()
+        .map(|id| {
+            Link::named(
+                instrument_href(&instruction.customer_ref, *id),
+                id.to_string(),
+            )
+        })
+        .collect();
+    let reward_transactions = instruction.reward_claim.iter().map(|claim| {
+        Link::named(
+            reward_transaction_href(
+                &instruction.customer_ref,
+                claim.financial_instrument_id,
+                claim.transaction_id,
+            ),
+            claim.transaction_id.to_string(),
+        )
+    });
+    let transactions: Vec<Link> = instruction
+        .transaction
+        .iter()
+        .map(|t| Link::named(transaction_link(t), t.id.to_string()))
+        .chain(reward_transactions)
+        .collect();
+    json!({
+        "_links": {
+            "self": Link::to(instruction_href(&instruction.order_ref, &instruction.instruction_ref)),
+            "financialInstruments": instruments,
+            "transactions": transactions,
+        },
+        "created": instruction.created,
+        "lastUpdated": instruction.last_updated,
+        "direction": instruction.direction,
+        "status": instruction.status,
+        "customerRef": instruction.customer_ref,
+        "amount": instruction.amount.to_json(),
+        "currency": instruction.amount.currency().code(),
+        "country": instruction.country,
+        "settledByDate": instruction.settled_by_date.to_string(),
+        // Forecast once execution has started: the sandbox settles on the settle-by date.
+        "forecastedSettlementDate": instruction.execution_timestamp.map(|_| instruction.settled_by_date.to_string()),
+        "actualSettlementDate": instruction.actual_settlement_date.map(|d| d.to_string()),
+        "executionTimestamp": instruction.execution_timestamp,
+        "financialInstrument": {
+            "financialInstrumentId": instruction.financial_instrument_id,
+            "source": instruction.financial_instrument_source,
+            "canUpdate": can_update,
+        },
+        "scheme": {
+            "schemeId": instruction.scheme_id,
+            "source": instruction.scheme_source,
+            "canUpdate": can_update,
+        },
+        "metadata": instruction.metadata,
+        "transaction": instruction.transaction.as_ref().map(transaction_summary),
+        "failed": instruction.failed,
+        "cancelled": instruction.cancelled,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The seed's request sample.
+    fn sample() -> Value {
+        json!({
+            "instructionRef": "instruction1",
+            "customerRef": "customer1",
+            "direction": "DEBIT",
+            "financialInstrumentId": "35596f91-fea9-4297-b70b-01fdad24e25a",
+            "amount": 20,
+            "currency": "GBP",
+            "country": "GB",
+            "settledByDate": "2019-08-24",
+            "schemeId": "ef1c9dbe-017b-4011-8bd1-352897f8dfef",
+            "metadata": { "customKey1": "custom string 1" }
+        })
+    }
+
+    fn parse(value: Value) -> Result<NewInstruction, Vec<String>> {
+        let object = JsonObject::from_value(value).map_err(|v| vec![v.code.as_str().to_owned()])?;
+        new_instruction(&object)
+            .map_err(|all| all.iter().map(|v| v.code.as_str().to_owned()).collect())
+    }
+
+    fn with(changes: Value) -> Value {
+        let mut body = sample();
+        for (key, value) in changes.as_object().cloned().unwrap_or_default() {
+            match value {
+                Value::Null if key.starts_with('-') => {
+                    body.as_object_mut().map(|o| o.remove(&key[1..]));
+                }
+                value => body[key] = value,
+            }
+        }
+        body
+    }
+
+    #[test]
+    fn the_published_sample_parses() {
+        let parsed = parse(sample()).unwrap();
+        assert_eq!(parsed.instruction_ref.as_str(), "instruction1");
+        assert_eq!(parsed.direction, Direction::Debit);
+        assert_eq!(parsed.money.minor_units(), 2000);
+        assert_eq!(parsed.money.currency().code(), "GBP");
+        assert_eq!(parsed.settled_by_date.to_string(), "2019-08-24");
+        assert_eq!(
+            parsed.scheme_id.map(|s| s.to_string()).as_deref(),
+            Some("ef1c9dbe-017b-4011-8bd1-352897f8dfef")
+        );
+        for direction in ["Debit", "debit", "CREDIT", "Credit"] {
+            assert!(
+                parse(with(json!({ "direction": direction }))).is_ok(),
+                "{direction}"
+            );
+        }
+        let optional_absent =
+            with(json!({ "-financialInstrumentId": null, "-schemeId": null, "-metadata": null }));
+        let parsed = parse(optional_absent).unwrap();
+        assert_eq!(
+            (parsed.financial_instrument_id, parsed.scheme_id),
+            (None, None)
+        );
+    }
+
+    /// Every validation message seed 001 lists for an instruction, and the rest of the rules.
+    #[test]
+    fn every_published_validation_is_triggered() {
+        let cases: Vec<(Value, Vec<&str>)> = vec![
+            (
+                json!({ "-instructionRef": null }),
+                vec!["INSTRUCTION_REF_IS_REQUIRED"],
+            ),
+            (
+                json!({ "instructionRef": "has space" }),
+                vec!["INSTRUCTION_REF_IS_INVALID"],
+            ),
+            (
+                json!({ "instructionRef": "i".repeat(51) }),
+                vec!["INSTRUCTION_REF_LENGTH_OUT_OF_RANGE"],
+            ),
+            (
+                json!({ "-customerRef": null }),
+                vec!["CUSTOMER_REF_IS_REQUIRED"],
+            ),
+            (
+                json!({ "customerRef": null }),
+                vec!["CUSTOMER_REF_IS_REQUIRED"],
+            ),
+            (
+                json!({ "customerRef": 12 }),
+                vec!["CUSTOMER_REF_IS_INVALID"],
+            ),
+            (json!({ "-direction": null }), vec!["DIRECTION_IS_REQUIRED"]),
+            (
+                json!({ "direction": "sideways" }),
+                vec!["DIRECTION_IS_INVALID"],
+            ),
+            (json!({ "-amount": null }), vec!["AMOUNT_IS_REQUIRED"]),
+            (json!({ "amount": 0 }), vec!["AMOUNT_OUT_OF_RANGE"]),
+            (json!({ "amount": -1.5 }), vec!["AMOUNT_OUT_OF_RANGE"]),
+            (json!({ "amount": "20" }), vec!["AMOUNT_IS_INVALID"]),
+            (json!({ "amount": 20.001 }), vec!["AMOUNT_IS_INVALID"]),
+            (
+                json!({ "amount": 1_000_000_000_000_i64 }),
+                vec!["AMOUNT_IS_INVALID"],
+            ),
+            (
+                json!({ "amount": 100.5, "currency": "JPY" }),
+                vec!["AMOUNT_IS_INVALID"],
+            ),
+            (
+                json!({ "amount": 1.2345, "currency": "BHD" }),
+                vec!["AMOUNT_IS_INVALID"],
+            ),
+            (json!({ "amount": 1.234, "currency": "BHD" }), vec![]),
+            (json!({ "-currency": null }), vec!["CURRENCY_IS_REQUIRED"]),
+            (
+                json!({ "currency": "GBPX" }),
+                vec!["CURRENCY_LENGTH_OUT_OF_RANGE"],
+            ),
+            (json!({ "currency": "ZZZ" }), vec!["CURRENCY_IS_INVALID"]),
+            (json!({ "-country": null }), vec!["COUNTRY_IS_REQUIRED"]),
+            (
+                json!({ "country": "GBR" }),
+                vec!["COUNTRY_LENGTH_OUT_OF_RANGE"],
+            ),
+            (json!({ "country": "ZZ" }), vec!["COUNTRY_IS_INVALID"]),
+            (
+                json!({ "-settledByDate": null }),
+                vec!["SETTLED_BY_DATE_IS_REQUIRED"],
+            ),
+            (
+                json!({ "settledByDate": "24/08/2019" }),
+                vec!["SETTLED_BY_DATE_IS_INVALID"],
+            ),
+            (
+                json!({ "settledByDate": "2019-8-24" }),
+                vec!["SETTLED_BY_DATE_IS_INVALID"],
+            ),
+            (
+                json!({ "settledByDate": "2019-02-30" }),
+                vec!["SETTLED_BY_DATE_IS_INVALID"],
+            ),
+            (json!({ "settledByDate": "2024-02-29" }), vec![]),
+            (
+                json!({ "financialInstrumentId": "not-a-uuid" }),
+                vec!["FINANCIAL_INSTRUMENT_ID_IS_INVALID"],
+            ),
+            (
+                json!({ "schemeId": "bad scheme!" }),
+                vec!["SCHEME_ID_IS_INVALID"],
+            ),
+            (
+                json!({ "metadata": { "k": 1 } }),
+                vec!["METADATA_VALUE_IS_INVALID"],
+            ),
+            (
+                json!({ "-instructionRef": null, "direction": 1, "amount": 0, "currency": "EURO", "country": null }),
+                vec![
+                    "INSTRUCTION_REF_IS_REQUIRED",
+                    "DIRECTION_IS_INVALID",
+                    "CURRENCY_LENGTH_OUT_OF_RANGE",
+                    "AMOUNT_OUT_OF_RANGE",
+                    "COUNTRY_IS_REQUIRED",
+                ],
+            ),
+        ];
+        for (changes, expected) in cases {
+            let codes = parse(with(changes.clone())).err().unwrap_or_default();
+            assert_eq!(codes, expected, "{changes}");
+        }
+    }
+
+    #[test]
+    fn decimal_place_errors_name_the_currency_and_its_minor_unit() {
+        let object =
+            JsonObject::from_value(with(json!({ "amount": 100.5, "currency": "JPY" }))).unwrap();
+        let errors = new_instruction(&object).err().unwrap_or_default();
+        assert_eq!(errors[0].message(), "Amount is invalid.");
+        assert_eq!(
+            errors[0].params.expose(),
+            json!({ "maxDecimalPlaces": 0, "currency": "JPY" })
+                .as_object()
+                .unwrap()
+        );
+    }
+}

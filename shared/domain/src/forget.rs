@@ -1,0 +1,123 @@
+//! Forgetting a customer (docs/api.md §5): every piece of their personal data, in every area,
+//! is erased; amounts, ids, dates and statuses stay so the books still add up. The profile is
+//! marked FORGOTTEN first, so nothing personal can be written for the customer from then on
+//! (those writes check it in the same DynamoDB transaction); then each kind of item is erased.
+//! Safe to repeat, and a failure anywhere is an error, never a partial success reported as done.
+
+use crate::clock::Now;
+use crate::error::Error;
+use crate::ids::TenantScope;
+use crate::mandates::{MandateWrite, Mandates};
+use crate::orders::{change_linked_instruction, Orders};
+use crate::refs::CustomerRef;
+use crate::rewards::RewardClaims;
+use crate::vault::{Customers, Transactions};
+use crate::versioned;
+
+pub async fn forget_customer<S>(
+    store: &S,
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    now: Now,
+) -> Result<(), Error>
+where
+    S: Customers + Transactions + Orders + Mandates + RewardClaims,
+{
+    store.mark_forgotten(scope, customer, now).await?;
+    store.erase_instrument_details(scope, customer).await?;
+    forget_transactions(store, scope, customer, now).await?;
+    for link in store.instruction_links(scope, customer).await? {
+        change_linked_instruction(store, scope, &link, |instruction| {
+            instruction.forget_personal_data(now.epoch_ms());
+            Some(())
+        })
+        .await?;
+    }
+    forget_mandates(store, scope, customer, now).await?;
+    forget_rewards(store, scope, customer, now).await?;
+    tracing::info!("customer forgotten");
+    Ok(())
+}
+
+/// Refund reasons (and, through the mirror, their copies in the instructions).
+async fn forget_transactions(
+    transactions: &impl Transactions,
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    now: Now,
+) -> Result<(), Error> {
+    for transaction in transactions.transactions_of(scope, customer).await? {
+        let id = transaction.id;
+        versioned::update(
+            "transaction",
+            Some(transaction),
+            || transactions.transaction(scope, customer, id),
+            |transaction| {
+                transaction.forget_personal_data(now.epoch_ms());
+                Ok(Some(()))
+            },
+            |transaction, read| async move {
+                transactions
+                    .save_transaction(scope, &transaction, read)
+                    .await
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Debtors, amendments and metadata of every mandate that still names the customer; one still
+/// registering can never be registered now.
+async fn forget_mandates<S: Customers + Mandates>(
+    store: &S,
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    now: Now,
+) -> Result<(), Error> {
+    for id in store.mandate_links(scope, customer).await? {
+        versioned::update(
+            "mandate",
+            None,
+            || store.mandate(scope, id),
+            |mandate| {
+                let names_customer = mandate.terms.customer_ref.as_ref() == Some(customer);
+                Ok(names_customer.then(|| mandate.forget_personal_data()))
+            },
+            |mandate, read| async move {
+                let written = store.save_mandate(scope, &mandate, read, now).await?;
+                Ok(written == MandateWrite::Written)
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The credentials of every claimed reward.
+async fn forget_rewards(
+    claims: &impl RewardClaims,
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    now: Now,
+) -> Result<(), Error> {
+    for transaction in claims.reward_transactions_of(scope, customer).await? {
+        let id = transaction.id;
+        versioned::update(
+            "reward transaction",
+            Some(transaction),
+            || claims.reward_transaction(scope, customer, id),
+            |transaction| {
+                transaction.forget_personal_data(now.epoch_ms());
+                Ok(Some(()))
+            },
+            |transaction, read| async move {
+                claims
+                    .save_reward_transaction(scope, &transaction, read)
+                    .await
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! Identity: tenant API keys, and the HMAC exchange of an API key for an access token
+//! (docs/api.md §4). Signing and verifying the tokens is the HTTP edge's (`payments-http`).
+
+mod api_keys;
+mod envelope;
+mod exchange;
+pub mod hmac;
+
+pub use api_keys::{create_api_key, ApiKey, ApiKeys, NewApiKey, NONCE_MEMORY_SECONDS};
+pub use envelope::{open, seal, KeyWrapper, LocalKeyWrapper, Sealed};
+pub use exchange::{exchange_api_key, IssuedToken, TokenIssuer, TOKEN_TTL_SECONDS};

@@ -1,0 +1,370 @@
+//! SEPA creditor profiles and mandates (docs/api.md §3, mandates). A mandate moves `Draft` → `Registering` →
+//! `Active` | `Failed`, and `Active` → `Amending` → `Active`; each transition is a method here
+//! that refuses to run from the wrong state. An active mandate is a financial instrument of
+//! type `MANDATE:SEPA_DIRECT_DEBIT` in its customer's vault.
+
+mod debtor;
+mod network;
+mod ports;
+mod profile;
+mod registration;
+mod submission;
+
+pub use debtor::{Debtor, DebtorAddress, DEBTOR_PROPERTY};
+pub use network::{
+    MandateNetwork, RegistrationOutcome, RegistrationRequest, SandboxNetwork, VerificationCheck,
+};
+pub use ports::{CreditorProfiles, InstrumentChange, MandateWrite, Mandates, ProfilePage};
+pub use profile::{CreditorAddress, CreditorProfile, SEPA};
+pub use registration::{register_mandate, RegisterMandate};
+pub use submission::{
+    amend_mandate, create_draft, create_mandate, create_profile, creditor_profile_not_found,
+    mandate, mandate_not_found, profile, profile_page, update_draft, DraftUpdate, Paging,
+    DEFAULT_TAKE, MAX_TAKE,
+};
+
+use crate::error::{Error, ErrorCode, Violation};
+use crate::ids::{FinancialInstrumentId, MandateId};
+use crate::metadata::Metadata;
+use crate::refs::{CreditorProfileRef, CustomerRef};
+use crate::versioned::Versioned;
+use serde::{Deserialize, Serialize};
+
+/// How format B names the creditor profile a body refers to.
+pub const CREDITOR_PROFILE_REF_PROPERTY: &str = "CreditorProfileRef";
+/// How format B names the customer a mandate body refers to.
+pub const CUSTOMER_REF_PROPERTY: &str = "CustomerRef";
+
+/// REQUIRED_ATTRIBUTE for a property a body lacks.
+pub fn required(property: &'static str) -> Violation {
+    Violation::new(ErrorCode::REQUIRED_ATTRIBUTE).on_property(property, None)
+}
+
+/// Mandate statuses are spelled in PascalCase (docs/api.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MandateStatus {
+    Draft,
+    Registering,
+    Active,
+    Failed,
+    Amending,
+}
+
+impl MandateStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MandateStatus::Draft => "Draft",
+            MandateStatus::Registering => "Registering",
+            MandateStatus::Active => "Active",
+            MandateStatus::Failed => "Failed",
+            MandateStatus::Amending => "Amending",
+        }
+    }
+}
+
+/// Why a mandate is not (or no longer) usable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InactiveReason {
+    pub reason_code: String,
+    pub description: String,
+}
+
+/// What the tenant asks for: everything a create, draft or draft update body carries. Any
+/// part may be missing while the mandate is a draft.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MandateTerms {
+    pub customer_ref: Option<CustomerRef>,
+    pub creditor_profile_ref: Option<CreditorProfileRef>,
+    pub debtor: Option<Debtor>,
+    #[serde(default)]
+    pub metadata: Metadata,
+}
+
+impl MandateTerms {
+    /// REQUIRED_ATTRIBUTE for everything registration needs and the terms lack.
+    pub fn missing(&self) -> Vec<Violation> {
+        let mut missing = Vec::new();
+        if self.customer_ref.is_none() {
+            missing.push(required(CUSTOMER_REF_PROPERTY));
+        }
+        if self.creditor_profile_ref.is_none() {
+            missing.push(required(CREDITOR_PROFILE_REF_PROPERTY));
+        }
+        match &self.debtor {
+            None => missing.push(required(DEBTOR_PROPERTY)),
+            Some(debtor) => missing.extend(debtor.missing()),
+        }
+        missing
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mandate {
+    pub mandate_id: MandateId,
+    /// Generated, unique within the tenant: what the debtor's bank sees.
+    pub mandate_ref: String,
+    pub status: MandateStatus,
+    pub inactive_reason: Option<InactiveReason>,
+    pub terms: MandateTerms,
+    /// Handed out when the mandate is submitted; the instrument exists once it is active.
+    pub financial_instrument_id: Option<FinancialInstrumentId>,
+    pub verification_check: Option<VerificationCheck>,
+    /// The debtor details an amendment asks for, until the network confirms them.
+    pub amendment: Option<Debtor>,
+    /// Epoch milliseconds.
+    pub created: i64,
+    /// Set by forget: the personal data is gone and the mandate can never be registered.
+    #[serde(default)]
+    pub forgotten: bool,
+    /// Bumped by every write; writes are conditional on the version read.
+    pub version: u64,
+}
+
+/// Mandate refs use letters and digits that cannot be mistaken for each other when read out.
+const REF_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+const REF_LENGTH: usize = 10;
+
+/// A random mandate ref such as `AYJ3BR4H67` (about 48 random bits: a few bits of a v4 UUID are fixed); the store makes it unique.
+pub fn new_mandate_ref() -> String {
+    uuid::Uuid::new_v4()
+        .as_bytes()
+        .iter()
+        .take(REF_LENGTH)
+        .map(|byte| char::from(REF_ALPHABET[usize::from(byte % 32)]))
+        .collect()
+}
+
+fn refused(code: ErrorCode, mandate: &Mandate) -> Error {
+    Error::invalid(
+        Violation::new(code)
+            .with("mandateId", mandate.mandate_id.to_string())
+            .with("status", mandate.status.as_str())
+            .on_property("MandateId", None),
+    )
+}
+
+impl Versioned for Mandate {
+    type Version = u64;
+
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+impl Mandate {
+    pub fn draft(mandate_ref: String, terms: MandateTerms, now_ms: i64) -> Mandate {
+        Mandate {
+            mandate_id: MandateId::new_random(),
+            mandate_ref,
+            status: MandateStatus::Draft,
+            inactive_reason: None,
+            terms,
+            financial_instrument_id: None,
+            verification_check: None,
+            amendment: None,
+            created: now_ms,
+            forgotten: false,
+            version: 0,
+        }
+    }
+
+    /// MANDATE_NOT_DRAFT once the mandate has left `Draft`.
+    pub fn ensure_draft(&self) -> Result<(), Error> {
+        if self.status != MandateStatus::Draft {
+            return Err(refused(ErrorCode::MANDATE_NOT_DRAFT, self));
+        }
+        Ok(())
+    }
+
+    /// Replaces a draft's terms (PUT semantics).
+    pub fn replace_terms(&mut self, terms: MandateTerms) -> Result<(), Error> {
+        self.ensure_draft()?;
+        self.terms = terms;
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Draft → Registering, once the terms are complete and verified.
+    pub fn submit(&mut self, verification: VerificationCheck) -> Result<(), Error> {
+        self.ensure_draft()?;
+        let missing = self.terms.missing();
+        if !missing.is_empty() {
+            return Err(Error::Invalid(missing));
+        }
+        self.status = MandateStatus::Registering;
+        self.verification_check = Some(verification);
+        self.financial_instrument_id = Some(FinancialInstrumentId::new_random());
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Active → Amending with new debtor details.
+    pub fn amend(&mut self, debtor: Debtor, verification: VerificationCheck) -> Result<(), Error> {
+        if self.status != MandateStatus::Active {
+            return Err(refused(ErrorCode::MANDATE_NOT_ACTIVE, self));
+        }
+        self.status = MandateStatus::Amending;
+        self.amendment = Some(debtor);
+        self.verification_check = Some(verification);
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Whether the mandate waits for the network.
+    pub fn needs_registration(&self) -> bool {
+        matches!(
+            self.status,
+            MandateStatus::Registering | MandateStatus::Amending
+        )
+    }
+
+    /// The network accepted the mandate or its amendment. `false` when there was nothing to
+    /// accept (a duplicate message).
+    pub fn registered(&mut self) -> bool {
+        match self.status {
+            MandateStatus::Registering => {}
+            MandateStatus::Amending => {
+                if let Some(debtor) = self.amendment.take() {
+                    self.terms.debtor = Some(debtor);
+                }
+            }
+            _ => return false,
+        }
+        self.status = MandateStatus::Active;
+        self.version += 1;
+        true
+    }
+
+    /// The network refused: a new mandate fails; a refused amendment leaves the mandate
+    /// active with the debtor details it had.
+    pub fn refused(&mut self, reason: InactiveReason) -> bool {
+        match self.status {
+            MandateStatus::Registering => {
+                self.status = MandateStatus::Failed;
+                self.inactive_reason = Some(reason);
+            }
+            MandateStatus::Amending => {
+                self.status = MandateStatus::Active;
+                self.amendment = None;
+            }
+            _ => return false,
+        }
+        self.version += 1;
+        true
+    }
+
+    /// Erases every personal field; a mandate not yet registered can no longer be.
+    pub fn forget_personal_data(&mut self) {
+        self.terms.debtor = None;
+        self.terms.metadata = Metadata::default();
+        self.amendment = None;
+        self.forgotten = true;
+        if self.status == MandateStatus::Registering {
+            self.status = MandateStatus::Failed;
+            self.inactive_reason = Some(InactiveReason {
+                reason_code: "CustomerForgotten".into(),
+                description: "The customer's personal data was erased.".into(),
+            });
+        }
+        if self.status == MandateStatus::Amending {
+            self.status = MandateStatus::Active;
+        }
+        self.version += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::Iban;
+    use crate::country::Country;
+    use crate::secret::Secret;
+
+    fn verified() -> VerificationCheck {
+        VerificationCheck::verified()
+    }
+
+    fn complete_terms() -> MandateTerms {
+        MandateTerms {
+            customer_ref: CustomerRef::parse("c1").ok(),
+            creditor_profile_ref: CreditorProfileRef::parse("p1").ok(),
+            debtor: Some(Debtor {
+                first_name: Some(Secret::new("John".into())),
+                last_name: Some(Secret::new("Smith".into())),
+                iban: Iban::parse("DE89370400440532013000").ok().map(Secret::new),
+                account_holder_name: Some(Secret::new("JOHN SMITH".into())),
+                address: Some(DebtorAddress {
+                    country: Country::parse("DE").ok(),
+                    ..DebtorAddress::default()
+                }),
+                ..Debtor::default()
+            }),
+            metadata: Metadata::default(),
+        }
+    }
+
+    #[test]
+    fn an_incomplete_draft_cannot_be_submitted() {
+        let mut mandate = Mandate::draft("REF".into(), MandateTerms::default(), 0);
+        match mandate.submit(verified()) {
+            Err(Error::Invalid(missing)) => assert_eq!(missing.len(), 3),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(mandate.status, MandateStatus::Draft);
+    }
+
+    #[test]
+    fn registration_then_amendment() {
+        let mut mandate = Mandate::draft("REF".into(), complete_terms(), 0);
+        assert!(mandate.submit(verified()).is_ok());
+        assert!(mandate.financial_instrument_id.is_some());
+        assert!(mandate.replace_terms(complete_terms()).is_err());
+        assert!(mandate.amend(Debtor::default(), verified()).is_err());
+        assert!(mandate.registered());
+        assert!(
+            !mandate.registered(),
+            "a duplicate confirmation changes nothing"
+        );
+        let new_debtor = Debtor {
+            account_holder_name: Some(Secret::new("J SMITH".into())),
+            ..complete_terms().debtor.unwrap_or_default()
+        };
+        assert!(mandate.amend(new_debtor.clone(), verified()).is_ok());
+        assert_eq!(mandate.status, MandateStatus::Amending);
+        assert!(mandate.registered());
+        assert_eq!(mandate.terms.debtor, Some(new_debtor));
+    }
+
+    #[test]
+    fn a_refused_registration_fails_and_a_refused_amendment_keeps_the_mandate() {
+        let reason = InactiveReason {
+            reason_code: "AccountClosed".into(),
+            description: "closed".into(),
+        };
+        let mut mandate = Mandate::draft("REF".into(), complete_terms(), 0);
+        assert!(mandate.submit(verified()).is_ok());
+        assert!(mandate.refused(reason.clone()));
+        assert_eq!(mandate.status, MandateStatus::Failed);
+        assert!(!mandate.refused(reason.clone()));
+
+        let mut active = Mandate::draft("REF".into(), complete_terms(), 0);
+        assert!(active.submit(verified()).is_ok() && active.registered());
+        assert!(active.amend(Debtor::default(), verified()).is_ok());
+        assert!(active.refused(reason));
+        assert_eq!(active.status, MandateStatus::Active);
+        assert_eq!(active.terms.debtor, complete_terms().debtor);
+    }
+
+    #[test]
+    fn forget_erases_the_debtor_and_stops_registration() {
+        let mut mandate = Mandate::draft("REF".into(), complete_terms(), 0);
+        assert!(mandate.submit(verified()).is_ok());
+        mandate.forget_personal_data();
+        assert_eq!(mandate.terms.debtor, None);
+        assert_eq!(mandate.status, MandateStatus::Failed);
+        assert!(!mandate.needs_registration());
+    }
+}

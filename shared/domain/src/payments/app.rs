@@ -1,0 +1,125 @@
+//! The one interface through which money moves: a payment app executes a payment for an
+//! instruction, refunds it, and (as a reward provider) issues a reward in place of a payout.
+//! Handlers and workers only see this trait, so a real provider can be added beside the
+//! SANDBOX app without touching them.
+
+use super::{Direction, Money};
+use crate::ids::{RefundId, RewardId, TransactionId};
+use crate::secret::Secret;
+use crate::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+/// A payment to execute. `transaction_id` is the idempotency key: asking twice for one
+/// transaction must not move money twice.
+#[derive(Debug, Clone)]
+pub struct PaymentRequest {
+    pub transaction_id: TransactionId,
+    pub direction: Direction,
+    pub amount: Money,
+    /// 1 for the first try of this transaction, 2 for the first retry, …
+    pub attempt: u32,
+}
+
+/// A refund to execute. `refund_id` is the idempotency key: asking twice for one refund must
+/// not return money twice.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    pub refund_id: RefundId,
+    pub transaction_id: TransactionId,
+    pub app_transaction_id: Option<String>,
+    pub amount: Money,
+    /// The refunded payment's amount.
+    pub payment_amount: Money,
+    pub attempt: u32,
+}
+
+/// The outcome of a payment or a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    Succeeded {
+        app_transaction_id: String,
+    },
+    /// Final: the provider refused the payment.
+    Declined {
+        error_code: String,
+        reason: String,
+    },
+    /// Not final: the provider could not be reached or answered "try later".
+    Retryable {
+        reason: String,
+    },
+}
+
+/// A reward to issue in place of a payout. `transaction_id` is the idempotency key: asking twice
+/// for one transaction must not issue two gift cards.
+#[derive(Debug, Clone)]
+pub struct RewardRequest {
+    pub transaction_id: TransactionId,
+    pub reward_id: RewardId,
+    pub reward_name: String,
+    pub amount: Money,
+}
+
+/// One secret of an issued reward (a gift card code, its PIN, a voucher URL). A credential is
+/// as good as money: its value is a `Secret`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RewardCredential {
+    pub label: String,
+    pub value: Secret<String>,
+    pub reward_type: String,
+    pub credential_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RewardOutcome {
+    Issued {
+        credentials: Vec<RewardCredential>,
+        redemption_instructions: String,
+    },
+    /// Final: the provider will not issue it.
+    Failed { error_code: String, reason: String },
+    /// Not final: try again later.
+    Retryable { reason: String },
+}
+
+pub trait PaymentApp: Send + Sync {
+    /// The id schemes name this app by (`appId`).
+    fn app_id(&self) -> &'static str;
+
+    fn execute<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome>;
+
+    fn refund<'a>(&'a self, request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome>;
+
+    /// Issues a reward. An app that is no reward provider refuses.
+    fn claim_reward<'a>(&'a self, request: &'a RewardRequest) -> BoxFuture<'a, RewardOutcome> {
+        let _ = request;
+        Box::pin(async move {
+            RewardOutcome::Failed {
+                error_code: "REWARD_PROVIDER_UNSUPPORTED".into(),
+                reason: format!("{} issues no rewards", self.app_id()),
+            }
+        })
+    }
+}
+
+/// The apps a deployment has, looked up by a scheme's `appId`.
+pub struct PaymentApps(Vec<Box<dyn PaymentApp>>);
+
+impl PaymentApps {
+    pub fn new(apps: Vec<Box<dyn PaymentApp>>) -> Self {
+        PaymentApps(apps)
+    }
+
+    /// The apps every deployment has today: SANDBOX.
+    pub fn deployed() -> Self {
+        PaymentApps::new(vec![Box::new(super::Sandbox)])
+    }
+
+    pub fn find(&self, app_id: &str) -> Option<&dyn PaymentApp> {
+        self.0
+            .iter()
+            .find(|app| app.app_id() == app_id)
+            .map(AsRef::as_ref)
+    }
+}

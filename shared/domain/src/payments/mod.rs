@@ -1,0 +1,46 @@
+//! Moving money: directions, schemes and amounts shared by orders, instructions and the workers.
+
+mod app;
+mod money;
+mod sandbox;
+mod scheme;
+
+pub use app::{
+    PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest, RewardCredential,
+    RewardOutcome, RewardRequest,
+};
+pub use money::{Amount, AmountError, Money, MAX_INTEGER_DIGITS};
+pub use sandbox::{Sandbox, FAILING_REWARD_NAME, SANDBOX_APP_ID};
+pub use scheme::{Scheme, SchemeId, Schemes};
+
+use serde::{Deserialize, Serialize};
+
+/// Attempts at one payment or refund with its app before a payment app that keeps asking to
+/// retry is given up on.
+pub const MAX_PAYMENT_ATTEMPTS: u32 = 5;
+
+/// Which way money moves: collected from the customer (DEBIT) or paid out to them (CREDIT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Direction {
+    Debit,
+    Credit,
+}
+
+impl Direction {
+    /// Requests may spell it `Debit`, `DEBIT` or `debit`.
+    pub fn parse(input: &str) -> Option<Direction> {
+        match input.to_ascii_uppercase().as_str() {
+            "DEBIT" => Some(Direction::Debit),
+            "CREDIT" => Some(Direction::Credit),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Debit => "DEBIT",
+            Direction::Credit => "CREDIT",
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! A transaction: one execution of an instruction against a financial instrument, kept in the
+//! customer's vault partition (`SK = TX#{transactionId}`).
+
+use crate::error::{Error, ErrorCode, Violation};
+use crate::ids::{FinancialInstrumentId, RefundId, TransactionId};
+use crate::payments::Money;
+use crate::refs::{CustomerRef, InstructionRef, OrderRef};
+use crate::secret::Secret;
+use crate::versioned::Versioned;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TransactionStatus {
+    Processing,
+    Success,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    pub id: TransactionId,
+    pub financial_instrument_id: FinancialInstrumentId,
+    pub customer_ref: CustomerRef,
+    pub order_ref: OrderRef,
+    pub instruction_ref: InstructionRef,
+    pub app_id: String,
+    pub app_transaction_id: Option<String>,
+    pub amount: Money,
+    pub status: TransactionStatus,
+    pub failed_error_code: Option<String>,
+    pub failed_reason: Option<String>,
+    pub settlement_date: Option<NaiveDate>,
+    pub created_timestamp: i64,
+    pub last_updated_timestamp: i64,
+    /// Minor units refunded so far (completed refunds).
+    #[serde(default)]
+    pub refunded_minor: i64,
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+    /// Bumped by every change; writes are conditional on it.
+    #[serde(default)]
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RefundStatus {
+    Pending,
+    Completed,
+    Failed,
+}
+
+/// A refund, kept inside its transaction: the transaction's refunds are read and checked
+/// against its amount together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refund {
+    pub refund_id: RefundId,
+    pub amount: Money,
+    pub status: RefundStatus,
+    pub reason: Option<Secret<String>>,
+    pub created_timestamp: i64,
+    pub last_updated_timestamp: i64,
+    pub app_refund_id: Option<String>,
+    pub failure_reason_code: Option<String>,
+    pub failure_description: Option<String>,
+    /// Refund attempts made with the payment app.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+impl Versioned for Transaction {
+    type Version = u64;
+
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+/// How a refund ended at the payment app: its refund id there, or an error code and a reason.
+pub type RefundSettlement = Result<String, (String, String)>;
+
+impl Transaction {
+    /// Amount less completed refunds (and, when they exist, lost chargebacks).
+    pub fn net_amount(&self) -> Money {
+        self.amount.less(self.refunded_minor)
+    }
+
+    pub fn is_refundable(&self) -> bool {
+        self.status == TransactionStatus::Success && self.net_amount().minor_units() > 0
+    }
+
+    /// Minor units still free to refund: the amount less pending and completed refunds.
+    pub fn refundable_minor(&self) -> i64 {
+        let claimed: i64 = self
+            .refunds
+            .iter()
+            .filter(|r| r.status != RefundStatus::Failed)
+            .map(|r| r.amount.minor_units())
+            .sum();
+        self.amount.minor_units() - claimed
+    }
+
+    /// Adds a PENDING refund of `amount` (already in the transaction's currency), refused when
+    /// the transaction did not succeed or pending and completed refunds would exceed it.
+    pub fn request_refund(
+        &mut self,
+        amount: Money,
+        reason: Option<Secret<String>>,
+        now_ms: i64,
+    ) -> Result<RefundId, Error> {
+        if self.status != TransactionStatus::Success {
+            return Err(Error::invalid(
+                Violation::new(ErrorCode::TRANSACTION_NOT_REFUNDABLE)
+                    .with("transactionId", self.id.to_string()),
+            ));
+        }
+        let refundable = self.refundable_minor();
+        if amount.minor_units() > refundable {
+            return Err(Error::invalid(
+                Violation::new(ErrorCode::REFUND_AMOUNT_EXCEEDS_REFUNDABLE).with(
+                    "refundable",
+                    self.amount
+                        .less(self.amount.minor_units() - refundable)
+                        .to_json(),
+                ),
+            ));
+        }
+        let refund_id = RefundId::new_random();
+        self.refunds.push(Refund {
+            refund_id,
+            amount,
+            status: RefundStatus::Pending,
+            reason,
+            created_timestamp: now_ms,
+            last_updated_timestamp: now_ms,
+            app_refund_id: None,
+            failure_reason_code: None,
+            failure_description: None,
+            attempts: 0,
+        });
+        self.touch(now_ms);
+        Ok(refund_id)
+    }
+
+    /// From when pending refunds need the refund worker: the oldest pending refund's last
+    /// change. `None` when none is pending.
+    pub fn refunds_need_worker_from(&self) -> Option<i64> {
+        self.refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Pending)
+            .map(|r| r.last_updated_timestamp)
+            .min()
+    }
+
+    /// Refund reasons are free text: forget removes them.
+    pub fn forget_personal_data(&mut self, now_ms: i64) {
+        for refund in &mut self.refunds {
+            refund.reason = None;
+        }
+        self.touch(now_ms);
+    }
+
+    pub fn refund(&self, id: RefundId) -> Option<&Refund> {
+        self.refunds.iter().find(|r| r.refund_id == id)
+    }
+
+    pub fn pending_refunds(&self) -> Vec<RefundId> {
+        self.refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Pending)
+            .map(|r| r.refund_id)
+            .collect()
+    }
+
+    /// Counts an attempt at a pending refund; `None` when it is no longer pending.
+    pub fn record_refund_attempt(&mut self, id: RefundId, now_ms: i64) -> Option<u32> {
+        let refund = self
+            .refunds
+            .iter_mut()
+            .find(|r| r.refund_id == id && r.status == RefundStatus::Pending)?;
+        refund.attempts += 1;
+        let attempts = refund.attempts;
+        self.touch(now_ms);
+        Some(attempts)
+    }
+
+    /// PENDING → COMPLETED (the net amount drops) or FAILED (its amount is free again).
+    pub fn settle_refund(&mut self, id: RefundId, outcome: RefundSettlement, now_ms: i64) {
+        let Some(refund) = self
+            .refunds
+            .iter_mut()
+            .find(|r| r.refund_id == id && r.status == RefundStatus::Pending)
+        else {
+            return;
+        };
+        refund.last_updated_timestamp = now_ms;
+        match outcome {
+            Ok(app_refund_id) => {
+                refund.status = RefundStatus::Completed;
+                refund.app_refund_id = Some(app_refund_id);
+                self.refunded_minor += refund.amount.minor_units();
+            }
+            Err((code, description)) => {
+                refund.status = RefundStatus::Failed;
+                refund.failure_reason_code = Some(code);
+                refund.failure_description = Some(description);
+            }
+        }
+        self.touch(now_ms);
+    }
+
+    fn touch(&mut self, now_ms: i64) {
+        self.last_updated_timestamp = now_ms;
+        self.version += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::currency::Currency;
+    use crate::payments::Amount;
+    use proptest::prelude::*;
+
+    /// `minor` euro cents, read as a client would send them.
+    fn euros(minor: i64) -> Money {
+        let cents = serde_json::from_str::<serde_json::Value>(&format!(
+            "{}.{:02}",
+            minor / 100,
+            minor % 100
+        ))
+        .unwrap();
+        Amount::from_json(&cents)
+            .unwrap()
+            .in_currency(Currency::parse("EUR").unwrap())
+            .unwrap()
+    }
+
+    fn transaction(minor: i64) -> Transaction {
+        Transaction {
+            id: TransactionId::new_random(),
+            financial_instrument_id: FinancialInstrumentId::new_random(),
+            customer_ref: CustomerRef::parse("c").unwrap(),
+            order_ref: OrderRef::parse("o").unwrap(),
+            instruction_ref: InstructionRef::parse("i").unwrap(),
+            app_id: "SANDBOX".into(),
+            app_transaction_id: None,
+            amount: euros(minor),
+            status: TransactionStatus::Success,
+            failed_error_code: None,
+            failed_reason: None,
+            settlement_date: None,
+            created_timestamp: 0,
+            last_updated_timestamp: 0,
+            refunded_minor: 0,
+            refunds: Vec::new(),
+            version: 1,
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Request(i64),
+        Complete(usize),
+        Fail(usize),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (1i64..3_000).prop_map(Step::Request),
+            any::<usize>().prop_map(Step::Complete),
+            any::<usize>().prop_map(Step::Fail),
+        ]
+    }
+
+    proptest! {
+        /// At every step: completed refunds never exceed the amount, pending and completed
+        /// together never exceed it either, and netAmount = amount - completed refunds.
+        #[test]
+        fn refunds_never_exceed_the_amount(amount in 1i64..10_000, steps in proptest::collection::vec(step(), 1..40)) {
+            let mut tx = transaction(amount);
+            for step in steps {
+                match step {
+                    Step::Request(minor) => {
+                        let before = tx.refundable_minor();
+                        let accepted = tx.request_refund(euros(minor), None, 1).is_ok();
+                        prop_assert_eq!(accepted, minor <= before);
+                    }
+                    Step::Complete(pick) | Step::Fail(pick) => {
+                        let pending = tx.pending_refunds();
+                        if !pending.is_empty() {
+                            let outcome = match step {
+                                Step::Complete(_) => Ok("app".to_owned()),
+                                _ => Err(("REFUND_DECLINED".to_owned(), "no".to_owned())),
+                            };
+                            tx.settle_refund(pending[pick % pending.len()], outcome, 2);
+                        }
+                    }
+                }
+                let completed: i64 = tx.refunds.iter().filter(|r| r.status == RefundStatus::Completed).map(|r| r.amount.minor_units()).sum();
+                prop_assert!(tx.refunded_minor <= amount);
+                prop_assert!(tx.refundable_minor() >= 0);
+                prop_assert_eq!(tx.refunded_minor, completed);
+                prop_assert_eq!(tx.net_amount().minor_units(), amount - completed);
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_transaction_cannot_be_refunded() {
+        let mut tx = transaction(1000);
+        tx.status = TransactionStatus::Failed;
+        assert!(
+            matches!(tx.request_refund(euros(1), None, 1), Err(Error::Invalid(v)) if v[0].code == ErrorCode::TRANSACTION_NOT_REFUNDABLE)
+        );
+    }
+}

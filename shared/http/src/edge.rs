@@ -1,0 +1,118 @@
+//! What every request passes through before and after its handler: the correlation id, the
+//! body size limit, the token verifier, one log line, and the rendering of errors.
+
+use super::problem::{ErrorFormat, Problem};
+use crate::tokens::TokenVerifier;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use payments_aws::config::{TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PUBLIC_KEY};
+use payments_aws::Settings;
+use payments_domain::error::Error;
+use std::sync::Arc;
+use tracing::Instrument;
+
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
+/// Larger bodies are refused with 413 before any handler sees them.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Longest client-supplied correlation id echoed back; longer ones are replaced.
+const MAX_CORRELATION_ID_LENGTH: usize = 128;
+
+/// Per-function settings of the edge.
+#[derive(Clone)]
+pub struct Edge {
+    pub format: ErrorFormat,
+    pub verifier: Arc<TokenVerifier>,
+}
+
+impl Edge {
+    /// The edge of a function answering in `format`, verifying tokens with the keys, issuer
+    /// and audience of its settings (`TOKEN_PUBLIC_KEY`, `TOKEN_ISSUER`, `TOKEN_AUDIENCE`).
+    pub fn from_settings(format: ErrorFormat, settings: &Settings) -> Result<Edge, Error> {
+        let verifier = TokenVerifier::new(
+            settings.required(TOKEN_PUBLIC_KEY)?,
+            settings.required(TOKEN_ISSUER)?,
+            settings.required(TOKEN_AUDIENCE)?,
+        )?;
+        Ok(Edge {
+            format,
+            verifier: Arc::new(verifier),
+        })
+    }
+}
+
+/// The request's correlation id, readable by handlers and logged on every line.
+#[derive(Debug, Clone)]
+pub struct CorrelationId(pub String);
+
+fn correlation_id(request: &Request) -> String {
+    request
+        .headers()
+        .get(CORRELATION_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= MAX_CORRELATION_ID_LENGTH
+                && id.chars().all(|c| c.is_ascii_graphic())
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+pub(crate) async fn edge(State(edge): State<Edge>, request: Request, next: Next) -> Response {
+    let correlation = correlation_id(&request);
+    let span = tracing::info_span!("request", correlation_id = %correlation);
+    async move {
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let started = std::time::Instant::now();
+
+        let (mut parts, body) = request.into_parts();
+        let mut response = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Err(_) => Problem::PayloadTooLarge.into_response_marker(),
+            Ok(bytes) => {
+                parts.extensions.insert(CorrelationId(correlation.clone()));
+                parts.extensions.insert(edge.verifier.clone());
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+        };
+
+        if let Some(problem) = response.extensions_mut().remove::<Problem>() {
+            let status = response.status();
+            let body = problem.render(edge.format, &correlation, &path);
+            response = (status, axum::Json(body)).into_response();
+        }
+        if let Ok(value) = HeaderValue::from_str(&correlation) {
+            response.headers_mut().insert(CORRELATION_HEADER, value);
+        }
+        if !response.headers().contains_key(header::CONTENT_TYPE)
+            && response.status().as_u16() >= 400
+        {
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        tracing::info!(
+            %method,
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request handled"
+        );
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+pub(crate) async fn route_not_found() -> Response {
+    Problem::RouteNotFound.into_response_marker()
+}
+
+pub(crate) async fn method_not_allowed() -> Response {
+    Problem::MethodNotAllowed.into_response_marker()
+}
