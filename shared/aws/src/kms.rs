@@ -24,7 +24,7 @@ impl KmsKeyWrapper {
 }
 
 impl KeyWrapper for KmsKeyWrapper {
-    fn wrap<'a>(
+    fn wrap_key<'a>(
         &'a self,
         data_key: &'a [u8],
         context: &'a str,
@@ -46,7 +46,7 @@ impl KeyWrapper for KmsKeyWrapper {
         })
     }
 
-    fn unwrap<'a>(
+    fn unwrap_key<'a>(
         &'a self,
         wrapped: &'a [u8],
         context: &'a str,

@@ -14,13 +14,13 @@ const KEY_LEN: usize = 32;
 
 /// Wraps and unwraps data keys with a key-encryption key.
 pub trait KeyWrapper: Send + Sync {
-    fn wrap<'a>(
+    fn wrap_key<'a>(
         &'a self,
         data_key: &'a [u8],
         context: &'a str,
     ) -> BoxFuture<'a, Result<Vec<u8>, Error>>;
 
-    fn unwrap<'a>(
+    fn unwrap_key<'a>(
         &'a self,
         wrapped: &'a [u8],
         context: &'a str,
@@ -84,7 +84,7 @@ fn decrypt(key: &[u8], nonce: &[u8], sealed: &[u8], context: &str) -> Result<Vec
 pub async fn seal(wrapper: &dyn KeyWrapper, secret: &[u8], context: &str) -> Result<Sealed, Error> {
     let data_key = random::<KEY_LEN>()?;
     let (nonce, ciphertext) = encrypt(&data_key, secret, context)?;
-    let wrapped = wrapper.wrap(&data_key, context).await?;
+    let wrapped = wrapper.wrap_key(&data_key, context).await?;
     Ok(Sealed {
         ciphertext: engine().encode(ciphertext),
         nonce: engine().encode(nonce),
@@ -100,7 +100,7 @@ pub async fn open(
 ) -> Result<Vec<u8>, Error> {
     let decode = |text: &str| engine().decode(text).map_err(|_| crypto("stored base64"));
     let data_key = wrapper
-        .unwrap(&decode(&sealed.wrapped_key)?, context)
+        .unwrap_key(&decode(&sealed.wrapped_key)?, context)
         .await?;
     decrypt(
         &data_key,
@@ -140,7 +140,7 @@ impl LocalKeyWrapper {
 }
 
 impl KeyWrapper for LocalKeyWrapper {
-    fn wrap<'a>(
+    fn wrap_key<'a>(
         &'a self,
         data_key: &'a [u8],
         context: &'a str,
@@ -151,7 +151,7 @@ impl KeyWrapper for LocalKeyWrapper {
         })
     }
 
-    fn unwrap<'a>(
+    fn unwrap_key<'a>(
         &'a self,
         wrapped: &'a [u8],
         context: &'a str,
