@@ -182,7 +182,7 @@ mod tests {
         Counter { version, value: 0 }
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_lost_race_is_retried_from_a_fresh_read() {
         let store = Contended::new(Some(counter(1)), 3);
         let updated = store.increment(None).await;
@@ -194,7 +194,7 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn running_out_of_attempts_is_an_error() {
         let store = Contended::new(Some(counter(1)), MAX_ATTEMPTS);
         match store.increment(None).await {
@@ -207,7 +207,7 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_known_copy_saves_a_read_and_a_missing_record_is_missing() {
         let store = Contended::new(Some(counter(5)), 0);
         let updated = store.increment(Some(counter(5))).await;
@@ -217,7 +217,7 @@ mod tests {
         assert!(matches!(empty.increment(None).await, Ok(Updated::Missing)));
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn nothing_to_do_on_a_stale_copy_is_checked_again_on_a_fresh_read() {
         let store = Contended::new(Some(counter(2)), 0);
         let mut seen = Vec::new();
