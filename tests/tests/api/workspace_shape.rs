@@ -120,6 +120,60 @@ fn workers_link_no_http_edge() {
     }
 }
 
+/// Each non-workspace package with its features, as `cargo tree` resolves the whole workspace
+/// along `edges`.
+fn resolved_features(edges: &str) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = std::process::Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "tree",
+            "--workspace",
+            "--locked",
+            "--offline",
+            "--prefix",
+            "none",
+        ])
+        .args(["--format", "{p} [{f}]", "--edges", edges])
+        .output()
+        .unwrap_or_else(|e| panic!("running cargo tree: {e}"));
+    assert!(
+        output.status.success(),
+        "cargo tree: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let root = workspace_root().display().to_string();
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| !line.contains(&root))
+        .map(|line| line.trim_end_matches(" (*)").to_owned())
+        .collect()
+}
+
+/// `cargo test --workspace` resolves features with the dev-dependencies, `make dev` and
+/// `cargo lambda watch` without: a dev-dependency that adds a feature to a shared crate (tokio's
+/// `test-util`, say) makes a clean `make test` compile that crate, and the SDK above it, twice.
+#[test]
+fn tests_and_make_dev_share_one_build_of_the_dependencies() {
+    let with_dev = resolved_features("normal,build,dev");
+    let without = resolved_features("normal,build");
+    let only_in_tests: Vec<&String> = with_dev.difference(&without).collect();
+    let changed: Vec<&String> = only_in_tests
+        .iter()
+        .filter(|line| {
+            let package = line.split(" [").next().unwrap_or_default();
+            without
+                .iter()
+                .any(|other| other.split(" [").next() == Some(package))
+        })
+        .copied()
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "features only test builds enable, on crates make dev builds too: {changed:?}"
+    );
+}
+
 // ---- modules, from the sources ----
 
 /// A module's path inside its crate: `["mandates", "registration"]`.
