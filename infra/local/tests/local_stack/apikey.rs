@@ -6,9 +6,8 @@
 //! `local-stack dev` saves on every start, and the one-liner its banner prints, run by bash
 //! against an endpoint that exchanges as the identity function does.
 
-use super::common::{self, closed_port, moto_endpoint, sdk};
+use super::common::{self, closed_port, moto_endpoint};
 use local_stack::state::{DevEndpoints, StateDir};
-use local_stack::template::Template;
 use payments_aws::Store;
 use payments_domain::auth::Role;
 use payments_domain::error::Error;
@@ -31,21 +30,6 @@ fn new_scope() -> TenantScope {
         tenant: TenantId::new_random(),
         account: AccountId::new_random(),
     }
-}
-
-fn temp_state_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("local-stack-apikey-{}", common::unique()))
-}
-
-/// The real template's tables in moto, where API keys are kept.
-async fn key_store() -> Store {
-    let template = Template::load(&local_stack::template_path()).expect("template");
-    let config = sdk().await;
-    local_stack::provision::provision(&config, &template)
-        .await
-        .expect("provision");
-    let table = local_stack::scheme::table_name(&template).expect("table");
-    local_stack::scheme::store(&config, table)
 }
 
 /// The identity function's exchange, on the local stack's keys.
@@ -169,9 +153,9 @@ fn failed(output: &Output, code: i32, says: &str) {
 
 #[tokio::test]
 async fn creates_a_sealed_key_that_exchanges_for_its_roles() {
-    let store = key_store().await;
+    let store = common::provisioned_store().await;
     let scope = new_scope();
-    let state = temp_state_dir();
+    let state = common::temp_state_dir("apikey");
     let endpoint = moto_endpoint();
 
     let output = apikey(
@@ -224,7 +208,7 @@ async fn creates_a_sealed_key_that_exchanges_for_its_roles() {
     assert!(exchange.exchange(Some(&header), b"", now()).await.is_err());
 
     // A second key is another key; a key sealed with another state dir's KEK does not open.
-    let other_state = temp_state_dir();
+    let other_state = common::temp_state_dir("apikey");
     let (other_public, other_private) = printed_key(
         &apikey(
             &other_state,
@@ -246,7 +230,7 @@ async fn creates_a_sealed_key_that_exchanges_for_its_roles() {
 async fn bad_arguments_are_refused_before_anything_is_touched() {
     // Nothing listens at the endpoint: each refusal comes before it is looked at.
     let endpoint = format!("http://127.0.0.1:{}", closed_port());
-    let state = temp_state_dir();
+    let state = common::temp_state_dir("apikey");
     let scope = new_scope();
     for (args, says) in [
         (vec!["--roles", "tenant-admin,admin"], "--roles: \"admin\""),
@@ -309,9 +293,9 @@ async fn bad_arguments_are_refused_before_anything_is_touched() {
 
 #[tokio::test]
 async fn finds_the_running_stack_and_disables_keys_there() {
-    let store = key_store().await;
+    let store = common::provisioned_store().await;
     let scope = new_scope();
-    let state = temp_state_dir();
+    let state = common::temp_state_dir("apikey");
     let args = ["--roles", "tenant-admin"];
 
     // No dev stack recorded.
@@ -382,9 +366,9 @@ async fn finds_the_running_stack_and_disables_keys_there() {
 
 #[tokio::test]
 async fn the_dev_api_key_is_saved_again_under_its_kept_public_key() {
-    let store = key_store().await;
+    let store = common::provisioned_store().await;
     let scope = new_scope();
-    let state = temp_state_dir();
+    let state = common::temp_state_dir("apikey");
     let dir = StateDir::new(&state);
     let key = dir.dev_api_key().expect("dev key");
     let wrapper = dir.api_key_kek().expect("kek");
@@ -419,7 +403,7 @@ async fn the_dev_api_key_is_saved_again_under_its_kept_public_key() {
     assert_eq!(identity.roles, [Role::Admin]);
 
     // A moto that has the public key with something else: refused, not overwritten.
-    let elsewhere = StateDir::new(temp_state_dir());
+    let elsewhere = StateDir::new(common::temp_state_dir("apikey"));
     let other_kek = elsewhere.api_key_kek().expect("other kek");
     let err = local_stack::apikey::seed_dev(&store, &other_kek, scope, &key)
         .await
@@ -516,9 +500,9 @@ async fn run_one_liner(url: &str, public_key: &str, private_key: &str) -> Output
 
 #[tokio::test]
 async fn the_banner_one_liner_exchanges_the_key_as_api_md_says() {
-    let store = key_store().await;
+    let store = common::provisioned_store().await;
     let scope = new_scope();
-    let state = temp_state_dir();
+    let state = common::temp_state_dir("apikey");
     let dir = StateDir::new(&state);
     let key = dir.dev_api_key().expect("dev key");
     let wrapper = dir.api_key_kek().expect("kek");

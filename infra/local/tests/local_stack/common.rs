@@ -29,6 +29,24 @@ pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+/// A state directory of its own for one test of `suite`.
+pub fn temp_state_dir(suite: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("local-stack-{suite}-{}", unique()))
+}
+
+/// The real template's table in moto, as `make dev` provisions it: API keys, schemes and the
+/// rewards' catalogue are kept there.
+pub async fn provisioned_store() -> payments_aws::Store {
+    let path = local_stack::template_path();
+    let template = local_stack::template::Template::load(&path).expect("template");
+    let config = sdk().await;
+    local_stack::provision::provision(&config, &template)
+        .await
+        .expect("provision");
+    let table = local_stack::scheme::table_name(&template).expect("table");
+    local_stack::scheme::store(&config, table)
+}
+
 /// One invocation the fake received: the function name from the URL and the payload.
 #[derive(Debug, Clone)]
 pub struct Call {

@@ -3,10 +3,8 @@
 //! anything is touched, and the moto is found through the state dir as `make reward` finds it.
 //! Also the dev tenant's rewards that `local-stack dev` seeds on every start.
 
-use super::common::{self, closed_port, moto_endpoint, sdk};
+use super::common::{self, closed_port, moto_endpoint};
 use local_stack::state::{DevEndpoints, StateDir};
-use local_stack::template::Template;
-use payments_aws::Store;
 use payments_domain::currency::Currency;
 use payments_domain::ids::{AccountId, RewardId, TenantId, TenantScope};
 use payments_domain::rewards::{Reward, RewardCatalogue};
@@ -26,21 +24,6 @@ fn currency(code: &str) -> Currency {
 
 fn codes(currencies: &[Currency]) -> Vec<&'static str> {
     currencies.iter().map(Currency::code).collect()
-}
-
-fn temp_state_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("local-stack-reward-{}", common::unique()))
-}
-
-/// The real template's tables in moto, and its rewards' catalogue.
-async fn catalogue() -> Store {
-    let template = Template::load(&local_stack::template_path()).expect("template");
-    let config = sdk().await;
-    local_stack::provision::provision(&config, &template)
-        .await
-        .expect("provision");
-    let table = local_stack::scheme::table_name(&template).expect("table");
-    local_stack::scheme::store(&config, table)
 }
 
 /// Runs `local-stack reward` for `scope` with the state dir `state` and `args`.
@@ -79,9 +62,9 @@ fn printed_id(output: &Output) -> RewardId {
 
 #[tokio::test]
 async fn saves_the_reward_it_prints() {
-    let catalogue = catalogue().await;
+    let catalogue = common::provisioned_store().await;
     let scope = new_scope();
-    let state = temp_state_dir();
+    let state = common::temp_state_dir("reward");
     let endpoint = moto_endpoint();
 
     let output = reward(
@@ -148,7 +131,7 @@ async fn saves_the_reward_it_prints() {
 async fn bad_arguments_are_refused_before_anything_is_touched() {
     // Nothing listens at the endpoint: each refusal comes before it is looked at.
     let endpoint = format!("http://127.0.0.1:{}", closed_port());
-    let state = temp_state_dir();
+    let state = common::temp_state_dir("reward");
     let scope = new_scope();
     for (args, says) in [
         (
@@ -193,9 +176,9 @@ async fn bad_arguments_are_refused_before_anything_is_touched() {
 
 #[tokio::test]
 async fn finds_the_running_stack_through_the_state_dir() {
-    let catalogue = catalogue().await;
+    let catalogue = common::provisioned_store().await;
     let scope = new_scope();
-    let state = temp_state_dir();
+    let state = common::temp_state_dir("reward");
     let args = ["--name", "Sandbox lunch", "--currencies", "GBP"];
 
     // No dev stack recorded.
@@ -237,9 +220,9 @@ async fn finds_the_running_stack_through_the_state_dir() {
 
 #[tokio::test]
 async fn dev_rewards_are_seeded_under_their_kept_ids() {
-    let catalogue = catalogue().await;
+    let catalogue = common::provisioned_store().await;
     let scope = new_scope();
-    let state = temp_state_dir();
+    let state = common::temp_state_dir("reward");
     let ids = StateDir::new(&state).dev_rewards().expect("ids");
     local_stack::reward::seed_dev(&catalogue, &scope, &ids)
         .await
