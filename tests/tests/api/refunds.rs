@@ -154,6 +154,12 @@ async fn refund_requests_are_validated() {
         (json!({ "amount": "5" }), vec!["AMOUNT_IS_INVALID"]),
         (json!({ "amount": 0 }), vec!["AMOUNT_OUT_OF_RANGE"]),
         (json!({ "amount": 1.001 }), vec!["AMOUNT_IS_INVALID"]),
+        // 29 decimals: rounding it would refund 10.
+        (
+            serde_json::from_str(r#"{ "amount": 10.00000000000000000000000000001 }"#)
+                .expect("JSON"),
+            vec!["AMOUNT_IS_INVALID"],
+        ),
         (
             json!({ "amount": 20.01 }),
             vec!["REFUND_AMOUNT_EXCEEDS_REFUNDABLE"],

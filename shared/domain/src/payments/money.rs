@@ -22,6 +22,8 @@ pub enum AmountError {
     TooLarge,
     /// More decimal places than the currency's minor unit allows.
     TooManyDecimals { allowed: u32 },
+    /// More decimal places than any amount can hold exactly (28): refused, never rounded.
+    TooPrecise,
 }
 
 impl AmountError {
@@ -35,6 +37,13 @@ impl AmountError {
             AmountError::TooManyDecimals { allowed } => invalid
                 .with("maxDecimalPlaces", allowed)
                 .with("currency", currency.map(|c| c.code()).unwrap_or_default()),
+            AmountError::TooPrecise => match currency {
+                Some(currency) => {
+                    let allowed = u32::from(currency.minor_units());
+                    return AmountError::TooManyDecimals { allowed }.violation(Some(currency));
+                }
+                None => invalid,
+            },
         };
         found.on_property("Amount", None)
     }
@@ -50,11 +59,7 @@ impl Amount {
         let Value::Number(number) = value else {
             return Err(AmountError::NotANumber);
         };
-        let text = number.to_string();
-        let decimal = Decimal::from_str(&text)
-            .or_else(|_| Decimal::from_scientific(&text))
-            .map_err(|_| AmountError::TooLarge)?
-            .normalize();
+        let decimal = exact_decimal(&number.to_string())?.normalize();
         if decimal <= Decimal::ZERO {
             return Err(AmountError::NotPositive);
         }
@@ -74,6 +79,43 @@ impl Amount {
         let minor = i64::try_from(minor.trunc()).map_err(|_| AmountError::TooLarge)?;
         Ok(Money { minor, currency })
     }
+}
+
+/// The decimal a JSON number's text writes, exactly: `Decimal::from_str` would round a 29th
+/// decimal place away, and an amount must be refused rather than changed.
+fn exact_decimal(text: &str) -> Result<Decimal, AmountError> {
+    // Beyond 28 decimals, or an integer part beyond what 96 bits hold.
+    let unrepresentable = |e: rust_decimal::Error| match e {
+        rust_decimal::Error::Underflow | rust_decimal::Error::ScaleExceedsMaximumPrecision(_) => {
+            AmountError::TooPrecise
+        }
+        _ => AmountError::TooLarge,
+    };
+    let Some((mantissa, exponent)) = text.split_once(['e', 'E']) else {
+        return Decimal::from_str_exact(text).map_err(unrepresentable);
+    };
+    let mantissa = Decimal::from_str_exact(mantissa).map_err(unrepresentable)?;
+    let exponent: i64 = exponent.parse().map_err(|_| AmountError::NotANumber)?;
+    if exponent >= 0 {
+        // 10^29 is beyond any amount: no need to multiply further.
+        let power = u32::try_from(exponent).map_err(|_| AmountError::TooLarge)?;
+        if power > 28 {
+            return Err(AmountError::TooLarge);
+        }
+        return mantissa
+            .checked_mul(Decimal::from_i128_with_scale(10_i128.pow(power), 0))
+            .ok_or(AmountError::TooLarge);
+    }
+    let scale = u32::try_from(exponent.unsigned_abs())
+        .ok()
+        .and_then(|extra| mantissa.scale().checked_add(extra))
+        .filter(|scale| *scale <= 28)
+        .ok_or(AmountError::TooPrecise)?;
+    let mut decimal = mantissa;
+    decimal
+        .set_scale(scale)
+        .map_err(|_| AmountError::TooPrecise)?;
+    Ok(decimal)
 }
 
 /// An amount in a currency, as a whole number of the currency's minor units.
@@ -219,6 +261,30 @@ mod tests {
         );
         assert_eq!(parse("10", "EUR").unwrap().to_json(), json!(10));
         assert_eq!(parse("12.30", "EUR").unwrap().to_json().to_string(), "12.3");
+    }
+
+    #[test]
+    fn amounts_that_would_round_are_refused_not_rounded() {
+        let too_precise = "10.00000000000000000000000000001";
+        assert_eq!(parse(too_precise, "EUR"), Err(AmountError::TooPrecise));
+        assert_eq!(
+            AmountError::TooPrecise.violation(Currency::parse("EUR").ok()),
+            AmountError::TooManyDecimals { allowed: 2 }.violation(Currency::parse("EUR").ok())
+        );
+        assert_eq!(parse("1e-29", "EUR"), Err(AmountError::TooPrecise));
+        assert_eq!(
+            parse("1.001e0", "EUR"),
+            Err(AmountError::TooManyDecimals { allowed: 2 })
+        );
+        assert_eq!(parse("1.25e1", "EUR").map(|m| m.minor_units()), Ok(1250));
+        assert_eq!(parse("125e-2", "EUR").map(|m| m.minor_units()), Ok(125));
+        assert_eq!(parse("1E2", "JPY").map(|m| m.minor_units()), Ok(100));
+        assert_eq!(parse("1e13", "EUR"), Err(AmountError::TooLarge));
+        assert_eq!(parse("1e400", "EUR"), Err(AmountError::TooLarge));
+        assert_eq!(
+            parse("79228162514264337593543950336", "EUR"),
+            Err(AmountError::TooLarge)
+        );
     }
 
     #[test]
