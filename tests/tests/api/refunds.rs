@@ -146,6 +146,36 @@ async fn a_refund_is_executed_and_reduces_the_net_amount() {
     );
 }
 
+/// The instruction keeps a copy of its transaction: a save of the instruction read before a
+/// refund changed that copy must fail, not bring the old copy back.
+#[tokio::test]
+async fn a_stale_instruction_cannot_overwrite_its_transaction_copy() {
+    use payments_domain::orders::Orders;
+    let r = paid(json!(30)).await;
+    let order = OrderRef::parse("paid").unwrap_or_else(|e| panic!("{e:?}"));
+    let payout = InstructionRef::parse("payout").unwrap_or_else(|e| panic!("{e:?}"));
+    let stale = r
+        .table
+        .instruction(&r.vault.scope, &order, &payout)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("the payout is stored"));
+    r.refund(json!({ "amount": 5 })).await.assert_status(200);
+    r.pump().await;
+    let saved = r
+        .table
+        .save_instruction(&r.vault.scope, &stale, stale.version)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !saved,
+        "a save from before the refund overwrote the instruction"
+    );
+    let view = r.instruction_view().await;
+    assert_eq!(view["transaction"]["refunds"][0]["status"], "COMPLETED");
+    assert_eq!(view["transaction"]["netAmount"], json!(25));
+}
+
 #[tokio::test]
 async fn refund_requests_are_validated() {
     let r = paid(json!(20)).await;

@@ -310,10 +310,14 @@ impl Transactions for Store {
                 &keys::order(scope, &transaction.order_ref),
                 &keys::instruction(&transaction.instruction_ref),
             )))
-            .update_expression("SET #transaction = :transaction")
+            // A new version too: a save of the instruction read before this change must
+            // fail rather than bring the old copy back.
+            .update_expression("SET #transaction = :transaction, #version = #version + :one")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#transaction", "transaction")
+            .expression_attribute_names("#version", "version")
             .expression_attribute_values(":transaction", copy)
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
             .build()
             .map_err(|e| Error::internal("building the instruction's copy", e))?;
         let actions = vec![put, TransactWriteItem::builder().update(mirror).build()];
