@@ -639,11 +639,12 @@ pub const BUDGETS: &[Budget] = &[
         &[
             dynamodb("GetItem", 1),
             dynamodb("BatchGetItem", 1),
-            dynamodb("PutItem", 2),
-            dynamodb("TransactWriteItems", 1),
+            dynamodb("PutItem", 1),
+            dynamodb("TransactWriteItems", 2),
         ],
         "the instruction, then the instrument and scheme it names (one BatchGetItem); the \
-         claim and the counted attempt are conditional writes before the app is called",
+         claim (one TransactWriteItems with the instrument's ACTIVE check) and the counted \
+         attempt are conditional writes before the app is called",
     ),
     budget(
         "instruction-worker",

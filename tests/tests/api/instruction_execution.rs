@@ -8,7 +8,7 @@ use http::Method;
 use payments_bodies::orders::instruction_body;
 use payments_domain::ids::{FinancialInstrumentId, TenantScope};
 use payments_domain::orders::{
-    self, execute_instruction, ExecuteInstruction, Instruction, InstructionStatus,
+    self, execute_instruction, Claim, ExecuteInstruction, Instruction, InstructionStatus, Orders,
 };
 use payments_domain::payments::{
     Direction, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest,
@@ -314,4 +314,45 @@ async fn nothing_happens_before_the_settle_date_or_for_an_unusable_instrument() 
         InstructionStatus::Incomplete
     );
     assert_eq!(w.transactions().await, 0);
+}
+
+/// The worker checks the instrument, then claims the instruction: a close that lands between
+/// the two wins, because the claim is one write with the instrument's status check.
+#[tokio::test]
+async fn a_close_between_the_check_and_the_claim_wins() {
+    let w = world().await;
+    let open = w.payout("open", json!(10), TODAY, "SANDBOX").await;
+    let raced = w.payout("raced", json!(10), TODAY, "SANDBOX").await;
+    // With the instrument active a claim goes through; a second from the same read does not.
+    let ready = w.instruction(&open).await;
+    let mut processing = ready.clone();
+    processing.start_processing(Now::read().epoch_ms()).unwrap();
+    let save = || {
+        w.table
+            .claim_instruction(&w.scope, &processing, ready.version)
+    };
+    assert_eq!(save().await.unwrap(), Claim::Claimed);
+    assert_eq!(save().await.unwrap(), Claim::InstructionChanged);
+
+    let ready = w.instruction(&raced).await;
+    let mut processing = ready.clone();
+    processing.start_processing(Now::read().epoch_ms()).unwrap();
+    let customer = CustomerRef::parse("customer1").unwrap();
+    w.table
+        .close_instrument(&w.scope, &customer, w.instrument, Now::read())
+        .await
+        .unwrap();
+    let claimed = w
+        .table
+        .claim_instruction(&w.scope, &processing, ready.version)
+        .await
+        .unwrap();
+    assert_eq!(claimed, Claim::InstrumentInactive);
+    assert_eq!(w.instruction(&raced).await.status, InstructionStatus::Ready);
+    // And the worker, asked again, takes it back to INCOMPLETE without paying.
+    assert_eq!(w.run(&raced).await, Step::Done);
+    assert_eq!(
+        w.instruction(&raced).await.status,
+        InstructionStatus::Incomplete
+    );
 }

@@ -4,12 +4,12 @@
 use super::items::{instruction_item, instruction_link_item, transaction_item};
 use super::keys::{self, INSTRUCTION_PREFIX, ORDER, ORDER_TYPE};
 use super::{from_item, to_item, updated, Condition, Store, Transacted};
-use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 use payments_domain::error::Error;
 use payments_domain::ids::TenantScope;
 use payments_domain::metadata::Metadata;
 use payments_domain::orders::{
-    Instruction, InstructionWrite, Order, OrderWrite, Orders, Referenced, References,
+    Claim, Instruction, InstructionWrite, Order, OrderWrite, Orders, Referenced, References,
 };
 use payments_domain::refs::{InstructionRef, OrderRef};
 use payments_domain::vault::Transaction;
@@ -137,6 +137,44 @@ impl Orders for Store {
             Condition::Version(read_version),
         )
         .await
+    }
+
+    async fn claim_instruction(
+        &self,
+        scope: &TenantScope,
+        instruction: &Instruction,
+        read_version: u64,
+    ) -> Result<Claim, Error> {
+        let save = self.put_action(
+            instruction_item(scope, instruction)?,
+            Condition::Version(read_version),
+        )?;
+        let Some(instrument) = instruction.financial_instrument_id else {
+            return Ok(match self.transact(vec![save]).await? {
+                Transacted::Committed => Claim::Claimed,
+                Transacted::Refused(_) => Claim::InstructionChanged,
+            });
+        };
+        let active = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(
+                &keys::customer(scope, &instruction.customer_ref),
+                &keys::instrument(instrument),
+            )))
+            .condition_expression("#status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", AttributeValue::S("ACTIVE".to_owned()))
+            .build()
+            .map_err(|e| Error::internal("building the instrument check", e))?;
+        let actions = vec![
+            save,
+            TransactWriteItem::builder().condition_check(active).build(),
+        ];
+        Ok(match self.transact(actions).await?.first_refused() {
+            None => Claim::Claimed,
+            Some(0) => Claim::InstructionChanged,
+            Some(_) => Claim::InstrumentInactive,
+        })
     }
 
     async fn set_order_metadata(

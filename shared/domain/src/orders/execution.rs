@@ -6,7 +6,7 @@
 //! first, so it ends the message's work rather than being retried.
 
 use super::references::problems_of;
-use super::{Instruction, InstructionStatus, Orders, References};
+use super::{Claim, Instruction, InstructionStatus, Orders, References};
 use crate::clock::Now;
 use crate::error::Error;
 use crate::ids::{MessageScope, TenantScope};
@@ -96,15 +96,20 @@ async fn claim<S: Orders + References>(
         .await?
         .pop()
         .unwrap_or_default();
-    if !problems_of(instruction, &referenced).is_empty() {
-        instruction.mark_incomplete(now.epoch_ms());
-        store.save_instruction(scope, instruction, read).await?;
-        tracing::info!("instruction no longer usable: back to INCOMPLETE");
-        return Ok(None);
+    if problems_of(instruction, &referenced).is_empty() {
+        let ready = instruction.clone();
+        instruction.start_processing(now.epoch_ms())?;
+        match store.claim_instruction(scope, instruction, read).await? {
+            Claim::Claimed => return Ok(Some(referenced.scheme)),
+            Claim::InstructionChanged => return Ok(None),
+            // Closed since it was checked: the close wins.
+            Claim::InstrumentInactive => *instruction = ready,
+        }
     }
-    instruction.start_processing(now.epoch_ms())?;
-    let claimed = store.save_instruction(scope, instruction, read).await?;
-    Ok(claimed.then_some(referenced.scheme))
+    instruction.mark_incomplete(now.epoch_ms());
+    store.save_instruction(scope, instruction, read).await?;
+    tracing::info!("instruction no longer usable: back to INCOMPLETE");
+    Ok(None)
 }
 
 /// A transaction of the PROCESSING instruction, which always has an instrument and an id.

@@ -15,7 +15,7 @@ pub use create::{
     MAX_INSTRUCTIONS_PER_ORDER,
 };
 pub use execution::{execute_instruction, ExecuteInstruction};
-pub use ports::{InstructionWrite, OrderWrite, Orders, Referenced, References};
+pub use ports::{Claim, InstructionWrite, OrderWrite, Orders, Referenced, References};
 pub use references::{check_references, refuse_unusable, Checked};
 pub use vault_changes::{change_linked_instruction, close_instrument};
 

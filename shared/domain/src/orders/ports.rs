@@ -26,6 +26,16 @@ pub enum InstructionWrite {
     AlreadyExists,
 }
 
+/// What claiming an instruction for execution found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    Claimed,
+    /// Someone changed the instruction since it was read.
+    InstructionChanged,
+    /// Its instrument is no longer ACTIVE (a close came first).
+    InstrumentInactive,
+}
+
 pub trait Orders: Sync {
     /// The order and the refs of its instructions, in ref order.
     fn order(
@@ -81,6 +91,16 @@ pub trait Orders: Sync {
         instruction: &Instruction,
         read_version: u64,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// Saves the instruction, just moved to PROCESSING, if it still has `read_version` and its
+    /// financial instrument is still ACTIVE, in one write: a close of the instrument that
+    /// lands between the worker's check and this save wins.
+    fn claim_instruction(
+        &self,
+        scope: &TenantScope,
+        instruction: &Instruction,
+        read_version: u64,
+    ) -> impl Future<Output = Result<Claim, Error>> + Send;
 
     /// Replaces the order's metadata; `false` when there is no such order.
     fn set_order_metadata(
