@@ -44,6 +44,20 @@ impl WorkKind {
     }
 }
 
+/// How much longer than the sweep's re-queue delay work that waits on its provider (pending, or
+/// in doubt) waits before its next status query: nothing before the first, then a minute,
+/// doubling, at most six hours. Waiting on a provider never ends in a failure: it slows down.
+pub fn provider_wait_ms(checks: u32) -> i64 {
+    const MINUTE_MS: i64 = 60_000;
+    const MAX_MS: i64 = 6 * 60 * MINUTE_MS;
+    match checks {
+        0 => 0,
+        n => MINUTE_MS
+            .saturating_mul(1_i64 << (n - 1).min(20))
+            .min(MAX_MS),
+    }
+}
+
 /// A queue message asking for one kind of work.
 pub trait WorkMessage: Serialize + DeserializeOwned + Send + Sync {
     const KIND: WorkKind;
@@ -63,5 +77,19 @@ pub async fn send_after_commit<M: WorkMessage>(queue: &impl Queue<M>, message: &
             error = %Chain(&error),
             "queueing work failed; the sweep will queue it"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waiting_on_a_provider_slows_down_and_is_capped() {
+        assert_eq!(provider_wait_ms(0), 0);
+        assert_eq!(provider_wait_ms(1), 60_000);
+        assert_eq!(provider_wait_ms(3), 240_000);
+        assert_eq!(provider_wait_ms(12), 6 * 3_600_000);
+        assert_eq!(provider_wait_ms(u32::MAX), 6 * 3_600_000);
     }
 }

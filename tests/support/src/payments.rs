@@ -70,9 +70,9 @@ pub async fn bank_account(
     instrument.id
 }
 
-/// The payment apps of a deployment (SANDBOX) and `extra` ones.
-pub fn apps(extra: Vec<Box<dyn PaymentApp>>) -> PaymentApps {
-    let mut apps: Vec<Box<dyn PaymentApp>> = vec![Box::new(Sandbox)];
+/// The payment apps of a deployment (SANDBOX, its books in `table`) and `extra` ones.
+pub fn apps(table: &Store, extra: Vec<Box<dyn PaymentApp>>) -> PaymentApps {
+    let mut apps: Vec<Box<dyn PaymentApp>> = vec![Box::new(Sandbox::new(Arc::new(table.clone())))];
     apps.extend(extra);
     PaymentApps::new(apps)
 }
@@ -107,8 +107,12 @@ pub async fn instruction_worker(
     extra: Vec<Box<dyn PaymentApp>>,
 ) -> instruction_worker::InstructionWorker {
     let settings = crate::settings_on("instruction-worker", table).await;
-    instruction_worker::InstructionWorker::new(&settings, &crate::clients().await, apps(extra))
-        .unwrap_or_else(|e| panic!("building the instruction worker: {e}"))
+    instruction_worker::InstructionWorker::new(
+        &settings,
+        &crate::clients().await,
+        apps(table, extra),
+    )
+    .unwrap_or_else(|e| panic!("building the instruction worker: {e}"))
 }
 
 /// A Lambda host running `instruction-worker` on `table`, as the pump would invoke it.
@@ -123,7 +127,7 @@ pub async fn instruction_worker_host(table: &Store) -> WorkerHost {
 /// `refund-worker` on `table`, as its main builds it.
 pub async fn refund_worker(table: &Store) -> refund_worker::RefundWorker {
     let settings = crate::settings_on("refund-worker", table).await;
-    refund_worker::RefundWorker::new(&settings, &crate::clients().await, PaymentApps::deployed())
+    refund_worker::RefundWorker::new(&settings, &crate::clients().await, table.payment_apps())
         .unwrap_or_else(|e| panic!("building the refund worker: {e}"))
 }
 
@@ -242,7 +246,7 @@ pub async fn completed_payout(
     body["metadata"] = metadata;
     let instruction = create_payout_order(table, scope, order, body).await;
     let message = ExecuteInstruction::for_instruction(scope, &instruction);
-    execute_instruction(table, &PaymentApps::deployed(), &message, now)
+    execute_instruction(table, &table.payment_apps(), &message, now)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     orders::instruction(table, scope, &message.order_ref, &message.instruction_ref)

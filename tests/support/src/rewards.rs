@@ -6,7 +6,7 @@ use crate::worker_host::WorkerHost;
 use payments_aws::Store;
 use payments_domain::currency::Currency;
 use payments_domain::ids::{RewardId, TenantScope};
-use payments_domain::payments::{PaymentApps, SANDBOX_APP_ID};
+use payments_domain::payments::SANDBOX_APP_ID;
 use payments_domain::rewards::{Reward, RewardCatalogue};
 
 /// A SANDBOX reward named `name` in `scope`'s catalogue, for `currencies` (empty: all).
@@ -16,10 +16,21 @@ pub async fn reward(
     name: &str,
     currencies: &[&str],
 ) -> RewardId {
+    reward_of(table, scope, SANDBOX_APP_ID, name, currencies).await
+}
+
+/// A reward of `provider` named `name` in `scope`'s catalogue, for `currencies` (empty: all).
+pub async fn reward_of(
+    table: &Store,
+    scope: &TenantScope,
+    provider: &str,
+    name: &str,
+    currencies: &[&str],
+) -> RewardId {
     let reward = Reward {
         reward_id: RewardId::new_random(),
         name: name.into(),
-        provider: SANDBOX_APP_ID.into(),
+        provider: provider.into(),
         currencies: currencies
             .iter()
             .map(|c| Currency::parse(c).unwrap_or_else(|e| panic!("{c}: {e}")))
@@ -35,7 +46,7 @@ pub async fn reward(
 /// `reward-worker` on `table`, as its main builds it.
 pub async fn reward_worker(table: &Store) -> reward_worker::RewardWorker {
     let settings = crate::settings_on("reward-worker", table).await;
-    reward_worker::RewardWorker::new(&settings, &crate::clients().await, PaymentApps::deployed())
+    reward_worker::RewardWorker::new(&settings, &crate::clients().await, table.payment_apps())
         .unwrap_or_else(|e| panic!("building the reward worker: {e}"))
 }
 

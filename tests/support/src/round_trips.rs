@@ -639,12 +639,14 @@ pub const BUDGETS: &[Budget] = &[
         &[
             dynamodb("GetItem", 1),
             dynamodb("BatchGetItem", 1),
-            dynamodb("PutItem", 1),
+            dynamodb("PutItem", 2),
             dynamodb("TransactWriteItems", 2),
         ],
         "the instruction, then the instrument and scheme it names (one BatchGetItem); the \
          claim (one TransactWriteItems with the instrument's ACTIVE check) and the counted \
-         attempt are conditional writes before the app is called",
+         attempt are conditional writes before the app is called; SANDBOX records the payment \
+         in its own books (a PutItem a real provider makes on its side); the answer is one \
+         TransactWriteItems",
     ),
     budget(
         "instruction-worker",
@@ -652,11 +654,18 @@ pub const BUDGETS: &[Budget] = &[
         "a duplicate message for a paid instruction",
         GET,
     ),
-    budget(
+    explained(
         "refund-worker",
         SQS_MESSAGE,
         "one pending refund, completed",
-        &[dynamodb("GetItem", 1), dynamodb("TransactWriteItems", 2)],
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("PutItem", 1),
+            dynamodb("TransactWriteItems", 2),
+        ],
+        "the transaction; the counted attempt and the outcome, each with the instruction's \
+         copy; SANDBOX records the refund in its own books (a PutItem a real provider makes \
+         on its side)",
     ),
     budget(
         "refund-worker",
@@ -675,9 +684,13 @@ pub const BUDGETS: &[Budget] = &[
         "reward-worker",
         SQS_MESSAGE,
         "a claimed gift card, settled",
-        &[dynamodb("GetItem", 2), dynamodb("TransactWriteItems", 1)],
-        "the reward claim, then, once the provider has answered, the instruction it names (in \
-         its order's partition), both written in one transaction",
+        &[
+            dynamodb("GetItem", 2),
+            dynamodb("PutItem", 1),
+            dynamodb("TransactWriteItems", 1),
+        ],
+        "the reward claim; the counted attempt, saved before the provider is called; then the \
+         instruction it names (in its order's partition), both written in one transaction",
     ),
     explained(
         "sweep",

@@ -6,24 +6,26 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use http::Method;
 use payments_bodies::orders::instruction_body;
-use payments_domain::ids::{FinancialInstrumentId, TenantScope};
+use payments_domain::ids::{FinancialInstrumentId, TenantScope, TransactionId};
 use payments_domain::orders::{
     self, execute_instruction, Claim, ExecuteInstruction, Instruction, InstructionStatus, Orders,
 };
 use payments_domain::payments::{
-    Direction, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest,
+    Direction, LinkTarget, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, ProviderLinks,
+    RefundRequest,
 };
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
-use payments_domain::vault::Customers;
+use payments_domain::vault::{Customers, Transaction, TransactionStatus};
 use payments_domain::work::Step;
 use payments_domain::{BoxFuture, Now};
 use serde_json::json;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use test_support::payments;
 
 const TODAY: &str = "2026-11-21";
 
-/// An app that always asks to be tried again.
+/// An app that refuses every call without acting (and has no record of anything).
 struct Unreachable;
 
 impl PaymentApp for Unreachable {
@@ -35,7 +37,15 @@ impl PaymentApp for Unreachable {
         Box::pin(async { down() })
     }
 
+    fn payment_status<'a>(&'a self, _: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { down() })
+    }
+
     fn refund<'a>(&'a self, _request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { down() })
+    }
+
+    fn refund_status<'a>(&'a self, _: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
         Box::pin(async { down() })
     }
 }
@@ -46,12 +56,76 @@ fn down() -> PaymentOutcome {
     }
 }
 
+/// A provider whose answers get lost: every call takes the payment (once per key), and the
+/// first `lost` answers, of payments and status queries alike, time out.
+#[derive(Clone, Default)]
+struct LosesAnswers {
+    lost: Arc<Mutex<u32>>,
+    taken: Arc<Mutex<Vec<TransactionId>>>,
+    calls: Arc<Mutex<Vec<&'static str>>>,
+}
+
+impl LosesAnswers {
+    fn losing(lost: u32) -> Self {
+        let app = LosesAnswers::default();
+        *app.lost.lock().unwrap() = lost;
+        app
+    }
+
+    fn answer(&self, call: &'static str, request: &PaymentRequest) -> PaymentOutcome {
+        self.calls.lock().unwrap().push(call);
+        if call == "execute" {
+            let mut taken = self.taken.lock().unwrap();
+            if !taken.contains(&request.transaction_id) {
+                taken.push(request.transaction_id);
+            }
+        }
+        let mut lost = self.lost.lock().unwrap();
+        if *lost > 0 {
+            *lost -= 1;
+            return PaymentOutcome::InDoubt {
+                reason: "timed out".into(),
+            };
+        }
+        if self.taken.lock().unwrap().contains(&request.transaction_id) {
+            PaymentOutcome::Succeeded {
+                app_transaction_id: format!("lost_{}", request.transaction_id),
+            }
+        } else {
+            down()
+        }
+    }
+}
+
+impl PaymentApp for LosesAnswers {
+    fn app_id(&self) -> &'static str {
+        "LOSES_ANSWERS"
+    }
+
+    fn execute<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async move { self.answer("execute", request) })
+    }
+
+    fn payment_status<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async move { self.answer("status", request) })
+    }
+
+    fn refund<'a>(&'a self, _request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { down() })
+    }
+
+    fn refund_status<'a>(&'a self, _: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { down() })
+    }
+}
+
 #[derive(Clone)]
 struct World {
     scope: TenantScope,
     table: payments_aws::Store,
     apps: Arc<PaymentApps>,
     instrument: FinancialInstrumentId,
+    loses: LosesAnswers,
 }
 
 fn today() -> NaiveDate {
@@ -59,13 +133,19 @@ fn today() -> NaiveDate {
 }
 
 async fn world() -> World {
+    world_with(LosesAnswers::default()).await
+}
+
+async fn world_with(loses: LosesAnswers) -> World {
     let table = test_support::table().await;
     let scope = test_support::new_scope();
+    let extra: Vec<Box<dyn PaymentApp>> = vec![Box::new(Unreachable), Box::new(loses.clone())];
     World {
         scope,
-        apps: Arc::new(payments::apps(vec![Box::new(Unreachable)])),
+        apps: Arc::new(payments::apps(&table, extra)),
         instrument: payments::bank_account(&table, &scope, "customer1").await,
         table,
+        loses,
     }
 }
 
@@ -109,6 +189,39 @@ impl World {
         )
         .await
         .unwrap()
+    }
+
+    /// The transaction as GET transaction shows it.
+    async fn transaction_body(&self, transaction: &Transaction) -> serde_json::Value {
+        let vault = test_support::Client {
+            router: payments::vault_router(&self.table, &payments::unreachable_queue()).await,
+            scope: self.scope,
+            token: Some(test_support::token(self.scope, &["tenant-admin"])),
+        };
+        let reply = vault
+            .call(
+                Method::GET,
+                &payments_bodies::vault::transaction_link(transaction),
+                None,
+            )
+            .await;
+        reply.assert_status(200);
+        reply.body
+    }
+
+    /// SANDBOX's book entries under `key`.
+    async fn sandbox_entries(&self, key: &str) -> usize {
+        let client = aws_sdk_dynamodb::Client::new(&test_support::sdk_config().await);
+        let output = client
+            .query()
+            .table_name(test_support::TABLE_NAME)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("SANDBOX#{key}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        output.items().len()
     }
 
     /// Every transaction item in customer1's vault partition.
@@ -355,4 +468,156 @@ async fn a_close_between_the_check_and_the_claim_wins() {
         w.instruction(&raced).await.status,
         InstructionStatus::Incomplete
     );
+}
+
+/// A provider that takes the payment and then times out five times (the payment, then four
+/// status queries): the payment is never FAILED on the way, and ends SUCCESS, paid once.
+#[tokio::test]
+async fn a_payment_whose_answers_time_out_ends_paid_once() {
+    let w = world_with(LosesAnswers::losing(5)).await;
+    let message = w.payout("lost", json!(10), TODAY, "LOSES_ANSWERS").await;
+    for _ in 0..5 {
+        assert_eq!(w.run(&message).await, Step::Done);
+        let waiting = w.instruction(&message).await;
+        assert_eq!(waiting.status, InstructionStatus::Processing);
+        let transaction = waiting.transaction.map(|t| t.status);
+        assert_eq!(transaction, Some(TransactionStatus::Processing));
+    }
+    assert_eq!(w.run(&message).await, Step::Done);
+    let paid = w.instruction(&message).await;
+    assert_eq!(paid.status, InstructionStatus::Completed);
+    assert_eq!(paid.attempts, 1);
+    let transaction = paid.transaction.unwrap();
+    assert_eq!(transaction.status, TransactionStatus::Success);
+    assert_eq!(
+        transaction.app_transaction_id,
+        Some(format!("lost_{}", transaction.id))
+    );
+    assert_eq!(
+        w.loses.taken.lock().unwrap().len(),
+        1,
+        "one payment at the provider"
+    );
+    assert_eq!(
+        *w.loses.calls.lock().unwrap(),
+        ["execute", "status", "status", "status", "status", "status"]
+    );
+    assert_eq!(w.transactions().await, 1);
+    // Asked again, nothing moves.
+    assert_eq!(w.run(&message).await, Step::Done);
+    assert_eq!(w.loses.calls.lock().unwrap().len(), 6);
+}
+
+/// A call that never reached the provider: its status query finds no record, so the payment is
+/// made again under the same key, as attempt 2, with the app of the first attempt although
+/// the scheme names another app since.
+#[tokio::test]
+async fn a_payment_the_provider_never_saw_is_made_again_with_the_same_app() {
+    let w = world_with(LosesAnswers::losing(1)).await;
+    let message = w.payout("unseen", json!(10), TODAY, "LOSES_ANSWERS").await;
+    assert_eq!(w.run(&message).await, Step::Done);
+    // The call never reached the provider after all: it has no record of it.
+    w.loses.taken.lock().unwrap().clear();
+    let scheme = w.instruction(&message).await.scheme_id.unwrap();
+    // The scheme now names another app.
+    let client = aws_sdk_dynamodb::Client::new(&test_support::sdk_config().await);
+    client
+        .update_item()
+        .table_name(test_support::TABLE_NAME)
+        .key(
+            "PK",
+            AttributeValue::S(format!(
+                "T#{}#A#{}#SCHEMES",
+                w.scope.tenant, w.scope.account
+            )),
+        )
+        .key("SK", AttributeValue::S(scheme.to_string()))
+        .update_expression("SET appId = :other")
+        .expression_attribute_values(":other", AttributeValue::S("UNREACHABLE".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(w.run(&message).await, Step::Done);
+    let paid = w.instruction(&message).await;
+    assert_eq!(paid.status, InstructionStatus::Completed);
+    assert_eq!(paid.attempts, 2);
+    assert_eq!(paid.payment_app_id.as_deref(), Some("LOSES_ANSWERS"));
+    assert_eq!(
+        *w.loses.calls.lock().unwrap(),
+        ["execute", "status", "execute"]
+    );
+    assert_eq!(w.loses.taken.lock().unwrap().len(), 1);
+    assert_eq!(w.transactions().await, 1);
+}
+
+/// SANDBOX `.57`: the payment is taken but the answer lost, so the payment is in doubt; the
+/// next run asks SANDBOX, which finds it taken: SUCCESS, and SANDBOX's books hold it once.
+#[tokio::test]
+async fn sandbox_57_is_in_doubt_until_its_status_shows_it_paid_once() {
+    let w = world().await;
+    let message = w.payout("lost57", json!(10.57), TODAY, "SANDBOX").await;
+    assert_eq!(w.run(&message).await, Step::Done);
+    let waiting = w.instruction(&message).await;
+    assert_eq!(waiting.status, InstructionStatus::Processing);
+    let transaction = waiting.transaction.clone().unwrap();
+    assert_eq!(transaction.status, TransactionStatus::Processing);
+    assert_eq!(transaction.app_transaction_id, None);
+    let vault = w.transaction_body(&transaction).await;
+    assert_eq!(vault["status"], "PROCESSING");
+
+    assert_eq!(w.run(&message).await, Step::Done);
+    let paid = w.instruction(&message).await;
+    assert_eq!(paid.status, InstructionStatus::Completed);
+    assert_eq!((paid.attempts, paid.checks), (1, 1));
+    let transaction = paid.transaction.unwrap();
+    assert_eq!(transaction.status, TransactionStatus::Success);
+    assert_eq!(w.sandbox_entries(&transaction.id.to_string()).await, 1);
+    let app_reference = transaction.app_transaction_id.clone().unwrap();
+    let linked = w.table.linked("SANDBOX", &app_reference).await.unwrap();
+    assert_eq!(
+        linked,
+        Some(LinkTarget::Transaction {
+            scope: w.scope.into(),
+            customer_ref: transaction.customer_ref.clone(),
+            transaction_id: transaction.id,
+        })
+    );
+}
+
+/// SANDBOX `.54`: pending, with the app's id (and the link to it) recorded at once; still
+/// pending when asked early, SUCCESS once SANDBOX settles it.
+#[tokio::test]
+async fn sandbox_54_is_pending_until_sandbox_settles_it() {
+    let w = world().await;
+    let message = w.payout("pending54", json!(10.54), TODAY, "SANDBOX").await;
+    assert_eq!(w.run(&message).await, Step::Done);
+    let pending = w.instruction(&message).await;
+    let transaction = pending.transaction.unwrap();
+    assert_eq!(transaction.status, TransactionStatus::Processing);
+    let app_reference = transaction.app_transaction_id.clone().unwrap();
+    assert!(w
+        .table
+        .linked("SANDBOX", &app_reference)
+        .await
+        .unwrap()
+        .is_some());
+
+    assert_eq!(w.run(&message).await, Step::Done);
+    let asked = w.instruction(&message).await;
+    assert_eq!(
+        (asked.status, asked.checks),
+        (InstructionStatus::Processing, 1)
+    );
+    tokio::time::sleep(Duration::from_millis(
+        payments_domain::payments::SANDBOX_PENDING_MS as u64,
+    ))
+    .await;
+    assert_eq!(w.run(&message).await, Step::Done);
+    let paid = w.instruction(&message).await;
+    assert_eq!(paid.status, InstructionStatus::Completed);
+    assert_eq!(
+        paid.transaction.map(|t| (t.status, t.app_transaction_id)),
+        Some((TransactionStatus::Success, Some(app_reference)))
+    );
+    assert_eq!(w.transactions().await, 1);
 }

@@ -6,7 +6,14 @@
 use http::Method;
 use payments_bodies::orders::instruction_body;
 use payments_domain::orders;
+use payments_domain::payments::{
+    PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest as AppRefund,
+    MAX_PAYMENT_ATTEMPTS,
+};
 use payments_domain::refs::{InstructionRef, OrderRef};
+use payments_domain::vault::{settle_refunds, ExecuteRefunds, TransactionPath};
+use payments_domain::work::Step;
+use payments_domain::{BoxFuture, Now};
 use serde_json::{json, Value};
 use std::time::Duration;
 use test_support::queues::{pump_until_idle, send, throwaway_worker};
@@ -347,4 +354,90 @@ async fn the_same_message_twice_refunds_once() {
         .map(|i| i.payload["Records"].as_array().map_or(0, Vec::len))
         .sum();
     assert_eq!(delivered, 2, "both copies reached the worker");
+}
+
+/// A SANDBOX whose refund answers are lost until `answer` is set: refunds are in doubt, and a
+/// status query says what `answer` says.
+struct LostRefundAnswers {
+    answer: std::sync::Arc<std::sync::Mutex<Option<PaymentOutcome>>>,
+}
+
+impl PaymentApp for LostRefundAnswers {
+    fn app_id(&self) -> &'static str {
+        "SANDBOX"
+    }
+
+    fn execute<'a>(&'a self, _: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { self.lost() })
+    }
+
+    fn payment_status<'a>(&'a self, _: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { self.lost() })
+    }
+
+    fn refund<'a>(&'a self, _: &'a AppRefund) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { self.lost() })
+    }
+
+    fn refund_status<'a>(&'a self, _: &'a AppRefund) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async {
+            let answer = self.answer.lock().map(|a| a.clone()).ok().flatten();
+            answer.unwrap_or_else(|| self.lost())
+        })
+    }
+}
+
+impl LostRefundAnswers {
+    fn lost(&self) -> PaymentOutcome {
+        PaymentOutcome::InDoubt {
+            reason: "timed out".into(),
+        }
+    }
+}
+
+/// A refund whose answer is lost stays PENDING, its amount reserved, however often it is asked
+/// about and for however long; it settles when the app finally answers.
+#[tokio::test]
+async fn a_refund_in_doubt_keeps_its_amount_until_its_app_answers() {
+    let r = paid(json!(20)).await;
+    let reply = r.refund(json!({ "amount": 15 })).await;
+    reply.assert_status(200);
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let apps = PaymentApps::new(vec![Box::new(LostRefundAnswers {
+        answer: answer.clone(),
+    })]);
+    let order = OrderRef::parse("paid").unwrap_or_else(|e| panic!("{e:?}"));
+    let payout = InstructionRef::parse("payout").unwrap_or_else(|e| panic!("{e:?}"));
+    let paid = orders::instruction(&r.table, &r.vault.scope, &order, &payout)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .transaction
+        .unwrap_or_else(|| panic!("the payout has its transaction"));
+    let message = ExecuteRefunds {
+        scope: r.vault.scope.into(),
+        transaction: TransactionPath {
+            customer_ref: paid.customer_ref.clone(),
+            financial_instrument_id: paid.financial_instrument_id,
+            transaction_id: paid.id,
+        },
+    };
+    for _ in 0..(MAX_PAYMENT_ATTEMPTS + 2) {
+        let step = settle_refunds(&r.table, &apps, &message, Now::read())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(step, Step::Done);
+        let transaction = r.transaction().await;
+        assert_eq!(transaction["refunds"][0]["status"], "PENDING");
+        let more = r.refund(json!({ "amount": 5.01 })).await;
+        assert_eq!(more.error_codes(), vec!["REFUND_AMOUNT_EXCEEDS_REFUNDABLE"]);
+    }
+    *answer.lock().unwrap_or_else(|e| panic!("{e}")) = Some(PaymentOutcome::Succeeded {
+        app_transaction_id: "refunded_at_last".into(),
+    });
+    settle_refunds(&r.table, &apps, &message, Now::read())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let transaction = r.transaction().await;
+    assert_eq!(transaction["refunds"][0]["status"], "COMPLETED");
+    assert_eq!(transaction["netAmount"], json!(5));
 }

@@ -2,21 +2,25 @@
 //! customer claims one from the tenant's catalogue, the real pump delivers the settlement to the
 //! reward worker (in process, behind the Lambda invoke API), and the `Location` the claim
 //! answered shows the issued credentials. Also every refusal of seed 001, racing claims,
-//! duplicate worker messages, a provider that refuses, and a due payout that waits for its
-//! reward instead of going out by bank.
+//! duplicate worker messages, a provider that refuses, one not deployed, one whose answer is in
+//! doubt, and a due payout that waits for its reward instead of going out by bank.
 
 use futures_util::future::join_all;
 use http::Method;
 use payments_domain::ids::{RewardId, TransactionId};
-use payments_domain::payments::Direction;
-use payments_domain::payments::PaymentApps;
+use payments_domain::payments::{
+    Direction, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest,
+    RewardOutcome, RewardRequest,
+};
 use payments_domain::refs::CustomerRef;
-use payments_domain::rewards::{settle_reward, RewardClaims, SettleReward};
-use payments_domain::Now;
+use payments_domain::rewards::{settle_reward, RewardClaims, RewardStatus, SettleReward};
+use payments_domain::work::Step;
+use payments_domain::{BoxFuture, Now};
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use test_support::queues::{pump_until_idle, send, throwaway_worker};
-use test_support::rewards::{reward, reward_worker_host};
+use test_support::rewards::{reward, reward_of, reward_worker_host};
 use test_support::worker_host::WorkerHost;
 use test_support::{payments, Client, Reply};
 
@@ -387,7 +391,7 @@ async fn duplicate_and_racing_settlements_issue_once() {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    let apps = PaymentApps::deployed();
+    let apps = w.table.payment_apps();
     let racing = join_all((0..4).map(|_| settle_reward(&w.table, &apps, &message, Now::read())));
     let (results, ()) = tokio::join!(racing, w.pump());
     assert!(results.iter().all(Result::is_ok));
@@ -402,7 +406,12 @@ async fn duplicate_and_racing_settlements_issue_once() {
         .await
         .ok()
         .flatten();
-    assert_eq!(stored.map(|t| t.version), Some(2), "settled once");
+    // Created at version 1; each counted attempt and the one settlement add one.
+    assert_eq!(
+        stored.map(|t| t.version - u64::from(t.attempts)),
+        Some(2),
+        "settled once"
+    );
     assert_eq!(w.follow(&location).await.body["status"], "SETTLED");
     assert_eq!(w.instruction("dup").await["status"], "COMPLETED");
 }
@@ -420,6 +429,127 @@ async fn a_refused_reward_fails_the_claim_and_the_instruction() {
     let instruction = w.instruction("refused").await;
     assert_eq!(instruction["status"], "FAILED");
     assert_eq!(instruction["failed"]["errorCode"], "REWARD_UNAVAILABLE");
+}
+
+/// A reward whose provider is not deployed can never be issued: the claim ends FAILED at once
+/// instead of being sent to the worker again for ever.
+#[tokio::test]
+async fn a_reward_of_a_provider_not_deployed_fails_at_once() {
+    let w = world().await;
+    let gone = reward_of(&w.table, &w.orders.scope, "GONE", "Gone Card", &[]).await;
+    let location = w.claimed("gone", gone).await;
+    w.pump().await;
+    assert_eq!(w.follow(&location).await.body["status"], "FAILED");
+    let instruction = w.instruction("gone").await;
+    assert_eq!(instruction["status"], "FAILED");
+    assert_eq!(
+        instruction["failed"]["errorCode"],
+        "REWARD_PROVIDER_UNAVAILABLE"
+    );
+}
+
+/// A provider whose first answer to a claim is lost: the claim stays SETTLING, the next runs
+/// ask the provider rather than claim again, and the reward settles once it answers.
+struct Doubtful {
+    claims: Arc<Mutex<u32>>,
+    statuses: Arc<Mutex<Vec<RewardOutcome>>>,
+}
+
+impl PaymentApp for Doubtful {
+    fn app_id(&self) -> &'static str {
+        "DOUBTFUL"
+    }
+
+    fn execute<'a>(&'a self, _: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { unsupported() })
+    }
+
+    fn payment_status<'a>(&'a self, _: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { unsupported() })
+    }
+
+    fn refund<'a>(&'a self, _: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { unsupported() })
+    }
+
+    fn refund_status<'a>(&'a self, _: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async { unsupported() })
+    }
+
+    fn claim_reward<'a>(&'a self, _: &'a RewardRequest) -> BoxFuture<'a, RewardOutcome> {
+        Box::pin(async {
+            *self.claims.lock().unwrap_or_else(|e| panic!("{e}")) += 1;
+            RewardOutcome::InDoubt {
+                reason: "timed out".into(),
+            }
+        })
+    }
+
+    fn reward_status<'a>(&'a self, _: &'a RewardRequest) -> BoxFuture<'a, RewardOutcome> {
+        Box::pin(async {
+            self.statuses
+                .lock()
+                .unwrap_or_else(|e| panic!("{e}"))
+                .remove(0)
+        })
+    }
+}
+
+fn unsupported() -> PaymentOutcome {
+    PaymentOutcome::Declined {
+        error_code: "UNSUPPORTED".into(),
+        reason: "rewards only".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_reward_in_doubt_is_asked_about_not_claimed_again() {
+    let w = world().await;
+    let doubtful = reward_of(&w.table, &w.orders.scope, "DOUBTFUL", "Doubtful Card", &[]).await;
+    let location = w.claimed("doubt", doubtful).await;
+    let issued = RewardOutcome::Issued {
+        credentials: Vec::new(),
+        redemption_instructions: "Show it at the till.".into(),
+    };
+    let claims = Arc::new(Mutex::new(0));
+    let lost = RewardOutcome::InDoubt {
+        reason: "timed out again".into(),
+    };
+    let apps = PaymentApps::new(vec![Box::new(Doubtful {
+        claims: claims.clone(),
+        statuses: Arc::new(Mutex::new(vec![lost, issued])),
+    })]);
+    let id = location.rsplit('/').next().unwrap_or_default();
+    let message = SettleReward {
+        scope: w.orders.scope.into(),
+        customer_ref: CustomerRef::parse(CUSTOMER).unwrap_or_else(|e| panic!("{e:?}")),
+        transaction_id: TransactionId::parse(id).unwrap_or_else(|e| panic!("{e:?}")),
+    };
+    let stored = || async {
+        w.table
+            .reward_transaction(
+                &w.orders.scope,
+                &message.customer_ref,
+                message.transaction_id,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("the claim is stored"))
+    };
+    for (attempts, checks) in [(1, 0), (1, 1)] {
+        let step = settle_reward(&w.table, &apps, &message, Now::read()).await;
+        assert_eq!(step.unwrap_or_else(|e| panic!("{e}")), Step::Done);
+        let waiting = stored().await;
+        assert_eq!(waiting.status, RewardStatus::Settling);
+        assert_eq!((waiting.attempts, waiting.checks), (attempts, checks));
+        assert!(waiting.waiting);
+    }
+    settle_reward(&w.table, &apps, &message, Now::read())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored().await.status, RewardStatus::Settled);
+    assert_eq!(*claims.lock().unwrap_or_else(|e| panic!("{e}")), 1);
+    assert_eq!(w.instruction("doubt").await["status"], "COMPLETED");
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use payments_domain::auth::Role;
 use payments_domain::ids::{MandateId, TransactionId};
 use payments_domain::mandates::RegisterMandate;
 use payments_domain::orders::ExecuteInstruction;
-use payments_domain::payments::{Direction, PaymentApps};
+use payments_domain::payments::Direction;
 use payments_domain::refs::CustomerRef;
 use payments_domain::rewards::SettleReward;
 use payments_domain::sweep::Swept;
@@ -798,7 +798,7 @@ async fn order_calls(run: &mut Run) {
         transaction_id,
     });
     let settings = run.settings("reward-worker", &table).await;
-    let worker = reward_worker::RewardWorker::new(&settings, &run.clients, PaymentApps::deployed())
+    let worker = reward_worker::RewardWorker::new(&settings, &run.clients, table.payment_apps())
         .unwrap_or_else(|e| panic!("{e}"));
     run.worker(
         "reward-worker",
@@ -1065,12 +1065,9 @@ async fn worker_calls(run: &mut Run) {
     )
     .await;
     let settings = run.settings("instruction-worker", &table).await;
-    let worker = instruction_worker::InstructionWorker::new(
-        &settings,
-        &run.clients,
-        PaymentApps::deployed(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let worker =
+        instruction_worker::InstructionWorker::new(&settings, &run.clients, table.payment_apps())
+            .unwrap_or_else(|e| panic!("{e}"));
     let message = ExecuteInstruction::for_instruction(&scope, &instruction);
     for case in [
         "a payout due today, paid",
@@ -1115,7 +1112,7 @@ async fn worker_calls(run: &mut Run) {
         .await
         .assert_status(200);
     let settings = run.settings("refund-worker", &table).await;
-    let worker = refund_worker::RefundWorker::new(&settings, &run.clients, PaymentApps::deployed())
+    let worker = refund_worker::RefundWorker::new(&settings, &run.clients, table.payment_apps())
         .unwrap_or_else(|e| panic!("{e}"));
     let message = ExecuteRefunds {
         scope: scope.into(),

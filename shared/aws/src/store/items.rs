@@ -11,6 +11,7 @@ use payments_domain::clock::Now;
 use payments_domain::error::Error;
 use payments_domain::ids::{MandateId, TenantScope};
 use payments_domain::orders::{ExecuteInstruction, Instruction};
+use payments_domain::payments::ProviderLink;
 use payments_domain::refs::CustomerRef;
 use payments_domain::vault::{
     ExecuteRefunds, FinancialInstrument, InstructionLink, MandateLink, Transaction, TransactionPath,
@@ -106,6 +107,17 @@ pub(crate) fn instruction_item(
         item.extend(work_attributes(&pk, from, &message)?);
     }
     Ok(item)
+}
+
+/// The link from a provider's id to what it stands for. Written beside the first write that
+/// knows the id, unconditionally: the same id always links to the same object.
+pub(crate) fn provider_link_item(link: &ProviderLink) -> Result<Item, Error> {
+    to_item(
+        &link.target,
+        &keys::provider_link(&link.app_id, &link.app_reference),
+        keys::LINK,
+        keys::PROVIDER_LINK_TYPE,
+    )
 }
 
 /// An instrument's item in its customer's partition.

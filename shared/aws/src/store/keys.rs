@@ -44,6 +44,8 @@ pub(crate) const MANDATE_REF_TYPE: &str = "MandateRef";
 pub(crate) const CREDITOR_PROFILE_TYPE: &str = "CreditorProfile";
 pub(crate) const API_KEY_TYPE: &str = "ApiKey";
 pub(crate) const NONCE_TYPE: &str = "Nonce";
+pub(crate) const PROVIDER_LINK_TYPE: &str = "ProviderLink";
+pub(crate) const SANDBOX_ENTRY_TYPE: &str = "SandboxEntry";
 
 /// `T#{tenant}#A#{account}#{kind}#{id}`.
 pub(crate) fn partition(scope: &TenantScope, kind: &str, id: &str) -> String {
@@ -114,6 +116,23 @@ pub(crate) fn rewards(scope: &TenantScope) -> String {
 pub(crate) fn api_key(public_key: &str) -> String {
     format!("APIKEY#{public_key}")
 }
+
+/// A provider's id (`appTransactionId`) of one app, leading back to the tenant's object: read
+/// from a webhook before any tenant is known, so, like an API key, not under a tenant. The item
+/// names its tenant and account.
+pub(crate) fn provider_link(app_id: &str, app_reference: &str) -> String {
+    format!("PROVIDER#{app_id}#{app_reference}")
+}
+
+pub(crate) const LINK: &str = "LINK";
+
+/// What the SANDBOX app took under one idempotency key: the provider's side of the books, not
+/// the tenant's.
+pub(crate) fn sandbox_entry(key: &str) -> String {
+    format!("SANDBOX#{key}")
+}
+
+pub(crate) const ENTRY: &str = "ENTRY";
 
 pub(crate) const API_KEY: &str = "APIKEY";
 pub(crate) const NONCE: &str = "NONCE";

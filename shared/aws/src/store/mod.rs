@@ -11,6 +11,7 @@ mod items;
 mod keys;
 mod mandates;
 mod orders;
+mod providers;
 mod rewards;
 mod vault;
 mod work;

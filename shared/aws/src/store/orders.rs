@@ -1,7 +1,7 @@
 //! Order items. One partition per order holds the order (`SK = ORDER`) and each instruction
 //! (`SK = INSTRUCTION#{instructionRef}`): GET order is one Query, GET instruction one GetItem.
 
-use super::items::{instruction_item, instruction_link_item, transaction_item};
+use super::items::{instruction_item, instruction_link_item, provider_link_item, transaction_item};
 use super::keys::{self, INSTRUCTION_PREFIX, ORDER, ORDER_TYPE};
 use super::{from_item, to_item, updated, Condition, Store, Transacted};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
@@ -11,6 +11,7 @@ use payments_domain::metadata::Metadata;
 use payments_domain::orders::{
     Claim, Instruction, InstructionWrite, Order, OrderWrite, Orders, Referenced, References,
 };
+use payments_domain::payments::ProviderLink;
 use payments_domain::refs::{InstructionRef, OrderRef};
 use payments_domain::vault::Transaction;
 
@@ -198,20 +199,29 @@ impl Orders for Store {
         updated(result)
     }
 
-    async fn finish_execution(
+    async fn record_payment(
         &self,
         scope: &TenantScope,
         instruction: &Instruction,
-        read_version: u64,
+        instruction_read: u64,
         transaction: &Transaction,
+        transaction_read: Option<u64>,
+        link: Option<&ProviderLink>,
     ) -> Result<bool, Error> {
-        let actions = vec![
-            self.put_action(transaction_item(scope, transaction)?, Condition::New)?,
+        let transaction_condition = match transaction_read {
+            Some(read) => Condition::Version(read),
+            None => Condition::New,
+        };
+        let mut actions = vec![
+            self.put_action(transaction_item(scope, transaction)?, transaction_condition)?,
             self.put_action(
                 instruction_item(scope, instruction)?,
-                Condition::Version(read_version),
+                Condition::Version(instruction_read),
             )?,
         ];
+        if let Some(link) = link {
+            actions.push(self.put_action(provider_link_item(link)?, Condition::Always)?);
+        }
         Ok(self.transact(actions).await? == Transacted::Committed)
     }
 }

@@ -11,9 +11,7 @@ use payments_domain::error::Error;
 use payments_domain::ids::{RewardId, TenantScope, TransactionId};
 use payments_domain::orders::Instruction;
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
-use payments_domain::rewards::{
-    Reward, RewardClaims, RewardStatus, RewardTransaction, RewardWrite,
-};
+use payments_domain::rewards::{Reward, RewardClaims, RewardTransaction, RewardWrite};
 use payments_domain::vault::FinancialInstrument;
 
 fn reward_transaction_item(
@@ -27,12 +25,8 @@ fn reward_transaction_item(
         &keys::reward_transaction(transaction.id),
         REWARD_TRANSACTION_TYPE,
     )?;
-    if transaction.status == RewardStatus::Settling {
-        item.extend(work_attributes(
-            &pk,
-            transaction.last_updated,
-            &transaction.message(scope),
-        )?);
+    if let Some(from) = transaction.needs_worker_from() {
+        item.extend(work_attributes(&pk, from, &transaction.message(scope))?);
     }
     Ok(item)
 }

@@ -1,9 +1,14 @@
 //! Where an instruction is executed: a due READY instruction is paid through its scheme's
 //! payment app, once, however often its message arrives and however many workers race on it.
 //! Every step is a conditional write on the instruction's `version`: claiming it
-//! (READY → PROCESSING), counting an attempt before the app is called, and finishing (the
-//! transaction and the final state in one write). A lost write means another worker got there
-//! first, so it ends the message's work rather than being retried.
+//! (READY → PROCESSING), counting an attempt before the app is called, and recording the answer
+//! (the transaction, the instruction and the provider link in one write). A lost write means
+//! another worker got there first, so it ends the message's work rather than being retried.
+//!
+//! An app that answers pending, or whose answer is in doubt, leaves the transaction PROCESSING;
+//! the sweep hands the instruction back later and the worker then asks the app under the same
+//! key instead of paying again (docs/decisions/0016). Only answers proving the app did nothing
+//! count towards the attempts after which the instruction fails.
 
 use super::references::problems_of;
 use super::{Claim, Instruction, InstructionStatus, Orders, References};
@@ -11,7 +16,8 @@ use crate::clock::Now;
 use crate::error::Error;
 use crate::ids::{MessageScope, TenantScope};
 use crate::payments::{
-    PaymentApps, PaymentOutcome, PaymentRequest, Scheme, Schemes, MAX_PAYMENT_ATTEMPTS,
+    Answer, LinkTarget, PaymentApp, PaymentApps, PaymentRequest, ProviderLink, Scheme, Schemes,
+    Settlement, MAX_PAYMENT_ATTEMPTS,
 };
 use crate::refs::{InstructionRef, OrderRef};
 use crate::vault::{Transaction, TransactionStatus};
@@ -69,11 +75,17 @@ pub async fn execute_instruction<S: Orders + References + Schemes>(
     if instruction.status != InstructionStatus::Processing {
         return Ok(Step::Done);
     }
-    let scheme = match (checked_scheme, &instruction.scheme_id) {
-        (Some(scheme), _) => Some(scheme),
+    let scheme = match (
+        checked_scheme,
+        &instruction.payment_app_id,
+        &instruction.scheme_id,
+    ) {
+        (Some(scheme), _, _) => Some(scheme),
+        // Attempted before: the app of the first attempt decides, not the scheme.
+        (None, Some(_), _) => None,
         // A redelivered message for an instruction claimed earlier.
-        (None, Some(id)) => store.scheme(&scope, id).await?,
-        (None, None) => None,
+        (None, None, Some(id)) => store.scheme(&scope, id).await?,
+        (None, None, None) => None,
     };
     pay(store, apps, &scope, instruction, scheme, now).await
 }
@@ -113,12 +125,7 @@ async fn claim<S: Orders + References>(
 }
 
 /// A transaction of the PROCESSING instruction, which always has an instrument and an id.
-fn transaction_of(
-    instruction: &Instruction,
-    app_id: &str,
-    status: TransactionStatus,
-    now: Now,
-) -> Result<Transaction, Error> {
+fn transaction_of(instruction: &Instruction, app_id: &str, now: Now) -> Result<Transaction, Error> {
     let (Some(id), Some(financial_instrument_id)) = (
         instruction.transaction_id,
         instruction.financial_instrument_id,
@@ -136,7 +143,7 @@ fn transaction_of(
         app_id: app_id.to_owned(),
         app_transaction_id: None,
         amount: instruction.amount,
-        status,
+        status: TransactionStatus::Processing,
         failed_error_code: None,
         failed_reason: None,
         settlement_date: None,
@@ -148,21 +155,8 @@ fn transaction_of(
     })
 }
 
-fn failed_transaction(
-    instruction: &Instruction,
-    app_id: &str,
-    code: &str,
-    reason: &str,
-    now: Now,
-) -> Result<Transaction, Error> {
-    Ok(Transaction {
-        failed_error_code: Some(code.to_owned()),
-        failed_reason: Some(reason.to_owned()),
-        ..transaction_of(instruction, app_id, TransactionStatus::Failed, now)?
-    })
-}
-
-/// Pays a PROCESSING instruction through its scheme's app.
+/// Pays a PROCESSING instruction through the app of its first attempt (else its scheme's), or,
+/// when the payment waits on that app, asks it what became of it.
 async fn pay(
     orders: &impl Orders,
     apps: &PaymentApps,
@@ -174,68 +168,176 @@ async fn pay(
     let transaction_id = instruction
         .transaction_id
         .ok_or_else(|| Error::bug("a processing instruction lacks its transaction id"))?;
-    let Some(app) = scheme.as_ref().and_then(|s| apps.find(&s.app_id)) else {
-        let app_id = scheme.map(|s| s.app_id).unwrap_or_default();
-        let transaction = failed_transaction(
-            &instruction,
-            &app_id,
-            "APP_UNAVAILABLE",
-            "The scheme's payment app is not available",
+    let app_id = instruction
+        .payment_app_id
+        .clone()
+        .or(scheme.map(|s| s.app_id))
+        .unwrap_or_default();
+    let waiting = instruction.awaited_transaction().cloned();
+    let Some(app) = apps.find(&app_id) else {
+        if waiting.is_some() {
+            // It may have paid: only that app can say, so this is not the payment's failure.
+            return Err(Error::bug(format!(
+                "the payment app {app_id} a payment waits on is not deployed"
+            )));
+        }
+        let failed = Err((
+            "APP_UNAVAILABLE".to_owned(),
+            "The scheme's payment app is not available".to_owned(),
+        ));
+        let transaction = transaction_of(&instruction, &app_id, now)?;
+        return record(
+            orders,
+            scope,
+            instruction,
+            transaction,
+            None,
+            Answer::Final(failed),
             now,
-        )?;
-        return finish(orders, scope, instruction, transaction, now).await;
+        )
+        .await;
     };
-    if instruction.attempts >= MAX_PAYMENT_ATTEMPTS {
-        let transaction = failed_transaction(
-            &instruction,
-            app.app_id(),
-            "PROVIDER_UNAVAILABLE",
-            "The payment app could not be reached",
-            now,
-        )?;
-        return finish(orders, scope, instruction, transaction, now).await;
-    }
-    let read = instruction.version;
-    let attempt = instruction.record_attempt(now.epoch_ms());
-    if !orders.save_instruction(scope, &instruction, read).await? {
-        return Ok(Step::Done);
-    }
-    let request = PaymentRequest {
+    let mut request = PaymentRequest {
         transaction_id,
         direction: instruction.direction,
         amount: instruction.amount,
-        attempt,
+        attempt: instruction.attempts,
     };
-    let transaction = match app.execute(&request).await {
-        PaymentOutcome::Retryable { reason } => {
-            tracing::warn!(attempt, %reason, "payment app asked to retry");
-            return Ok(Step::RetryLater);
+    if let Some(transaction) = waiting {
+        let read = transaction.version;
+        match Answer::from(app.payment_status(&request).await) {
+            // No record of it at the app: the payment is made again, under the same key.
+            Answer::Retryable(reason) => tracing::info!(%reason, "payment unknown to its app"),
+            answer => {
+                instruction.checks += 1;
+                return record(
+                    orders,
+                    scope,
+                    instruction,
+                    transaction,
+                    Some(read),
+                    answer,
+                    now,
+                )
+                .await;
+            }
         }
-        PaymentOutcome::Declined { error_code, reason } => {
-            failed_transaction(&instruction, app.app_id(), &error_code, &reason, now)?
+    }
+    if instruction.attempts >= MAX_PAYMENT_ATTEMPTS {
+        let failed = Err((
+            "PROVIDER_UNAVAILABLE".to_owned(),
+            "The payment app could not be reached".to_owned(),
+        ));
+        return finish_unpaid(orders, scope, instruction, app, failed, now).await;
+    }
+    let read = instruction.version;
+    request.attempt = instruction.record_attempt(app.app_id(), now.epoch_ms());
+    if !orders.save_instruction(scope, &instruction, read).await? {
+        return Ok(Step::Done);
+    }
+    match Answer::from(app.execute(&request).await) {
+        Answer::Retryable(reason) => {
+            tracing::warn!(attempt = request.attempt, %reason, "payment app asked to retry");
+            Ok(Step::RetryLater)
         }
-        PaymentOutcome::Succeeded { app_transaction_id } => Transaction {
-            app_transaction_id: Some(app_transaction_id),
-            settlement_date: Some(now.today()),
-            ..transaction_of(&instruction, app.app_id(), TransactionStatus::Success, now)?
-        },
-    };
-    finish(orders, scope, instruction, transaction, now).await
+        answer => {
+            let (transaction, read) = match instruction.transaction.clone() {
+                // Paid again after the app had no record: its transaction is already stored.
+                Some(stored) => {
+                    let read = stored.version;
+                    (stored, Some(read))
+                }
+                None => (transaction_of(&instruction, app.app_id(), now)?, None),
+            };
+            record(orders, scope, instruction, transaction, read, answer, now).await
+        }
+    }
 }
 
-async fn finish(
+/// Fails the instruction with a transaction that records no payment.
+async fn finish_unpaid(
+    orders: &impl Orders,
+    scope: &TenantScope,
+    instruction: Instruction,
+    app: &dyn PaymentApp,
+    failed: Settlement,
+    now: Now,
+) -> Result<Step, Error> {
+    let (transaction, read) = match instruction.transaction.clone() {
+        Some(stored) => {
+            let read = stored.version;
+            (stored, Some(read))
+        }
+        None => (transaction_of(&instruction, app.app_id(), now)?, None),
+    };
+    record(
+        orders,
+        scope,
+        instruction,
+        transaction,
+        read,
+        Answer::Final(failed),
+        now,
+    )
+    .await
+}
+
+/// Records an answer: a final one settles the transaction and finishes the instruction; a
+/// waiting one keeps both PROCESSING, with the app's id once known. One write, with the link
+/// from the app's id.
+async fn record(
     orders: &impl Orders,
     scope: &TenantScope,
     mut instruction: Instruction,
-    transaction: Transaction,
+    mut transaction: Transaction,
+    transaction_read: Option<u64>,
+    answer: Answer,
     now: Now,
 ) -> Result<Step, Error> {
-    let read = instruction.version;
-    instruction.finish(transaction.clone(), now.epoch_ms());
-    if orders
-        .finish_execution(scope, &instruction, read, &transaction)
-        .await?
-    {
+    let instruction_read = instruction.version;
+    match answer {
+        Answer::Final(settlement) => {
+            if !transaction.settle_payment(settlement, now.today(), now.epoch_ms()) {
+                return Ok(Step::Done);
+            }
+            instruction.finish(transaction.clone(), now.epoch_ms());
+        }
+        Answer::Waiting(app_transaction_id) => {
+            if let Some(id) = app_transaction_id {
+                transaction.app_transaction_id.get_or_insert(id);
+            }
+            if transaction_read.is_some() {
+                transaction.touch(now.epoch_ms());
+            }
+            instruction.await_provider(transaction.clone(), now.epoch_ms());
+        }
+        Answer::Retryable(_) => return Err(Error::bug("a retryable answer has nothing to record")),
+    }
+    let link = transaction
+        .app_transaction_id
+        .clone()
+        .map(|app_reference| ProviderLink {
+            app_id: transaction.app_id.clone(),
+            app_reference,
+            target: LinkTarget::Transaction {
+                scope: (*scope).into(),
+                customer_ref: transaction.customer_ref.clone(),
+                transaction_id: transaction.id,
+            },
+        });
+    let recorded = orders
+        .record_payment(
+            scope,
+            &instruction,
+            instruction_read,
+            &transaction,
+            transaction_read,
+            link.as_ref(),
+        )
+        .await?;
+    if recorded && instruction.status == InstructionStatus::Processing {
+        tracing::info!(checks = instruction.checks, "payment waits on its app");
+    } else if recorded {
         tracing::info!(status = ?instruction.status, "instruction executed");
     }
     Ok(Step::Done)

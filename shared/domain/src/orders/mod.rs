@@ -111,6 +111,13 @@ pub struct Instruction {
     /// Payment attempts made for the current transaction.
     #[serde(default)]
     pub attempts: u32,
+    /// The payment app of the first attempt: every retry and status query goes to it, under
+    /// the same key, whatever the scheme says since.
+    #[serde(default)]
+    pub payment_app_id: Option<String>,
+    /// Status queries made while the payment waits on its app (pending, or in doubt).
+    #[serde(default)]
+    pub checks: u32,
     /// The instruction's transaction: its id from the start of processing, its full state once
     /// executed (the instruction's view of it, kept in step by the workers).
     #[serde(default)]
@@ -185,6 +192,8 @@ impl Instruction {
             cancelled: None,
             execution_timestamp: None,
             attempts: 0,
+            payment_app_id: None,
+            checks: 0,
             transaction_id: None,
             transaction: None,
             failed: None,
@@ -362,6 +371,8 @@ impl Instruction {
         self.execution_timestamp = Some(now_ms);
         self.transaction_id = Some(id);
         self.attempts = 0;
+        self.payment_app_id = None;
+        self.checks = 0;
         self.touch(now_ms);
         Ok(id)
     }
@@ -374,12 +385,28 @@ impl Instruction {
         }
     }
 
-    /// Counts a payment attempt; the count is saved before the app is called, so a crash or a
-    /// redelivery never repeats an attempt number.
-    pub fn record_attempt(&mut self, now_ms: i64) -> u32 {
+    /// Counts a payment attempt with `app_id` (kept from the first attempt on); saved before
+    /// the app is called, so a crash or a redelivery never repeats an attempt number.
+    pub fn record_attempt(&mut self, app_id: &str, now_ms: i64) -> u32 {
         self.attempts += 1;
+        self.payment_app_id.get_or_insert_with(|| app_id.to_owned());
         self.touch(now_ms);
         self.attempts
+    }
+
+    /// The payment waits on its app (it answered pending, or in doubt): the instruction stays
+    /// PROCESSING and shows the PROCESSING transaction.
+    pub fn await_provider(&mut self, transaction: Transaction, now_ms: i64) {
+        self.transaction = Some(transaction);
+        self.touch(now_ms);
+    }
+
+    /// The transaction the payment waits on, if it does.
+    pub fn awaited_transaction(&self) -> Option<&Transaction> {
+        self.transaction.as_ref().filter(|t| {
+            self.status == InstructionStatus::Processing
+                && t.status == TransactionStatus::Processing
+        })
     }
 
     /// PROCESSING → COMPLETED or FAILED, with the transaction that says which. From then on
@@ -423,6 +450,11 @@ impl Instruction {
                     .and_utc()
                     .timestamp_millis();
                 Some(due.max(self.last_updated))
+            }
+            // Waiting on the app: the sweep hands it back for a status query, less often each
+            // time.
+            InstructionStatus::Processing if self.awaited_transaction().is_some() => {
+                Some(self.last_updated + crate::work::provider_wait_ms(self.checks))
             }
             InstructionStatus::Processing => Some(self.last_updated),
             _ => None,

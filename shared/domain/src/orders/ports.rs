@@ -5,7 +5,7 @@ use super::{Instruction, Order};
 use crate::error::Error;
 use crate::ids::TenantScope;
 use crate::metadata::Metadata;
-use crate::payments::Scheme;
+use crate::payments::{ProviderLink, Scheme};
 use crate::refs::{InstructionRef, OrderRef};
 use crate::vault::{FinancialInstrument, Transaction};
 use std::future::Future;
@@ -110,15 +110,19 @@ pub trait Orders: Sync {
         metadata: &Metadata,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
 
-    /// Finishes an execution in one write: the transaction enters the customer's vault (never
-    /// twice) and the instruction takes its final state, if it still has `read_version`.
-    /// `false` when either condition failed: another worker finished it first.
-    fn finish_execution(
+    /// Records what the payment app answered, in one write: the transaction (new when
+    /// `transaction_read` is `None`, else changed from that version), the instruction's state
+    /// and its copy of the transaction (if it still has `instruction_read`), and the link from
+    /// the provider's id, when there is one. `false` when a condition failed: another worker,
+    /// or a webhook, got there first.
+    fn record_payment(
         &self,
         scope: &TenantScope,
         instruction: &Instruction,
-        read_version: u64,
+        instruction_read: u64,
         transaction: &Transaction,
+        transaction_read: Option<u64>,
+        link: Option<&ProviderLink>,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
 }
 

@@ -33,7 +33,8 @@ pub struct RefundRequest {
     pub attempt: u32,
 }
 
-/// The outcome of a payment or a refund.
+/// The outcome of a payment or a refund, or the answer to a status query about one
+/// (docs/decisions/0016).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentOutcome {
     Succeeded {
@@ -44,10 +45,55 @@ pub enum PaymentOutcome {
         error_code: String,
         reason: String,
     },
-    /// Not final: the provider could not be reached or answered "try later".
+    /// Accepted: the outcome comes later, by webhook or a status query.
+    Pending {
+        app_transaction_id: String,
+    },
+    /// The provider did nothing (it said so, or, to a status query, has no record of it): safe
+    /// to call again under the same key.
     Retryable {
         reason: String,
     },
+    /// It may have acted: the call timed out or failed without proof of the contrary. Never
+    /// a failure: the status query settles it.
+    InDoubt {
+        reason: String,
+    },
+}
+
+/// How a payment or a refund ended at its app: the app's id of it, or an error code and a
+/// reason.
+pub type Settlement = Result<String, (String, String)>;
+
+/// What an app's answer means for the payment or refund it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Final(Settlement),
+    /// Pending (with the app's id of it) or in doubt (`None`): ask the app later.
+    Waiting(Option<String>),
+    /// The app did nothing: it may be asked again.
+    Retryable(String),
+}
+
+impl From<PaymentOutcome> for Answer {
+    fn from(outcome: PaymentOutcome) -> Self {
+        match outcome {
+            PaymentOutcome::Succeeded { app_transaction_id } => {
+                Answer::Final(Ok(app_transaction_id))
+            }
+            PaymentOutcome::Declined { error_code, reason } => {
+                Answer::Final(Err((error_code, reason)))
+            }
+            PaymentOutcome::Pending { app_transaction_id } => {
+                Answer::Waiting(Some(app_transaction_id))
+            }
+            PaymentOutcome::InDoubt { reason } => {
+                tracing::warn!(%reason, "the app's answer is in doubt");
+                Answer::Waiting(None)
+            }
+            PaymentOutcome::Retryable { reason } => Answer::Retryable(reason),
+        }
+    }
 }
 
 /// A reward to issue in place of a payout. `transaction_id` is the idempotency key: asking twice
@@ -79,8 +125,10 @@ pub enum RewardOutcome {
     },
     /// Final: the provider will not issue it.
     Failed { error_code: String, reason: String },
-    /// Not final: try again later.
+    /// The provider issued nothing (or, to a status query, has no record of it): try again.
     Retryable { reason: String },
+    /// It may have issued it: the status query settles it.
+    InDoubt { reason: String },
 }
 
 pub trait PaymentApp: Send + Sync {
@@ -89,17 +137,31 @@ pub trait PaymentApp: Send + Sync {
 
     fn execute<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome>;
 
+    /// What the provider knows of the payment asked for under `request.transaction_id`.
+    fn payment_status<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome>;
+
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome>;
+
+    /// What the provider knows of the refund asked for under `request.refund_id`.
+    fn refund_status<'a>(&'a self, request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome>;
 
     /// Issues a reward. An app that is no reward provider refuses.
     fn claim_reward<'a>(&'a self, request: &'a RewardRequest) -> BoxFuture<'a, RewardOutcome> {
         let _ = request;
-        Box::pin(async move {
-            RewardOutcome::Failed {
-                error_code: "REWARD_PROVIDER_UNSUPPORTED".into(),
-                reason: format!("{} issues no rewards", self.app_id()),
-            }
-        })
+        Box::pin(async move { self.issues_no_rewards() })
+    }
+
+    /// What the provider knows of the reward asked for under `request.transaction_id`.
+    fn reward_status<'a>(&'a self, request: &'a RewardRequest) -> BoxFuture<'a, RewardOutcome> {
+        let _ = request;
+        Box::pin(async move { self.issues_no_rewards() })
+    }
+
+    fn issues_no_rewards(&self) -> RewardOutcome {
+        RewardOutcome::Failed {
+            error_code: "REWARD_PROVIDER_UNSUPPORTED".into(),
+            reason: format!("{} issues no rewards", self.app_id()),
+        }
     }
 }
 
@@ -111,9 +173,9 @@ impl PaymentApps {
         PaymentApps(apps)
     }
 
-    /// The apps every deployment has today: SANDBOX.
-    pub fn deployed() -> Self {
-        PaymentApps::new(vec![Box::new(super::Sandbox)])
+    /// The apps every deployment has today: SANDBOX, keeping its books in `sandbox_book`.
+    pub fn deployed(sandbox_book: std::sync::Arc<dyn super::SandboxBook>) -> Self {
+        PaymentApps::new(vec![Box::new(super::Sandbox::new(sandbox_book))])
     }
 
     pub fn find(&self, app_id: &str) -> Option<&dyn PaymentApp> {

@@ -1,22 +1,26 @@
 //! Moving money: directions, schemes and amounts shared by orders, instructions and the workers.
 
 mod app;
+mod links;
 mod money;
 mod sandbox;
 mod scheme;
 
 pub use app::{
-    PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest, RewardCredential,
-    RewardOutcome, RewardRequest,
+    Answer, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, RefundRequest,
+    RewardCredential, RewardOutcome, RewardRequest, Settlement,
 };
+pub use links::{LinkTarget, ProviderLink, ProviderLinks};
 pub use money::{Amount, AmountError, Money, MAX_INTEGER_DIGITS};
-pub use sandbox::{Sandbox, FAILING_REWARD_NAME, SANDBOX_APP_ID};
+pub use sandbox::{
+    Sandbox, SandboxBook, SandboxEntry, FAILING_REWARD_NAME, SANDBOX_APP_ID, SANDBOX_PENDING_MS,
+};
 pub use scheme::{Scheme, SchemeId, Schemes};
 
 use serde::{Deserialize, Serialize};
 
-/// Attempts at one payment or refund with its app before a payment app that keeps asking to
-/// retry is given up on.
+/// Attempts at one payment or refund with its app before a payment app that keeps answering
+/// "retryable" (it did nothing) is given up on. In-doubt answers never count towards it.
 pub const MAX_PAYMENT_ATTEMPTS: u32 = 5;
 
 /// Which way money moves: collected from the customer (DEBIT) or paid out to them (CREDIT).

@@ -1,13 +1,20 @@
 //! The SANDBOX payment app: deterministic outcomes chosen by the amount's fractional part, so
-//! every path can be driven from the API (docs/api.md §6).
+//! every path can be driven from the API (docs/api.md §6). Like a real provider it keeps books
+//! of what it took, under the caller's idempotency key, so a repeated call takes nothing twice
+//! and a status query has an answer.
 
 use super::app::{
     PaymentApp, PaymentOutcome, PaymentRequest, RefundRequest, RewardCredential, RewardOutcome,
     RewardRequest,
 };
+use super::Money;
+use crate::clock::Now;
+use crate::error::{Chain, Error};
 use crate::secret::Secret;
 use crate::BoxFuture;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub const SANDBOX_APP_ID: &str = "SANDBOX";
 
@@ -15,10 +22,34 @@ pub const SANDBOX_APP_ID: &str = "SANDBOX";
 const DECLINE: i64 = 51;
 const FAIL_FIRST_ATTEMPT: i64 = 52;
 const DECLINE_REFUNDS: i64 = 53;
+const PENDING: i64 = 54;
+const ANSWER_LOST: i64 = 57;
+/// How long a pending SANDBOX payment (or a refund of one) stays pending.
+pub const SANDBOX_PENDING_MS: i64 = 3_000;
 /// The dev catalogue's reward whose claims fail.
 pub const FAILING_REWARD_NAME: &str = "FAILING";
 
-pub struct Sandbox;
+/// What SANDBOX took under one idempotency key: a payment (keyed by its transaction id) or a
+/// refund (keyed by its refund id), and from when it counts as settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxEntry {
+    pub key: String,
+    pub app_transaction_id: String,
+    pub amount: Money,
+    pub settles_at: i64,
+}
+
+/// SANDBOX's books. `record` keeps the first entry of a key and answers with the one kept.
+pub trait SandboxBook: Send + Sync {
+    fn record<'a>(&'a self, entry: &'a SandboxEntry) -> BoxFuture<'a, Result<SandboxEntry, Error>>;
+
+    fn find<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<SandboxEntry>, Error>>;
+}
+
+pub struct Sandbox {
+    book: Arc<dyn SandboxBook>,
+}
 
 /// Hundredths in the amount's fractional part (`20.51` → 51); amounts with more decimals than
 /// two (BHD `1.515`) trigger nothing.
@@ -29,85 +60,176 @@ fn fraction_hundredths(amount: Decimal) -> Option<i64> {
         .flatten()
 }
 
+fn compact(id: impl ToString) -> String {
+    id.to_string().replace('-', "")
+}
+
+impl Sandbox {
+    pub fn new(book: Arc<dyn SandboxBook>) -> Self {
+        Sandbox { book }
+    }
+
+    /// Takes the money under `key` (once, however often asked): `Succeeded`, or `Pending` while
+    /// the entry has not settled. A book that cannot be written took nothing.
+    async fn take(
+        &self,
+        key: String,
+        app_transaction_id: String,
+        amount: Money,
+        pending: bool,
+    ) -> PaymentOutcome {
+        let now = Now::read().epoch_ms();
+        let entry = SandboxEntry {
+            key,
+            app_transaction_id,
+            amount,
+            settles_at: if pending {
+                now + SANDBOX_PENDING_MS
+            } else {
+                now
+            },
+        };
+        match self.book.record(&entry).await {
+            Ok(kept) => answer(&kept, now),
+            Err(error) => PaymentOutcome::Retryable {
+                reason: format!("the sandbox could not record it: {}", Chain(&error)),
+            },
+        }
+    }
+
+    /// What the books say of `key`; no entry means nothing was taken.
+    async fn status(&self, key: &str) -> PaymentOutcome {
+        match self.book.find(key).await {
+            Ok(Some(entry)) => answer(&entry, Now::read().epoch_ms()),
+            Ok(None) => PaymentOutcome::Retryable {
+                reason: "the sandbox has no record of it".into(),
+            },
+            Err(error) => PaymentOutcome::InDoubt {
+                reason: format!("the sandbox could not be asked: {}", Chain(&error)),
+            },
+        }
+    }
+}
+
+fn answer(entry: &SandboxEntry, now_ms: i64) -> PaymentOutcome {
+    let app_transaction_id = entry.app_transaction_id.clone();
+    if now_ms < entry.settles_at {
+        PaymentOutcome::Pending { app_transaction_id }
+    } else {
+        PaymentOutcome::Succeeded { app_transaction_id }
+    }
+}
+
 impl PaymentApp for Sandbox {
     fn app_id(&self) -> &'static str {
         SANDBOX_APP_ID
     }
 
     fn execute<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
-        let outcome = match fraction_hundredths(request.amount.decimal()) {
-            Some(DECLINE) => PaymentOutcome::Declined {
-                error_code: "DECLINED".into(),
-                reason: "The sandbox declines amounts ending in .51".into(),
-            },
-            Some(FAIL_FIRST_ATTEMPT) if request.attempt <= 1 => PaymentOutcome::Retryable {
-                reason: "The sandbox fails the first attempt for amounts ending in .52".into(),
-            },
-            _ => PaymentOutcome::Succeeded {
-                app_transaction_id: format!(
-                    "sandbox_{}",
-                    request.transaction_id.to_string().replace('-', "")
-                ),
-            },
-        };
-        Box::pin(async move { outcome })
+        Box::pin(async move {
+            let trigger = fraction_hundredths(request.amount.decimal());
+            match trigger {
+                Some(DECLINE) => {
+                    return PaymentOutcome::Declined {
+                        error_code: "DECLINED".into(),
+                        reason: "The sandbox declines amounts ending in .51".into(),
+                    }
+                }
+                Some(FAIL_FIRST_ATTEMPT) if request.attempt <= 1 => {
+                    return PaymentOutcome::Retryable {
+                        reason: "The sandbox fails the first attempt for amounts ending in .52"
+                            .into(),
+                    }
+                }
+                _ => {}
+            }
+            let key = request.transaction_id.to_string();
+            let id = format!("sandbox_{}", compact(request.transaction_id));
+            let taken = self
+                .take(key, id, request.amount, trigger == Some(PENDING))
+                .await;
+            match (trigger, request.attempt, &taken) {
+                (Some(ANSWER_LOST), 1, PaymentOutcome::Succeeded { .. }) => {
+                    PaymentOutcome::InDoubt {
+                        reason: "The sandbox loses its first answer for amounts ending in .57"
+                            .into(),
+                    }
+                }
+                _ => taken,
+            }
+        })
+    }
+
+    fn payment_status<'a>(&'a self, request: &'a PaymentRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async move { self.status(&request.transaction_id.to_string()).await })
     }
 
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
-        let outcome = match fraction_hundredths(request.payment_amount.decimal()) {
-            Some(DECLINE_REFUNDS) => PaymentOutcome::Declined {
-                error_code: "REFUND_DECLINED".into(),
-                reason: "The sandbox declines refunds of payments ending in .53".into(),
-            },
-            _ => PaymentOutcome::Succeeded {
-                app_transaction_id: format!(
-                    "sandbox_refund_{}",
-                    request.refund_id.to_string().replace('-', "")
-                ),
-            },
-        };
-        Box::pin(async move { outcome })
+        Box::pin(async move {
+            let trigger = fraction_hundredths(request.payment_amount.decimal());
+            if trigger == Some(DECLINE_REFUNDS) {
+                return PaymentOutcome::Declined {
+                    error_code: "REFUND_DECLINED".into(),
+                    reason: "The sandbox declines refunds of payments ending in .53".into(),
+                };
+            }
+            let id = format!("sandbox_refund_{}", compact(request.refund_id));
+            self.take(
+                request.refund_id.to_string(),
+                id,
+                request.amount,
+                trigger == Some(PENDING),
+            )
+            .await
+        })
+    }
+
+    fn refund_status<'a>(&'a self, request: &'a RefundRequest) -> BoxFuture<'a, PaymentOutcome> {
+        Box::pin(async move { self.status(&request.refund_id.to_string()).await })
     }
 
     /// Issues a gift card whose code and PIN derive from the transaction id, so a repeated
     /// claim of one transaction issues the same card; a reward named `FAILING` is refused.
     fn claim_reward<'a>(&'a self, request: &'a RewardRequest) -> BoxFuture<'a, RewardOutcome> {
-        let outcome = if request.reward_name == FAILING_REWARD_NAME {
-            RewardOutcome::Failed {
-                error_code: "REWARD_UNAVAILABLE".into(),
-                reason: "The sandbox refuses rewards named FAILING".into(),
-            }
-        } else {
-            let digits = request
-                .transaction_id
-                .to_string()
-                .replace('-', "")
-                .to_uppercase();
-            let code = format!("SBX-{}-{}-{}", &digits[..4], &digits[4..8], &digits[8..12]);
-            let pin: String = digits
-                .bytes()
-                .rev()
-                .take(4)
-                .map(|b| char::from(b'0' + b % 10))
-                .collect();
-            let credential = |label: &str, value: String, kind: &str| RewardCredential {
-                label: label.into(),
-                value: Secret::new(value),
-                reward_type: "GIFT_CARD".into(),
-                credential_type: kind.into(),
-            };
-            RewardOutcome::Issued {
-                credentials: vec![
-                    credential("Card number", code, "CODE"),
-                    credential("PIN", pin, "PIN"),
-                ],
-                redemption_instructions: format!(
-                    "Redeem the card number and PIN of your {} at checkout.",
-                    request.reward_name
-                ),
-            }
+        Box::pin(async move { gift_card(request) })
+    }
+
+    /// The card derives from the transaction id: asking again issues the same one.
+    fn reward_status<'a>(&'a self, request: &'a RewardRequest) -> BoxFuture<'a, RewardOutcome> {
+        Box::pin(async move { gift_card(request) })
+    }
+}
+
+fn gift_card(request: &RewardRequest) -> RewardOutcome {
+    if request.reward_name == FAILING_REWARD_NAME {
+        return RewardOutcome::Failed {
+            error_code: "REWARD_UNAVAILABLE".into(),
+            reason: "The sandbox refuses rewards named FAILING".into(),
         };
-        Box::pin(async move { outcome })
+    }
+    let digits = compact(request.transaction_id).to_uppercase();
+    let code = format!("SBX-{}-{}-{}", &digits[..4], &digits[4..8], &digits[8..12]);
+    let pin: String = digits
+        .bytes()
+        .rev()
+        .take(4)
+        .map(|b| char::from(b'0' + b % 10))
+        .collect();
+    let credential = |label: &str, value: String, kind: &str| RewardCredential {
+        label: label.into(),
+        value: Secret::new(value),
+        reward_type: "GIFT_CARD".into(),
+        credential_type: kind.into(),
+    };
+    RewardOutcome::Issued {
+        credentials: vec![
+            credential("Card number", code, "CODE"),
+            credential("PIN", pin, "PIN"),
+        ],
+        redemption_instructions: format!(
+            "Redeem the card number and PIN of your {} at checkout.",
+            request.reward_name
+        ),
     }
 }
 
@@ -115,25 +237,79 @@ impl PaymentApp for Sandbox {
 mod tests {
     use super::*;
     use crate::currency::Currency;
-    use crate::ids::TransactionId;
+    use crate::ids::{RefundId, TransactionId};
     use crate::payments::{Amount, Direction};
     use serde_json::json;
 
-    fn request(amount: serde_json::Value, currency: &str, attempt: u32) -> PaymentRequest {
+    /// Books kept in memory.
+    #[derive(Default)]
+    pub struct MemoryBook(std::sync::Mutex<Vec<SandboxEntry>>);
+
+    impl MemoryBook {
+        pub fn entries(&self) -> Vec<SandboxEntry> {
+            self.0
+                .lock()
+                .map(|entries| entries.clone())
+                .unwrap_or_default()
+        }
+    }
+
+    impl SandboxBook for MemoryBook {
+        fn record<'a>(
+            &'a self,
+            entry: &'a SandboxEntry,
+        ) -> BoxFuture<'a, Result<SandboxEntry, Error>> {
+            Box::pin(async move {
+                let mut entries = self
+                    .0
+                    .lock()
+                    .map_err(|_| Error::bug("the sandbox book's lock is poisoned"))?;
+                if let Some(kept) = entries.iter().find(|e| e.key == entry.key) {
+                    return Ok(kept.clone());
+                }
+                entries.push(entry.clone());
+                Ok(entry.clone())
+            })
+        }
+
+        fn find<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<SandboxEntry>, Error>> {
+            Box::pin(async move {
+                let entries = self
+                    .0
+                    .lock()
+                    .map_err(|_| Error::bug("the sandbox book's lock is poisoned"))?;
+                Ok(entries.iter().find(|e| e.key == key).cloned())
+            })
+        }
+    }
+
+    fn money(amount: serde_json::Value, currency: &str) -> Money {
         let currency = Currency::parse(currency).unwrap();
+        Amount::from_json(&amount)
+            .unwrap()
+            .in_currency(currency)
+            .unwrap()
+    }
+
+    fn request(amount: serde_json::Value, currency: &str, attempt: u32) -> PaymentRequest {
         PaymentRequest {
             transaction_id: TransactionId::new_random(),
             direction: Direction::Credit,
-            amount: Amount::from_json(&amount)
-                .unwrap()
-                .in_currency(currency)
-                .unwrap(),
+            amount: money(amount, currency),
             attempt,
         }
     }
 
+    fn sandbox() -> (Sandbox, Arc<MemoryBook>) {
+        let book = Arc::new(MemoryBook::default());
+        (Sandbox::new(book.clone()), book)
+    }
+
     async fn outcome(amount: serde_json::Value, currency: &str, attempt: u32) -> PaymentOutcome {
-        Sandbox.execute(&request(amount, currency, attempt)).await
+        sandbox()
+            .0
+            .execute(&request(amount, currency, attempt))
+            .await
     }
 
     #[tokio::test]
@@ -148,6 +324,14 @@ mod tests {
         assert!(matches!(
             outcome(json!(20.52), "EUR", 2).await,
             PaymentOutcome::Succeeded { .. }
+        ));
+        assert!(matches!(
+            outcome(json!(20.54), "EUR", 1).await,
+            PaymentOutcome::Pending { .. }
+        ));
+        assert!(matches!(
+            outcome(json!(20.57), "EUR", 1).await,
+            PaymentOutcome::InDoubt { .. }
         ));
         for (amount, currency) in [
             (json!(20), "EUR"),
@@ -172,13 +356,85 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_lost_answer_still_took_the_payment_once() {
+        let (sandbox, book) = sandbox();
+        let first = request(json!(20.57), "EUR", 1);
+        assert!(matches!(
+            sandbox.execute(&first).await,
+            PaymentOutcome::InDoubt { .. }
+        ));
+        let status = sandbox.payment_status(&first).await;
+        assert!(matches!(status, PaymentOutcome::Succeeded { .. }));
+        let again = PaymentRequest {
+            attempt: 2,
+            ..first.clone()
+        };
+        assert_eq!(sandbox.execute(&again).await, status);
+        assert_eq!(book.entries().len(), 1, "one payment at the provider");
+    }
+
+    #[tokio::test]
+    async fn a_pending_payment_settles_after_its_delay_and_unknown_keys_have_no_record() {
+        let (sandbox, book) = sandbox();
+        let pending = request(json!(20.54), "EUR", 1);
+        let PaymentOutcome::Pending { app_transaction_id } = sandbox.execute(&pending).await else {
+            panic!("pending expected");
+        };
+        assert_eq!(
+            sandbox.payment_status(&pending).await,
+            PaymentOutcome::Pending {
+                app_transaction_id: app_transaction_id.clone()
+            }
+        );
+        let mut entry = book.entries().remove(0);
+        entry.settles_at = 0;
+        *book.0.lock().unwrap() = vec![entry];
+        assert_eq!(
+            sandbox.payment_status(&pending).await,
+            PaymentOutcome::Succeeded { app_transaction_id }
+        );
+        let never = request(json!(10), "EUR", 1);
+        assert!(matches!(
+            sandbox.payment_status(&never).await,
+            PaymentOutcome::Retryable { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn refunds_of_pending_payments_are_pending_and_of_53_declined() {
+        let (sandbox, _) = sandbox();
+        let refund = |payment: serde_json::Value| RefundRequest {
+            refund_id: RefundId::new_random(),
+            transaction_id: TransactionId::new_random(),
+            app_transaction_id: None,
+            amount: money(json!(1), "EUR"),
+            payment_amount: money(payment, "EUR"),
+            attempt: 1,
+        };
+        assert!(matches!(
+            sandbox.refund(&refund(json!(20.54))).await,
+            PaymentOutcome::Pending { .. }
+        ));
+        assert!(matches!(
+            sandbox.refund(&refund(json!(20.53))).await,
+            PaymentOutcome::Declined { .. }
+        ));
+        let plain = refund(json!(20));
+        let done = sandbox.refund(&plain).await;
+        assert!(matches!(done, PaymentOutcome::Succeeded { .. }));
+        assert_eq!(sandbox.refund_status(&plain).await, done);
+    }
+
+    #[tokio::test]
     async fn the_same_transaction_gets_the_same_app_transaction_id() {
+        let (sandbox, book) = sandbox();
         let first = request(json!(10), "EUR", 1);
         let again = PaymentRequest {
             attempt: 2,
             ..first.clone()
         };
-        assert_eq!(Sandbox.execute(&first).await, Sandbox.execute(&again).await);
+        assert_eq!(sandbox.execute(&first).await, sandbox.execute(&again).await);
+        assert_eq!(book.entries().len(), 1);
     }
 
     fn reward_request(name: &str, transaction_id: TransactionId) -> RewardRequest {
@@ -186,25 +442,32 @@ mod tests {
             transaction_id,
             reward_id: crate::ids::RewardId::new_random(),
             reward_name: name.into(),
-            amount: request(json!(25), "EUR", 1).amount,
+            amount: money(json!(25), "EUR"),
         }
     }
 
     #[tokio::test]
     async fn rewards_are_issued_once_per_transaction_and_failing_ones_refused() {
+        let (sandbox, _) = sandbox();
         let id = TransactionId::new_random();
-        let first = Sandbox.claim_reward(&reward_request("Gift Card", id)).await;
-        let again = Sandbox.claim_reward(&reward_request("Gift Card", id)).await;
-        let other = Sandbox
+        let first = sandbox.claim_reward(&reward_request("Gift Card", id)).await;
+        let again = sandbox.claim_reward(&reward_request("Gift Card", id)).await;
+        let other = sandbox
             .claim_reward(&reward_request("Gift Card", TransactionId::new_random()))
             .await;
         assert!(
             matches!(&first, RewardOutcome::Issued { credentials, .. } if credentials.len() == 2)
         );
         assert_eq!(first, again, "the transaction id is the idempotency key");
+        assert_eq!(
+            sandbox
+                .reward_status(&reward_request("Gift Card", id))
+                .await,
+            first
+        );
         assert_ne!(first, other);
         assert!(matches!(
-            Sandbox.claim_reward(&reward_request(FAILING_REWARD_NAME, id)).await,
+            sandbox.claim_reward(&reward_request(FAILING_REWARD_NAME, id)).await,
             RewardOutcome::Failed { error_code, .. } if error_code == "REWARD_UNAVAILABLE"
         ));
     }

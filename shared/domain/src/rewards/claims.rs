@@ -8,7 +8,7 @@ use crate::clock::Now;
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{FinancialInstrumentId, RewardId, TenantScope, TransactionId};
 use crate::orders::{instruction_missing, Instruction, Orders};
-use crate::payments::{PaymentApps, RewardOutcome, RewardRequest};
+use crate::payments::{PaymentApps, RewardOutcome, RewardRequest, MAX_PAYMENT_ATTEMPTS};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
 use crate::vault::{
     customer_forgotten, transaction_not_found, AccountDetails, FinancialInstrument,
@@ -107,6 +107,9 @@ impl Claim {
             created: now.epoch_ms(),
             last_updated: now.epoch_ms(),
             version: 1,
+            attempts: 0,
+            waiting: false,
+            checks: 0,
         };
         self.created = Some((instrument, transaction));
         Ok(())
@@ -208,7 +211,10 @@ async fn instruction_of(
 }
 
 /// The reward worker: has the provider issue the claimed reward and records its answer on the
-/// transaction and its instruction. A duplicate or racing message settles once.
+/// transaction and its instruction. A duplicate or racing message settles once. The attempt is
+/// counted before the provider is called; an answer in doubt leaves the claim SETTLING and the
+/// next run asks the provider instead of claiming again; a provider that is not deployed, or
+/// keeps refusing, ends the claim FAILED rather than leaving it to be sent again for ever.
 pub async fn settle_reward<S: RewardClaims + Orders>(
     store: &S,
     apps: &PaymentApps,
@@ -218,7 +224,7 @@ pub async fn settle_reward<S: RewardClaims + Orders>(
     let scope: TenantScope = message.scope.into();
     let load_transaction =
         || store.reward_transaction(&scope, &message.customer_ref, message.transaction_id);
-    let Some(transaction) = load_transaction().await? else {
+    let Some(mut transaction) = load_transaction().await? else {
         tracing::warn!("message names a reward transaction that does not exist");
         return Ok(Step::Done);
     };
@@ -226,10 +232,20 @@ pub async fn settle_reward<S: RewardClaims + Orders>(
         return Ok(Step::Done);
     }
     let Some(app) = apps.find(&transaction.provider) else {
-        return Err(Error::bug(format!(
-            "no payment app {} to issue the reward",
-            transaction.provider
-        )));
+        if transaction.waiting {
+            return Err(Error::bug(format!(
+                "the reward provider {} a claim waits on is not deployed",
+                transaction.provider
+            )));
+        }
+        let unavailable = RewardOutcome::Failed {
+            error_code: "REWARD_PROVIDER_UNAVAILABLE".into(),
+            reason: format!(
+                "The reward provider {} is not available",
+                transaction.provider
+            ),
+        };
+        return finish_reward(store, &scope, transaction, unavailable, now).await;
     };
     let request = RewardRequest {
         transaction_id: transaction.id,
@@ -237,11 +253,67 @@ pub async fn settle_reward<S: RewardClaims + Orders>(
         reward_name: transaction.reward_name.clone(),
         amount: transaction.amount,
     };
-    let outcome = app.claim_reward(&request).await;
-    if let RewardOutcome::Retryable { reason } = &outcome {
-        tracing::warn!(%reason, "reward provider asked to retry");
-        return Ok(Step::RetryLater);
+    if transaction.waiting {
+        match app.reward_status(&request).await {
+            RewardOutcome::Retryable { reason } => {
+                tracing::info!(%reason, "reward unknown to its provider");
+            }
+            RewardOutcome::InDoubt { reason } => {
+                tracing::warn!(%reason, "reward still in doubt");
+                let read = transaction.version;
+                transaction.await_provider(true, now.epoch_ms());
+                store
+                    .save_reward_transaction(&scope, &transaction, read)
+                    .await?;
+                return Ok(Step::Done);
+            }
+            outcome => return finish_reward(store, &scope, transaction, outcome, now).await,
+        }
     }
+    if transaction.attempts >= MAX_PAYMENT_ATTEMPTS {
+        let unreachable = RewardOutcome::Failed {
+            error_code: "PROVIDER_UNAVAILABLE".into(),
+            reason: "The reward provider could not be reached".into(),
+        };
+        return finish_reward(store, &scope, transaction, unreachable, now).await;
+    }
+    let read = transaction.version;
+    transaction.record_attempt(now.epoch_ms());
+    if !store
+        .save_reward_transaction(&scope, &transaction, read)
+        .await?
+    {
+        return Ok(Step::Done);
+    }
+    match app.claim_reward(&request).await {
+        RewardOutcome::Retryable { reason } => {
+            tracing::warn!(attempt = transaction.attempts, %reason, "reward provider asked to retry");
+            Ok(Step::RetryLater)
+        }
+        RewardOutcome::InDoubt { reason } => {
+            tracing::warn!(%reason, "reward in doubt");
+            let read = transaction.version;
+            transaction.await_provider(false, now.epoch_ms());
+            store
+                .save_reward_transaction(&scope, &transaction, read)
+                .await?;
+            Ok(Step::Done)
+        }
+        outcome => finish_reward(store, &scope, transaction, outcome, now).await,
+    }
+}
+
+/// Records the provider's final answer on the transaction and its instruction, together.
+async fn finish_reward<S: RewardClaims + Orders>(
+    store: &S,
+    scope: &TenantScope,
+    transaction: RewardTransaction,
+    outcome: RewardOutcome,
+    now: Now,
+) -> Result<Step, Error> {
+    let scope = *scope;
+    let (customer_ref, id) = (transaction.customer_ref.clone(), transaction.id);
+    let load_transaction = || store.reward_transaction(&scope, &customer_ref, id);
     let Some(instruction) = instruction_of(store, &scope, &transaction).await? else {
         return Err(Error::bug("a reward transaction without its instruction"));
     };

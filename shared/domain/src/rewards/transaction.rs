@@ -47,6 +47,16 @@ pub struct RewardTransaction {
     pub last_updated: i64,
     /// Bumped by every write; writes are conditional on the version read.
     pub version: u64,
+    /// Claims made with the provider, counted before each call.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The provider's answer is in doubt: it is asked what became of the claim, not asked to
+    /// issue the reward again.
+    #[serde(default)]
+    pub waiting: bool,
+    /// Status queries made while waiting.
+    #[serde(default)]
+    pub checks: u32,
 }
 
 impl Versioned for RewardTransaction {
@@ -80,6 +90,41 @@ impl RewardTransaction {
         }
     }
 
+    /// Counts a claim with the provider; saved before the call.
+    pub fn record_attempt(&mut self, now_ms: i64) {
+        self.attempts += 1;
+        self.waiting = false;
+        self.touch(now_ms);
+    }
+
+    /// The provider's answer is in doubt; `checked` counts a status query.
+    pub fn await_provider(&mut self, checked: bool, now_ms: i64) {
+        self.waiting = true;
+        if checked {
+            self.checks += 1;
+        }
+        self.touch(now_ms);
+    }
+
+    /// From when the settling claim needs the reward worker: its last change, later (and less
+    /// often each time) while it waits on its provider.
+    pub fn needs_worker_from(&self) -> Option<i64> {
+        if self.status != RewardStatus::Settling {
+            return None;
+        }
+        let wait = if self.waiting {
+            crate::work::provider_wait_ms(self.checks)
+        } else {
+            0
+        };
+        Some(self.last_updated + wait)
+    }
+
+    fn touch(&mut self, now_ms: i64) {
+        self.last_updated = now_ms;
+        self.version += 1;
+    }
+
     /// SETTLING → SETTLED or FAILED with the provider's final answer. `false` for an answer
     /// that is not final, or a transaction already settled.
     pub fn settle(&mut self, outcome: RewardOutcome, now_ms: i64) -> bool {
@@ -102,17 +147,15 @@ impl RewardTransaction {
                 self.failed_error_code = Some(error_code);
                 self.failed_reason = Some(reason);
             }
-            RewardOutcome::Retryable { .. } => return false,
+            RewardOutcome::Retryable { .. } | RewardOutcome::InDoubt { .. } => return false,
         }
-        self.last_updated = now_ms;
-        self.version += 1;
+        self.touch(now_ms);
         true
     }
 
     /// Forget: the credentials go; amounts, ids and statuses stay.
     pub fn forget_personal_data(&mut self, now_ms: i64) {
         self.data = None;
-        self.last_updated = now_ms;
-        self.version += 1;
+        self.touch(now_ms);
     }
 }

@@ -4,13 +4,12 @@
 //! then settles each pending refund through the payment app that made the payment, with the
 //! refund id as the idempotency key, and records the outcome the same way.
 
-use super::transaction::RefundSettlement;
 use super::{Refund, RefundStatus, Transaction, Transactions};
 use crate::clock::Now;
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{FinancialInstrumentId, MessageScope, RefundId, TenantScope, TransactionId};
 use crate::payments::{
-    Amount, PaymentApps, PaymentOutcome, RefundRequest as AppRefund, MAX_PAYMENT_ATTEMPTS,
+    Amount, Answer, PaymentApps, RefundRequest as AppRefund, MAX_PAYMENT_ATTEMPTS,
 };
 use crate::refs::CustomerRef;
 use crate::secret::Secret;
@@ -211,56 +210,98 @@ impl<T: Transactions> Refunds<'_, T> {
         })
     }
 
-    /// Counts an attempt (saved before the app is called, so a crash or a redelivery never
-    /// repeats an attempt number), asks the app, and records its final answer.
+    /// Settles one pending refund. One waiting on its app is asked what became of it;
+    /// otherwise an attempt is counted (saved before the app is called, so a crash or a
+    /// redelivery never repeats an attempt number) and the app asked to refund. A final answer
+    /// settles it; pending or in doubt keeps it PENDING, its amount reserved.
     async fn settle(&self, id: RefundId, known: &mut Option<Transaction>) -> Result<Step, Error> {
         let now_ms = self.now.epoch_ms();
-        let Some((transaction, attempt)) = self
-            .update(known, |t| t.record_refund_attempt(id, now_ms))
-            .await?
-        else {
+        let Some(transaction) = known.clone() else {
             return Ok(Step::Done);
         };
         let Some(refund) = transaction.refund(id).cloned() else {
             return Ok(Step::Done);
         };
-        let settlement: RefundSettlement = match self.apps.find(&transaction.app_id) {
-            None => Err((
+        let Some(app) = self.apps.find(&transaction.app_id) else {
+            if refund.waiting {
+                return Err(Error::bug(format!(
+                    "the payment app {} a refund waits on is not deployed",
+                    transaction.app_id
+                )));
+            }
+            let unavailable = Answer::Final(Err((
                 "APP_UNAVAILABLE".into(),
                 "The payment app is not available".into(),
-            )),
-            Some(_) if attempt > MAX_PAYMENT_ATTEMPTS => Err((
+            )));
+            return self.record(known, id, unavailable, false).await;
+        };
+        let request = |attempt| AppRefund {
+            refund_id: id,
+            transaction_id: transaction.id,
+            app_transaction_id: transaction.app_transaction_id.clone(),
+            amount: refund.amount,
+            payment_amount: transaction.amount,
+            attempt,
+        };
+        if refund.waiting {
+            match Answer::from(app.refund_status(&request(refund.attempts)).await) {
+                Answer::Retryable(reason) => tracing::info!(%reason, "refund unknown to its app"),
+                answer => return self.record(known, id, answer, true).await,
+            }
+        }
+        if refund.attempts >= MAX_PAYMENT_ATTEMPTS {
+            let unreachable = Answer::Final(Err((
                 "PROVIDER_UNAVAILABLE".into(),
                 "The payment app could not be reached".into(),
-            )),
-            Some(app) => {
-                let request = AppRefund {
-                    refund_id: id,
-                    transaction_id: transaction.id,
-                    app_transaction_id: transaction.app_transaction_id.clone(),
-                    amount: refund.amount,
-                    payment_amount: transaction.amount,
-                    attempt,
-                };
-                match app.refund(&request).await {
-                    PaymentOutcome::Succeeded { app_transaction_id } => Ok(app_transaction_id),
-                    PaymentOutcome::Declined { error_code, reason } => Err((error_code, reason)),
-                    PaymentOutcome::Retryable { reason } => {
-                        tracing::warn!(attempt, %reason, "payment app asked to retry the refund");
-                        return Ok(Step::RetryLater);
-                    }
-                }
-            }
+            )));
+            return self.record(known, id, unreachable, false).await;
+        }
+        let Some((_, attempt)) = self
+            .update(known, |t| t.record_refund_attempt(id, now_ms))
+            .await?
+        else {
+            return Ok(Step::Done);
         };
-        let settled = self
+        match Answer::from(app.refund(&request(attempt)).await) {
+            Answer::Retryable(reason) => {
+                tracing::warn!(attempt, %reason, "payment app asked to retry the refund");
+                Ok(Step::RetryLater)
+            }
+            answer => self.record(known, id, answer, false).await,
+        }
+    }
+
+    /// Records the app's answer on the refund, if it is still pending.
+    async fn record(
+        &self,
+        known: &mut Option<Transaction>,
+        id: RefundId,
+        answer: Answer,
+        checked: bool,
+    ) -> Result<Step, Error> {
+        let now_ms = self.now.epoch_ms();
+        let recorded = self
             .update(known, |t| {
                 t.refund(id).filter(|r| r.status == RefundStatus::Pending)?;
-                t.settle_refund(id, settlement.clone(), now_ms);
-                Some(())
+                match &answer {
+                    Answer::Final(settlement) => {
+                        t.settle_refund(id, settlement.clone(), now_ms);
+                        Some(())
+                    }
+                    Answer::Waiting(app_refund_id) => {
+                        t.await_refund(id, app_refund_id.clone(), checked, now_ms)
+                    }
+                    Answer::Retryable(_) => None,
+                }
             })
             .await?;
-        if settled.is_some() {
-            tracing::info!(%id, completed = settlement.is_ok(), "refund settled");
+        if recorded.is_some() {
+            match &answer {
+                Answer::Final(settlement) => {
+                    tracing::info!(%id, completed = settlement.is_ok(), "refund settled")
+                }
+                _ => tracing::info!(%id, "refund waits on its app"),
+            }
         }
         Ok(Step::Done)
     }

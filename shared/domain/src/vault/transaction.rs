@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{FinancialInstrumentId, RefundId, TransactionId};
-use crate::payments::Money;
+use crate::payments::{Money, Settlement};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
 use crate::secret::Secret;
 use crate::versioned::Versioned;
@@ -70,6 +70,13 @@ pub struct Refund {
     /// Refund attempts made with the payment app.
     #[serde(default)]
     pub attempts: u32,
+    /// The app answered pending, or its answer is in doubt: it is asked what became of the
+    /// refund, not asked to refund again. The amount stays reserved meanwhile.
+    #[serde(default)]
+    pub waiting: bool,
+    /// Status queries made while waiting.
+    #[serde(default)]
+    pub checks: u32,
 }
 
 impl Versioned for Transaction {
@@ -79,9 +86,6 @@ impl Versioned for Transaction {
         self.version
     }
 }
-
-/// How a refund ended at the payment app: its refund id there, or an error code and a reason.
-pub type RefundSettlement = Result<String, (String, String)>;
 
 impl Transaction {
     /// Amount less completed refunds (and, when they exist, lost chargebacks).
@@ -141,19 +145,51 @@ impl Transaction {
             failure_reason_code: None,
             failure_description: None,
             attempts: 0,
+            waiting: false,
+            checks: 0,
         });
         self.touch(now_ms);
         Ok(refund_id)
     }
 
-    /// From when pending refunds need the refund worker: the oldest pending refund's last
-    /// change. `None` when none is pending.
+    /// From when pending refunds need the refund worker: the earliest moment any pending
+    /// refund does (its last change; later, and less often each time, for one waiting on its
+    /// app). `None` when none is pending.
     pub fn refunds_need_worker_from(&self) -> Option<i64> {
         self.refunds
             .iter()
             .filter(|r| r.status == RefundStatus::Pending)
-            .map(|r| r.last_updated_timestamp)
+            .map(|r| {
+                let wait = if r.waiting {
+                    crate::work::provider_wait_ms(r.checks)
+                } else {
+                    0
+                };
+                r.last_updated_timestamp + wait
+            })
             .min()
+    }
+
+    /// PROCESSING → SUCCESS (settled today) or FAILED; `false` when it has already left
+    /// PROCESSING: a late or repeated answer changes nothing.
+    pub fn settle_payment(&mut self, outcome: Settlement, today: NaiveDate, now_ms: i64) -> bool {
+        if self.status != TransactionStatus::Processing {
+            return false;
+        }
+        match outcome {
+            Ok(app_transaction_id) => {
+                self.status = TransactionStatus::Success;
+                self.app_transaction_id = Some(app_transaction_id);
+                self.settlement_date = Some(today);
+            }
+            Err((code, reason)) => {
+                self.status = TransactionStatus::Failed;
+                self.failed_error_code = Some(code);
+                self.failed_reason = Some(reason);
+            }
+        }
+        self.touch(now_ms);
+        true
     }
 
     /// Refund reasons are free text: forget removes them.
@@ -183,13 +219,39 @@ impl Transaction {
             .iter_mut()
             .find(|r| r.refund_id == id && r.status == RefundStatus::Pending)?;
         refund.attempts += 1;
+        refund.waiting = false;
         let attempts = refund.attempts;
         self.touch(now_ms);
         Some(attempts)
     }
 
+    /// The refund waits on its app: pending (with the app's id of it) or in doubt. `checked`
+    /// counts a status query. `None` when it is no longer pending.
+    pub fn await_refund(
+        &mut self,
+        id: RefundId,
+        app_refund_id: Option<String>,
+        checked: bool,
+        now_ms: i64,
+    ) -> Option<()> {
+        let refund = self
+            .refunds
+            .iter_mut()
+            .find(|r| r.refund_id == id && r.status == RefundStatus::Pending)?;
+        refund.waiting = true;
+        if checked {
+            refund.checks += 1;
+        }
+        if app_refund_id.is_some() {
+            refund.app_refund_id = app_refund_id;
+        }
+        refund.last_updated_timestamp = now_ms;
+        self.touch(now_ms);
+        Some(())
+    }
+
     /// PENDING → COMPLETED (the net amount drops) or FAILED (its amount is free again).
-    pub fn settle_refund(&mut self, id: RefundId, outcome: RefundSettlement, now_ms: i64) {
+    pub fn settle_refund(&mut self, id: RefundId, outcome: Settlement, now_ms: i64) {
         let Some(refund) = self
             .refunds
             .iter_mut()
@@ -213,7 +275,8 @@ impl Transaction {
         self.touch(now_ms);
     }
 
-    fn touch(&mut self, now_ms: i64) {
+    /// Marks a change: a new version, so every write of it is conditional on the one read.
+    pub fn touch(&mut self, now_ms: i64) {
         self.last_updated_timestamp = now_ms;
         self.version += 1;
     }

@@ -1,0 +1,72 @@
+//! What belongs to the providers' side: the links from their ids back to the tenant's objects,
+//! and the SANDBOX app's books.
+
+use super::keys::{self, ENTRY, LINK, SANDBOX_ENTRY_TYPE};
+use super::{failed, from_item, to_item, Store};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use payments_domain::error::Error;
+use payments_domain::payments::{
+    LinkTarget, PaymentApps, ProviderLinks, SandboxBook, SandboxEntry,
+};
+use payments_domain::BoxFuture;
+use std::sync::Arc;
+
+impl Store {
+    /// The payment apps of a deployment, SANDBOX keeping its books in this table.
+    pub fn payment_apps(&self) -> PaymentApps {
+        PaymentApps::deployed(Arc::new(self.clone()))
+    }
+}
+
+impl ProviderLinks for Store {
+    async fn linked(&self, app_id: &str, app_reference: &str) -> Result<Option<LinkTarget>, Error> {
+        self.get(&keys::provider_link(app_id, app_reference), LINK)
+            .await
+    }
+}
+
+impl SandboxBook for Store {
+    /// One conditional put: a key already in the books answers with the entry kept, which the
+    /// refused put returns.
+    fn record<'a>(&'a self, entry: &'a SandboxEntry) -> BoxFuture<'a, Result<SandboxEntry, Error>> {
+        Box::pin(async move {
+            let item = to_item(
+                entry,
+                &keys::sandbox_entry(&entry.key),
+                ENTRY,
+                SANDBOX_ENTRY_TYPE,
+            )?;
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(entry.clone()),
+                Err(error) => {
+                    let kept = match error.as_service_error() {
+                        Some(PutItemError::ConditionalCheckFailedException(refused)) => {
+                            refused.item.clone()
+                        }
+                        _ => None,
+                    };
+                    match kept {
+                        Some(item) => from_item(item),
+                        None => Err(failed("PutItem")(error)),
+                    }
+                }
+            }
+        })
+    }
+
+    fn find<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<SandboxEntry>, Error>> {
+        Box::pin(async move { self.get(&keys::sandbox_entry(key), ENTRY).await })
+    }
+}
