@@ -14,7 +14,7 @@ use payments_domain::metadata::Metadata;
 use payments_domain::payments::Amount;
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
 use payments_domain::vault::{
-    AccountDetails, Capabilities, CustomerStatus, CustomerVault, FinancialInstrument,
+    AccountDetails, Capabilities, Chargeback, CustomerStatus, CustomerVault, FinancialInstrument,
     InstrumentStatus, InstrumentType, Refund, RefundRequest, Transaction, HOLDER_NAME_MAX_LENGTH,
     REFUND_REASON_MAX_LENGTH,
 };
@@ -430,6 +430,26 @@ fn refund_entry(refund: &Refund) -> Value {
     })
 }
 
+/// A chargeback as the seeds show it: `{id, network, status, amount, claimed, created}`.
+fn chargeback_entry(chargeback: &Chargeback) -> Value {
+    json!({
+        "id": chargeback.id,
+        "network": chargeback.network,
+        "status": chargeback.status,
+        "amount": chargeback.amount.to_json(),
+        "claimed": crate::json::iso_timestamp(chargeback.claimed),
+        "created": crate::json::iso_timestamp(chargeback.created),
+    })
+}
+
+fn chargebacks(transaction: &Transaction) -> Vec<Value> {
+    transaction
+        .chargebacks
+        .iter()
+        .map(chargeback_entry)
+        .collect()
+}
+
 fn app_body(transaction: &Transaction) -> Value {
     json!({
         "appId": transaction.app_id,
@@ -483,7 +503,7 @@ pub fn transaction_body(transaction: &Transaction) -> Value {
         "netAmount": transaction.net_amount().to_json(),
         "capabilities": { "isRefundable": transaction.is_refundable() },
         "refunds": transaction.refunds.iter().map(refund_entry).collect::<Vec<_>>(),
-        "chargebacks": [],
+        "chargebacks": chargebacks(transaction),
     })
 }
 
@@ -506,7 +526,7 @@ pub fn transaction_summary(transaction: &Transaction) -> Value {
             entry["failureDescription"] = json!(r.failure_description);
             entry
         }).collect::<Vec<_>>(),
-        "chargebacks": [],
+        "chargebacks": chargebacks(transaction),
     })
 }
 

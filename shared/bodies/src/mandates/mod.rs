@@ -227,11 +227,6 @@ pub fn profile_body(profile: &CreditorProfile) -> Value {
     })
 }
 
-fn iso(epoch_ms: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp_millis(epoch_ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-}
-
 /// Where a mandate is read: a draft's `Location`.
 pub fn mandate_location(mandate: &Mandate) -> String {
     crate::links::mandate_href(mandate.mandate_id)
@@ -250,7 +245,7 @@ pub fn mandate_body(mandate: &Mandate) -> Value {
         "inactiveReason": mandate.inactive_reason,
         "creditorProfileRef": mandate.terms.creditor_profile_ref,
         "financialInstrumentId": mandate.financial_instrument_id,
-        "created": iso(mandate.created),
+        "created": crate::json::iso_timestamp(mandate.created),
         "debtor": mandate.terms.debtor,
         "documentType": DOCUMENT_TYPE,
         "metadata": mandate.terms.metadata,

@@ -151,6 +151,7 @@ fn transaction_of(instruction: &Instruction, app_id: &str, now: Now) -> Result<T
         last_updated_timestamp: now.epoch_ms(),
         refunded_minor: 0,
         refunds: Vec::new(),
+        chargebacks: Vec::new(),
         version: 1,
     })
 }

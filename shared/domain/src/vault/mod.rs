@@ -17,7 +17,9 @@ pub use refunds::{
     refund, request_refund, settle_refunds, transaction, transaction_not_found, ExecuteRefunds,
     RefundRequest, TransactionPath, REFUND_REASON_MAX_LENGTH,
 };
-pub use transaction::{Refund, RefundStatus, Transaction, TransactionStatus};
+pub use transaction::{
+    Chargeback, ChargebackStatus, EventEffect, Refund, RefundStatus, Transaction, TransactionStatus,
+};
 
 use crate::bank::{AccountHolderName, Bic, CreditorIdentifier, Iban, SortCode, UkAccountNumber};
 use crate::currency::Currency;

@@ -40,6 +40,8 @@ pub struct Transaction {
     pub refunded_minor: i64,
     #[serde(default)]
     pub refunds: Vec<Refund>,
+    #[serde(default)]
+    pub chargebacks: Vec<Chargeback>,
     /// Bumped by every change; writes are conditional on it.
     #[serde(default)]
     pub version: u64,
@@ -79,6 +81,44 @@ pub struct Refund {
     pub checks: u32,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChargebackStatus {
+    Pending,
+    /// The payer's claim stood: its amount is deducted from the net amount.
+    Succeeded,
+    /// Rejected: nothing deducted.
+    Failed,
+}
+
+/// A payer's claim against the payment, raised through the provider (docs/api.md §8). A
+/// pending one reserves its amount against further refunds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Chargeback {
+    /// The provider's id of it.
+    pub id: String,
+    /// The payment app that reported it.
+    pub network: String,
+    pub status: ChargebackStatus,
+    pub amount: Money,
+    /// When the payer claimed it, as the provider says (epoch ms).
+    pub claimed: i64,
+    /// When it was recorded here (epoch ms).
+    pub created: i64,
+}
+
+/// What a provider's event did to a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventEffect {
+    Applied,
+    /// Already so (a repeated or late event): nothing changes.
+    AlreadyApplied,
+    /// It concerns something not known yet (a chargeback of a payment not yet settled, or an
+    /// outcome of a chargeback not yet opened): to be tried again later.
+    NotYet,
+}
+
 impl Versioned for Transaction {
     type Version = u64;
 
@@ -88,24 +128,88 @@ impl Versioned for Transaction {
 }
 
 impl Transaction {
-    /// Amount less completed refunds (and, when they exist, lost chargebacks).
+    /// Amount less completed refunds and succeeded chargebacks, never below zero.
     pub fn net_amount(&self) -> Money {
-        self.amount.less(self.refunded_minor)
+        let charged_back = self.chargebacks_minor(|status| status == ChargebackStatus::Succeeded);
+        let deducted = (self.refunded_minor + charged_back).min(self.amount.minor_units());
+        self.amount.less(deducted)
+    }
+
+    fn chargebacks_minor(&self, counted: impl Fn(ChargebackStatus) -> bool) -> i64 {
+        self.chargebacks
+            .iter()
+            .filter(|c| counted(c.status))
+            .map(|c| c.amount.minor_units())
+            .sum()
     }
 
     pub fn is_refundable(&self) -> bool {
         self.status == TransactionStatus::Success && self.net_amount().minor_units() > 0
     }
 
-    /// Minor units still free to refund: the amount less pending and completed refunds.
+    /// Minor units still free to refund: the amount less pending and completed refunds and
+    /// pending and succeeded chargebacks.
     pub fn refundable_minor(&self) -> i64 {
-        let claimed: i64 = self
+        let refunds: i64 = self
             .refunds
             .iter()
             .filter(|r| r.status != RefundStatus::Failed)
             .map(|r| r.amount.minor_units())
             .sum();
-        self.amount.minor_units() - claimed
+        let chargebacks = self.chargebacks_minor(|status| status != ChargebackStatus::Failed);
+        self.amount.minor_units() - refunds - chargebacks
+    }
+
+    /// A chargeback the provider opened: PENDING, for at most what is neither refunded nor
+    /// charged back already (the claim cannot take back more than was paid). Only a SUCCESS
+    /// payment can be charged back; one still PROCESSING is not yet.
+    pub fn open_chargeback(
+        &mut self,
+        id: &str,
+        network: &str,
+        amount: Option<Money>,
+        claimed_ms: i64,
+        now_ms: i64,
+    ) -> EventEffect {
+        if self.chargebacks.iter().any(|c| c.id == id) {
+            return EventEffect::AlreadyApplied;
+        }
+        match self.status {
+            TransactionStatus::Processing => return EventEffect::NotYet,
+            TransactionStatus::Failed => return EventEffect::AlreadyApplied,
+            TransactionStatus::Success => {}
+        }
+        let asked = amount.map_or(self.amount.minor_units(), |a| a.minor_units());
+        let free = self.refundable_minor().max(0);
+        let minor = asked.clamp(0, free);
+        self.chargebacks.push(Chargeback {
+            id: id.to_owned(),
+            network: network.to_owned(),
+            status: ChargebackStatus::Pending,
+            amount: self.amount.less(self.amount.minor_units() - minor),
+            claimed: claimed_ms,
+            created: now_ms,
+        });
+        self.touch(now_ms);
+        EventEffect::Applied
+    }
+
+    /// PENDING → SUCCEEDED (`stood`) or FAILED. An outcome never moves a chargeback back, and
+    /// one for a chargeback not opened yet is for later.
+    pub fn settle_chargeback(&mut self, id: &str, stood: bool, now_ms: i64) -> EventEffect {
+        let Some(chargeback) = self.chargebacks.iter_mut().find(|c| c.id == id) else {
+            return EventEffect::NotYet;
+        };
+        if chargeback.status != ChargebackStatus::Pending {
+            return EventEffect::AlreadyApplied;
+        }
+        chargeback.status = if stood {
+            ChargebackStatus::Succeeded
+        } else {
+            ChargebackStatus::Failed
+        };
+        self.touch(now_ms);
+        EventEffect::Applied
     }
 
     /// Adds a PENDING refund of `amount` (already in the transaction's currency), refused when
@@ -320,6 +424,7 @@ mod tests {
             last_updated_timestamp: 0,
             refunded_minor: 0,
             refunds: Vec::new(),
+            chargebacks: Vec::new(),
             version: 1,
         }
     }
@@ -329,29 +434,60 @@ mod tests {
         Request(i64),
         Complete(usize),
         Fail(usize),
+        /// The app's answer to a pending refund is in doubt.
+        Doubt(usize),
+        /// A chargeback opened for `Some(minor)` or, without an amount, the whole payment.
+        Open(usize, Option<i64>),
+        Stood(usize),
+        Rejected(usize),
     }
 
-    /// One random history: an amount and up to 40 refund requests and settlements.
+    /// One random history: an amount and up to 40 refund requests, refund answers and
+    /// chargeback events (ids drawn from a few, so repeats and unknown ids happen).
     fn history(rng: &mut fastrand::Rng) -> (i64, Vec<Step>) {
         let amount = rng.i64(1..10_000);
         let steps = (0..rng.usize(1..40))
-            .map(|_| match rng.u8(0..3) {
+            .map(|_| match rng.u8(0..7) {
                 0 => Step::Request(rng.i64(1..3_000)),
                 1 => Step::Complete(rng.usize(..)),
-                _ => Step::Fail(rng.usize(..)),
+                2 => Step::Fail(rng.usize(..)),
+                3 => Step::Doubt(rng.usize(..)),
+                4 => Step::Open(rng.usize(0..4), rng.bool().then(|| rng.i64(1..12_000))),
+                5 => Step::Stood(rng.usize(0..4)),
+                _ => Step::Rejected(rng.usize(0..4)),
             })
             .collect();
         (amount, steps)
     }
 
-    /// At every step: completed refunds never exceed the amount, pending and completed
-    /// together never exceed it either, and netAmount = amount - completed refunds.
+    fn sum(tx: &Transaction, refunds: &[RefundStatus], chargebacks: &[ChargebackStatus]) -> i64 {
+        let refunded: i64 = tx
+            .refunds
+            .iter()
+            .filter(|r| refunds.contains(&r.status))
+            .map(|r| r.amount.minor_units())
+            .sum();
+        let charged: i64 = tx
+            .chargebacks
+            .iter()
+            .filter(|c| chargebacks.contains(&c.status))
+            .map(|c| c.amount.minor_units())
+            .sum();
+        refunded + charged
+    }
+
+    /// At every step: pending and completed refunds plus pending and succeeded chargebacks
+    /// never exceed the amount; netAmount = amount - completed refunds - succeeded
+    /// chargebacks; a refund is accepted exactly when it fits what is refundable, and a refund
+    /// whose answer is in doubt keeps its amount reserved.
     fn check_history(amount: i64, steps: &[Step]) -> Result<(), String> {
+        use ChargebackStatus::{Pending as Open, Succeeded as Stood};
+        use RefundStatus::{Completed, Pending};
         let mut tx = transaction(amount);
         for (index, step) in steps.iter().enumerate() {
+            let before = tx.refundable_minor();
             match *step {
                 Step::Request(minor) => {
-                    let before = tx.refundable_minor();
                     let accepted = tx.request_refund(euros(minor), None, 1).is_ok();
                     if accepted != (minor <= before) {
                         return Err(format!(
@@ -359,32 +495,49 @@ mod tests {
                         ));
                     }
                 }
-                Step::Complete(pick) | Step::Fail(pick) => {
+                Step::Complete(pick) | Step::Fail(pick) | Step::Doubt(pick) => {
                     let pending = tx.pending_refunds();
                     if !pending.is_empty() {
-                        let outcome = match step {
-                            Step::Complete(_) => Ok("app".to_owned()),
-                            _ => Err(("REFUND_DECLINED".to_owned(), "no".to_owned())),
-                        };
-                        tx.settle_refund(pending[pick % pending.len()], outcome, 2);
+                        let id = pending[pick % pending.len()];
+                        match step {
+                            Step::Complete(_) => tx.settle_refund(id, Ok("app".to_owned()), 2),
+                            Step::Fail(_) => tx.settle_refund(
+                                id,
+                                Err(("REFUND_DECLINED".to_owned(), "no".to_owned())),
+                                2,
+                            ),
+                            _ => {
+                                tx.await_refund(id, None, true, 2);
+                                if tx.refundable_minor() != before {
+                                    return Err(format!("step {index}: a doubt freed an amount"));
+                                }
+                            }
+                        }
                     }
                 }
+                Step::Open(id, minor) => {
+                    tx.open_chargeback(&format!("cb{id}"), "SANDBOX", minor.map(euros), 1, 2);
+                }
+                Step::Stood(id) => {
+                    tx.settle_chargeback(&format!("cb{id}"), true, 2);
+                }
+                Step::Rejected(id) => {
+                    tx.settle_chargeback(&format!("cb{id}"), false, 2);
+                }
             }
-            let completed: i64 = tx
-                .refunds
-                .iter()
-                .filter(|r| r.status == RefundStatus::Completed)
-                .map(|r| r.amount.minor_units())
-                .sum();
-            let holds = tx.refunded_minor <= amount
-                && tx.refundable_minor() >= 0
+            let reserved = sum(&tx, &[Pending, Completed], &[Open, Stood]);
+            let deducted = sum(&tx, &[Completed], &[Stood]);
+            let completed = sum(&tx, &[Completed], &[]);
+            let holds = reserved <= amount
+                && tx.refundable_minor() == amount - reserved
                 && tx.refunded_minor == completed
-                && tx.net_amount().minor_units() == amount - completed;
+                && tx.net_amount().minor_units() == amount - deducted;
             if !holds {
                 return Err(format!(
-                    "step {index}: refunded {}, refundable {}, completed {completed}, net {}",
-                    tx.refunded_minor,
+                    "step {index}: reserved {reserved}, refundable {}, refunded {}, completed \
+                     {completed}, net {}",
                     tx.refundable_minor(),
+                    tx.refunded_minor,
                     tx.net_amount().minor_units()
                 ));
             }
