@@ -14,7 +14,7 @@ err=$state/err.log
 local_stack=$CARGO_TARGET_DIR/debug/local-stack
 touch "$out" "$err"
 
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
 "$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" \
   --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &
@@ -35,8 +35,8 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # The dev tenant's SANDBOX schemes and rewards, right after the token: scheme ids of 32 uppercase hex
 # digits, reward ids lowercase UUIDs (two good rewards on one line, then the one whose claims fail); then
 # the dev API key.
-after_token=$(grep -A6 '^TOKEN=' "$out" | tail -n +2 | sed -E 's/=.*//' | paste -sd, -)
-[ "$after_token" = "DEBIT_SCHEME_ID,CREDIT_SCHEME_ID,REWARD_IDS,FAILING_REWARD_ID,PUBLIC_KEY,PRIVATE_KEY" ] || fail "the lines after TOKEN= are $after_token"
+after_token=$(grep -A7 '^TOKEN=' "$out" | tail -n +2 | sed -E 's/=.*//' | paste -sd, -)
+[ "$after_token" = "DEBIT_SCHEME_ID,CREDIT_SCHEME_ID,REWARD_IDS,FAILING_REWARD_ID,PUBLIC_KEY,PRIVATE_KEY,SANDBOX_WEBHOOK_SECRET" ] || fail "the lines after TOKEN= are $after_token"
 for name in DEBIT_SCHEME_ID CREDIT_SCHEME_ID; do
   [ "$(grep -cE "^$name=[0-9A-F]{32}\$" "$out")" = 1 ] || fail "no single $name= line of 32 uppercase hex digits: $(grep "^$name" "$out")"
 done

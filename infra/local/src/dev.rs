@@ -131,6 +131,8 @@ fn stderr() -> Stdio {
 pub const TOKEN_SIGNING_KEYS: &str = "TOKEN_SIGNING_KEYS";
 /// The identity function's key-encryption key file when `API_KEY_KMS_KEY_ID` is empty.
 pub const API_KEY_KEK_FILE: &str = "API_KEY_KEK_FILE";
+/// SANDBOX's webhook secret when `SANDBOX_WEBHOOK_SECRET_ARN` is empty.
+pub const SANDBOX_WEBHOOK_SECRET: &str = "SANDBOX_WEBHOOK_SECRET";
 
 /// The keys the functions get locally, where AWS has the template's parameters, Secrets
 /// Manager and KMS (whose references resolve to empty strings locally, see
@@ -145,6 +147,9 @@ pub struct LocalKeys {
     pub token_signing_keys: Secret<String>,
     /// `API_KEY_KEK_FILE`: the file whose key seals API private keys (`.local/apikey-kek.key`).
     pub api_key_kek_file: PathBuf,
+    /// `SANDBOX_WEBHOOK_SECRET`: what SANDBOX signs its webhooks with, and they are verified
+    /// with (`.local/sandbox-webhook.secret`).
+    pub sandbox_webhook_secret: Secret<String>,
 }
 
 impl LocalKeys {
@@ -156,14 +161,20 @@ impl LocalKeys {
         Ok(LocalKeys::new(
             &key,
             std::path::absolute(&file).unwrap_or(file),
+            state.sandbox_webhook_secret()?,
         ))
     }
 
-    pub fn new(key: &SigningKeyPair, api_key_kek_file: PathBuf) -> LocalKeys {
+    pub fn new(
+        key: &SigningKeyPair,
+        api_key_kek_file: PathBuf,
+        sandbox_webhook_secret: Secret<String>,
+    ) -> LocalKeys {
         LocalKeys {
             token_public_key: key.public_key_base64.clone(),
             token_signing_keys: Secret::new(crate::state::pkcs8_base64(&key.private_key_pem)),
             api_key_kek_file,
+            sandbox_webhook_secret,
         }
     }
 }
@@ -196,6 +207,10 @@ pub fn functions_environment(
     merged.insert(
         API_KEY_KEK_FILE.to_owned(),
         keys.api_key_kek_file.display().to_string(),
+    );
+    merged.insert(
+        SANDBOX_WEBHOOK_SECRET.to_owned(),
+        keys.sandbox_webhook_secret.expose().clone(),
     );
     merged.extend(crate::aws::function_environment(moto_endpoint).map(|(k, v)| (k.to_owned(), v)));
     Ok(merged)
@@ -505,7 +520,15 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         .and_then(|signer| signer.issue(scope, &["tenant-admin"], DEV_TOKEN_TTL_SECONDS))
         .map_err(|e| DevError::Token(e.to_string()))?;
     let api_url = format!("http://127.0.0.1:{}", options.api_port);
-    let banner = banner(&api_url, identity, &token, &schemes, &rewards, &api_key);
+    let banner = banner(
+        &api_url,
+        identity,
+        &token,
+        &schemes,
+        &rewards,
+        &api_key,
+        &local_keys.sandbox_webhook_secret,
+    );
     let endpoints = DevEndpoints {
         moto_endpoint,
         api_url,
@@ -529,6 +552,7 @@ pub fn banner(
     schemes: &DevSchemes,
     rewards: &DevRewards,
     api_key: &DevApiKey,
+    sandbox_webhook_secret: &Secret<String>,
 ) -> String {
     let (account, tenant) = (identity.account, identity.tenant);
     let (debit, credit) = (&schemes.debit, &schemes.credit);
@@ -539,11 +563,13 @@ pub fn banner(
          DEBIT_SCHEME_ID={debit}\nCREDIT_SCHEME_ID={credit}\n\
          REWARD_IDS={gift_card},{coffee_voucher}\nFAILING_REWARD_ID={failing}\n\
          PUBLIC_KEY={public_key}\nPRIVATE_KEY={private_key}\n\
+         SANDBOX_WEBHOOK_SECRET={sandbox_webhook_secret}\n\
          curl -s \"{api_url}/v2/customer-vault/customer-1\" -H \"Authorization: Bearer {token}\" \
          -H \"x-account-id: {account}\" -H \"x-tenant-id: {tenant}\"\n\
          {exchange}\n",
         public_key = api_key.public_key,
         private_key = api_key.private_key.expose(),
+        sandbox_webhook_secret = sandbox_webhook_secret.expose(),
         exchange = crate::apikey::EXCHANGE_ONE_LINER,
     )
 }
@@ -588,6 +614,7 @@ mod tests {
             token_public_key: "PUB=".to_owned(),
             token_signing_keys: Secret::new("PRIVATE+/=".to_owned()),
             api_key_kek_file: PathBuf::from("/state/apikey-kek.key"),
+            sandbox_webhook_secret: Secret::new("whsec_c2VjcmV0".to_owned()),
         };
         // Every queue of the template, as provisioning would name it, for `!Ref <Queue>`.
         let provisioned = Provisioned {
@@ -616,6 +643,9 @@ mod tests {
         assert!(template.functions.iter().any(|f| f.binary == "identity"));
         assert_eq!(env[TOKEN_SIGNING_KEYS], "PRIVATE+/=");
         assert_eq!(env[API_KEY_KEK_FILE], "/state/apikey-kek.key");
+        // SANDBOX's webhook secret in place of Secrets Manager's.
+        assert_eq!(env[SANDBOX_WEBHOOK_SECRET], "whsec_c2VjcmV0");
+        assert_eq!(env["SANDBOX_WEBHOOK_SECRET_ARN"], "");
         assert_eq!(env["TOKEN_SIGNING_SECRET_ARN"], "");
         assert_eq!(env["API_KEY_KMS_KEY_ID"], "");
         assert!(!format!("{keys:?}").contains("PRIVATE"), "{keys:?}");
@@ -697,11 +727,12 @@ Resources:
             &schemes,
             &rewards,
             &api_key,
+            &Secret::new("whsec_c2VjcmV0".to_owned()),
         );
         let _ = std::fs::remove_dir_all(dir);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
-            lines[..10],
+            lines[..11],
             [
                 "API_URL=http://127.0.0.1:3000".to_owned(),
                 format!("ACCOUNT_ID={}", identity.account),
@@ -716,14 +747,15 @@ Resources:
                 format!("FAILING_REWARD_ID={}", rewards.failing),
                 format!("PUBLIC_KEY={}", api_key.public_key),
                 format!("PRIVATE_KEY={}", api_key.private_key.expose()),
+                "SANDBOX_WEBHOOK_SECRET=whsec_c2VjcmV0".to_owned(),
             ]
         );
-        assert_eq!(lines.len(), 12, "{text}");
+        assert_eq!(lines.len(), 13, "{text}");
         assert!(
-            lines[10].starts_with("curl -s \"http://127.0.0.1:3000/v2/"),
+            lines[11].starts_with("curl -s \"http://127.0.0.1:3000/v2/"),
             "{text}"
         );
-        assert_eq!(lines[11], crate::apikey::EXCHANGE_ONE_LINER);
+        assert_eq!(lines[12], crate::apikey::EXCHANGE_ONE_LINER);
         assert!(text.ends_with('\n'));
     }
 

@@ -18,6 +18,7 @@ use base64::Engine;
 use payments_domain::identity::LocalKeyWrapper;
 use payments_domain::ids::{AccountId, RewardId, TenantId};
 use payments_domain::payments::SchemeId;
+use payments_domain::providers::WebhookSecret;
 use payments_domain::secret::Secret;
 use payments_http::{generate_signing_key, SigningKeyPair};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,8 @@ pub const REWARDS_FILE: &str = "dev-rewards.json";
 pub const ENDPOINTS_FILE: &str = "dev-endpoints.json";
 /// The local key-encryption key of API private keys: base64 of 32 random bytes.
 pub const KEK_FILE: &str = "apikey-kek.key";
+/// SANDBOX's webhook secret, `whsec_` and base64 of 32 bytes.
+pub const SANDBOX_WEBHOOK_SECRET_FILE: &str = "sandbox-webhook.secret";
 pub const DEV_API_KEY_FILE: &str = "dev-apikey.json";
 /// Bytes of an API private key.
 const API_PRIVATE_KEY_LEN: usize = 32;
@@ -220,6 +223,26 @@ impl StateDir {
             path: self.file(KEK_FILE).display().to_string(),
             reason: "not base64 of 32 bytes".to_owned(),
         })
+    }
+
+    /// SANDBOX's webhook secret (what `SANDBOX_WEBHOOK_SECRET` holds), generated on first use.
+    pub fn sandbox_webhook_secret(&self) -> Result<Secret<String>, StateError> {
+        if !self.file(SANDBOX_WEBHOOK_SECRET_FILE).exists() {
+            let fresh = WebhookSecret::generate().map_err(|e| {
+                StateError::KeyGeneration(format!("the SANDBOX webhook secret: {e}"))
+            })?;
+            self.create_once(
+                SANDBOX_WEBHOOK_SECRET_FILE,
+                format!("{fresh}\n").as_bytes(),
+                true,
+            )?;
+        }
+        let text = self.read(SANDBOX_WEBHOOK_SECRET_FILE)?.trim().to_owned();
+        WebhookSecret::parse(&text).map_err(|_| StateError::Corrupt {
+            path: self.file(SANDBOX_WEBHOOK_SECRET_FILE).display().to_string(),
+            reason: "not whsec_ and base64 of at least 24 bytes".to_owned(),
+        })?;
+        Ok(Secret::new(text))
     }
 
     /// The dev API key, generated on first use.

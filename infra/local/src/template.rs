@@ -887,7 +887,10 @@ mod tests {
         assert_eq!(env["TOKEN_PUBLIC_KEY"], "PUBKEY");
         assert!(t.parameters["TokenSigningSecretArn"].aws_only);
         assert!(!t.parameters["TokenPublicKey"].aws_only);
-        assert_eq!(t.aws_only_resources, ["ApiKeyEncryptionKey"]);
+        assert_eq!(
+            t.aws_only_resources,
+            ["ApiKeyEncryptionKey", "SandboxWebhookSecret"]
+        );
         // A value supplied for it is used.
         let mut supplied = locals.clone();
         supplied.parameters.insert(

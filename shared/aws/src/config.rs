@@ -22,6 +22,11 @@ pub const API_KEY_KMS_KEY_ID: &str = "API_KEY_KMS_KEY_ID";
 /// A file holding the local key-encryption key, base64 of 32 bytes (`make dev`).
 pub const API_KEY_KEK_FILE: &str = "API_KEY_KEK_FILE";
 
+/// SANDBOX's webhook secret itself (local configuration).
+pub const SANDBOX_WEBHOOK_SECRET: &str = "SANDBOX_WEBHOOK_SECRET";
+/// The Secrets Manager secret holding it (AWS).
+pub const SANDBOX_WEBHOOK_SECRET_ARN: &str = "SANDBOX_WEBHOOK_SECRET_ARN";
+
 /// The variable that names the queue of a kind of work.
 pub fn queue_variable(kind: WorkKind) -> &'static str {
     match kind {
@@ -29,6 +34,7 @@ pub fn queue_variable(kind: WorkKind) -> &'static str {
         WorkKind::Refund => "REFUND_QUEUE_URL",
         WorkKind::Mandate => "MANDATE_QUEUE_URL",
         WorkKind::Reward => "REWARD_QUEUE_URL",
+        WorkKind::ProviderEvent => "PROVIDER_EVENT_QUEUE_URL",
     }
 }
 

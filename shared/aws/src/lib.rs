@@ -1,12 +1,13 @@
 //! The AWS adapters of the domain's ports, and the Lambda runtime of the workers: the
-//! DynamoDB store (one table, docs/data-model.md), the SQS queues, KMS and Secrets Manager
-//! (feature `keys`), and the settings every function reads once per cold start.
+//! DynamoDB store (one table, docs/data-model.md), the SQS queues, Secrets Manager (feature
+//! `secrets`) and KMS (feature `keys`), and the settings every function reads once per cold
+//! start.
 
 pub mod config;
 #[cfg(feature = "keys")]
 pub mod kms;
 pub mod queue;
-#[cfg(feature = "keys")]
+#[cfg(feature = "secrets")]
 pub mod secrets;
 pub mod store;
 pub mod worker;

@@ -1,15 +1,13 @@
-//! Where the identity function's secrets come from, once per cold start. Locally (`make dev`)
-//! both come from configuration; in AWS the token signing keys come from Secrets Manager and
-//! API private keys are wrapped by KMS.
+//! Where secrets come from, once per cold start. Locally (`make dev`) they come from
+//! configuration; in AWS the token signing keys and the providers' webhook secrets come from
+//! Secrets Manager, and API private keys are wrapped by KMS.
 
 use crate::config::{
-    Clients, Settings, API_KEY_KEK_FILE, API_KEY_KMS_KEY_ID, TOKEN_SIGNING_KEYS,
+    Clients, Settings, SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ARN, TOKEN_SIGNING_KEYS,
     TOKEN_SIGNING_SECRET_ARN,
 };
-use crate::kms::KmsKeyWrapper;
 use payments_domain::error::Error;
-use payments_domain::identity::{KeyWrapper, LocalKeyWrapper};
-use std::sync::Arc;
+use payments_domain::providers::{SandboxWebhooks, WebhookSecret, WebhookSources};
 
 /// The token signing keys as configured: comma-separated base64 PKCS#8 P-256 keys, newest
 /// first, from `TOKEN_SIGNING_KEYS`, else from the secret `TOKEN_SIGNING_SECRET_ARN`.
@@ -30,12 +28,39 @@ pub async fn secret_string(sdk: &aws_config::SdkConfig, secret_id: &str) -> Resu
         .await
         .map_err(|e| Error::internal("Secrets Manager GetSecretValue", e))?
         .secret_string
-        .ok_or_else(|| Error::bug("the signing secret holds no string"))
+        .ok_or_else(|| Error::bug("the secret holds no string"))
+}
+
+/// SANDBOX's webhook secret: `SANDBOX_WEBHOOK_SECRET`, else the secret
+/// `SANDBOX_WEBHOOK_SECRET_ARN`.
+pub async fn sandbox_webhook_secret(
+    aws: &Clients,
+    settings: &Settings,
+) -> Result<WebhookSecret, Error> {
+    let text = match settings.optional(SANDBOX_WEBHOOK_SECRET) {
+        Some(secret) => secret.to_owned(),
+        None => secret_string(&aws.sdk, settings.required(SANDBOX_WEBHOOK_SECRET_ARN)?).await?,
+    };
+    WebhookSecret::parse(&text)
+}
+
+/// Where the deployment's webhooks come from: SANDBOX, with its secret.
+pub async fn webhook_sources(aws: &Clients, settings: &Settings) -> Result<WebhookSources, Error> {
+    let sandbox = SandboxWebhooks::new(sandbox_webhook_secret(aws, settings).await?);
+    Ok(WebhookSources::new(vec![Box::new(sandbox)]))
 }
 
 /// The key-encryption key of API private keys: KMS when `API_KEY_KMS_KEY_ID` is set, else the
 /// local key file `API_KEY_KEK_FILE`.
-pub fn key_wrapper(aws: &Clients, settings: &Settings) -> Result<Arc<dyn KeyWrapper>, Error> {
+#[cfg(feature = "keys")]
+pub fn key_wrapper(
+    aws: &Clients,
+    settings: &Settings,
+) -> Result<std::sync::Arc<dyn payments_domain::identity::KeyWrapper>, Error> {
+    use crate::config::{API_KEY_KEK_FILE, API_KEY_KMS_KEY_ID};
+    use crate::kms::KmsKeyWrapper;
+    use payments_domain::identity::LocalKeyWrapper;
+    use std::sync::Arc;
     if let Some(key_id) = settings.optional(API_KEY_KMS_KEY_ID) {
         return Ok(Arc::new(KmsKeyWrapper::new(
             aws_sdk_kms::Client::new(&aws.sdk),

@@ -103,9 +103,3 @@ pub fn reason_field(
         reason => Ok(reason.map(|text| Secret::new(text.to_owned()))),
     }
 }
-
-/// An epoch-milliseconds moment as ISO-8601 UTC to the second (`2026-12-07T10:15:00Z`).
-pub fn iso_timestamp(epoch_ms: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp_millis(epoch_ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-}

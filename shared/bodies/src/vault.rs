@@ -437,8 +437,8 @@ fn chargeback_entry(chargeback: &Chargeback) -> Value {
         "network": chargeback.network,
         "status": chargeback.status,
         "amount": chargeback.amount.to_json(),
-        "claimed": crate::json::iso_timestamp(chargeback.claimed),
-        "created": crate::json::iso_timestamp(chargeback.created),
+        "claimed": payments_domain::clock::iso_timestamp(chargeback.claimed),
+        "created": payments_domain::clock::iso_timestamp(chargeback.created),
     })
 }
 

@@ -35,6 +35,12 @@ impl Now {
     }
 }
 
+/// An epoch-milliseconds moment as ISO-8601 UTC to the second (`2026-12-07T10:15:00Z`).
+pub fn iso_timestamp(epoch_ms: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(epoch_ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

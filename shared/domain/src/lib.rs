@@ -17,6 +17,7 @@ pub mod mandates;
 pub mod metadata;
 pub mod orders;
 pub mod payments;
+pub mod providers;
 pub mod refs;
 pub mod rewards;
 pub mod secret;

@@ -24,14 +24,17 @@ pub enum WorkKind {
     Refund,
     Mandate,
     Reward,
+    /// A provider's webhook, stored and waiting to be applied.
+    ProviderEvent,
 }
 
 impl WorkKind {
-    pub const ALL: [WorkKind; 4] = [
+    pub const ALL: [WorkKind; 5] = [
         WorkKind::Instruction,
         WorkKind::Refund,
         WorkKind::Mandate,
         WorkKind::Reward,
+        WorkKind::ProviderEvent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl WorkKind {
             WorkKind::Refund => "REFUND",
             WorkKind::Mandate => "MANDATE",
             WorkKind::Reward => "REWARD",
+            WorkKind::ProviderEvent => "PROVIDER_EVENT",
         }
     }
 }

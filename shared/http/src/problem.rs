@@ -50,6 +50,9 @@ impl Problem {
             Problem::Unauthenticated(AuthFailure::InvalidToken) => "Invalid token",
             Problem::Unauthenticated(AuthFailure::ExpiredToken) => "Token expired",
             Problem::Unauthenticated(AuthFailure::InvalidApiKey) => "Invalid API key signature",
+            Problem::Unauthenticated(AuthFailure::InvalidWebhook) => {
+                "Invalid webhook signature or timestamp"
+            }
             Problem::Forbidden(AccessDenied::MissingRole) => {
                 "The token holds none of the roles this route requires"
             }
@@ -159,6 +162,7 @@ impl IntoResponse for ApiError {
             Error::NotFound(violation) => Problem::NotFound(violation),
             Error::Unauthenticated(why) => Problem::Unauthenticated(why),
             Error::Forbidden(why) => Problem::Forbidden(why),
+            Error::UnknownRoute => Problem::RouteNotFound,
             Error::Internal(internal) => {
                 tracing::error!(error = %Chain(&internal), "request failed");
                 Problem::Internal

@@ -10,6 +10,7 @@
 pub mod identity;
 pub mod mandates;
 pub mod payments;
+pub mod providers;
 pub mod queues;
 pub mod rewards;
 pub mod round_trips;
@@ -21,7 +22,9 @@ use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use local_stack::provision::Provisioned;
 use local_stack::template::Template;
-use payments_aws::config::{API_KEY_KEK_FILE, TABLE_NAME as TABLE_SETTING, TOKEN_SIGNING_KEYS};
+use payments_aws::config::{
+    API_KEY_KEK_FILE, SANDBOX_WEBHOOK_SECRET, TABLE_NAME as TABLE_SETTING, TOKEN_SIGNING_KEYS,
+};
 use payments_aws::{Clients, Settings, Store};
 use payments_domain::ids::{AccountId, TenantId, TenantScope};
 use payments_http::{generate_signing_key, TokenSigner, TokenVerifier};
@@ -122,6 +125,7 @@ pub async fn settings(binary: &str) -> Settings {
     Settings::from_map(environment)
         .with(TOKEN_SIGNING_KEYS, keys.signing_key.clone())
         .with(API_KEY_KEK_FILE, crate::identity::key_file())
+        .with(SANDBOX_WEBHOOK_SECRET, crate::providers::WEBHOOK_SECRET)
 }
 
 /// [`settings`] on another table than the shared one.

@@ -631,6 +631,28 @@ pub const BUDGETS: &[Budget] = &[
         SUCCESS,
         &[],
     ),
+    // provider-webhooks
+    explained(
+        "provider-webhooks",
+        "POST /v1/providers/{appId}/webhooks",
+        "a new event (202)",
+        &[dynamodb("PutItem", 1), sqs("SendMessage", 1)],
+        "the signature and the event are checked first; then one conditional PutItem stores \
+         the raw event, and its message goes to the event worker",
+    ),
+    explained(
+        "provider-webhooks",
+        "POST /v1/providers/{appId}/webhooks",
+        "the same event again (202)",
+        &[dynamodb("PutItem", 1)],
+        "the conditional PutItem finds it stored: nothing is sent",
+    ),
+    budget(
+        "provider-webhooks",
+        "POST /v1/providers/{appId}/webhooks",
+        "a wrong signature (401)",
+        &[],
+    ),
     // workers and the sweep
     explained(
         "instruction-worker",
@@ -693,11 +715,29 @@ pub const BUDGETS: &[Budget] = &[
          instruction it names (in its order's partition), both written in one transaction",
     ),
     explained(
+        "provider-event-worker",
+        SQS_MESSAGE,
+        "payment.settled for a pending payment, applied",
+        &[
+            dynamodb("GetItem", 4),
+            dynamodb("PutItem", 1),
+            dynamodb("TransactWriteItems", 1),
+        ],
+        "the stored event, the link from the provider's id, the transaction and its \
+         instruction; both settled in one TransactWriteItems; the event marked applied",
+    ),
+    budget(
+        "provider-event-worker",
+        SQS_MESSAGE,
+        "a duplicate message (already applied)",
+        GET,
+    ),
+    explained(
         "sweep",
         SCHEDULE,
         "nothing overdue",
-        &[dynamodb("Query", 16)],
-        "the work index has one partition per kind of work and shard (4 kinds × 4 shards): \
+        &[dynamodb("Query", 20)],
+        "the work index has one partition per kind of work and shard (5 kinds × 4 shards): \
          one Query each, every five minutes",
     ),
     explained(
@@ -705,7 +745,7 @@ pub const BUDGETS: &[Budget] = &[
         SCHEDULE,
         "one overdue instruction",
         &[
-            dynamodb("Query", 16),
+            dynamodb("Query", 20),
             dynamodb("UpdateItem", 1),
             sqs("SendMessage", 1),
         ],

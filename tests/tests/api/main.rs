@@ -12,6 +12,7 @@ mod log_hygiene;
 mod mandate_flow;
 mod mandate_routes;
 mod order_routes;
+mod provider_webhooks;
 mod refunds;
 mod reward_flow;
 mod round_trips;

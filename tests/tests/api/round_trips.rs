@@ -19,6 +19,7 @@ use payments_domain::ids::{MandateId, TransactionId};
 use payments_domain::mandates::RegisterMandate;
 use payments_domain::orders::ExecuteInstruction;
 use payments_domain::payments::Direction;
+use payments_domain::providers::{ApplyProviderEvent, ProviderEvent};
 use payments_domain::refs::CustomerRef;
 use payments_domain::rewards::SettleReward;
 use payments_domain::sweep::Swept;
@@ -33,7 +34,7 @@ use std::path::Path;
 use test_support::identity as identity_fixtures;
 use test_support::mandates as mandate_fixtures;
 use test_support::round_trips::{self, Measured, RoundTrips, SCHEDULE, SQS_MESSAGE};
-use test_support::{payments, rewards, Client, Reply};
+use test_support::{payments, providers, rewards, Client, Reply};
 
 /// An HTTP function of the template and its route table.
 struct HttpFunction {
@@ -53,6 +54,7 @@ fn http_functions() -> Vec<HttpFunction> {
         function("order-management", order_management::api().table()),
         function("mandates", mandates::api().table()),
         function("identity", identity::api().table()),
+        function("provider-webhooks", provider_webhooks::api().table()),
     ]
 }
 
@@ -190,6 +192,11 @@ impl Run {
         let settings = self.settings("mandates", &self.table).await;
         let app = mandates::app(&settings, &self.clients, mandates::deployed_network());
         payments::built(app).await
+    }
+
+    async fn webhooks_router(&self) -> Router {
+        let settings = self.settings("provider-webhooks", &self.table).await;
+        payments::built(provider_webhooks::app(&settings, &self.clients)).await
     }
 
     async fn identity_router(&self, signing_key: &str) -> Router {
@@ -1044,6 +1051,90 @@ async fn identity_calls(run: &mut Run) {
     }
 }
 
+const WEBHOOKS: &str = "provider-webhooks";
+
+/// SANDBOX's webhooks: taken in, then applied to a pending payment.
+async fn provider_calls(run: &mut Run) {
+    let table = run.table.clone();
+    let scope = test_support::new_scope();
+    let pending = payments::completed_payout(
+        &table,
+        &scope,
+        "webhooked",
+        "webhooked",
+        json!(42.54),
+        "EUR",
+        Value::Null,
+    )
+    .await;
+    let app_transaction_id = pending
+        .transaction
+        .and_then(|t| t.app_transaction_id)
+        .unwrap_or_else(|| panic!("a pending payment has its app's id"));
+    let event = ProviderEvent::PaymentSettled { app_transaction_id };
+    let client = Client {
+        router: run.webhooks_router().await,
+        scope,
+        token: None,
+    };
+    let route = "POST /v1/providers/{appId}/webhooks";
+    let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+    let post = |delivery: providers::Delivery| {
+        let mut request = client.request(Method::POST, "/v1/providers/SANDBOX/webhooks");
+        for (name, value) in &delivery.headers {
+            request = request.header(*name, value);
+        }
+        request
+            .body(Body::from(delivery.body))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let forged = providers::delivery_signed_with(
+        "whsec_Zm9yZ2VkLWZvcmdlZC1mb3JnZWQtZm9yZ2VkIQ==",
+        &event,
+        &id,
+        chrono::Utc::now().timestamp(),
+    );
+    for (case, request, status) in [
+        (
+            "a new event (202)",
+            post(providers::delivery(&event, &id)),
+            202,
+        ),
+        (
+            "the same event again (202)",
+            post(providers::delivery(&event, &id)),
+            202,
+        ),
+        ("a wrong signature (401)", post(forged), 401),
+    ] {
+        let reply = run
+            .measure(WEBHOOKS, route, case, client.send(request))
+            .await;
+        run.expect_status(WEBHOOKS, route, case, &reply, status);
+    }
+    let settings = run.settings("provider-event-worker", &table).await;
+    let worker = payments::built(provider_event_worker::ProviderEventWorker::new(
+        &settings,
+        &run.clients,
+    ))
+    .await;
+    let message = ApplyProviderEvent {
+        app_id: "SANDBOX".into(),
+        event_id: id,
+    };
+    for case in [
+        "payment.settled for a pending payment, applied",
+        "a duplicate message (already applied)",
+    ] {
+        run.worker(
+            "provider-event-worker",
+            case,
+            worker.handle(sqs_event(&message)),
+        )
+        .await;
+    }
+}
+
 async fn worker_calls(run: &mut Run) {
     let table = run.table.clone();
     let scope = test_support::new_scope();
@@ -1181,6 +1272,7 @@ async fn every_route_worker_and_the_sweep_keep_their_round_trip_budgets() {
     order_calls(&mut run).await;
     mandate_calls(&mut run).await;
     identity_calls(&mut run).await;
+    provider_calls(&mut run).await;
     worker_calls(&mut run).await;
     sweep_calls(&mut run).await;
 

@@ -97,6 +97,8 @@ fn functions() -> Vec<HttpFunction> {
         // A function that gains a guarded route must be listed with `HttpFunction::new` and a
         // router instead.
         HttpFunction::unguarded_only("identity", identity::api().table()),
+        // Provider webhooks: signed by the provider instead (see UNGUARDED).
+        HttpFunction::unguarded_only("provider-webhooks", provider_webhooks::api().table()),
     ]
 }
 
@@ -109,6 +111,12 @@ const UNGUARDED: &[(&str, &str, &str)] = &[
     ("identity", "GET", "/.well-known/jwks.json"),
     // OpenID discovery (issuer and JWKS URL) for API Gateway's JWT authorizer: public by design.
     ("identity", "GET", "/.well-known/openid-configuration"),
+    // A payment provider's webhooks: they carry its signature, checked against its secret.
+    (
+        "provider-webhooks",
+        "POST",
+        "/v1/providers/{appId}/webhooks",
+    ),
 ];
 
 /// The functions with guarded routes, each with its router and a fresh tenant-admin caller.

@@ -46,6 +46,7 @@ pub(crate) const API_KEY_TYPE: &str = "ApiKey";
 pub(crate) const NONCE_TYPE: &str = "Nonce";
 pub(crate) const PROVIDER_LINK_TYPE: &str = "ProviderLink";
 pub(crate) const SANDBOX_ENTRY_TYPE: &str = "SandboxEntry";
+pub(crate) const INBOX_EVENT_TYPE: &str = "InboxEvent";
 
 /// `T#{tenant}#A#{account}#{kind}#{id}`.
 pub(crate) fn partition(scope: &TenantScope, kind: &str, id: &str) -> String {
@@ -125,6 +126,14 @@ pub(crate) fn provider_link(app_id: &str, app_reference: &str) -> String {
 }
 
 pub(crate) const LINK: &str = "LINK";
+
+/// A provider's webhook, stored once under its app and the provider's event id; like a link,
+/// read before any tenant is known.
+pub(crate) fn inbox_event(app_id: &str, event_id: &str) -> String {
+    format!("INBOX#{app_id}#{event_id}")
+}
+
+pub(crate) const EVENT: &str = "EVENT";
 
 /// What the SANDBOX app took under one idempotency key: the provider's side of the books, not
 /// the tenant's.

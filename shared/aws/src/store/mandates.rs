@@ -4,7 +4,7 @@
 //! the tenant. A mandate that names a customer is linked from the customer's partition and
 //! written only while the customer is not forgotten, in the same transaction.
 
-use super::items::{instrument_item, mandate_link_item};
+use super::items::{instrument_item, mandate_link_item, provider_link_item};
 use super::keys::{
     self, CREDITOR_PROFILE_TYPE, MANDATE, MANDATE_REF, MANDATE_REF_TYPE, MANDATE_TYPE,
 };
@@ -171,6 +171,8 @@ impl Mandates for Store {
         let mut actions = vec![self.put_action(claim, Condition::New)?];
         actions.extend(self.customer_actions(scope, mandate, now)?);
         actions.push(self.put_action(self.mandate_item(scope, mandate, now)?, Condition::New)?);
+        let link = mandate.provider_link(scope);
+        actions.push(self.put_action(provider_link_item(&link)?, Condition::Always)?);
         self.commit(actions).await
     }
 

@@ -245,7 +245,7 @@ pub fn mandate_body(mandate: &Mandate) -> Value {
         "inactiveReason": mandate.inactive_reason,
         "creditorProfileRef": mandate.terms.creditor_profile_ref,
         "financialInstrumentId": mandate.financial_instrument_id,
-        "created": crate::json::iso_timestamp(mandate.created),
+        "created": payments_domain::clock::iso_timestamp(mandate.created),
         "debtor": mandate.terms.debtor,
         "documentType": DOCUMENT_TYPE,
         "metadata": mandate.terms.metadata,

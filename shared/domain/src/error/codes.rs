@@ -129,6 +129,15 @@ error_codes! {
     REWARD_NOT_AUTHORIZED => "Instruction {instructionRef} has no authorized reward.",
     REWARD_DIRECTION_UNSUPPORTED => "Instruction {instructionRef} is not a payout: only a Credit instruction can be paid as a reward.",
     TRANSACTION_ALREADY_EXISTS => "Instruction {instructionRef} already has a transaction.",
+    EVENT_TYPE_IS_REQUIRED => "Type is required.",
+    EVENT_TYPE_NOT_RECOGNISED => "Event type {type} not recognised.",
+    OCCURRED_AT_IS_INVALID => "OccurredAt is invalid. It must be an ISO-8601 date and time with an offset.",
+    APP_TRANSACTION_ID_IS_REQUIRED => "AppTransactionId is required.",
+    APP_TRANSACTION_ID_IS_INVALID => "AppTransactionId is invalid. It must be a string of 1 to 200 characters.",
+    APP_REFUND_ID_IS_REQUIRED => "AppRefundId is required.",
+    APP_REFUND_ID_IS_INVALID => "AppRefundId is invalid. It must be the refundId: a lowercase hyphenated UUID.",
+    CHARGEBACK_ID_IS_REQUIRED => "ChargebackId is required.",
+    CHARGEBACK_ID_IS_INVALID => "ChargebackId is invalid. It must be a string of 1 to 200 characters.",
     INTERNAL_ERROR => "An unexpected error occurred.",
 }
 

@@ -87,6 +87,8 @@ pub enum AuthFailure {
     ExpiredToken,
     /// An API key exchange that failed any of its checks (which one is logged, not told).
     InvalidApiKey,
+    /// A provider webhook whose signature or timestamp did not check out.
+    InvalidWebhook,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +111,9 @@ pub enum Error {
     /// 403.
     #[error("forbidden: {0:?}")]
     Forbidden(AccessDenied),
+    /// 404 in format C: the path names nothing this service serves (an unknown provider app).
+    #[error("no such route")]
+    UnknownRoute,
     /// A failure inside the service (a downstream call, a stored item that does not read, a
     /// broken invariant): logged with its causes, answered with a generic 500.
     #[error(transparent)]

@@ -16,7 +16,7 @@ pub use network::{
 };
 pub use ports::{CreditorProfiles, InstrumentChange, MandateWrite, Mandates, ProfilePage};
 pub use profile::{CreditorAddress, CreditorProfile, SEPA};
-pub use registration::{register_mandate, RegisterMandate};
+pub use registration::{apply_network_answer, register_mandate, RegisterMandate};
 pub use submission::{
     amend_mandate, create_draft, create_mandate, create_profile, creditor_profile_not_found,
     mandate, mandate_not_found, profile, profile_page, update_draft, DraftUpdate, Paging,
@@ -24,8 +24,9 @@ pub use submission::{
 };
 
 use crate::error::{Error, ErrorCode, Violation};
-use crate::ids::{FinancialInstrumentId, MandateId};
+use crate::ids::{FinancialInstrumentId, MandateId, TenantScope};
 use crate::metadata::Metadata;
+use crate::payments::{LinkTarget, ProviderLink};
 use crate::refs::{CreditorProfileRef, CustomerRef};
 use crate::versioned::Versioned;
 use serde::{Deserialize, Serialize};
@@ -154,7 +155,22 @@ impl Versioned for Mandate {
     }
 }
 
+/// The app whose network registers mandates, and whose webhooks report on them.
+pub const MANDATE_NETWORK_APP_ID: &str = crate::payments::SANDBOX_APP_ID;
+
 impl Mandate {
+    /// The link by which the network's webhooks, naming the mandate by its id, find it.
+    pub fn provider_link(&self, scope: &TenantScope) -> ProviderLink {
+        ProviderLink {
+            app_id: MANDATE_NETWORK_APP_ID.to_owned(),
+            app_reference: self.mandate_id.to_string(),
+            target: LinkTarget::Mandate {
+                scope: (*scope).into(),
+                mandate_id: self.mandate_id,
+            },
+        }
+    }
+
     pub fn draft(mandate_ref: String, terms: MandateTerms, now_ms: i64) -> Mandate {
         Mandate {
             mandate_id: MandateId::new_random(),

@@ -77,6 +77,42 @@ pub async fn register_mandate<S: CreditorProfiles + Mandates>(
         tracing::warn!(mandate_id = %mandate.mandate_id, %reason, "network asked to retry");
         return Ok(Step::RetryLater);
     }
+    record_answer(store, &scope, mandate, &outcome, &creditor, now).await?;
+    Ok(Step::Done)
+}
+
+/// A network's answer that arrives on its own (a provider webhook): recorded as if the worker
+/// had asked. `false` when the mandate no longer waits for an answer: nothing changes.
+pub async fn apply_network_answer<S: CreditorProfiles + Mandates>(
+    store: &S,
+    scope: &TenantScope,
+    mandate_id: MandateId,
+    outcome: &RegistrationOutcome,
+    now: Now,
+) -> Result<bool, Error> {
+    let Some(mandate) = store.mandate(scope, mandate_id).await? else {
+        return Err(Error::bug(
+            "a provider link names a mandate that does not exist",
+        ));
+    };
+    if !mandate.needs_registration() {
+        return Ok(false);
+    }
+    let creditor = creditor_of(store, scope, &mandate).await?;
+    record_answer(store, scope, mandate, outcome, &creditor, now).await
+}
+
+/// Records the network's answer with a versioned update, so a duplicate or racing answer
+/// changes nothing: one activation, one instrument. `true` when this call recorded it.
+async fn record_answer<S: Mandates>(
+    store: &S,
+    scope: &TenantScope,
+    mandate: Mandate,
+    outcome: &RegistrationOutcome,
+    creditor: &Creditor,
+    now: Now,
+) -> Result<bool, Error> {
+    let mandate_id = mandate.mandate_id;
     let updated = versioned::update(
         "mandate",
         Some(Registration {
@@ -84,20 +120,20 @@ pub async fn register_mandate<S: CreditorProfiles + Mandates>(
             activation: None,
         }),
         || async {
-            let found = store.mandate(&scope, message.mandate_id).await?;
+            let found = store.mandate(scope, mandate_id).await?;
             Ok(found.map(|mandate| Registration {
                 mandate,
                 activation: None,
             }))
         },
-        |registration| record(registration, &outcome, &creditor, now),
+        |registration| record(registration, outcome, creditor, now),
         |registration, read| async move {
             let mandate = &registration.mandate;
             let written = match &registration.activation {
-                None => store.save_mandate(&scope, mandate, read, now).await?,
+                None => store.save_mandate(scope, mandate, read, now).await?,
                 Some(change) => {
                     store
-                        .save_activated(&scope, mandate, read, now, change)
+                        .save_activated(scope, mandate, read, now, change)
                         .await?
                 }
             };
@@ -105,11 +141,12 @@ pub async fn register_mandate<S: CreditorProfiles + Mandates>(
         },
     )
     .await?;
-    if let Updated::Saved(registration, ()) = updated {
-        let mandate = &registration.mandate;
-        tracing::info!(mandate_id = %mandate.mandate_id, status = mandate.status.as_str(), "mandate registration recorded");
-    }
-    Ok(Step::Done)
+    let Updated::Saved(registration, ()) = updated else {
+        return Ok(false);
+    };
+    let mandate = &registration.mandate;
+    tracing::info!(mandate_id = %mandate.mandate_id, status = mandate.status.as_str(), "mandate registration recorded");
+    Ok(true)
 }
 
 /// The network's answer for the mandate, and the creditor its instrument names.
@@ -119,29 +156,38 @@ async fn ask_network(
     scope: &TenantScope,
     mandate: &Mandate,
 ) -> Result<(RegistrationOutcome, Creditor), Error> {
-    let profile_ref = mandate.terms.creditor_profile_ref.as_ref();
     let debtor = mandate.amendment.as_ref().or(mandate.terms.debtor.as_ref());
-    let (Some(profile_ref), Some(debtor)) = (profile_ref, debtor) else {
-        return Err(Error::bug(
-            "a submitted mandate lacks its creditor or debtor",
-        ));
+    let Some(debtor) = debtor else {
+        return Err(Error::bug("a submitted mandate lacks its debtor"));
+    };
+    let creditor = creditor_of(profiles, scope, mandate).await?;
+    let request = RegistrationRequest {
+        mandate_id: mandate.mandate_id,
+        mandate_ref: &mandate.mandate_ref,
+        creditor_identifier: creditor.identifier.as_str(),
+        debtor,
+    };
+    let outcome = network.register(&request).await;
+    Ok((outcome, creditor))
+}
+
+/// Who collects under a submitted mandate: its creditor profile.
+async fn creditor_of(
+    profiles: &impl CreditorProfiles,
+    scope: &TenantScope,
+    mandate: &Mandate,
+) -> Result<Creditor, Error> {
+    let Some(profile_ref) = mandate.terms.creditor_profile_ref.as_ref() else {
+        return Err(Error::bug("a submitted mandate lacks its creditor"));
     };
     let profile = profiles
         .profile(scope, profile_ref)
         .await?
         .ok_or_else(|| Error::bug("a submitted mandate names a creditor profile that is gone"))?;
-    let request = RegistrationRequest {
-        mandate_id: mandate.mandate_id,
-        mandate_ref: &mandate.mandate_ref,
-        creditor_identifier: profile.identifier.as_str(),
-        debtor,
-    };
-    let outcome = network.register(&request).await;
-    let creditor = Creditor {
+    Ok(Creditor {
         name: profile.name,
         identifier: profile.identifier,
-    };
-    Ok((outcome, creditor))
+    })
 }
 
 /// Records the network's final answer on a mandate that still waits for it: a refusal, or an

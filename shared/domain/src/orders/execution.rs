@@ -14,13 +14,14 @@ use super::references::problems_of;
 use super::{Claim, Instruction, InstructionStatus, Orders, References};
 use crate::clock::Now;
 use crate::error::Error;
-use crate::ids::{MessageScope, TenantScope};
+use crate::ids::{MessageScope, TenantScope, TransactionId};
 use crate::payments::{
     Answer, LinkTarget, PaymentApp, PaymentApps, PaymentRequest, ProviderLink, Scheme, Schemes,
     Settlement, MAX_PAYMENT_ATTEMPTS,
 };
-use crate::refs::{InstructionRef, OrderRef};
-use crate::vault::{Transaction, TransactionStatus};
+use crate::refs::{CustomerRef, InstructionRef, OrderRef};
+use crate::vault::{EventEffect, Transaction, TransactionStatus, Transactions};
+use crate::versioned::{self, Updated, Versioned};
 use crate::work::{Step, WorkKind, WorkMessage};
 use serde::{Deserialize, Serialize};
 
@@ -342,4 +343,83 @@ async fn record(
         tracing::info!(status = ?instruction.status, "instruction executed");
     }
     Ok(Step::Done)
+}
+
+/// A payment's transaction and its instruction, saved together.
+#[derive(Clone)]
+struct PaymentRecord {
+    transaction: Transaction,
+    instruction: Instruction,
+}
+
+impl Versioned for PaymentRecord {
+    type Version = (u64, u64);
+
+    fn version(&self) -> (u64, u64) {
+        (self.transaction.version, self.instruction.version)
+    }
+}
+
+/// A provider's word on a payment (a webhook): settles the transaction and finishes its
+/// instruction in one write. A payment no longer PROCESSING is left as it is, so a late or
+/// repeated event changes nothing; one not recorded yet is for later.
+pub async fn settle_payment<S: Orders + Transactions>(
+    store: &S,
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    transaction_id: TransactionId,
+    settlement: Settlement,
+    now: Now,
+) -> Result<EventEffect, Error> {
+    let load = || async {
+        let Some(transaction) = store.transaction(scope, customer, transaction_id).await? else {
+            return Ok(None);
+        };
+        let instruction = store
+            .instruction(scope, &transaction.order_ref, &transaction.instruction_ref)
+            .await?
+            .ok_or_else(|| Error::bug("a transaction without its instruction"))?;
+        Ok(Some(PaymentRecord {
+            transaction,
+            instruction,
+        }))
+    };
+    let updated = versioned::update(
+        "payment",
+        None,
+        load,
+        |record| {
+            let changed =
+                record
+                    .transaction
+                    .settle_payment(settlement.clone(), now.today(), now.epoch_ms());
+            if changed {
+                record
+                    .instruction
+                    .finish(record.transaction.clone(), now.epoch_ms());
+            }
+            Ok(changed.then_some(()))
+        },
+        |record, (transaction_read, instruction_read)| async move {
+            store
+                .record_payment(
+                    scope,
+                    &record.instruction,
+                    instruction_read,
+                    &record.transaction,
+                    Some(transaction_read),
+                    None,
+                )
+                .await
+        },
+    )
+    .await?;
+    Ok(match updated {
+        Updated::Saved(record, ()) => {
+            tracing::info!(status = ?record.instruction.status, "instruction executed");
+            EventEffect::Applied
+        }
+        Updated::Unchanged(_) => EventEffect::AlreadyApplied,
+        Updated::Missing => EventEffect::NotYet,
+    })
 }

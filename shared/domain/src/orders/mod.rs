@@ -14,7 +14,7 @@ pub use create::{
     replace_order_metadata, CreateOrder, NewInstruction, CANCEL_REASON_MAX_LENGTH,
     MAX_INSTRUCTIONS_PER_ORDER,
 };
-pub use execution::{execute_instruction, ExecuteInstruction};
+pub use execution::{execute_instruction, settle_payment, ExecuteInstruction};
 pub use ports::{Claim, InstructionWrite, OrderWrite, Orders, Referenced, References};
 pub use references::{check_references, refuse_unusable, Checked};
 pub use vault_changes::{change_linked_instruction, close_instrument};

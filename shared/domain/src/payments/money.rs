@@ -69,6 +69,11 @@ impl Amount {
         Ok(Amount(decimal))
     }
 
+    /// The amount as an exact JSON number.
+    pub fn to_json(&self) -> Value {
+        decimal_json(self.0.normalize())
+    }
+
     /// The amount in `currency`, refused when it has more decimals than the currency allows.
     pub fn in_currency(self, currency: Currency) -> Result<Money, AmountError> {
         let allowed = u32::from(currency.minor_units());
@@ -153,11 +158,15 @@ impl Money {
 
     /// The amount as an exact JSON number (`50.01`, `10`), as the seeds show amounts.
     pub fn to_json(&self) -> Value {
-        let text = self.decimal().normalize().to_string();
-        Number::from_str(&text)
-            .map(Value::Number)
-            .unwrap_or(Value::String(text))
+        decimal_json(self.decimal().normalize())
     }
+}
+
+fn decimal_json(decimal: Decimal) -> Value {
+    let text = decimal.to_string();
+    Number::from_str(&text)
+        .map(Value::Number)
+        .unwrap_or(Value::String(text))
 }
 
 /// How money is stored: `{minor: N, currency: S}`.

@@ -14,8 +14,9 @@ pub use customers::{
 };
 pub use ports::{Customers, PersonalWrite, Transactions, WalletChange};
 pub use refunds::{
-    refund, request_refund, settle_refunds, transaction, transaction_not_found, ExecuteRefunds,
-    RefundRequest, TransactionPath, REFUND_REASON_MAX_LENGTH,
+    apply_to_transaction, refund, request_refund, settle_refund_event, settle_refunds, transaction,
+    transaction_not_found, ExecuteRefunds, RefundRequest, TransactionPath,
+    REFUND_REASON_MAX_LENGTH,
 };
 pub use transaction::{
     Chargeback, ChargebackStatus, EventEffect, Refund, RefundStatus, Transaction, TransactionStatus,

@@ -4,12 +4,12 @@
 //! then settles each pending refund through the payment app that made the payment, with the
 //! refund id as the idempotency key, and records the outcome the same way.
 
-use super::{Refund, RefundStatus, Transaction, Transactions};
+use super::{EventEffect, Refund, RefundStatus, Transaction, Transactions};
 use crate::clock::Now;
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{FinancialInstrumentId, MessageScope, RefundId, TenantScope, TransactionId};
 use crate::payments::{
-    Amount, Answer, PaymentApps, RefundRequest as AppRefund, MAX_PAYMENT_ATTEMPTS,
+    Amount, Answer, PaymentApps, RefundRequest as AppRefund, Settlement, MAX_PAYMENT_ATTEMPTS,
 };
 use crate::refs::CustomerRef;
 use crate::secret::Secret;
@@ -304,5 +304,62 @@ impl<T: Transactions> Refunds<'_, T> {
             }
         }
         Ok(Step::Done)
+    }
+}
+
+/// A provider's event about a transaction (a refund's outcome, a chargeback): `change` applied
+/// with a versioned update, the instruction's copy kept in step. A transaction not recorded yet
+/// is for later.
+pub async fn apply_to_transaction(
+    transactions: &impl Transactions,
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    transaction_id: TransactionId,
+    change: impl Fn(&mut Transaction) -> EventEffect,
+) -> Result<EventEffect, Error> {
+    let mut effect = EventEffect::NotYet;
+    let updated = versioned::update(
+        "transaction",
+        None,
+        || transactions.transaction(scope, customer, transaction_id),
+        |transaction| {
+            effect = change(transaction);
+            Ok((effect == EventEffect::Applied).then_some(()))
+        },
+        |transaction, read| async move {
+            transactions
+                .save_transaction(scope, &transaction, read)
+                .await
+        },
+    )
+    .await?;
+    Ok(match updated {
+        Updated::Saved(..) => EventEffect::Applied,
+        Updated::Unchanged(_) => effect,
+        Updated::Missing => EventEffect::NotYet,
+    })
+}
+
+/// A refund's outcome as its provider reports it: PENDING → COMPLETED or FAILED; a refund
+/// already settled is left as it is, and one not known yet is for later.
+pub fn settle_refund_event(
+    transaction: &mut Transaction,
+    refund_id: RefundId,
+    settlement: Settlement,
+    now_ms: i64,
+) -> EventEffect {
+    match transaction.refund(refund_id).map(|r| r.status) {
+        None => EventEffect::NotYet,
+        Some(RefundStatus::Pending) => {
+            let settlement = settlement.map(|app_refund_id| {
+                transaction
+                    .refund(refund_id)
+                    .and_then(|r| r.app_refund_id.clone())
+                    .unwrap_or(app_refund_id)
+            });
+            transaction.settle_refund(refund_id, settlement, now_ms);
+            EventEffect::Applied
+        }
+        Some(_) => EventEffect::AlreadyApplied,
     }
 }

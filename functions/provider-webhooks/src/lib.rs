@@ -1,0 +1,72 @@
+//! Provider webhooks (docs/api.md §8): `POST /v1/providers/{appId}/webhooks`, for every payment
+//! app. No bearer token: the app's own signature is checked, then the event is stored once and
+//! queued for the event worker, and the answer is 202 `{}`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use bytes::Bytes;
+use payments_aws::{secrets, Clients, Settings, SqsQueue, Store};
+use payments_domain::error::Error;
+use payments_domain::providers::{
+    receive_webhook, ApplyProviderEvent, WebhookRequest, WebhookSources,
+};
+use payments_domain::Now;
+use payments_http::{Api, ApiError, Edge, ErrorFormat, PathParams};
+use serde_json::json;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    store: Store,
+    events: SqsQueue<ApplyProviderEvent>,
+    sources: Arc<WebhookSources>,
+}
+
+/// The function as deployed, from its settings (the webhook secrets configured, or from
+/// Secrets Manager): `main` and the tests both build it here.
+pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
+    let state = AppState {
+        store: Store::from_settings(aws, settings)?,
+        events: SqsQueue::from_settings(aws, settings)?,
+        sources: Arc::new(secrets::webhook_sources(aws, settings).await?),
+    };
+    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    Ok(api().into_router(state, edge))
+}
+
+/// The one route. It carries no bearer-token guard: providers sign their webhooks instead.
+pub fn api() -> Api<AppState> {
+    Api::new().unguarded_route(Method::POST, "/v1/providers/{appId}/webhooks", receive)
+}
+
+/// 202 `{}` once stored (or already stored); 401 for a bad signature or timestamp, 404 for an
+/// unknown app, 400 for a body that is not a known event.
+async fn receive(
+    path: PathParams,
+    headers: HeaderMap,
+    State(app): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let request = WebhookRequest {
+        headers: &headers,
+        body: &body,
+    };
+    receive_webhook(
+        &app.store,
+        &app.events,
+        &app.sources,
+        path.get("appId"),
+        &request,
+        Now::read(),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({}))).into_response())
+}
