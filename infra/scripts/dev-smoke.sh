@@ -14,9 +14,10 @@ err=$state/err.log
 local_stack=$CARGO_TARGET_DIR/debug/local-stack
 touch "$out" "$err"
 
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker -p sandbox-webhook-sender
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
-"$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" \
+# The sweep every 2 s, re-queueing after 1 s: work waiting on SANDBOX is asked about at once.
+"$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" --schedule-interval 2 --requeue-after 1 \
   --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &
 stack_pid=$!
 stop() { kill -INT "$stack_pid" 2>/dev/null || true; wait "$stack_pid" 2>/dev/null || true; }
@@ -114,6 +115,36 @@ done
 if [ "$refund_status" = COMPLETED ]; then echo "ok: the refund was executed through the queue"; else
   echo "FAIL: the refund is $refund_status, not COMPLETED"; failures=$((failures + 1)); fi
 expect 200 'str(b["netAmount"]) == "15.01" and b["refunds"][0]["status"] == "COMPLETED"' "${auth[@]}" "$API_URL$link"
+# SANDBOX's asynchronous outcomes (docs/api.md §6) through the whole stack: SANDBOX's sender
+# posts its signed webhooks to the gateway, the webhook function stores them and the event
+# worker applies them; .57's lost answer is found by the worker's status query, which the sweep
+# hands it.
+for cents in 54 55 56 57; do
+  async=${paid//payout-2/async-$cents}
+  expect 202 '' "${auth[@]}" "${json[@]}" -d "{\"orderRef\":\"smoke-$cents\",\"instructions\":[${async//20.01/20.$cents}]}" "$orders"
+done
+# eventually <what> <order ref> <python check of i (the instruction) and t (its transaction)>
+eventually() {
+  local what=$1 order=$2 check=$3 instruction transaction
+  for _ in $(seq 1 90); do
+    instruction=$(curl -s "${auth[@]}" "$orders/$order/instruction/async-${order#smoke-}")
+    transaction=$(python3 -c 'import json,sys; l=json.loads(sys.argv[1])["_links"].get("transactions") or [{}]; print(l[0].get("href", ""))' "$instruction")
+    transaction=$([ -n "$transaction" ] && curl -s "${auth[@]}" "$API_URL$transaction" || echo '{}')
+    if python3 -c "import json,sys; i=json.loads(sys.argv[1]); t=json.loads(sys.argv[2]); sys.exit(0 if ($check) else 1)" "$instruction" "$transaction"; then
+      echo "ok: $what"; return
+    fi
+    sleep 1
+  done
+  echo "FAIL: $what: $instruction $transaction"; failures=$((failures + 1))
+}
+eventually "SANDBOX's payment.settled webhook completed the pending .54 payout" smoke-54 \
+  'i["status"] == "COMPLETED" and t["status"] == "SUCCESS"'
+eventually "SANDBOX's chargeback webhooks charged back the .55 payout" smoke-55 \
+  't.get("chargebacks") and t["chargebacks"][0]["status"] == "SUCCEEDED" and t["netAmount"] == 0'
+eventually "SANDBOX's chargeback webhooks rejected the .56 payout's chargeback" smoke-56 \
+  't.get("chargebacks") and t["chargebacks"][0]["status"] == "FAILED" and str(t["netAmount"]) == "20.56"'
+eventually "reconciliation found the .57 payout paid" smoke-57 \
+  'i["status"] == "COMPLETED" and t["status"] == "SUCCESS"'
 expect 200 '' -X PUT "${auth[@]}" "$vault/financial-instrument/$id/close"
 expect 400 'b["errors"][0]["errorCode"] == "FINANCIAL_INSTRUMENT_INACTIVE"' -X POST "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet/financial-instrument/$id"
 expect 400 '[e["errorCode"] for e in b["errors"]] == ["ACCOUNT_HOLDER_NAME_IS_REQUIRED", "ACCOUNT_NUMBER_IS_REQUIRED", "SORT_CODE_IS_REQUIRED"]' "${auth[@]}" "${json[@]}" -d '{}' "$vault/uk-bank-account"

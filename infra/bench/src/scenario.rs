@@ -464,8 +464,16 @@ pub async fn run(options: &Options, proxy: Proxy) -> Result<Figures, BenchError>
 
     // 2. The functions' environment, as `make dev` gives it, with AWS behind the proxy.
     let mut environment =
-        local_stack::dev::functions_environment(&template, &provisioned, &keys, &proxy.url)
-            .map_err(setup("environment"))?;
+        // SANDBOX's sender is not measured: nothing serves its webhook URL here.
+        local_stack::dev::functions_environment(
+            &template,
+            &provisioned,
+            &keys,
+            &proxy.url,
+            "http://127.0.0.1:9",
+            None,
+        )
+        .map_err(setup("environment"))?;
     if let Some(bundle) = &proxy.ca_bundle {
         environment.insert("SSL_CERT_FILE".into(), bundle.display().to_string());
     }

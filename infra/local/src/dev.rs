@@ -93,6 +93,8 @@ pub struct DevOptions {
     /// Replaces the interval of every schedule event (`--schedule-interval`), so a walk-through
     /// need not wait for a `rate(5 minutes)`; `None` keeps the template's.
     pub schedule_interval: Option<Duration>,
+    /// Replaces the template's `RequeueAfterSeconds` (`--requeue-after`); `None` keeps it.
+    pub requeue_after_seconds: Option<u64>,
 }
 
 fn ensure_free(port: u16, what: &'static str) -> Result<(), DevError> {
@@ -133,6 +135,8 @@ pub const TOKEN_SIGNING_KEYS: &str = "TOKEN_SIGNING_KEYS";
 pub const API_KEY_KEK_FILE: &str = "API_KEY_KEK_FILE";
 /// SANDBOX's webhook secret when `SANDBOX_WEBHOOK_SECRET_ARN` is empty.
 pub const SANDBOX_WEBHOOK_SECRET: &str = "SANDBOX_WEBHOOK_SECRET";
+/// Where SANDBOX's sender posts (in AWS, the HttpApi's URL).
+pub const SANDBOX_WEBHOOK_URL: &str = "SANDBOX_WEBHOOK_URL";
 
 /// The keys the functions get locally, where AWS has the template's parameters, Secrets
 /// Manager and KMS (whose references resolve to empty strings locally, see
@@ -188,8 +192,14 @@ pub fn functions_environment(
     provisioned: &Provisioned,
     keys: &LocalKeys,
     moto_endpoint: &str,
+    api_url: &str,
+    requeue_after_seconds: Option<u64>,
 ) -> Result<BTreeMap<String, String>, DevError> {
-    let parameters = BTreeMap::from([("TokenPublicKey".to_owned(), keys.token_public_key.clone())]);
+    let mut parameters =
+        BTreeMap::from([("TokenPublicKey".to_owned(), keys.token_public_key.clone())]);
+    if let Some(seconds) = requeue_after_seconds {
+        parameters.insert("RequeueAfterSeconds".to_owned(), seconds.to_string());
+    }
     let locals = provisioned.locals(parameters);
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
     for function in &template.functions {
@@ -211,6 +221,11 @@ pub fn functions_environment(
     merged.insert(
         SANDBOX_WEBHOOK_SECRET.to_owned(),
         keys.sandbox_webhook_secret.expose().clone(),
+    );
+    // SANDBOX's sender posts to this stack's own gateway, as it posts to the API in AWS.
+    merged.insert(
+        SANDBOX_WEBHOOK_URL.to_owned(),
+        format!("{api_url}/v1/providers/SANDBOX/webhooks"),
     );
     merged.extend(crate::aws::function_environment(moto_endpoint).map(|(k, v)| (k.to_owned(), v)));
     Ok(merged)
@@ -449,7 +464,15 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         .map_err(DevError::ApiKey)?;
 
     // 3. The functions.
-    let environment = functions_environment(&template, &provisioned, &local_keys, &moto_endpoint)?;
+    let api_url = format!("http://127.0.0.1:{}", options.api_port);
+    let environment = functions_environment(
+        &template,
+        &provisioned,
+        &local_keys,
+        &moto_endpoint,
+        &api_url,
+        options.requeue_after_seconds,
+    )?;
     let env_file = state.file("functions.env");
     write_env_file(&env_file, &environment)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -519,7 +542,6 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     let token = TokenSigner::new(&key.private_key_pem, &issuer, &audience)
         .and_then(|signer| signer.issue(scope, &["tenant-admin"], DEV_TOKEN_TTL_SECONDS))
         .map_err(|e| DevError::Token(e.to_string()))?;
-    let api_url = format!("http://127.0.0.1:{}", options.api_port);
     let banner = banner(
         &api_url,
         identity,
@@ -632,8 +654,20 @@ mod tests {
                 .collect(),
             ..Provisioned::default()
         };
-        let env = functions_environment(&template, &provisioned, &keys, "http://127.0.0.1:5050")
-            .expect("environment");
+        let env = functions_environment(
+            &template,
+            &provisioned,
+            &keys,
+            "http://127.0.0.1:5050",
+            "http://127.0.0.1:3000",
+            Some(7),
+        )
+        .expect("environment");
+        assert_eq!(env["REQUEUE_AFTER_SECONDS"], "7");
+        assert_eq!(
+            env[SANDBOX_WEBHOOK_URL],
+            "http://127.0.0.1:3000/v1/providers/SANDBOX/webhooks"
+        );
         assert_eq!(env["TABLE_NAME"], "PaymentsTable");
         assert_eq!(env["TOKEN_PUBLIC_KEY"], "PUB=");
         assert_eq!(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:5050");
@@ -664,8 +698,14 @@ Resources:
 "#,
         )
         .expect("template");
-        let result =
-            functions_environment(&conflicting, &Provisioned::default(), &keys, "http://x");
+        let result = functions_environment(
+            &conflicting,
+            &Provisioned::default(),
+            &keys,
+            "http://x",
+            "http://y",
+            None,
+        );
         assert!(matches!(result, Err(DevError::EnvironmentConflict { name }) if name == "MODE"));
     }
 

@@ -178,6 +178,10 @@ enum Command {
         /// Every schedule event at this interval instead of the template's (seconds, at least 1).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         schedule_interval: Option<u64>,
+        /// The sweep's re-queue delay instead of the template's RequeueAfterSeconds (seconds, at
+        /// least 1), so work waiting on a provider is asked about sooner.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        requeue_after: Option<u64>,
     },
     /// Creates the template's tables and queues in the moto at --endpoint.
     Provision {
@@ -376,6 +380,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             moto_port,
             invoke_port,
             schedule_interval,
+            requeue_after,
         } => {
             let options = DevOptions {
                 repo: paths.repo(),
@@ -387,6 +392,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 moto_port,
                 invoke_port,
                 schedule_interval: schedule_interval.map(Duration::from_secs),
+                requeue_after_seconds: requeue_after,
             };
             dev::run(options).await.map_err(run_error)
         }

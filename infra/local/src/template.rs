@@ -23,7 +23,12 @@ pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
 /// The region every local client is configured with.
 pub const LOCAL_REGION: &str = "us-east-1";
 /// Resource types nothing emulates locally: their `!Ref` and `!GetAtt` resolve to `""`.
-pub const AWS_ONLY_RESOURCE_TYPES: &[&str] = &["AWS::KMS::Key", "AWS::SecretsManager::Secret"];
+pub const AWS_ONLY_RESOURCE_TYPES: &[&str] = &[
+    "AWS::KMS::Key",
+    "AWS::SecretsManager::Secret",
+    // Its URL is the local gateway's, which `local-stack dev` gives the functions itself.
+    "AWS::Serverless::HttpApi",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -889,7 +894,7 @@ mod tests {
         assert!(!t.parameters["TokenPublicKey"].aws_only);
         assert_eq!(
             t.aws_only_resources,
-            ["ApiKeyEncryptionKey", "SandboxWebhookSecret"]
+            ["PaymentsApi", "ApiKeyEncryptionKey", "SandboxWebhookSecret"]
         );
         // A value supplied for it is used.
         let mut supplied = locals.clone();

@@ -27,6 +27,11 @@ pub const SANDBOX_WEBHOOK_SECRET: &str = "SANDBOX_WEBHOOK_SECRET";
 /// The Secrets Manager secret holding it (AWS).
 pub const SANDBOX_WEBHOOK_SECRET_ARN: &str = "SANDBOX_WEBHOOK_SECRET_ARN";
 
+/// SANDBOX's outbox: the queue its webhooks wait in until its sender posts them.
+pub const SANDBOX_WEBHOOK_QUEUE_URL: &str = "SANDBOX_WEBHOOK_QUEUE_URL";
+/// Where SANDBOX's sender posts: the service's own `/v1/providers/SANDBOX/webhooks`.
+pub const SANDBOX_WEBHOOK_URL: &str = "SANDBOX_WEBHOOK_URL";
+
 /// The variable that names the queue of a kind of work.
 pub fn queue_variable(kind: WorkKind) -> &'static str {
     match kind {

@@ -7,6 +7,7 @@ pub mod config;
 #[cfg(feature = "keys")]
 pub mod kms;
 pub mod queue;
+pub mod sandbox;
 #[cfg(feature = "secrets")]
 pub mod secrets;
 pub mod store;

@@ -7,20 +7,20 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
 use payments_domain::error::{Chain, Error};
-use payments_domain::work::{Step, WorkMessage};
+use payments_domain::work::{QueueMessage, Step};
 use std::future::Future;
 
 /// Runs `run` for each message of the batch that reads as an `M`.
 pub async fn handle_batch<M, Run, Ran>(event: SqsEvent, run: Run) -> SqsBatchResponse
 where
-    M: WorkMessage,
+    M: QueueMessage,
     Run: Fn(M) -> Ran,
     Ran: Future<Output = Result<Step, Error>>,
 {
     let mut response = SqsBatchResponse::default();
     for message in event.records {
         let id = message.message_id.unwrap_or_default();
-        let span = tracing::info_span!("message", message_id = %id, kind = M::KIND.as_str());
+        let span = tracing::info_span!("message", message_id = %id, kind = M::NAME);
         let _entered = span.enter();
         let kept = match message.body.as_deref().map(serde_json::from_str::<M>) {
             None => Some("message without a body".to_owned()),

@@ -37,7 +37,7 @@ impl WorkKind {
         WorkKind::ProviderEvent,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             WorkKind::Instruction => "INSTRUCTION",
             WorkKind::Refund => "REFUND",
@@ -62,9 +62,20 @@ pub fn provider_wait_ms(checks: u32) -> i64 {
     }
 }
 
-/// A queue message asking for one kind of work.
+/// A message a worker reads from its queue.
+pub trait QueueMessage: Serialize + DeserializeOwned + Send + Sync {
+    /// What the message asks for, for logs.
+    const NAME: &'static str;
+}
+
+/// A queue message asking for one kind of the work the work index keeps (the sweep sends it
+/// again if it is lost).
 pub trait WorkMessage: Serialize + DeserializeOwned + Send + Sync {
     const KIND: WorkKind;
+}
+
+impl<M: WorkMessage> QueueMessage for M {
+    const NAME: &'static str = M::KIND.as_str();
 }
 
 /// Where use cases put work for the workers: a queue of one kind of message.

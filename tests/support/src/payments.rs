@@ -12,9 +12,7 @@ use payments_domain::ids::{FinancialInstrumentId, TenantScope};
 use payments_domain::orders::{
     self, execute_instruction, ExecuteInstruction, Instruction, Order, OrderWrite, Orders,
 };
-use payments_domain::payments::{
-    Direction, PaymentApp, PaymentApps, Sandbox, Scheme, SchemeId, Schemes,
-};
+use payments_domain::payments::{Direction, PaymentApp, PaymentApps, Scheme, SchemeId, Schemes};
 use payments_domain::refs::{CustomerRef, OrderRef};
 use payments_domain::vault::{AccountDetails, Customers, FinancialInstrument, PersonalWrite};
 use payments_domain::work::WorkKind;
@@ -70,11 +68,20 @@ pub async fn bank_account(
     instrument.id
 }
 
-/// The payment apps of a deployment (SANDBOX, its books in `table`) and `extra` ones.
-pub fn apps(table: &Store, extra: Vec<Box<dyn PaymentApp>>) -> PaymentApps {
-    let mut apps: Vec<Box<dyn PaymentApp>> = vec![Box::new(Sandbox::new(Arc::new(table.clone())))];
+/// The payment apps as a worker's main builds them on `table` (SANDBOX, its books in the
+/// table, its outbox the template's queue), and `extra` ones.
+pub async fn apps(table: &Store, extra: Vec<Box<dyn PaymentApp>>) -> PaymentApps {
+    let settings = crate::settings_on("instruction-worker", table).await;
+    let sandbox = payments_aws::sandbox::sandbox(&settings, &crate::clients().await)
+        .unwrap_or_else(|e| panic!("building SANDBOX: {e}"));
+    let mut apps: Vec<Box<dyn PaymentApp>> = vec![Box::new(sandbox)];
     apps.extend(extra);
     PaymentApps::new(apps)
+}
+
+/// The payment apps as a worker's main builds them on `table`.
+pub async fn deployed_apps(table: &Store) -> PaymentApps {
+    apps(table, Vec::new()).await
 }
 
 /// A Lambda host running `worker` under the name `binary`, as the pump would invoke it.
@@ -110,7 +117,7 @@ pub async fn instruction_worker(
     instruction_worker::InstructionWorker::new(
         &settings,
         &crate::clients().await,
-        apps(table, extra),
+        apps(table, extra).await,
     )
     .unwrap_or_else(|e| panic!("building the instruction worker: {e}"))
 }
@@ -127,8 +134,12 @@ pub async fn instruction_worker_host(table: &Store) -> WorkerHost {
 /// `refund-worker` on `table`, as its main builds it.
 pub async fn refund_worker(table: &Store) -> refund_worker::RefundWorker {
     let settings = crate::settings_on("refund-worker", table).await;
-    refund_worker::RefundWorker::new(&settings, &crate::clients().await, table.payment_apps())
-        .unwrap_or_else(|e| panic!("building the refund worker: {e}"))
+    refund_worker::RefundWorker::new(
+        &settings,
+        &crate::clients().await,
+        deployed_apps(table).await,
+    )
+    .unwrap_or_else(|e| panic!("building the refund worker: {e}"))
 }
 
 /// A Lambda host running `refund-worker` on `table` with the SANDBOX app.
@@ -246,7 +257,7 @@ pub async fn completed_payout(
     body["metadata"] = metadata;
     let instruction = create_payout_order(table, scope, order, body).await;
     let message = ExecuteInstruction::for_instruction(scope, &instruction);
-    execute_instruction(table, &table.payment_apps(), &message, now)
+    execute_instruction(table, &deployed_apps(table).await, &message, now)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     orders::instruction(table, scope, &message.order_ref, &message.instruction_ref)

@@ -3,7 +3,7 @@
 
 use crate::payments::{built, worker_host};
 use crate::worker_host::WorkerHost;
-use payments_aws::config::queue_variable;
+use payments_aws::config::{queue_variable, SANDBOX_WEBHOOK_URL};
 use payments_aws::Store;
 use payments_domain::providers::{
     sandbox_event_body, ProviderEvent, WebhookSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
@@ -66,4 +66,41 @@ pub async fn event_worker(table: &Store) -> provider_event_worker::ProviderEvent
 /// A Lambda host running `provider-event-worker` on `table`, as the pump would invoke it.
 pub async fn event_worker_host(table: &Store) -> WorkerHost {
     worker_host("provider-event-worker", event_worker(table).await).await
+}
+
+/// `sandbox-webhook-sender`, as its main builds it, posting to `url`.
+pub async fn sender(url: &str) -> sandbox_webhook_sender::SandboxWebhookSender {
+    let settings = crate::settings("sandbox-webhook-sender")
+        .await
+        .with(SANDBOX_WEBHOOK_URL, url);
+    built(sandbox_webhook_sender::SandboxWebhookSender::new(
+        &settings,
+        &crate::clients().await,
+    ))
+    .await
+}
+
+/// A Lambda host running `sandbox-webhook-sender`, posting to `url`.
+pub async fn sender_host(url: &str) -> WorkerHost {
+    worker_host("sandbox-webhook-sender", sender(url).await).await
+}
+
+/// `router` served over HTTP on 127.0.0.1, as the API serves it: its base URL. The server
+/// stops when the test's runtime does.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap_or_else(|e| panic!("binding a port: {e}"));
+    let url = format!(
+        "http://{}",
+        listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("the bound address: {e}"))
+    );
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            panic!("serving the router: {e}");
+        }
+    });
+    url
 }

@@ -46,8 +46,12 @@ pub async fn reward_of(
 /// `reward-worker` on `table`, as its main builds it.
 pub async fn reward_worker(table: &Store) -> reward_worker::RewardWorker {
     let settings = crate::settings_on("reward-worker", table).await;
-    reward_worker::RewardWorker::new(&settings, &crate::clients().await, table.payment_apps())
-        .unwrap_or_else(|e| panic!("building the reward worker: {e}"))
+    reward_worker::RewardWorker::new(
+        &settings,
+        &crate::clients().await,
+        crate::payments::deployed_apps(table).await,
+    )
+    .unwrap_or_else(|e| panic!("building the reward worker: {e}"))
 }
 
 /// A Lambda host running `reward-worker` on `table`, as the pump would invoke it.

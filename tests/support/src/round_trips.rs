@@ -733,6 +733,14 @@ pub const BUDGETS: &[Budget] = &[
         GET,
     ),
     explained(
+        "sandbox-webhook-sender",
+        SQS_MESSAGE,
+        "a webhook posted (202)",
+        &[],
+        "no AWS call: the secret is read once per cold start, then each webhook is one HTTPS \
+         POST to the service's own provider webhook route",
+    ),
+    explained(
         "sweep",
         SCHEDULE,
         "nothing overdue",

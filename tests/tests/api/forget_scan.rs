@@ -219,7 +219,7 @@ async fn forget_leaves_no_personal_data_in_the_table() {
     let transaction_id = reward_path.rsplit('/').next().unwrap_or_default();
     let settled = payments_domain::rewards::settle_reward(
         &table,
-        &table.payment_apps(),
+        &test_support::payments::deployed_apps(&table).await,
         &payments_domain::rewards::SettleReward {
             scope: client.scope.into(),
             customer_ref: payments_domain::refs::CustomerRef::parse(&customer)

@@ -142,7 +142,7 @@ async fn world_with(loses: LosesAnswers) -> World {
     let extra: Vec<Box<dyn PaymentApp>> = vec![Box::new(Unreachable), Box::new(loses.clone())];
     World {
         scope,
-        apps: Arc::new(payments::apps(&table, extra)),
+        apps: Arc::new(payments::apps(&table, extra).await),
         instrument: payments::bank_account(&table, &scope, "customer1").await,
         table,
         loses,
@@ -609,7 +609,7 @@ async fn sandbox_54_is_pending_until_sandbox_settles_it() {
         (InstructionStatus::Processing, 1)
     );
     tokio::time::sleep(Duration::from_millis(
-        payments_domain::payments::SANDBOX_PENDING_MS as u64,
+        payments_domain::providers::SANDBOX_PENDING_MS as u64,
     ))
     .await;
     assert_eq!(w.run(&message).await, Step::Done);

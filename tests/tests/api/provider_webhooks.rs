@@ -6,10 +6,12 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::body::Body;
 use http::Method;
+use payments_aws::config::SANDBOX_WEBHOOK_QUEUE_URL;
 use payments_bodies::orders::instruction_body;
 use payments_domain::ids::{MandateId, RefundId};
 use payments_domain::orders::{self, execute_instruction, ExecuteInstruction, Instruction};
-use payments_domain::payments::{Amount, SANDBOX_PENDING_MS};
+use payments_domain::payments::Amount;
+use payments_domain::providers::SANDBOX_PENDING_MS;
 use payments_domain::providers::{
     apply_provider_event, ApplyProviderEvent, Inbox, InboxStatus, ProviderEvent, MAX_EVENT_ATTEMPTS,
 };
@@ -508,9 +510,14 @@ async fn refund_events_settle_pending_refunds() {
             transaction_id: transaction.id,
         },
     };
-    settle_refunds(&w.table, &w.table.payment_apps(), &message, Now::read())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    settle_refunds(
+        &w.table,
+        &payments::deployed_apps(&w.table).await,
+        &message,
+        Now::read(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     let refund_url = format!("{link}/refund/{refund_id}");
     assert_eq!(
         w.vault.call(Method::GET, &refund_url, None).await.body["status"],
@@ -609,7 +616,7 @@ async fn a_webhook_racing_a_status_query_settles_once() {
         .await;
     tokio::time::sleep(Duration::from_millis(SANDBOX_PENDING_MS as u64)).await;
     let message = ExecuteInstruction::for_instruction(&w.vault.scope, &pending);
-    let apps = w.table.payment_apps();
+    let apps = payments::deployed_apps(&w.table).await;
     let (webhook, query) = tokio::join!(
         w.apply(&settled),
         execute_instruction(&w.table, &apps, &message, Now::read())
@@ -628,4 +635,67 @@ async fn a_webhook_racing_a_status_query_settles_once() {
     );
     // Created, then settled once: the version says one write after the pending one.
     assert_eq!(transaction.version, 2);
+}
+
+/// SANDBOX's webhooks travel as real signed HTTP requests: what SANDBOX will report waits out
+/// its delay in SANDBOX's outbox, its sender (as its main builds it) posts it to the webhook
+/// function served over HTTP, and the event worker applies it. `.54` settles a pending
+/// payment; `.55` charges a payment back, the claim standing.
+#[tokio::test]
+async fn sandbox_webhooks_travel_as_signed_http_requests() {
+    let w = world().await;
+    let outbox = throwaway_worker("sandbox-webhook-sender", Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = providers::serve(w.webhooks.router.clone()).await;
+    let sender = providers::sender_host(&format!("{base}/v1/providers/SANDBOX/webhooks")).await;
+    let settings = test_support::settings_on("instruction-worker", &w.table)
+        .await
+        .with(SANDBOX_WEBHOOK_QUEUE_URL, &outbox.queue_url);
+    let apps = payments_aws::sandbox::deployed_apps(&settings, &test_support::clients().await)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let scope = w.vault.scope;
+    let instrument = payments::bank_account(&w.table, &scope, "customer1").await;
+    let scheme = payments::scheme(
+        &w.table,
+        &scope,
+        payments_domain::payments::Direction::Credit,
+        "SANDBOX",
+    )
+    .await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    for (order, amount) in [("pending", json!(20.54)), ("charged-back", json!(20.55))] {
+        let body = payments::payout_body("customer1", &instrument, &scheme, amount, "EUR", &today);
+        let instruction = payments::create_payout_order(&w.table, &scope, order, body).await;
+        let message = ExecuteInstruction::for_instruction(&scope, &instruction);
+        execute_instruction(&w.table, &apps, &message, Now::read())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let settled = || async {
+        let pending = w.instruction("pending").await;
+        let charged = w.instruction("charged-back").await;
+        pending.status == payments_domain::orders::InstructionStatus::Completed
+            && w.transaction_body(&charged).await["chargebacks"][0]["status"] == "SUCCEEDED"
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(45);
+    while !settled().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SANDBOX's webhooks were not all applied"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        pump_until_idle(&outbox, sender.url(), Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        w.pump().await;
+    }
+    let paid = w.instruction("pending").await;
+    assert_eq!(w.transaction_body(&paid).await["status"], "SUCCESS");
+    let charged = w
+        .transaction_body(&w.instruction("charged-back").await)
+        .await;
+    assert_eq!(charged["netAmount"], json!(0));
+    assert_eq!(charged["chargebacks"][0]["amount"].to_string(), "20.55");
+    assert_eq!(charged["capabilities"]["isRefundable"], false);
 }

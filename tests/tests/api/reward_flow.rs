@@ -391,7 +391,7 @@ async fn duplicate_and_racing_settlements_issue_once() {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    let apps = w.table.payment_apps();
+    let apps = payments::deployed_apps(&w.table).await;
     let racing = join_all((0..4).map(|_| settle_reward(&w.table, &apps, &message, Now::read())));
     let (results, ()) = tokio::join!(racing, w.pump());
     assert!(results.iter().all(Result::is_ok));

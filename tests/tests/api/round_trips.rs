@@ -11,7 +11,9 @@ use axum::body::Body;
 use axum::Router;
 use http::Method;
 use local_stack::template::Template;
-use payments_aws::config::{queue_variable, REQUEUE_AFTER_SECONDS, TOKEN_SIGNING_KEYS};
+use payments_aws::config::{
+    queue_variable, REQUEUE_AFTER_SECONDS, SANDBOX_WEBHOOK_URL, TOKEN_SIGNING_KEYS,
+};
 use payments_aws::worker::Worker;
 use payments_aws::{Clients, Settings, Store};
 use payments_domain::auth::Role;
@@ -19,7 +21,9 @@ use payments_domain::ids::{MandateId, TransactionId};
 use payments_domain::mandates::RegisterMandate;
 use payments_domain::orders::ExecuteInstruction;
 use payments_domain::payments::Direction;
-use payments_domain::providers::{ApplyProviderEvent, ProviderEvent};
+use payments_domain::providers::{
+    sandbox_event_body, ApplyProviderEvent, ProviderEvent, SendSandboxWebhook,
+};
 use payments_domain::refs::CustomerRef;
 use payments_domain::rewards::SettleReward;
 use payments_domain::sweep::Swept;
@@ -805,8 +809,13 @@ async fn order_calls(run: &mut Run) {
         transaction_id,
     });
     let settings = run.settings("reward-worker", &table).await;
-    let worker = reward_worker::RewardWorker::new(&settings, &run.clients, table.payment_apps())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let worker = reward_worker::RewardWorker::new(
+        &settings,
+        &run.clients,
+        payments_aws::sandbox::deployed_apps(&settings, &run.clients)
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     run.worker(
         "reward-worker",
         "a claimed gift card, settled",
@@ -1133,6 +1142,30 @@ async fn provider_calls(run: &mut Run) {
         )
         .await;
     }
+
+    // sandbox-webhook-sender: posting to the webhook function served over HTTP (whose own
+    // calls are not this function's, so it runs on uncounted clients).
+    let served = providers::webhooks_router(&table, &run.queue).await;
+    let base = providers::serve(served).await;
+    let settings = run.settings("sandbox-webhook-sender", &table).await.with(
+        SANDBOX_WEBHOOK_URL,
+        format!("{base}/v1/providers/SANDBOX/webhooks"),
+    );
+    let sender = payments::built(sandbox_webhook_sender::SandboxWebhookSender::new(
+        &settings,
+        &run.clients,
+    ))
+    .await;
+    let webhook = SendSandboxWebhook {
+        event_id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+        body: sandbox_event_body(&event, Now::read().epoch_ms()),
+    };
+    run.worker(
+        "sandbox-webhook-sender",
+        "a webhook posted (202)",
+        sender.handle(sqs_event(&webhook)),
+    )
+    .await;
 }
 
 async fn worker_calls(run: &mut Run) {
@@ -1156,9 +1189,13 @@ async fn worker_calls(run: &mut Run) {
     )
     .await;
     let settings = run.settings("instruction-worker", &table).await;
-    let worker =
-        instruction_worker::InstructionWorker::new(&settings, &run.clients, table.payment_apps())
-            .unwrap_or_else(|e| panic!("{e}"));
+    let worker = instruction_worker::InstructionWorker::new(
+        &settings,
+        &run.clients,
+        payments_aws::sandbox::deployed_apps(&settings, &run.clients)
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let message = ExecuteInstruction::for_instruction(&scope, &instruction);
     for case in [
         "a payout due today, paid",
@@ -1203,8 +1240,13 @@ async fn worker_calls(run: &mut Run) {
         .await
         .assert_status(200);
     let settings = run.settings("refund-worker", &table).await;
-    let worker = refund_worker::RefundWorker::new(&settings, &run.clients, table.payment_apps())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let worker = refund_worker::RefundWorker::new(
+        &settings,
+        &run.clients,
+        payments_aws::sandbox::deployed_apps(&settings, &run.clients)
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let message = ExecuteRefunds {
         scope: scope.into(),
         transaction: TransactionPath {

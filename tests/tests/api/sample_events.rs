@@ -18,6 +18,8 @@ fn route_key(route: &RouteSpec) -> String {
 enum Credentials<'a> {
     Bearer,
     ApiKey(&'a dyn Fn() -> String),
+    /// SANDBOX's webhook headers, signed now over the sample's own id and body.
+    Webhook,
 }
 
 async fn check_function(function: &str, client: Client, table: &[RouteSpec]) {
@@ -52,6 +54,21 @@ async fn check_function_with(
                 if headers.get("authorization").is_some() {
                     headers["authorization"] = Value::from(key());
                 }
+            }
+            Credentials::Webhook => {
+                let secret = payments_domain::providers::WebhookSecret::parse(
+                    test_support::providers::WEBHOOK_SECRET,
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+                let id = headers["webhook-id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let body = event["body"].as_str().unwrap_or_default().to_owned();
+                let now = chrono::Utc::now().timestamp();
+                let headers = &mut event["headers"];
+                headers["webhook-timestamp"] = Value::from(now.to_string());
+                headers["webhook-signature"] = Value::from(secret.sign(&id, now, body.as_bytes()));
             }
         }
         let route = event["routeKey"].as_str().unwrap_or_default().to_owned();
@@ -124,6 +141,18 @@ async fn every_route_has_a_sample_event_that_reaches_it() {
     .await;
     check_function("mandates", Client::admin(mandates), mandates::api().table()).await;
     check_identity(&table).await;
+    let events =
+        test_support::queues::throwaway_worker("provider-event-worker", Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    check_function_with(
+        "provider-webhooks",
+        Client::admin(test_support::providers::webhooks_router(&table, &events.queue_url).await)
+            .with_token(None),
+        provider_webhooks::api().table(),
+        Credentials::Webhook,
+    )
+    .await;
 }
 
 /// The identity samples, the exchange signed with a real API key (the sample has no body).
@@ -176,6 +205,20 @@ async fn the_worker_sample_events_are_sqs_batches_they_handle() {
     assert!(answer.batch_item_failures.is_empty());
     let mandates = test_support::mandates::mandate_worker(&table).await;
     let answer = mandates.handle(sqs_sample("mandate-worker")).await;
+    assert!(answer.batch_item_failures.is_empty());
+    let events = test_support::providers::event_worker(&table).await;
+    let answer = events.handle(sqs_sample("provider-event-worker")).await;
+    assert!(answer.batch_item_failures.is_empty());
+    // The sender posts its sample to the webhook function served over HTTP.
+    let served = test_support::providers::webhooks_router(
+        &table,
+        &test_support::payments::unreachable_queue(),
+    )
+    .await;
+    let base = test_support::providers::serve(served).await;
+    let sender =
+        test_support::providers::sender(&format!("{base}/v1/providers/SANDBOX/webhooks")).await;
+    let answer = sender.handle(sqs_sample("sandbox-webhook-sender")).await;
     assert!(answer.batch_item_failures.is_empty());
 }
 

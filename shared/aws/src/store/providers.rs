@@ -7,19 +7,9 @@ use super::{failed, from_item, to_item, Condition, Item, Store};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use payments_domain::error::Error;
-use payments_domain::payments::{
-    LinkTarget, PaymentApps, ProviderLinks, SandboxBook, SandboxEntry,
-};
-use payments_domain::providers::{Inbox, InboxEvent};
+use payments_domain::payments::{LinkTarget, ProviderLinks};
+use payments_domain::providers::{Inbox, InboxEvent, SandboxBook, SandboxEntry};
 use payments_domain::BoxFuture;
-use std::sync::Arc;
-
-impl Store {
-    /// The payment apps of a deployment, SANDBOX keeping its books in this table.
-    pub fn payment_apps(&self) -> PaymentApps {
-        PaymentApps::deployed(Arc::new(self.clone()))
-    }
-}
 
 impl ProviderLinks for Store {
     async fn linked(&self, app_id: &str, app_reference: &str) -> Result<Option<LinkTarget>, Error> {
@@ -56,7 +46,10 @@ impl Inbox for Store {
 impl SandboxBook for Store {
     /// One conditional put: a key already in the books answers with the entry kept, which the
     /// refused put returns.
-    fn record<'a>(&'a self, entry: &'a SandboxEntry) -> BoxFuture<'a, Result<SandboxEntry, Error>> {
+    fn record<'a>(
+        &'a self,
+        entry: &'a SandboxEntry,
+    ) -> BoxFuture<'a, Result<(SandboxEntry, bool), Error>> {
         Box::pin(async move {
             let item = to_item(
                 entry,
@@ -76,7 +69,7 @@ impl SandboxBook for Store {
                 .send()
                 .await;
             match result {
-                Ok(_) => Ok(entry.clone()),
+                Ok(_) => Ok((entry.clone(), true)),
                 Err(error) => {
                     let kept = match error.as_service_error() {
                         Some(PutItemError::ConditionalCheckFailedException(refused)) => {
@@ -85,7 +78,7 @@ impl SandboxBook for Store {
                         _ => None,
                     };
                     match kept {
-                        Some(item) => from_item(item),
+                        Some(item) => Ok((from_item(item)?, false)),
                         None => Err(failed("PutItem")(error)),
                     }
                 }

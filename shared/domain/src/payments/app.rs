@@ -173,11 +173,6 @@ impl PaymentApps {
         PaymentApps(apps)
     }
 
-    /// The apps every deployment has today: SANDBOX, keeping its books in `sandbox_book`.
-    pub fn deployed(sandbox_book: std::sync::Arc<dyn super::SandboxBook>) -> Self {
-        PaymentApps::new(vec![Box::new(super::Sandbox::new(sandbox_book))])
-    }
-
     pub fn find(&self, app_id: &str) -> Option<&dyn PaymentApp> {
         self.0
             .iter()

@@ -3,7 +3,6 @@
 mod app;
 mod links;
 mod money;
-mod sandbox;
 mod scheme;
 
 pub use app::{
@@ -12,12 +11,12 @@ pub use app::{
 };
 pub use links::{LinkTarget, ProviderLink, ProviderLinks};
 pub use money::{Amount, AmountError, Money, MAX_INTEGER_DIGITS};
-pub use sandbox::{
-    Sandbox, SandboxBook, SandboxEntry, FAILING_REWARD_NAME, SANDBOX_APP_ID, SANDBOX_PENDING_MS,
-};
 pub use scheme::{Scheme, SchemeId, Schemes};
 
 use serde::{Deserialize, Serialize};
+
+/// The SANDBOX app's id (docs/api.md §6); the app itself is a provider's (`providers`).
+pub const SANDBOX_APP_ID: &str = "SANDBOX";
 
 /// Attempts at one payment or refund with its app before a payment app that keeps answering
 /// "retryable" (it did nothing) is given up on. In-doubt answers never count towards it.

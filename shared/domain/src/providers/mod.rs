@@ -6,7 +6,9 @@ mod apply;
 mod events;
 mod inbox;
 mod receive;
-mod sandbox;
+mod sandbox_app;
+mod sandbox_sender;
+mod sandbox_webhooks;
 mod sources;
 mod standard_webhooks;
 
@@ -14,7 +16,12 @@ pub use apply::apply_provider_event;
 pub use events::{AppReference, ProviderEvent};
 pub use inbox::{ApplyProviderEvent, Inbox, InboxEvent, InboxStatus, MAX_EVENT_ATTEMPTS};
 pub use receive::receive_webhook;
-pub use sandbox::{sandbox_event_body, SandboxWebhooks};
+pub use sandbox_app::{
+    Sandbox, SandboxBook, SandboxEntry, SandboxOutbox, SendSandboxWebhook, FAILING_REWARD_NAME,
+    SANDBOX_PENDING_MS,
+};
+pub use sandbox_sender::{send_sandbox_webhook, WebhookPoster};
+pub use sandbox_webhooks::{sandbox_event_body, SandboxWebhooks};
 pub use sources::{WebhookRequest, WebhookSource, WebhookSources};
 pub use standard_webhooks::{
     Refusal, WebhookHeaders, WebhookSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,

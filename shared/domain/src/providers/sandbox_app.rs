@@ -1,28 +1,32 @@
 //! The SANDBOX payment app: deterministic outcomes chosen by the amount's fractional part, so
 //! every path can be driven from the API (docs/api.md §6). Like a real provider it keeps books
 //! of what it took, under the caller's idempotency key, so a repeated call takes nothing twice
-//! and a status query has an answer.
+//! and a status query has an answer; and like one it reports later by webhook: what it will
+//! say goes into its outbox, a delayed queue whose sender posts it, signed, to the service's
+//! own route (docs/decisions/0016).
 
-use super::app::{
-    PaymentApp, PaymentOutcome, PaymentRequest, RefundRequest, RewardCredential, RewardOutcome,
-    RewardRequest,
-};
-use super::Money;
+use super::events::ProviderEvent;
+use super::sandbox_webhooks::sandbox_event_body;
 use crate::clock::Now;
 use crate::error::{Chain, Error};
+use crate::payments::{
+    Money, PaymentApp, PaymentOutcome, PaymentRequest, RefundRequest, RewardCredential,
+    RewardOutcome, RewardRequest, SANDBOX_APP_ID,
+};
 use crate::secret::Secret;
+use crate::work::QueueMessage;
 use crate::BoxFuture;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-pub const SANDBOX_APP_ID: &str = "SANDBOX";
 
 /// The triggers, in hundredths of the amount's fractional part.
 const DECLINE: i64 = 51;
 const FAIL_FIRST_ATTEMPT: i64 = 52;
 const DECLINE_REFUNDS: i64 = 53;
 const PENDING: i64 = 54;
+const CHARGEBACK_STOOD: i64 = 55;
+const CHARGEBACK_REJECTED: i64 = 56;
 const ANSWER_LOST: i64 = 57;
 /// How long a pending SANDBOX payment (or a refund of one) stays pending.
 pub const SANDBOX_PENDING_MS: i64 = 3_000;
@@ -40,16 +44,46 @@ pub struct SandboxEntry {
     pub settles_at: i64,
 }
 
-/// SANDBOX's books. `record` keeps the first entry of a key and answers with the one kept.
+/// SANDBOX's books. `record` keeps the first entry of a key and answers with the one kept,
+/// and whether it is this call's.
 pub trait SandboxBook: Send + Sync {
-    fn record<'a>(&'a self, entry: &'a SandboxEntry) -> BoxFuture<'a, Result<SandboxEntry, Error>>;
+    fn record<'a>(
+        &'a self,
+        entry: &'a SandboxEntry,
+    ) -> BoxFuture<'a, Result<(SandboxEntry, bool), Error>>;
 
     fn find<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<SandboxEntry>, Error>>;
 }
 
+/// A webhook SANDBOX posts later: its delivery id (which a redelivery repeats) and its body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendSandboxWebhook {
+    pub event_id: String,
+    pub body: String,
+}
+
+impl QueueMessage for SendSandboxWebhook {
+    const NAME: &'static str = "SANDBOX_WEBHOOK";
+}
+
+/// Where SANDBOX puts the webhooks it will send, each after its delay.
+pub trait SandboxOutbox: Send + Sync {
+    fn send_later<'a>(
+        &'a self,
+        webhook: &'a SendSandboxWebhook,
+        delay_seconds: u32,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+}
+
 pub struct Sandbox {
     book: Arc<dyn SandboxBook>,
+    outbox: Arc<dyn SandboxOutbox>,
 }
+
+/// How long after a payment SANDBOX reports a chargeback against it, and its outcome.
+const CHARGEBACK_OPENED_AFTER_SECONDS: u32 = 2;
+const CHARGEBACK_SETTLED_AFTER_SECONDS: u32 = 4;
 
 /// Hundredths in the amount's fractional part (`20.51` → 51); amounts with more decimals than
 /// two (BHD `1.515`) trigger nothing.
@@ -65,19 +99,20 @@ fn compact(id: impl ToString) -> String {
 }
 
 impl Sandbox {
-    pub fn new(book: Arc<dyn SandboxBook>) -> Self {
-        Sandbox { book }
+    pub fn new(book: Arc<dyn SandboxBook>, outbox: Arc<dyn SandboxOutbox>) -> Self {
+        Sandbox { book, outbox }
     }
 
     /// Takes the money under `key` (once, however often asked): `Succeeded`, or `Pending` while
-    /// the entry has not settled. A book that cannot be written took nothing.
+    /// the entry has not settled, and whether this call took it. A book that cannot be written
+    /// took nothing.
     async fn take(
         &self,
         key: String,
         app_transaction_id: String,
         amount: Money,
         pending: bool,
-    ) -> PaymentOutcome {
+    ) -> (PaymentOutcome, bool) {
         let now = Now::read().epoch_ms();
         let entry = SandboxEntry {
             key,
@@ -90,10 +125,24 @@ impl Sandbox {
             },
         };
         match self.book.record(&entry).await {
-            Ok(kept) => answer(&kept, now),
-            Err(error) => PaymentOutcome::Retryable {
-                reason: format!("the sandbox could not record it: {}", Chain(&error)),
-            },
+            Ok((kept, new)) => (answer(&kept, now), new),
+            Err(error) => {
+                let reason = format!("the sandbox could not record it: {}", Chain(&error));
+                (PaymentOutcome::Retryable { reason }, false)
+            }
+        }
+    }
+
+    /// Puts `event` into the outbox, to be posted `delay_seconds` from now. A webhook that
+    /// cannot be queued is lost, as a provider's can be: the status query still answers.
+    async fn report_later(&self, event: ProviderEvent, delay_seconds: u32) {
+        let occurs = Now::read().epoch_ms() + i64::from(delay_seconds) * 1000;
+        let webhook = SendSandboxWebhook {
+            event_id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
+            body: sandbox_event_body(&event, occurs),
+        };
+        if let Err(error) = self.outbox.send_later(&webhook, delay_seconds).await {
+            tracing::warn!(event = event.name(), error = %Chain(&error), "the sandbox lost a webhook");
         }
     }
 
@@ -109,6 +158,55 @@ impl Sandbox {
             },
         }
     }
+}
+
+impl Sandbox {
+    /// What SANDBOX reports later about a payment it just took: `.54` settles, `.55` and
+    /// `.56` are charged back, the claim standing or rejected.
+    async fn report_payment(
+        &self,
+        trigger: Option<i64>,
+        app_transaction_id: &str,
+        request: &PaymentRequest,
+    ) {
+        let app_transaction_id = app_transaction_id.to_owned();
+        match trigger {
+            Some(PENDING) => {
+                let settled = ProviderEvent::PaymentSettled { app_transaction_id };
+                self.report_later(settled, pending_seconds()).await;
+            }
+            Some(stood @ (CHARGEBACK_STOOD | CHARGEBACK_REJECTED)) => {
+                let chargeback_id = format!("sandbox_cb_{}", compact(request.transaction_id));
+                let opened = ProviderEvent::ChargebackOpened {
+                    app_transaction_id: app_transaction_id.clone(),
+                    chargeback_id: chargeback_id.clone(),
+                    amount: Some(request.amount.amount()),
+                    claimed: Now::read().epoch_ms(),
+                };
+                self.report_later(opened, CHARGEBACK_OPENED_AFTER_SECONDS)
+                    .await;
+                let settled = if stood == CHARGEBACK_STOOD {
+                    ProviderEvent::ChargebackSucceeded {
+                        app_transaction_id,
+                        chargeback_id,
+                    }
+                } else {
+                    ProviderEvent::ChargebackFailed {
+                        app_transaction_id,
+                        chargeback_id,
+                    }
+                };
+                self.report_later(settled, CHARGEBACK_SETTLED_AFTER_SECONDS)
+                    .await;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A pending SANDBOX payment's delay, in whole seconds.
+fn pending_seconds() -> u32 {
+    u32::try_from(SANDBOX_PENDING_MS / 1000).unwrap_or(u32::MAX)
 }
 
 fn answer(entry: &SandboxEntry, now_ms: i64) -> PaymentOutcome {
@@ -145,9 +243,12 @@ impl PaymentApp for Sandbox {
             }
             let key = request.transaction_id.to_string();
             let id = format!("sandbox_{}", compact(request.transaction_id));
-            let taken = self
-                .take(key, id, request.amount, trigger == Some(PENDING))
+            let (taken, new) = self
+                .take(key, id.clone(), request.amount, trigger == Some(PENDING))
                 .await;
+            if new {
+                self.report_payment(trigger, &id, request).await;
+            }
             match (trigger, request.attempt, &taken) {
                 (Some(ANSWER_LOST), 1, PaymentOutcome::Succeeded { .. }) => {
                     PaymentOutcome::InDoubt {
@@ -174,13 +275,18 @@ impl PaymentApp for Sandbox {
                 };
             }
             let id = format!("sandbox_refund_{}", compact(request.refund_id));
-            self.take(
-                request.refund_id.to_string(),
-                id,
-                request.amount,
-                trigger == Some(PENDING),
-            )
-            .await
+            let pending = trigger == Some(PENDING);
+            let (taken, new) = self
+                .take(request.refund_id.to_string(), id, request.amount, pending)
+                .await;
+            if let (true, true, Some(payment)) = (new, pending, &request.app_transaction_id) {
+                let settled = ProviderEvent::RefundSettled {
+                    app_transaction_id: payment.clone(),
+                    refund_id: request.refund_id,
+                };
+                self.report_later(settled, pending_seconds()).await;
+            }
+            taken
         })
     }
 
@@ -258,17 +364,17 @@ mod tests {
         fn record<'a>(
             &'a self,
             entry: &'a SandboxEntry,
-        ) -> BoxFuture<'a, Result<SandboxEntry, Error>> {
+        ) -> BoxFuture<'a, Result<(SandboxEntry, bool), Error>> {
             Box::pin(async move {
                 let mut entries = self
                     .0
                     .lock()
                     .map_err(|_| Error::bug("the sandbox book's lock is poisoned"))?;
                 if let Some(kept) = entries.iter().find(|e| e.key == entry.key) {
-                    return Ok(kept.clone());
+                    return Ok((kept.clone(), false));
                 }
                 entries.push(entry.clone());
-                Ok(entry.clone())
+                Ok((entry.clone(), true))
             })
         }
 
@@ -279,6 +385,40 @@ mod tests {
                     .lock()
                     .map_err(|_| Error::bug("the sandbox book's lock is poisoned"))?;
                 Ok(entries.iter().find(|e| e.key == key).cloned())
+            })
+        }
+    }
+
+    /// An outbox that keeps what it is given.
+    #[derive(Default)]
+    pub struct MemoryOutbox(std::sync::Mutex<Vec<(SendSandboxWebhook, u32)>>);
+
+    impl MemoryOutbox {
+        /// The events queued, by type, with their delays.
+        fn events(&self) -> Vec<(String, u32)> {
+            let queued = self.0.lock().map(|q| q.clone()).unwrap_or_default();
+            queued
+                .into_iter()
+                .map(|(webhook, delay)| {
+                    let body: serde_json::Value = serde_json::from_str(&webhook.body).unwrap();
+                    (body["type"].as_str().unwrap_or_default().to_owned(), delay)
+                })
+                .collect()
+        }
+    }
+
+    impl SandboxOutbox for MemoryOutbox {
+        fn send_later<'a>(
+            &'a self,
+            webhook: &'a SendSandboxWebhook,
+            delay_seconds: u32,
+        ) -> BoxFuture<'a, Result<(), Error>> {
+            Box::pin(async move {
+                self.0
+                    .lock()
+                    .map_err(|_| Error::bug("the outbox's lock is poisoned"))?
+                    .push((webhook.clone(), delay_seconds));
+                Ok(())
             })
         }
     }
@@ -301,8 +441,14 @@ mod tests {
     }
 
     fn sandbox() -> (Sandbox, Arc<MemoryBook>) {
+        let (sandbox, book, _) = sandbox_with_outbox();
+        (sandbox, book)
+    }
+
+    fn sandbox_with_outbox() -> (Sandbox, Arc<MemoryBook>, Arc<MemoryOutbox>) {
         let book = Arc::new(MemoryBook::default());
-        (Sandbox::new(book.clone()), book)
+        let outbox = Arc::new(MemoryOutbox::default());
+        (Sandbox::new(book.clone(), outbox.clone()), book, outbox)
     }
 
     async fn outcome(amount: serde_json::Value, currency: &str, attempt: u32) -> PaymentOutcome {
@@ -423,6 +569,47 @@ mod tests {
         let done = sandbox.refund(&plain).await;
         assert!(matches!(done, PaymentOutcome::Succeeded { .. }));
         assert_eq!(sandbox.refund_status(&plain).await, done);
+    }
+
+    #[tokio::test]
+    async fn webhooks_are_queued_once_for_what_sandbox_reports_later() {
+        let (sandbox, _, outbox) = sandbox_with_outbox();
+        let pending = request(json!(20.54), "EUR", 1);
+        sandbox.execute(&pending).await;
+        sandbox
+            .execute(&PaymentRequest {
+                attempt: 2,
+                ..pending.clone()
+            })
+            .await;
+        assert_eq!(outbox.events(), [("payment.settled".to_owned(), 3)]);
+
+        let (sandbox, _, outbox) = sandbox_with_outbox();
+        sandbox.execute(&request(json!(20.55), "EUR", 1)).await;
+        sandbox.execute(&request(json!(20.56), "EUR", 1)).await;
+        sandbox.execute(&request(json!(20), "EUR", 1)).await;
+        assert_eq!(
+            outbox.events(),
+            [
+                ("chargeback.opened".to_owned(), 2),
+                ("chargeback.succeeded".to_owned(), 4),
+                ("chargeback.opened".to_owned(), 2),
+                ("chargeback.failed".to_owned(), 4),
+            ]
+        );
+
+        let (sandbox, _, outbox) = sandbox_with_outbox();
+        let refund = RefundRequest {
+            refund_id: RefundId::new_random(),
+            transaction_id: TransactionId::new_random(),
+            app_transaction_id: Some("sandbox_paid".into()),
+            amount: money(json!(1), "EUR"),
+            payment_amount: money(json!(20.54), "EUR"),
+            attempt: 1,
+        };
+        sandbox.refund(&refund).await;
+        sandbox.refund(&refund).await;
+        assert_eq!(outbox.events(), [("refund.settled".to_owned(), 3)]);
     }
 
     #[tokio::test]

@@ -1,0 +1,12 @@
+//! Lambda entry point: the sender is built once per cold start, then handles every batch.
+
+use payments_aws::config::ColdStart;
+
+// Lambda hands an environment one event at a time: one thread serves it (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let start = ColdStart::load().await;
+    let sender =
+        sandbox_webhook_sender::SandboxWebhookSender::new(&start.settings, &start.aws).await;
+    payments_aws::worker::serve(sender).await
+}
