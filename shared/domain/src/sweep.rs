@@ -1,6 +1,9 @@
 //! The scheduled sweep: queues work that has waited longer than the re-queue delay, so that an
 //! instruction whose date came after it was written, a message lost between the DynamoDB
-//! write and the SQS send, or a worker that stopped midway, is not work lost.
+//! write and the SQS send, or a worker that stopped midway, is not work lost; and hands work
+//! that waits on a provider back to its worker to ask about it. It reads the work index a page
+//! at a time, takes at most [`MAX_PER_KIND`] items of each kind per run (the rest stay due for
+//! the next), and one item's or one kind's failure does not stop the others.
 
 use crate::clock::Now;
 use crate::error::{Chain, Error};
@@ -22,14 +25,26 @@ pub struct DueWork {
     pub message: String,
 }
 
+/// Items of one kind a run queues at most; the rest wait for the next run.
+pub const MAX_PER_KIND: usize = 1_000;
+
+/// One page of due work, and where the next one starts (`None`: this was the last).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DuePage {
+    pub due: Vec<DueWork>,
+    pub next: Option<String>,
+}
+
 /// The items that wait for a worker, by when their next attempt is due.
 pub trait WorkIndex: Sync {
-    /// Every item of `kind` whose work was due at or before `due_by` (epoch ms).
-    fn due(
+    /// A page of the items of `kind` whose work was due at or before `due_by` (epoch ms),
+    /// from the start or from where `from` (a page's `next`) says.
+    fn due_page(
         &self,
         kind: WorkKind,
         due_by: i64,
-    ) -> impl Future<Output = Result<Vec<DueWork>, Error>> + Send;
+        from: Option<&str>,
+    ) -> impl Future<Output = Result<DuePage, Error>> + Send;
 
     /// Moves the work's next attempt to `now`, unless something changed it since it was seen
     /// (a worker finished it, or another sweep took it): `false` then.
@@ -55,7 +70,10 @@ pub struct Swept {
     pub queued: usize,
     /// Taken by another sweep, or finished by a worker, between the query and the update.
     pub skipped: usize,
+    /// Items that could not be postponed or sent, and pages that could not be read.
     pub failed: usize,
+    /// Kinds with more due work than one run takes: the next run goes on.
+    pub left_for_next_run: usize,
 }
 
 /// Each overdue item is postponed before it is sent, so two sweeps cannot both send it and a
@@ -68,10 +86,63 @@ pub async fn sweep(
 ) -> Result<Swept, Error> {
     let mut swept = Swept::default();
     for kind in WorkKind::ALL {
-        for work in index.due(kind, now.epoch_ms() - requeue_after_ms).await? {
-            if !index.postpone(&work, now).await? {
-                swept.skipped += 1;
-                continue;
+        sweep_kind(
+            index,
+            queues,
+            kind,
+            now.epoch_ms() - requeue_after_ms,
+            now,
+            &mut swept,
+        )
+        .await;
+    }
+    tracing::info!(
+        queued = swept.queued,
+        skipped = swept.skipped,
+        failed = swept.failed,
+        left_for_next_run = swept.left_for_next_run,
+        "sweep done"
+    );
+    Ok(swept)
+}
+
+/// Queues the due work of one kind, a page at a time, up to [`MAX_PER_KIND`] items.
+async fn sweep_kind(
+    index: &impl WorkIndex,
+    queues: &impl WorkQueues,
+    kind: WorkKind,
+    due_by: i64,
+    now: Now,
+    swept: &mut Swept,
+) {
+    let mut taken = 0;
+    let mut from: Option<String> = None;
+    loop {
+        let page = match index.due_page(kind, due_by, from.as_deref()).await {
+            Ok(page) => page,
+            Err(error) => {
+                tracing::error!(kind = kind.as_str(), error = %Chain(&error), "reading due work failed; the next sweep tries again");
+                swept.failed += 1;
+                return;
+            }
+        };
+        for work in page.due {
+            if taken == MAX_PER_KIND {
+                swept.left_for_next_run += 1;
+                return;
+            }
+            taken += 1;
+            match index.postpone(&work, now).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    swept.skipped += 1;
+                    continue;
+                }
+                Err(error) => {
+                    tracing::error!(kind = kind.as_str(), error = %Chain(&error), "postponing due work failed; the next sweep tries again");
+                    swept.failed += 1;
+                    continue;
+                }
             }
             match queues.send_body(kind, work.message).await {
                 Ok(()) => swept.queued += 1,
@@ -85,12 +156,9 @@ pub async fn sweep(
                 }
             }
         }
+        match page.next {
+            Some(next) => from = Some(next),
+            None => return,
+        }
     }
-    tracing::info!(
-        queued = swept.queued,
-        skipped = swept.skipped,
-        failed = swept.failed,
-        "sweep done"
-    );
-    Ok(swept)
 }

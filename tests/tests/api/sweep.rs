@@ -1,7 +1,7 @@
 //! The scheduled sweep against moto, on a table of its own: a message lost between the write
 //! and the send is recovered, an instruction dated in the future is queued once due, a worker
-//! that stopped midway is resumed, two sweeps at once send once, and finished work leaves the
-//! index.
+//! that stopped midway is resumed, two sweeps at once send once, finished work leaves the
+//! index, and 10,000 due items are paged through, each queued once.
 
 use http::Method;
 use payments_aws::Store;
@@ -190,4 +190,103 @@ async fn two_sweeps_at_once_queue_the_work_once() {
     // And not again until it has waited another delay.
     assert_eq!(w.sweep_at(at + 1_000).await.queued, 0);
     assert_eq!(w.sweep_at(at + REQUEUE_AFTER_MS + 1_000).await.queued, 1);
+}
+
+/// Queues that record what they are sent, and refuse refunds as a queue that is gone does.
+#[derive(Default)]
+struct RecordingQueues {
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+impl payments_domain::sweep::WorkQueues for RecordingQueues {
+    async fn send_body(&self, kind: WorkKind, body: String) -> Result<(), payments_domain::Error> {
+        if kind == WorkKind::Refund {
+            return Err(payments_domain::Error::internal(
+                "sending",
+                "the queue is gone",
+            ));
+        }
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(body);
+        Ok(())
+    }
+}
+
+/// 10,000 due instructions and one due refund whose queue is gone, in moto's work index: the
+/// sweep reads them a page at a time, takes at most `MAX_PER_KIND` of a kind per run and
+/// leaves the rest for the next, queues each once, and the refund that fails stops nothing.
+/// (The queues record what they are sent: moto's SQS slows down quadratically with 10,000
+/// messages in a queue, and the SQS adapter has its own tests.)
+#[tokio::test]
+async fn a_sweep_over_ten_thousand_due_items_queues_each_once() {
+    use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+    use payments_domain::sweep::{sweep, MAX_PER_KIND};
+    const ITEMS: usize = 10_000;
+    let table = test_support::isolated_table().await;
+    let overdue = now_ms() - 2 * REQUEUE_AFTER_MS;
+    let item = |i: usize, kind: &str| {
+        let text = |value: String| AttributeValue::S(value);
+        WriteRequest::builder()
+            .put_request(
+                PutRequest::builder()
+                    .item("PK", text(format!("T#sweep#A#load#ORDER#o{i}")))
+                    .item("SK", text("INSTRUCTION#payout".into()))
+                    .item("workKind", text(format!("{kind}#{}", i % 4)))
+                    .item(
+                        "nextAttemptAt",
+                        AttributeValue::N((overdue + i as i64).to_string()),
+                    )
+                    .item("workMessage", text(format!("{{\"item\":{i}}}")))
+                    .build()
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
+            .build()
+    };
+    let client = aws_sdk_dynamodb::Client::new(&test_support::sdk_config().await);
+    let requests: Vec<WriteRequest> = (0..ITEMS)
+        .map(|i| item(i, "INSTRUCTION"))
+        .chain(std::iter::once(item(ITEMS, "REFUND")))
+        .collect();
+    for batch in requests.chunks(25) {
+        client
+            .batch_write_item()
+            .request_items(table.table_name(), batch.to_vec())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    let queues = RecordingQueues::default();
+    let mut total = Swept::default();
+    let mut runs = 0;
+    loop {
+        let swept = sweep(&table, &queues, REQUEUE_AFTER_MS, Now::read())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        runs += 1;
+        assert!(swept.queued <= MAX_PER_KIND, "{swept:?}");
+        total.queued += swept.queued;
+        total.skipped += swept.skipped;
+        total.failed += swept.failed;
+        if swept.left_for_next_run == 0 {
+            break;
+        }
+        assert!(runs < 20, "the sweep never finished: {total:?}");
+    }
+    assert_eq!(runs, ITEMS / MAX_PER_KIND);
+    assert_eq!((total.queued, total.skipped), (ITEMS, 0));
+    // The refund's queue is gone: it failed once, and is due again after the re-queue delay.
+    assert_eq!(total.failed, 1);
+    let mut sent = queues.sent.into_inner().unwrap_or_else(|e| e.into_inner());
+    sent.sort();
+    sent.dedup();
+    assert_eq!(sent.len(), ITEMS, "each item queued once");
+    // Nothing is due any more; the next run sends nothing.
+    let queues = RecordingQueues::default();
+    let again = sweep(&table, &queues, REQUEUE_AFTER_MS, Now::read())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again, Swept::default());
 }

@@ -3,12 +3,13 @@
 //! exact SQS body that asks for that work). Items that need nothing lack them and are not in
 //! the index. The kind is split over a few shards so no index partition grows hot.
 
-use super::{keys, updated, Item, Store};
+use super::{failed, keys, updated, Item, Store};
 use aws_sdk_dynamodb::types::AttributeValue;
 use payments_domain::clock::Now;
 use payments_domain::error::Error;
-use payments_domain::sweep::{DueWork, ItemKey, WorkIndex};
+use payments_domain::sweep::{DuePage, DueWork, ItemKey, WorkIndex};
 use payments_domain::work::{WorkKind, WorkMessage};
+use serde::{Deserialize, Serialize};
 
 pub const WORK_INDEX: &str = "WorkIndex";
 pub const WORK_KIND: &str = "workKind";
@@ -62,11 +63,47 @@ fn due_work(item: &Item) -> Option<DueWork> {
     })
 }
 
+/// Index items read per Query: a sweep holds one page (a few hundred KB) at a time.
+const PAGE_SIZE: i32 = 250;
+
+/// Where the next page of due work starts: a shard, and the last item read in it.
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    shard: u32,
+    after: Option<(String, String, i64)>,
+}
+
+impl Cursor {
+    fn read(text: &str) -> Result<Cursor, Error> {
+        serde_json::from_str(text).map_err(|e| Error::internal("reading a work index cursor", e))
+    }
+
+    fn write(&self) -> Result<String, Error> {
+        serde_json::to_string(self).map_err(|e| Error::internal("writing a work index cursor", e))
+    }
+
+    /// The cursor after `last`, the key of the last item a Query read in `shard`.
+    fn after(shard: u32, last: &Item) -> Option<Cursor> {
+        let text = |name: &str| last.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let next = last.get(NEXT_ATTEMPT_AT)?.as_n().ok()?.parse().ok()?;
+        Some(Cursor {
+            shard,
+            after: Some((text(keys::PARTITION_KEY)?, text(keys::SORT_KEY)?, next)),
+        })
+    }
+}
+
 impl WorkIndex for Store {
-    async fn due(&self, kind: WorkKind, due_by: i64) -> Result<Vec<DueWork>, Error> {
-        let mut due = Vec::new();
-        for shard in 0..WORK_SHARDS {
-            let query = self
+    async fn due_page(
+        &self,
+        kind: WorkKind,
+        due_by: i64,
+        from: Option<&str>,
+    ) -> Result<DuePage, Error> {
+        let cursor = from.map(Cursor::read).transpose()?;
+        let (mut shard, mut after) = cursor.map_or((0, None), |c| (c.shard, c.after));
+        while shard < WORK_SHARDS {
+            let mut query = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -75,15 +112,42 @@ impl WorkIndex for Store {
                 .expression_attribute_names("#kind", WORK_KIND)
                 .expression_attribute_names("#next", NEXT_ATTEMPT_AT)
                 .expression_attribute_values(":kind", AttributeValue::S(shard_key(kind, shard)))
-                .expression_attribute_values(":due", AttributeValue::N(due_by.to_string()));
-            for item in self.collect(query).await? {
-                match due_work(&item) {
+                .expression_attribute_values(":due", AttributeValue::N(due_by.to_string()))
+                .limit(PAGE_SIZE);
+            if let Some((partition, sort, next)) = after.take() {
+                let mut start = keys::key(&partition, &sort);
+                start.insert(
+                    WORK_KIND.to_owned(),
+                    AttributeValue::S(shard_key(kind, shard)),
+                );
+                start.insert(
+                    NEXT_ATTEMPT_AT.to_owned(),
+                    AttributeValue::N(next.to_string()),
+                );
+                query = query.set_exclusive_start_key(Some(start));
+            }
+            let output = query.send().await.map_err(failed("Query"))?;
+            let mut due = Vec::new();
+            for item in output.items() {
+                match due_work(item) {
                     Some(work) => due.push(work),
                     None => tracing::error!("work index entry without its key, time or message"),
                 }
             }
+            let next = match output.last_evaluated_key() {
+                Some(last) => Cursor::after(shard, last),
+                None => (shard + 1 < WORK_SHARDS).then_some(Cursor {
+                    shard: shard + 1,
+                    after: None,
+                }),
+            };
+            if !due.is_empty() || next.as_ref().is_some_and(|c| c.shard == shard) {
+                let next = next.map(|c| c.write()).transpose()?;
+                return Ok(DuePage { due, next });
+            }
+            shard += 1;
         }
-        Ok(due)
+        Ok(DuePage::default())
     }
 
     async fn postpone(&self, work: &DueWork, now: Now) -> Result<bool, Error> {
