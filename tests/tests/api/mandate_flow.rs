@@ -2,14 +2,21 @@
 //! real pump delivers it to the mandate worker (in process, behind the Lambda invoke API), the
 //! active mandate appears in the customer's vault as a `MANDATE:SEPA_DIRECT_DEBIT` instrument,
 //! and a DEBIT instruction on it is executed by the instruction worker. Also: drafts, a refused
-//! registration, amendments, duplicate and racing messages, a lost message, and forget.
+//! registration, amendments, duplicate and racing messages, a lost message, a network that
+//! never answers, and forget.
 
 use futures_util::future::join_all;
+use futures_util::future::BoxFuture;
 use http::Method;
 use payments_aws::Store;
 use payments_domain::ids::{MandateId, TenantScope};
-use payments_domain::mandates::{register_mandate, MandateStatus, Mandates, RegisterMandate};
+use payments_domain::mandates::{
+    register_mandate, Debtor, MandateNetwork, MandateStatus, Mandates, RegisterMandate,
+    RegistrationOutcome, RegistrationRequest, SandboxNetwork, VerificationCheck,
+    MAX_NETWORK_ATTEMPTS,
+};
 use payments_domain::payments::Direction;
+use payments_domain::work::Step;
 use payments_domain::work::WorkKind;
 use payments_domain::Now;
 use serde_json::{json, Value};
@@ -489,6 +496,64 @@ async fn a_lost_registration_message_is_sent_again_by_the_sweep() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.queued, 0, "an active mandate has left the work index");
+}
+
+/// A network that keeps asking to try again later.
+struct Unavailable;
+
+impl MandateNetwork for Unavailable {
+    fn verify<'a>(&'a self, debtor: &'a Debtor) -> BoxFuture<'a, VerificationCheck> {
+        SandboxNetwork.verify(debtor)
+    }
+
+    fn register<'a>(
+        &'a self,
+        _: &'a RegistrationRequest<'a>,
+    ) -> BoxFuture<'a, RegistrationOutcome> {
+        Box::pin(async {
+            RegistrationOutcome::Retryable {
+                reason: "down".into(),
+            }
+        })
+    }
+}
+
+/// Work that can never succeed ends: after the last "try again later" the registration is
+/// refused with a reason, no instrument appears, and the mandate leaves the work index.
+#[tokio::test]
+async fn a_registration_the_network_never_answers_fails_after_the_last_attempt() {
+    let table = test_support::isolated_table().await;
+    let w = world_on(table.clone(), Some(&payments::unreachable_queue())).await;
+    let created = create_mandate(&w.mandates, CUSTOMER, "insurer", seed_debtor()).await;
+    let id = id_of(&created, "mandateId");
+    let message = RegisterMandate {
+        scope: w.scope().into(),
+        mandate_id: MandateId::parse(&id).unwrap_or_else(|e| panic!("{e:?}")),
+    };
+    for _ in 1..MAX_NETWORK_ATTEMPTS {
+        let step = register_mandate(&table, &Unavailable, &message, Now::read()).await;
+        assert_eq!(step.ok(), Some(Step::RetryLater));
+        assert_eq!(w.mandate(&id).await["status"], "Registering");
+    }
+    let step = register_mandate(&table, &Unavailable, &message, Now::read()).await;
+    assert_eq!(step.ok(), Some(Step::Done));
+    let mandate = w.mandate(&id).await;
+    assert_eq!(mandate["status"], "Failed");
+    assert_eq!(
+        mandate["inactiveReason"]["reasonCode"],
+        "NetworkUnavailable"
+    );
+    let (status, _) = w
+        .instrument(&id_of(&created, "financialInstrumentId"))
+        .await;
+    assert_eq!(status, 404);
+    let queues = [(WorkKind::Mandate, w.mandate_queue.queue_url.as_str())];
+    let swept = payments::sweep(&table, 0, &queues)
+        .await
+        .run(Now::at(Now::read().epoch_ms() + 60_000))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(swept.queued, 0, "a failed mandate is not sent again");
 }
 
 #[tokio::test]

@@ -120,9 +120,16 @@ pub struct Mandate {
     /// Set by forget: the personal data is gone and the mandate can never be registered.
     #[serde(default)]
     pub forgotten: bool,
+    /// Answers of "try again later" the network gave to the registration or amendment under
+    /// way: after [`MAX_NETWORK_ATTEMPTS`] the request is refused rather than asked for ever.
+    #[serde(default)]
+    pub network_attempts: u32,
     /// Bumped by every write; writes are conditional on the version read.
     pub version: u64,
 }
+
+/// "Try again later" answers a registration or amendment gets before it is refused.
+pub const MAX_NETWORK_ATTEMPTS: u32 = 5;
 
 /// Mandate refs use letters and digits that cannot be mistaken for each other when read out.
 const REF_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -183,6 +190,7 @@ impl Mandate {
             amendment: None,
             created: now_ms,
             forgotten: false,
+            network_attempts: 0,
             version: 0,
         }
     }
@@ -211,6 +219,7 @@ impl Mandate {
             return Err(Error::Invalid(missing));
         }
         self.status = MandateStatus::Registering;
+        self.network_attempts = 0;
         self.verification_check = Some(verification);
         self.financial_instrument_id = Some(FinancialInstrumentId::new_random());
         self.version += 1;
@@ -223,6 +232,7 @@ impl Mandate {
             return Err(refused(ErrorCode::MANDATE_NOT_ACTIVE, self));
         }
         self.status = MandateStatus::Amending;
+        self.network_attempts = 0;
         self.amendment = Some(debtor);
         self.verification_check = Some(verification);
         self.version += 1;
@@ -235,6 +245,24 @@ impl Mandate {
             self.status,
             MandateStatus::Registering | MandateStatus::Amending
         )
+    }
+
+    /// The network asked to try again later. After [`MAX_NETWORK_ATTEMPTS`] such answers the
+    /// request is refused as unanswered, so that work which never succeeds ends. `false` when
+    /// the mandate no longer waits for the network.
+    pub fn unanswered(&mut self) -> bool {
+        if !self.needs_registration() {
+            return false;
+        }
+        self.network_attempts += 1;
+        if self.network_attempts >= MAX_NETWORK_ATTEMPTS {
+            return self.refused(InactiveReason {
+                reason_code: "NetworkUnavailable".into(),
+                description: "The mandate network did not answer.".into(),
+            });
+        }
+        self.version += 1;
+        true
     }
 
     /// The network accepted the mandate or its amendment. `false` when there was nothing to
@@ -352,6 +380,35 @@ mod tests {
         assert_eq!(mandate.status, MandateStatus::Amending);
         assert!(mandate.registered());
         assert_eq!(mandate.terms.debtor, Some(new_debtor));
+    }
+
+    #[test]
+    fn a_network_that_never_answers_refuses_the_request_after_the_last_attempt() {
+        let mut mandate = Mandate::draft("REF".into(), complete_terms(), 0);
+        assert!(mandate.submit(verified()).is_ok());
+        for _ in 1..MAX_NETWORK_ATTEMPTS {
+            assert!(mandate.unanswered());
+            assert_eq!(mandate.status, MandateStatus::Registering);
+        }
+        assert!(mandate.unanswered());
+        assert_eq!(mandate.status, MandateStatus::Failed);
+        let reason = mandate
+            .inactive_reason
+            .as_ref()
+            .map(|r| r.reason_code.as_str());
+        assert_eq!(reason, Some("NetworkUnavailable"));
+        assert!(!mandate.unanswered(), "nothing waits any more");
+
+        let mut active = Mandate::draft("REF".into(), complete_terms(), 0);
+        assert!(active.submit(verified()).is_ok() && active.registered());
+        assert!(active.amend(Debtor::default(), verified()).is_ok());
+        for _ in 0..MAX_NETWORK_ATTEMPTS {
+            assert!(active.unanswered());
+        }
+        assert_eq!(active.status, MandateStatus::Active);
+        assert_eq!(active.amendment, None);
+        assert!(active.amend(Debtor::default(), verified()).is_ok());
+        assert_eq!(active.network_attempts, 0, "a new amendment starts afresh");
     }
 
     #[test]

@@ -73,11 +73,13 @@ pub async fn register_mandate<S: CreditorProfiles + Mandates>(
         return Ok(Step::Done);
     }
     let (outcome, creditor) = ask_network(store, network, &scope, &mandate).await?;
+    let recorded = record_answer(store, &scope, mandate, &outcome, &creditor, now).await?;
     if let RegistrationOutcome::Retryable { reason } = &outcome {
-        tracing::warn!(mandate_id = %mandate.mandate_id, %reason, "network asked to retry");
-        return Ok(Step::RetryLater);
+        if recorded.is_some_and(|mandate| mandate.needs_registration()) {
+            tracing::warn!(mandate_id = %message.mandate_id, %reason, "network asked to retry");
+            return Ok(Step::RetryLater);
+        }
     }
-    record_answer(store, &scope, mandate, &outcome, &creditor, now).await?;
     Ok(Step::Done)
 }
 
@@ -99,11 +101,13 @@ pub async fn apply_network_answer<S: CreditorProfiles + Mandates>(
         return Ok(false);
     }
     let creditor = creditor_of(store, scope, &mandate).await?;
-    record_answer(store, scope, mandate, outcome, &creditor, now).await
+    let recorded = record_answer(store, scope, mandate, outcome, &creditor, now).await?;
+    Ok(recorded.is_some())
 }
 
 /// Records the network's answer with a versioned update, so a duplicate or racing answer
-/// changes nothing: one activation, one instrument. `true` when this call recorded it.
+/// changes nothing: one activation, one instrument. The mandate as saved, when this call
+/// recorded it.
 async fn record_answer<S: Mandates>(
     store: &S,
     scope: &TenantScope,
@@ -111,7 +115,7 @@ async fn record_answer<S: Mandates>(
     outcome: &RegistrationOutcome,
     creditor: &Creditor,
     now: Now,
-) -> Result<bool, Error> {
+) -> Result<Option<Mandate>, Error> {
     let mandate_id = mandate.mandate_id;
     let updated = versioned::update(
         "mandate",
@@ -142,11 +146,11 @@ async fn record_answer<S: Mandates>(
     )
     .await?;
     let Updated::Saved(registration, ()) = updated else {
-        return Ok(false);
+        return Ok(None);
     };
-    let mandate = &registration.mandate;
-    tracing::info!(mandate_id = %mandate.mandate_id, status = mandate.status.as_str(), "mandate registration recorded");
-    Ok(true)
+    let mandate = registration.mandate;
+    tracing::info!(mandate_id = %mandate.mandate_id, status = mandate.status.as_str(), attempts = mandate.network_attempts, "mandate registration recorded");
+    Ok(Some(mandate))
 }
 
 /// The network's answer for the mandate, and the creditor its instrument names.
@@ -209,7 +213,9 @@ fn record(
         RegistrationOutcome::Registered => {
             registration.activation = Some(accept(mandate, creditor, now)?);
         }
-        RegistrationOutcome::Retryable { .. } => return Ok(None),
+        RegistrationOutcome::Retryable { .. } => {
+            mandate.unanswered();
+        }
     }
     Ok(Some(()))
 }
