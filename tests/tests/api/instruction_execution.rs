@@ -621,3 +621,63 @@ async fn sandbox_54_is_pending_until_sandbox_settles_it() {
     );
     assert_eq!(w.transactions().await, 1);
 }
+
+/// Two reconcilers at once (a sweep's message and a worker's retry, say) on a payment in doubt:
+/// both ask, one applies the answer, and SANDBOX holds one payment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reconcilers_racing_on_a_payment_in_doubt_settle_it_once() {
+    let w = Arc::new(world().await);
+    let message = w.payout("race57", json!(10.57), TODAY, "SANDBOX").await;
+    assert_eq!(w.run(&message).await, Step::Done);
+    let reconcilers: Vec<_> = (0..4)
+        .map(|_| {
+            let (w, message) = (w.clone(), message.clone());
+            tokio::spawn(async move { w.run(&message).await })
+        })
+        .collect();
+    for reconciler in reconcilers {
+        assert_eq!(reconciler.await.unwrap(), Step::Done);
+    }
+    let paid = w.instruction(&message).await;
+    assert_eq!(paid.status, InstructionStatus::Completed);
+    assert_eq!(paid.attempts, 1, "the payment was made once");
+    let transaction = paid.transaction.unwrap();
+    assert_eq!(transaction.status, TransactionStatus::Success);
+    assert_eq!(w.sandbox_entries(&transaction.id.to_string()).await, 1);
+    assert_eq!(w.transactions().await, 1);
+}
+
+/// Reconcilers racing on a payment the provider never saw: each finds no record, and only one
+/// of them makes the payment again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reconcilers_racing_on_a_payment_never_seen_make_it_once() {
+    let w = Arc::new(world_with(LosesAnswers::losing(1)).await);
+    let message = w
+        .payout("race-unseen", json!(10), TODAY, "LOSES_ANSWERS")
+        .await;
+    assert_eq!(w.run(&message).await, Step::Done);
+    w.loses.taken.lock().unwrap().clear();
+    let reconcilers: Vec<_> = (0..4)
+        .map(|_| {
+            let (w, message) = (w.clone(), message.clone());
+            tokio::spawn(async move { w.run(&message).await })
+        })
+        .collect();
+    for reconciler in reconcilers {
+        assert_eq!(reconciler.await.unwrap(), Step::Done);
+    }
+    let paid = w.instruction(&message).await;
+    assert_eq!(paid.status, InstructionStatus::Completed);
+    assert_eq!(paid.attempts, 2);
+    assert_eq!(w.loses.taken.lock().unwrap().len(), 1, "paid once");
+    let executed = w
+        .loses
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| **c == "execute")
+        .count();
+    assert_eq!(executed, 2, "the first call and one retry");
+    assert_eq!(w.transactions().await, 1);
+}
