@@ -3,7 +3,7 @@
 //! production), and none of the personal data or secrets those flows used may appear in it —
 //! account holder names, IBANs, account numbers, debtor names, emails and addresses, metadata
 //! values, reasons, reward credentials, bearer tokens, API private keys and their HMAC
-//! signatures — on success paths, validation failures, refused token exchanges, a tolerated
+//! signatures, providers' webhook signatures and free text — on success paths, validation failures, refused token exchanges, a tolerated
 //! downstream failure (an unreachable queue) and a 500, through forget. The capture
 //! must also hold what it should (each request's correlation id, the flows' own log lines), so
 //! the test cannot pass by capturing nothing.
@@ -48,7 +48,7 @@ const FILTER: &str = "info,payments_domain=trace,payments_aws=trace,payments_htt
                       payments_bodies=trace,customer_vault=trace,customer_wallet=trace,\
                       order_management=trace,mandates=trace,instruction_worker=trace,\
                       refund_worker=trace,mandate_worker=trace,reward_worker=trace,sweep=trace,\
-                      identity=trace";
+                      identity=trace,provider_webhooks=trace,provider_event_worker=trace";
 
 /// Installs the capture once for the binary: `config::init_logging`'s format (JSON, the current
 /// span, no time) plus the whole span list, with a filter that ignores `RUST_LOG`.
@@ -1008,4 +1008,108 @@ async fn api_key_exchanges_log_no_keys_signatures_or_tokens() {
     r.seen(reply).assert_status(401);
 
     r.assert_logs_clean(&["access token issued", "API key exchange refused"]);
+}
+
+/// A provider's webhooks: accepted, refused for a forged signature, refused for a body that is
+/// no event, and applied by the event worker. Neither the signatures nor the provider's free
+/// text (a failure reason naming the payer, an unknown body's contents) reach the logs.
+#[tokio::test]
+async fn provider_webhooks_log_no_signatures_or_provider_text() {
+    use payments_domain::payments::Amount;
+    use payments_domain::providers::{ProviderEvent, WebhookSecret};
+    use test_support::providers::{delivery, delivery_signed_with, Delivery, WEBHOOK_SECRET};
+    capture_logs();
+    let table = test_support::table().await;
+    let mut r = Recorder::default();
+    let events = throwaway_worker("provider-event-worker", Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let host = test_support::providers::event_worker_host(&table).await;
+    let webhooks = Client {
+        router: test_support::providers::webhooks_router(&table, &events.queue_url).await,
+        scope: test_support::new_scope(),
+        token: None,
+    };
+    let scope = webhooks.scope;
+    let paid = |order: &'static str, amount: Value| {
+        let table = table.clone();
+        async move {
+            let instruction = payments::completed_payout(
+                &table,
+                &scope,
+                "hygiene-payee",
+                order,
+                amount,
+                "EUR",
+                Value::Null,
+            )
+            .await;
+            instruction
+                .transaction
+                .and_then(|t| t.app_transaction_id)
+                .unwrap_or_else(|| panic!("the payment has its app's id"))
+        }
+    };
+    let pending = paid("hygiene-pending", json!(10.54)).await;
+    let settled = paid("hygiene-settled", json!(20)).await;
+    let post = async |r: &mut Recorder, delivery: Delivery| {
+        let mut request = webhooks.request(Method::POST, "/v1/providers/SANDBOX/webhooks");
+        for (name, value) in &delivery.headers {
+            if *name == payments_domain::providers::SIGNATURE_HEADER {
+                r.secret(value.trim_start_matches("v1,"));
+            }
+            request = request.header(*name, value);
+        }
+        let request = request
+            .body(Body::from(delivery.body))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reply = webhooks.send(request).await;
+        r.seen(reply)
+    };
+    let id = |name: &str| format!("msg_hygiene_{name}_{}", letters(8));
+    let reason = format!("Declined for {} {}", r.word(10), r.word(12));
+    let failed = ProviderEvent::PaymentFailed {
+        app_transaction_id: pending.clone(),
+        reason,
+    };
+    post(&mut r, delivery(&failed, &id("failed")))
+        .await
+        .assert_status(202);
+    let opened = ProviderEvent::ChargebackOpened {
+        app_transaction_id: settled.clone(),
+        chargeback_id: "cb-hygiene".into(),
+        amount: Some(Amount::from_json(&json!(5)).unwrap_or_else(|e| panic!("{e:?}"))),
+        claimed: 0,
+    };
+    post(&mut r, delivery(&opened, &id("opened")))
+        .await
+        .assert_status(202);
+    let forged_secret = "whsec_Zm9yZ2VkLWtleS1mb3ItbG9nLWh5Z2llbmUtdGVzdHM=";
+    let now = chrono::Utc::now().timestamp();
+    post(
+        &mut r,
+        delivery_signed_with(forged_secret, &opened, &id("forged"), now),
+    )
+    .await
+    .assert_status(401);
+    let note = r.word(14);
+    let body = json!({ "type": "payment.noted", "data": { "note": note } }).to_string();
+    let unknown_id = id("unknown");
+    let secret = WebhookSecret::parse(WEBHOOK_SECRET).unwrap_or_else(|e| panic!("{e}"));
+    let signature = secret.sign(&unknown_id, now, body.as_bytes());
+    let unknown = Delivery {
+        headers: vec![
+            (payments_domain::providers::ID_HEADER, unknown_id),
+            (
+                payments_domain::providers::TIMESTAMP_HEADER,
+                now.to_string(),
+            ),
+            (payments_domain::providers::SIGNATURE_HEADER, signature),
+        ],
+        body,
+    };
+    post(&mut r, unknown).await.assert_status(400);
+    pump(&events, &host).await;
+
+    r.assert_logs_clean(&["webhook refused", "event applied"]);
 }
