@@ -347,6 +347,7 @@ PY
 walkthrough README.md walkthrough COMPLETED 80.25
 walkthrough docs/local-development.md mandate-walkthrough 201 Active MANDATE:SEPA_DIRECT_DEBIT 202 COMPLETED
 walkthrough docs/local-development.md reward-walkthrough 202 201 SETTLED "Card number" COMPLETED
+walkthrough docs/local-development.md webhook-walkthrough 202 202 401 PENDING SUCCEEDED 50.25
 
 stop
 trap 'rm -rf "$state"' EXIT
