@@ -245,6 +245,19 @@ impl World {
     }
 }
 
+/// `runs` runs of the worker's use case at once, each of which must finish the message.
+async fn race(w: &Arc<World>, message: &ExecuteInstruction, runs: usize) {
+    let runs: Vec<_> = (0..runs)
+        .map(|_| {
+            let (w, message) = (w.clone(), message.clone());
+            tokio::spawn(async move { w.run(&message).await })
+        })
+        .collect();
+    for run in runs {
+        assert_eq!(run.await.unwrap(), Step::Done);
+    }
+}
+
 #[tokio::test]
 async fn a_due_payout_completes_once_however_often_its_message_arrives() {
     let w = world().await;
@@ -326,15 +339,7 @@ async fn a_due_payout_completes_once_however_often_its_message_arrives() {
 async fn racing_workers_execute_an_instruction_once() {
     let w = Arc::new(world().await);
     let message = w.payout("race", json!(10), TODAY, "SANDBOX").await;
-    let runs: Vec<_> = (0..6)
-        .map(|_| {
-            let (w, message) = (w.clone(), message.clone());
-            tokio::spawn(async move { w.run(&message).await })
-        })
-        .collect();
-    for run in runs {
-        assert_eq!(run.await.unwrap(), Step::Done);
-    }
+    race(&w, &message, 6).await;
     let done = w.instruction(&message).await;
     assert_eq!(done.status, InstructionStatus::Completed);
     assert_eq!(done.attempts, 1, "the payment app was called once");
@@ -629,15 +634,7 @@ async fn reconcilers_racing_on_a_payment_in_doubt_settle_it_once() {
     let w = Arc::new(world().await);
     let message = w.payout("race57", json!(10.57), TODAY, "SANDBOX").await;
     assert_eq!(w.run(&message).await, Step::Done);
-    let reconcilers: Vec<_> = (0..4)
-        .map(|_| {
-            let (w, message) = (w.clone(), message.clone());
-            tokio::spawn(async move { w.run(&message).await })
-        })
-        .collect();
-    for reconciler in reconcilers {
-        assert_eq!(reconciler.await.unwrap(), Step::Done);
-    }
+    race(&w, &message, 4).await;
     let paid = w.instruction(&message).await;
     assert_eq!(paid.status, InstructionStatus::Completed);
     assert_eq!(paid.attempts, 1, "the payment was made once");
@@ -657,15 +654,7 @@ async fn reconcilers_racing_on_a_payment_never_seen_make_it_once() {
         .await;
     assert_eq!(w.run(&message).await, Step::Done);
     w.loses.taken.lock().unwrap().clear();
-    let reconcilers: Vec<_> = (0..4)
-        .map(|_| {
-            let (w, message) = (w.clone(), message.clone());
-            tokio::spawn(async move { w.run(&message).await })
-        })
-        .collect();
-    for reconciler in reconcilers {
-        assert_eq!(reconciler.await.unwrap(), Step::Done);
-    }
+    race(&w, &message, 4).await;
     let paid = w.instruction(&message).await;
     assert_eq!(paid.status, InstructionStatus::Completed);
     assert_eq!(paid.attempts, 2);
