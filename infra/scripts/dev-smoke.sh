@@ -155,6 +155,12 @@ expired=$("$local_stack" token --state-dir "$state" --account "$ACCOUNT_ID" --te
 expect 401 'b["detail"] == "Token expired"' -H "Authorization: Bearer $expired" -H "x-account-id: $ACCOUNT_ID" -H "x-tenant-id: $TENANT_ID" "$vault"
 expect 404 'b["title"] == "Not Found"' "${auth[@]}" "$API_URL/v9/nowhere"
 mandates=$API_URL/v2/mandates
+# Tenant webhooks: make dev allows loopback endpoints, and seals their secrets with the local key.
+notifications=$API_URL/v1/notifications/webhooks
+expect 201 'b["status"] == "ENABLED" and b["secret"].startswith("whsec_")' "${auth[@]}" "${json[@]}" -d '{"url":"http://127.0.0.1:9/hook","events":["*"]}' "$notifications"
+expect 400 'b["errors"][0]["errorCode"] == "WEBHOOK_URL_NOT_ALLOWED"' "${auth[@]}" "${json[@]}" -d '{"url":"https://169.254.169.254/","events":["*"]}' "$notifications"
+expect 200 'len(b["results"]) == 1 and "secret" not in b["results"][0]' "${auth[@]}" "$notifications"
+
 expect 201 'b["network"] == "SEPA"' "${auth[@]}" "${json[@]}" -d '{"creditorProfileRef":"smoke-a","profileName":"Smoke","identifier":"FR72ZZZ123456","name":"Smoke SA"}' "$mandates/creditor-profiles/sepa"
 expect 201 '' "${auth[@]}" "${json[@]}" -d '{"creditorProfileRef":"smoke-b","profileName":"Smoke","identifier":"AT61ZZZ01234567890","name":"Smoke AG"}' "$mandates/creditor-profiles/sepa"
 expect 200 'b["pageSize"] == 1 and b["currentPage"] == 2 and [p["creditorProfileRef"] for p in b["results"]] == ["smoke-b"]' "${auth[@]}" "$mandates/creditor-profiles?from=1&take=1"

@@ -195,8 +195,11 @@ pub fn functions_environment(
     api_url: &str,
     requeue_after_seconds: Option<u64>,
 ) -> Result<BTreeMap<String, String>, DevError> {
-    let mut parameters =
-        BTreeMap::from([("TokenPublicKey".to_owned(), keys.token_public_key.clone())]);
+    let mut parameters = BTreeMap::from([
+        ("TokenPublicKey".to_owned(), keys.token_public_key.clone()),
+        // Tenant webhooks to a receiver on this machine (`make listen`).
+        ("AllowLoopbackWebhooks".to_owned(), "true".to_owned()),
+    ]);
     if let Some(seconds) = requeue_after_seconds {
         parameters.insert("RequeueAfterSeconds".to_owned(), seconds.to_string());
     }
@@ -682,6 +685,8 @@ mod tests {
         assert_eq!(env["SANDBOX_WEBHOOK_SECRET_ARN"], "");
         assert_eq!(env["TOKEN_SIGNING_SECRET_ARN"], "");
         assert_eq!(env["API_KEY_KMS_KEY_ID"], "");
+        // Tenant webhooks may go to a receiver on this machine.
+        assert_eq!(env["ALLOW_LOOPBACK_WEBHOOKS"], "true");
         assert!(!format!("{keys:?}").contains("PRIVATE"), "{keys:?}");
 
         let conflicting = Template::parse(

@@ -32,6 +32,10 @@ pub const SANDBOX_WEBHOOK_QUEUE_URL: &str = "SANDBOX_WEBHOOK_QUEUE_URL";
 /// Where SANDBOX's sender posts: the service's own `/v1/providers/SANDBOX/webhooks`.
 pub const SANDBOX_WEBHOOK_URL: &str = "SANDBOX_WEBHOOK_URL";
 
+/// `true` where tenant webhooks may go to loopback addresses, over http too (`make dev`, and a
+/// deployment whose `AllowLoopbackWebhooks` parameter says so); anything else is `false`.
+pub const ALLOW_LOOPBACK_WEBHOOKS: &str = "ALLOW_LOOPBACK_WEBHOOKS";
+
 /// The variable that names the queue of a kind of work.
 pub fn queue_variable(kind: WorkKind) -> &'static str {
     match kind {
@@ -76,6 +80,11 @@ impl Settings {
     pub fn required(&self, name: &str) -> Result<&str, Error> {
         self.optional(name)
             .ok_or_else(|| Error::bug(format!("the setting {name} is not set")))
+    }
+
+    /// A yes-or-no setting: `true` only when set to `true`.
+    pub fn flag(&self, name: &str) -> bool {
+        self.optional(name) == Some("true")
     }
 
     /// A whole number of seconds, in milliseconds.

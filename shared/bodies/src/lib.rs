@@ -6,6 +6,7 @@
 pub mod json;
 pub mod links;
 pub mod mandates;
+pub mod notifications;
 pub mod orders;
 pub mod rewards;
 pub mod vault;

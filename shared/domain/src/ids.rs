@@ -88,6 +88,12 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// A tenant's webhook endpoint.
+    WebhookId,
+    "WebhookId",
+    WEBHOOK_ID_IS_INVALID
+);
+uuid_id!(
     /// A reward in a tenant's catalogue.
     RewardId,
     "RewardId",

@@ -9,6 +9,7 @@
 
 pub mod identity;
 pub mod mandates;
+pub mod notifications;
 pub mod payments;
 pub mod providers;
 pub mod queues;

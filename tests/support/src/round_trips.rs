@@ -227,6 +227,8 @@ const WALLET: &str = "customer-wallet";
 const ORDERS: &str = "order-management";
 const MANDATES: &str = "mandates";
 const IDENTITY: &str = "identity";
+const NOTIFICATIONS: &str = "notifications";
+const WEBHOOK: &str = "GET /v1/notifications/webhooks/{webhookId}";
 
 const fn budget(
     function: &'static str,
@@ -630,6 +632,45 @@ pub const BUDGETS: &[Budget] = &[
         "GET /.well-known/openid-configuration",
         SUCCESS,
         &[],
+    ),
+    // notifications
+    budget(
+        NOTIFICATIONS,
+        "POST /v1/notifications/webhooks",
+        "success (201)",
+        &[dynamodb("PutItem", 1)],
+    ),
+    budget(
+        NOTIFICATIONS,
+        "POST /v1/notifications/webhooks",
+        "a private address (400)",
+        &[],
+    ),
+    budget(NOTIFICATIONS, "GET /v1/notifications/webhooks", SUCCESS, QUERY),
+    budget(NOTIFICATIONS, WEBHOOK, SUCCESS, GET),
+    budget(
+        NOTIFICATIONS,
+        "PUT /v1/notifications/webhooks/{webhookId}",
+        SUCCESS,
+        &[dynamodb("GetItem", 1), dynamodb("PutItem", 1)],
+    ),
+    budget(
+        NOTIFICATIONS,
+        "POST /v1/notifications/webhooks/{webhookId}/rotate-secret",
+        SUCCESS,
+        &[dynamodb("GetItem", 1), dynamodb("PutItem", 1)],
+    ),
+    budget(
+        NOTIFICATIONS,
+        "DELETE /v1/notifications/webhooks/{webhookId}",
+        SUCCESS,
+        &[dynamodb("DeleteItem", 1)],
+    ),
+    budget(
+        NOTIFICATIONS,
+        "DELETE /v1/notifications/webhooks/{webhookId}",
+        "an unknown webhook (404)",
+        &[dynamodb("DeleteItem", 1)],
     ),
     // provider-webhooks
     explained(

@@ -48,7 +48,8 @@ const FILTER: &str = "info,payments_domain=trace,payments_aws=trace,payments_htt
                       payments_bodies=trace,customer_vault=trace,customer_wallet=trace,\
                       order_management=trace,mandates=trace,instruction_worker=trace,\
                       refund_worker=trace,mandate_worker=trace,reward_worker=trace,sweep=trace,\
-                      identity=trace,provider_webhooks=trace,provider_event_worker=trace";
+                      identity=trace,provider_webhooks=trace,provider_event_worker=trace,\
+                      notifications=trace";
 
 /// Installs the capture once for the binary: `config::init_logging`'s format (JSON, the current
 /// span, no time) plus the whole span list, with a filter that ignores `RUST_LOG`.
@@ -1112,4 +1113,52 @@ async fn provider_webhooks_log_no_signatures_or_provider_text() {
     pump(&events, &host).await;
 
     r.assert_logs_clean(&["webhook refused", "event applied"]);
+}
+
+/// Tenant webhook endpoints: their secrets, shown in the answers that create and rotate them,
+/// never reach the logs, nor does a description.
+#[tokio::test]
+async fn webhook_endpoints_log_no_secrets() {
+    capture_logs();
+    let table = test_support::table().await;
+    let mut r = Recorder::default();
+    let client = r.client(Client::admin(
+        test_support::notifications::notifications_router(&table).await,
+    ));
+    let body =
+        json!({ "url": "https://hooks.example.com/p", "events": ["*"], "description": r.word(16) });
+    let created = r
+        .call(
+            &client,
+            Method::POST,
+            "/v1/notifications/webhooks",
+            Some(body),
+        )
+        .await;
+    created.assert_status(201);
+    let id = text(&created.body["webhookId"]);
+    r.secret(text(&created.body["secret"]));
+    r.secret(text(&created.body["secret"]).trim_start_matches("whsec_"));
+    let rotated = r
+        .call(
+            &client,
+            Method::POST,
+            &format!("/v1/notifications/webhooks/{id}/rotate-secret"),
+            None,
+        )
+        .await;
+    rotated.assert_status(200);
+    r.secret(text(&rotated.body["secret"]));
+    r.secret(text(&rotated.body["secret"]).trim_start_matches("whsec_"));
+    let refused = json!({ "url": "https://10.0.0.1/", "events": [r.word(12)] });
+    r.call(
+        &client,
+        Method::POST,
+        "/v1/notifications/webhooks",
+        Some(refused),
+    )
+    .await
+    .assert_status(400);
+
+    r.assert_logs_clean(&["webhook endpoint created", "webhook secret rotated"]);
 }

@@ -11,6 +11,7 @@ mod instruction_execution;
 mod log_hygiene;
 mod mandate_flow;
 mod mandate_routes;
+mod notification_routes;
 mod order_routes;
 mod provider_webhooks;
 mod refunds;

@@ -59,6 +59,7 @@ fn http_functions() -> Vec<HttpFunction> {
         function("mandates", mandates::api().table()),
         function("identity", identity::api().table()),
         function("provider-webhooks", provider_webhooks::api().table()),
+        function("notifications", notifications::api().table()),
     ]
 }
 
@@ -201,6 +202,11 @@ impl Run {
     async fn webhooks_router(&self) -> Router {
         let settings = self.settings("provider-webhooks", &self.table).await;
         payments::built(provider_webhooks::app(&settings, &self.clients)).await
+    }
+
+    async fn notifications_router(&self) -> Router {
+        let settings = self.settings("notifications", &self.table).await;
+        payments::built(notifications::app(&settings, &self.clients)).await
     }
 
     async fn identity_router(&self, signing_key: &str) -> Router {
@@ -1063,6 +1069,96 @@ async fn identity_calls(run: &mut Run) {
 const WEBHOOKS: &str = "provider-webhooks";
 
 /// SANDBOX's webhooks: taken in, then applied to a pending payment.
+const NOTIFICATIONS: &str = "notifications";
+
+async fn notification_calls(run: &mut Run) {
+    let client = Client::admin(run.notifications_router().await);
+    let webhooks = "/v1/notifications/webhooks";
+    let create = "POST /v1/notifications/webhooks";
+    let endpoint = json!({ "url": "https://hooks.example.com/payments", "events": ["*"] });
+    let created = run
+        .http(
+            NOTIFICATIONS,
+            &client,
+            create,
+            "success (201)",
+            webhooks,
+            Some(endpoint.clone()),
+            201,
+        )
+        .await;
+    let private = json!({ "url": "https://10.0.0.1/hook", "events": ["*"] });
+    run.http(
+        NOTIFICATIONS,
+        &client,
+        create,
+        "a private address (400)",
+        webhooks,
+        Some(private),
+        400,
+    )
+    .await;
+    run.http(
+        NOTIFICATIONS,
+        &client,
+        "GET /v1/notifications/webhooks",
+        "success",
+        webhooks,
+        None,
+        200,
+    )
+    .await;
+    let id = created.body["webhookId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let one = format!("{webhooks}/{id}");
+    let route = "/v1/notifications/webhooks/{webhookId}";
+    run.http(
+        NOTIFICATIONS,
+        &client,
+        &format!("GET {route}"),
+        "success",
+        &one,
+        None,
+        200,
+    )
+    .await;
+    run.http(
+        NOTIFICATIONS,
+        &client,
+        &format!("PUT {route}"),
+        "success",
+        &one,
+        Some(endpoint),
+        200,
+    )
+    .await;
+    run.http(
+        NOTIFICATIONS,
+        &client,
+        &format!("POST {route}/rotate-secret"),
+        "success",
+        &format!("{one}/rotate-secret"),
+        None,
+        200,
+    )
+    .await;
+    let delete = format!("DELETE {route}");
+    run.http(NOTIFICATIONS, &client, &delete, "success", &one, None, 204)
+        .await;
+    run.http(
+        NOTIFICATIONS,
+        &client,
+        &delete,
+        "an unknown webhook (404)",
+        &one,
+        None,
+        404,
+    )
+    .await;
+}
+
 async fn provider_calls(run: &mut Run) {
     let table = run.table.clone();
     let scope = test_support::new_scope();
@@ -1314,6 +1410,7 @@ async fn every_route_worker_and_the_sweep_keep_their_round_trip_budgets() {
     order_calls(&mut run).await;
     mandate_calls(&mut run).await;
     identity_calls(&mut run).await;
+    notification_calls(&mut run).await;
     provider_calls(&mut run).await;
     worker_calls(&mut run).await;
     sweep_calls(&mut run).await;

@@ -140,6 +140,12 @@ async fn every_route_has_a_sample_event_that_reaches_it() {
     )
     .await;
     check_function("mandates", Client::admin(mandates), mandates::api().table()).await;
+    check_function(
+        "notifications",
+        Client::admin(test_support::notifications::notifications_router(&table).await),
+        notifications::api().table(),
+    )
+    .await;
     check_identity(&table).await;
     let events =
         test_support::queues::throwaway_worker("provider-event-worker", Default::default())

@@ -93,6 +93,9 @@ fn functions() -> Vec<HttpFunction> {
         HttpFunction::new("mandates", mandates::api().table(), |table| {
             Box::pin(async move { mandates_router(&table, &payments::unreachable_queue()).await })
         }),
+        HttpFunction::new("notifications", notifications::api().table(), |table| {
+            Box::pin(async move { test_support::notifications::notifications_router(&table).await })
+        }),
         // Identity: API-key exchange, JWKS and OpenID discovery, all unguarded (see UNGUARDED).
         // A function that gains a guarded route must be listed with `HttpFunction::new` and a
         // router instead.
@@ -299,6 +302,7 @@ fn documented_roles(function: &str, method: &Method, path: &str) -> Option<Vec<R
         "customer-wallet" => vec![BW, W, A],
         "mandates" if read => vec![MR, A],
         "mandates" => vec![MW, A],
+        "notifications" => vec![A],
         _ => return None,
     })
 }

@@ -55,6 +55,10 @@ fn each_function_serves_exactly_its_template_routes() {
         template_routes(&template, "identity"),
         router_routes(identity::api().table())
     );
+    assert_eq!(
+        template_routes(&template, "notifications"),
+        router_routes(notifications::api().table())
+    );
 }
 
 #[test]

@@ -112,6 +112,11 @@ pub(crate) fn rewards(scope: &TenantScope) -> String {
     tenant_partition(scope, "REWARDS")
 }
 
+/// A tenant's webhook endpoints, each under its id as sort key.
+pub(crate) fn webhook_endpoints(scope: &TenantScope) -> String {
+    tenant_partition(scope, "WEBHOOKS")
+}
+
 /// API keys are read by public key before any tenant is known: the one kind of item whose
 /// partition does not start with a tenant. The item names its tenant and account.
 pub(crate) fn api_key(public_key: &str) -> String {

@@ -10,6 +10,7 @@ mod catalogues;
 mod items;
 mod keys;
 mod mandates;
+mod notifications;
 mod orders;
 mod providers;
 mod rewards;
@@ -288,6 +289,26 @@ impl Store {
                 Ok(false)
             }
             Err(e) => Err(failed("PutItem")(e)),
+        }
+    }
+
+    /// Deletes one item if it exists; `false` when there was none.
+    pub(crate) async fn delete(&self, partition: &str, sort: &str) -> Result<bool, Error> {
+        let request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(partition, sort)))
+            .condition_expression("attribute_exists(PK)");
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(failed("DeleteItem")(e)),
         }
     }
 

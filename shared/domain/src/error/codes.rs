@@ -138,6 +138,15 @@ error_codes! {
     APP_REFUND_ID_IS_INVALID => "AppRefundId is invalid. It must be the refundId: a lowercase hyphenated UUID.",
     CHARGEBACK_ID_IS_REQUIRED => "ChargebackId is required.",
     CHARGEBACK_ID_IS_INVALID => "ChargebackId is invalid. It must be a string of 1 to 200 characters.",
+    WEBHOOK_ID_IS_INVALID => "WebhookId is invalid. It must be a lowercase hyphenated UUID.",
+    WEBHOOK_NOT_FOUND => "Webhook {webhookId} does not exist.",
+    URL_IS_REQUIRED => "Url is required.",
+    URL_IS_INVALID => "Url is invalid. It must be an absolute http or https URL of at most {maxLength} characters, without user information.",
+    WEBHOOK_URL_NOT_ALLOWED => "Url is not allowed. It must be https to a public address; http only to a loopback address where the deployment allows it.",
+    EVENTS_IS_REQUIRED => "Events is required. It must be a non-empty list of event types, or [\"*\"].",
+    DESCRIPTION_IS_INVALID => "Description is invalid. It must be a string without control characters.",
+    DESCRIPTION_LENGTH_OUT_OF_RANGE => "Description length out of range. It must be between {minLength} and {maxLength} characters.",
+    STATUS_IS_INVALID => "Status is invalid. It must be ENABLED or DISABLED.",
     INTERNAL_ERROR => "An unexpected error occurred.",
 }
 

@@ -10,8 +10,11 @@ mod sandbox_app;
 mod sandbox_sender;
 mod sandbox_webhooks;
 mod sources;
-mod standard_webhooks;
 
+pub use crate::standard_webhooks::{
+    Refusal, WebhookHeaders, WebhookSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    WEBHOOK_TOLERANCE_SECONDS,
+};
 pub use apply::apply_provider_event;
 pub use events::{AppReference, ProviderEvent};
 pub use inbox::{ApplyProviderEvent, Inbox, InboxEvent, InboxStatus, MAX_EVENT_ATTEMPTS};
@@ -23,7 +26,3 @@ pub use sandbox_app::{
 pub use sandbox_sender::{send_sandbox_webhook, WebhookPoster};
 pub use sandbox_webhooks::{sandbox_event_body, SandboxWebhooks};
 pub use sources::{WebhookRequest, WebhookSource, WebhookSources};
-pub use standard_webhooks::{
-    Refusal, WebhookHeaders, WebhookSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
-    WEBHOOK_TOLERANCE_SECONDS,
-};

@@ -2,9 +2,9 @@
 //! now, as a provider's servers would. A refusal is final; anything else is tried again.
 
 use super::sandbox_app::SendSandboxWebhook;
-use super::standard_webhooks::{WebhookSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::clock::Now;
 use crate::error::{Chain, Error};
+use crate::standard_webhooks::{WebhookSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::work::Step;
 use std::future::Future;
 

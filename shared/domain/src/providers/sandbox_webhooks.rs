@@ -4,13 +4,13 @@
 
 use super::events::ProviderEvent;
 use super::sources::{WebhookRequest, WebhookSource};
-use super::standard_webhooks::{
-    Refusal, WebhookHeaders, WebhookSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
-};
 use crate::clock::Now;
 use crate::error::{ErrorCode, Violation, Violations};
 use crate::ids::{MandateId, RefundId};
 use crate::payments::{Amount, SANDBOX_APP_ID};
+use crate::standard_webhooks::{
+    Refusal, WebhookHeaders, WebhookSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 use serde_json::{json, Map, Value};
 
 /// Longest provider id (`appTransactionId`, `chargebackId`) accepted.

@@ -3,9 +3,9 @@
 //! means adding its source here beside SANDBOX's.
 
 use super::events::ProviderEvent;
-use super::standard_webhooks::Refusal;
 use crate::clock::Now;
 use crate::error::Violation;
+use crate::standard_webhooks::Refusal;
 
 /// A webhook request as the edge received it: header names lowercase.
 #[derive(Debug, Clone, Copy)]

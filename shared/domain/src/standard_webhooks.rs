@@ -1,4 +1,5 @@
-//! The Standard Webhooks scheme SANDBOX signs with (docs/api.md §8): headers `webhook-id`,
+//! The Standard Webhooks scheme SANDBOX signs with (docs/api.md §8), and so do the service's
+//! own webhooks to tenants (§9): headers `webhook-id`,
 //! `webhook-timestamp` (epoch seconds) and `webhook-signature`, a space-separated list of
 //! `v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">`, any one of which may match; the
 //! key is the app's secret, `whsec_` + base64 of its bytes.

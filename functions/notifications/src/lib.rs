@@ -1,0 +1,136 @@
+//! Tenant webhooks (docs/api.md §9): a tenant's endpoints, `tenant-admin` only, error format
+//! A. Each handler parses, calls one use case, and renders; a secret is in the answer that
+//! creates or rotates it, and nowhere else.
+
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use payments_aws::config::ALLOW_LOOPBACK_WEBHOOKS;
+use payments_aws::{secrets, Clients, Settings, Store};
+use payments_bodies::notifications::{self as bodies, SettingsFor};
+use payments_domain::auth::Role;
+use payments_domain::error::Error;
+use payments_domain::identity::KeyWrapper;
+use payments_domain::ids::WebhookId;
+use payments_domain::notifications::{self, UrlPolicy, WebhookEndpoints};
+use payments_domain::Now;
+use payments_http::{Api, ApiError, Caller, Edge, ErrorFormat, JsonBody, PathParams};
+use std::sync::Arc;
+
+const ADMIN: &[Role] = &[Role::Admin];
+
+const WEBHOOKS: &str = "/v1/notifications/webhooks";
+const WEBHOOK: &str = "/v1/notifications/webhooks/{webhookId}";
+
+#[derive(Clone)]
+pub struct AppState {
+    store: Store,
+    /// Seals endpoint secrets: KMS in AWS, the local key file under `make dev`.
+    wrapper: Arc<dyn KeyWrapper>,
+    urls: UrlPolicy,
+}
+
+/// The function as deployed, from its settings: `main` and the tests both build it here.
+pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
+    let state = AppState {
+        store: Store::from_settings(aws, settings)?,
+        wrapper: secrets::key_wrapper(aws, settings)?,
+        urls: UrlPolicy {
+            allow_loopback: settings.flag(ALLOW_LOOPBACK_WEBHOOKS),
+        },
+    };
+    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    Ok(api().into_router(state, edge))
+}
+
+/// Every route of the function, with its roles.
+pub fn api() -> Api<AppState> {
+    Api::new()
+        .route(Method::POST, WEBHOOKS, ADMIN, create)
+        .route(Method::GET, WEBHOOKS, ADMIN, list)
+        .route(Method::GET, WEBHOOK, ADMIN, get)
+        .route(Method::PUT, WEBHOOK, ADMIN, replace)
+        .route(Method::DELETE, WEBHOOK, ADMIN, delete)
+        .route(
+            Method::POST,
+            "/v1/notifications/webhooks/{webhookId}/rotate-secret",
+            ADMIN,
+            rotate_secret,
+        )
+}
+
+fn webhook_id(path: &PathParams) -> Result<WebhookId, ApiError> {
+    Ok(WebhookId::parse(path.get("webhookId"))?)
+}
+
+async fn create(
+    caller: Caller,
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let settings = bodies::endpoint_settings(body, app.urls, SettingsFor::Create)?;
+    let (endpoint, secret) = notifications::create_endpoint(
+        &app.store,
+        app.wrapper.as_ref(),
+        &caller.scope,
+        settings,
+        Now::read(),
+    )
+    .await?;
+    let body = bodies::created_body(&endpoint, &secret);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn list(caller: Caller, State(app): State<AppState>) -> Result<Response, ApiError> {
+    let endpoints = app.store.endpoints(&caller.scope).await?;
+    Ok(Json(bodies::endpoints_body(&endpoints)).into_response())
+}
+
+async fn get(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, ApiError> {
+    let endpoint = notifications::endpoint(&app.store, &caller.scope, webhook_id(&path)?).await?;
+    Ok(Json(bodies::endpoint_body(&endpoint)).into_response())
+}
+
+async fn replace(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let id = webhook_id(&path)?;
+    let settings = bodies::endpoint_settings(body, app.urls, SettingsFor::Replace)?;
+    let endpoint =
+        notifications::replace_endpoint(&app.store, &caller.scope, id, settings, Now::read())
+            .await?;
+    Ok(Json(bodies::endpoint_body(&endpoint)).into_response())
+}
+
+async fn delete(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, ApiError> {
+    notifications::delete_endpoint(&app.store, &caller.scope, webhook_id(&path)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn rotate_secret(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, ApiError> {
+    let secret = notifications::rotate_secret(
+        &app.store,
+        app.wrapper.as_ref(),
+        &caller.scope,
+        webhook_id(&path)?,
+        Now::read(),
+    )
+    .await?;
+    Ok(Json(bodies::secret_body(&secret)).into_response())
+}
