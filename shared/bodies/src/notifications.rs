@@ -8,6 +8,7 @@ use payments_domain::notifications::{
     EndpointSettings, EndpointStatus, EndpointUrl, EventFilter, UrlPolicy, UrlRefusal,
     WebhookEndpoint, MAX_URL_LENGTH,
 };
+use payments_domain::outbox::{EventSubject, RecordedEvent};
 use payments_domain::Secret;
 use serde_json::{json, Value};
 
@@ -148,4 +149,24 @@ pub fn endpoints_body(endpoints: &[WebhookEndpoint]) -> Value {
 /// Rotate's 200: `{secret}`.
 pub fn secret_body(secret: &Secret<String>) -> Value {
     json!({ "secret": secret.expose() })
+}
+
+/// A recorded event as tenants receive it: `{id, type, createdAt, tenantId, accountId, data}`,
+/// `data` the object's GET body as it was when the change committed (the transaction's, for
+/// refund and chargeback events).
+pub fn event_payload(recorded: &RecordedEvent) -> Value {
+    let data = match &recorded.subject {
+        EventSubject::Instruction(instruction) => crate::orders::instruction_body(instruction),
+        EventSubject::Transaction(transaction) => crate::vault::transaction_body(transaction),
+        EventSubject::Mandate(mandate) => crate::mandates::mandate_body(mandate),
+        EventSubject::Reward(reward) => crate::rewards::reward_transaction_body(reward),
+    };
+    json!({
+        "id": recorded.event.event_id,
+        "type": recorded.event.event_type.as_str(),
+        "createdAt": payments_domain::clock::iso_timestamp(recorded.event.created),
+        "tenantId": recorded.tenant_id,
+        "accountId": recorded.account_id,
+        "data": data,
+    })
 }

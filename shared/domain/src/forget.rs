@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::ids::TenantScope;
 use crate::mandates::{MandateWrite, Mandates};
 use crate::orders::{change_linked_instruction, Orders};
+use crate::outbox::RecordedEvents;
 use crate::refs::CustomerRef;
 use crate::rewards::RewardClaims;
 use crate::vault::{Customers, Transactions};
@@ -21,7 +22,7 @@ pub async fn forget_customer<S>(
     now: Now,
 ) -> Result<(), Error>
 where
-    S: Customers + Transactions + Orders + Mandates + RewardClaims,
+    S: Customers + Transactions + Orders + Mandates + RewardClaims + RecordedEvents,
 {
     store.mark_forgotten(scope, customer, now).await?;
     store.erase_instrument_details(scope, customer).await?;
@@ -35,6 +36,8 @@ where
     }
     forget_mandates(store, scope, customer, now).await?;
     forget_rewards(store, scope, customer, now).await?;
+    // Last: the changes above may have recorded events too.
+    forget_events(store, scope, customer, now).await?;
     tracing::info!("customer forgotten");
     Ok(())
 }
@@ -82,7 +85,7 @@ async fn forget_mandates<S: Customers + Mandates>(
             || store.mandate(scope, id),
             |mandate| {
                 let names_customer = mandate.terms.customer_ref.as_ref() == Some(customer);
-                Ok(names_customer.then(|| mandate.forget_personal_data()))
+                Ok(names_customer.then(|| mandate.forget_personal_data(now.epoch_ms())))
             },
             |mandate, read| async move {
                 let written = store.save_mandate(scope, &mandate, read, now).await?;
@@ -118,6 +121,20 @@ async fn forget_rewards(
             },
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// The objects recorded in the customer's tenant events, as the live ones are.
+async fn forget_events(
+    events: &impl RecordedEvents,
+    scope: &TenantScope,
+    customer: &CustomerRef,
+    now: Now,
+) -> Result<(), Error> {
+    for mut event in events.events_of(scope, customer).await? {
+        event.subject.forget_personal_data(now.epoch_ms());
+        events.save_forgotten_event(&event).await?;
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ pub mod mandates;
 pub mod metadata;
 pub mod notifications;
 pub mod orders;
+pub mod outbox;
 pub mod payments;
 pub mod providers;
 pub mod refs;

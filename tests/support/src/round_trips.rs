@@ -290,10 +290,10 @@ pub const BUDGETS: &[Budget] = &[
         VAULT,
         "POST /v2/customer-vault/{customerRef}/forget",
         "a customer with one bank account",
-        &[dynamodb("UpdateItem", 2), dynamodb("Query", 5)],
+        &[dynamodb("UpdateItem", 2), dynamodb("Query", 6)],
         "marks the profile FORGOTTEN first, then reads each kind of item it erases with a \
          Query of its own sort-key prefix (instruments, transactions, instruction links, \
-         mandate links, reward claims); then one write per item found",
+         mandate links, reward claims, tenant events); then one write per item found",
     ),
     budget(
         VAULT,
@@ -496,11 +496,17 @@ pub const BUDGETS: &[Budget] = &[
         "read-modify-write: the instruction, then the instrument and scheme it names once \
          changed (one BatchGetItem), then its link and itself",
     ),
-    budget(
+    explained(
         ORDERS,
         "POST /v2/order-management/{orderRef}/instruction/{instructionRef}/cancel",
         SUCCESS,
-        &[dynamodb("GetItem", 1), dynamodb("PutItem", 2)],
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("PutItem", 1),
+            dynamodb("TransactWriteItems", 1),
+        ],
+        "read-modify-write: the instruction, its link, then the instruction with its \
+         instruction.cancelled event in one transaction",
     ),
     budget(
         ORDERS,

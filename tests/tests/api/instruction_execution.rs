@@ -10,6 +10,7 @@ use payments_domain::ids::{FinancialInstrumentId, TenantScope, TransactionId};
 use payments_domain::orders::{
     self, execute_instruction, Claim, ExecuteInstruction, Instruction, InstructionStatus, Orders,
 };
+use payments_domain::outbox::RecordedEvents;
 use payments_domain::payments::{
     Direction, LinkTarget, PaymentApp, PaymentApps, PaymentOutcome, PaymentRequest, ProviderLinks,
     RefundRequest,
@@ -344,6 +345,14 @@ async fn racing_workers_execute_an_instruction_once() {
     assert_eq!(done.status, InstructionStatus::Completed);
     assert_eq!(done.attempts, 1, "the payment app was called once");
     assert_eq!(w.transactions().await, 1);
+    let customer = payments_domain::refs::CustomerRef::parse("customer1").unwrap();
+    let events = w.table.events_of(&w.scope, &customer).await.unwrap();
+    let types: Vec<&str> = events.iter().map(|e| e.event.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        ["instruction.completed"],
+        "one event for the one completion"
+    );
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ mod security;
 mod sqs_queue;
 mod sweep;
 mod template_routes;
+mod tenant_events;
 mod tenant_isolation;
 mod vault_auth;
 mod vault_changes;

@@ -12,8 +12,8 @@ pub const ITEM_TYPE: &str = "itemType";
 /// The table's TTL attribute (epoch seconds): DynamoDB deletes the item some time after.
 pub(crate) const EXPIRES_AT: &str = "expiresAt";
 
-/// The sort keys of a customer's partition. They order as `FI#…`, `INSTRUCTION#…`, `MANDATE#…`,
-/// `PROFILE`, `REWARD#…`, `TX#…`: the profile and the instruments are the range
+/// The sort keys of a customer's partition. They order as `EVENT#…`, `FI#…`, `INSTRUCTION#…`,
+/// `MANDATE#…`, `PROFILE`, `REWARD#…`, `TX#…`: the profile and the instruments are the range
 /// `FI#`..=`PROFILE` less the links inside it (see `vault`).
 pub(crate) const PROFILE: &str = "PROFILE";
 pub(crate) const INSTRUMENT_PREFIX: &str = "FI#";
@@ -21,6 +21,8 @@ pub(crate) const TRANSACTION_PREFIX: &str = "TX#";
 pub(crate) const INSTRUCTION_LINK_PREFIX: &str = "INSTRUCTION#";
 pub(crate) const MANDATE_LINK_PREFIX: &str = "MANDATE#";
 pub(crate) const REWARD_PREFIX: &str = "REWARD#";
+/// Tenant events about the customer's objects (the outbox).
+pub(crate) const EVENT_PREFIX: &str = "EVENT#";
 
 /// The sort keys of an order's partition.
 pub(crate) const ORDER: &str = "ORDER";
@@ -117,6 +119,11 @@ pub(crate) fn webhook_endpoints(scope: &TenantScope) -> String {
     tenant_partition(scope, "WEBHOOKS")
 }
 
+/// A tenant event's sort key in its customer's partition.
+pub(crate) fn tenant_event(event_id: &str) -> String {
+    format!("{EVENT_PREFIX}{event_id}")
+}
+
 /// API keys are read by public key before any tenant is known: the one kind of item whose
 /// partition does not start with a tenant. The item names its tenant and account.
 pub(crate) fn api_key(public_key: &str) -> String {
@@ -199,6 +206,7 @@ mod tests {
         assert!(inside(PROFILE));
         assert!(!inside(&transaction(TransactionId::new_random())));
         assert!(!inside(&reward_transaction(TransactionId::new_random())));
+        assert!(!inside(&tenant_event("evt_1")));
         let order = OrderRef::parse("order").unwrap_or_else(|e| panic!("{e:?}"));
         let instruction_ref =
             InstructionRef::parse("instruction").unwrap_or_else(|e| panic!("{e:?}"));

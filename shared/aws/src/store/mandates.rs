@@ -8,6 +8,7 @@ use super::items::{instrument_item, mandate_link_item, provider_link_item};
 use super::keys::{
     self, CREDITOR_PROFILE_TYPE, MANDATE, MANDATE_REF, MANDATE_REF_TYPE, MANDATE_TYPE,
 };
+use super::outbox::Changed;
 use super::work::work_attributes;
 use super::{from_item, to_item, Condition, Item, Store};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
@@ -144,6 +145,7 @@ impl Store {
         )?];
         actions.extend(self.customer_actions(scope, mandate, now)?);
         actions.extend(instrument);
+        actions.extend(self.event_actions(scope, Changed::Mandate(mandate))?);
         self.commit(actions).await
     }
 }

@@ -12,6 +12,7 @@ mod keys;
 mod mandates;
 mod notifications;
 mod orders;
+mod outbox;
 mod providers;
 mod rewards;
 mod vault;

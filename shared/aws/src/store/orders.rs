@@ -3,6 +3,7 @@
 
 use super::items::{instruction_item, instruction_link_item, provider_link_item, transaction_item};
 use super::keys::{self, INSTRUCTION_PREFIX, ORDER, ORDER_TYPE};
+use super::outbox::Changed;
 use super::{from_item, to_item, updated, Condition, Store, Transacted};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 use payments_domain::error::Error;
@@ -133,9 +134,11 @@ impl Orders for Store {
         instruction: &Instruction,
         read_version: u64,
     ) -> Result<bool, Error> {
-        self.put(
+        self.put_reporting(
+            scope,
             instruction_item(scope, instruction)?,
             Condition::Version(read_version),
+            Changed::Instruction(instruction),
         )
         .await
     }
@@ -222,6 +225,8 @@ impl Orders for Store {
         if let Some(link) = link {
             actions.push(self.put_action(provider_link_item(link)?, Condition::Always)?);
         }
+        actions.extend(self.event_actions(scope, Changed::Instruction(instruction))?);
+        actions.extend(self.event_actions(scope, Changed::Transaction(transaction))?);
         Ok(self.transact(actions).await? == Transacted::Committed)
     }
 }

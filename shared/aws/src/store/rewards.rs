@@ -4,6 +4,7 @@
 
 use super::items::{instruction_item, instrument_item};
 use super::keys::{self, REWARD_PREFIX, REWARD_TRANSACTION_TYPE};
+use super::outbox::Changed;
 use super::work::work_attributes;
 use super::{from_item, to_item, Condition, Item, Store, Transacted};
 use payments_domain::clock::Now;
@@ -121,6 +122,8 @@ impl RewardClaims for Store {
                 Now::at(transaction.last_updated),
             )?);
         }
+        actions.extend(self.event_actions(scope, Changed::Reward(transaction))?);
+        actions.extend(self.event_actions(scope, Changed::Instruction(instruction))?);
         Ok(written(self.transact(actions).await?, guard))
     }
 
@@ -130,9 +133,11 @@ impl RewardClaims for Store {
         transaction: &RewardTransaction,
         read_version: u64,
     ) -> Result<bool, Error> {
-        self.put(
+        self.put_reporting(
+            scope,
             reward_transaction_item(scope, transaction)?,
             Condition::Version(read_version),
+            Changed::Reward(transaction),
         )
         .await
     }

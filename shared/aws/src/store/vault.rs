@@ -10,6 +10,7 @@ use super::keys::{
     self, INSTRUCTION_LINK_PREFIX, INSTRUMENT_PREFIX, INSTRUMENT_TYPE, MANDATE_LINK_PREFIX,
     PROFILE, PROFILE_TYPE, TRANSACTION_PREFIX,
 };
+use super::outbox::Changed;
 use super::{failed, from_item, updated, Condition, Item, Store, Transacted};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use payments_domain::clock::Now;
@@ -320,7 +321,8 @@ impl Transactions for Store {
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
             .build()
             .map_err(|e| Error::internal("building the instruction's copy", e))?;
-        let actions = vec![put, TransactWriteItem::builder().update(mirror).build()];
+        let mut actions = vec![put, TransactWriteItem::builder().update(mirror).build()];
+        actions.extend(self.event_actions(scope, Changed::Transaction(transaction))?);
         match self.transact(actions).await? {
             Transacted::Committed => Ok(true),
             Transacted::Refused(failed) if failed.first() == Some(&true) => Ok(false),

@@ -26,6 +26,7 @@ pub use submission::{
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{FinancialInstrumentId, MandateId, TenantScope};
 use crate::metadata::Metadata;
+use crate::notifications::EventType;
 use crate::payments::{LinkTarget, ProviderLink};
 use crate::refs::{CreditorProfileRef, CustomerRef};
 use crate::versioned::Versioned;
@@ -126,6 +127,9 @@ pub struct Mandate {
     pub network_attempts: u32,
     /// Bumped by every write; writes are conditional on the version read.
     pub version: u64,
+    /// What this change reports to the tenant's webhooks: written with it, never stored in it.
+    #[serde(skip)]
+    pub events: crate::notifications::PendingEvents,
 }
 
 /// "Try again later" answers a registration or amendment gets before it is refused.
@@ -192,6 +196,7 @@ impl Mandate {
             forgotten: false,
             network_attempts: 0,
             version: 0,
+            events: Default::default(),
         }
     }
 
@@ -250,16 +255,19 @@ impl Mandate {
     /// The network asked to try again later. After [`MAX_NETWORK_ATTEMPTS`] such answers the
     /// request is refused as unanswered, so that work which never succeeds ends. `false` when
     /// the mandate no longer waits for the network.
-    pub fn unanswered(&mut self) -> bool {
+    pub fn unanswered(&mut self, now_ms: i64) -> bool {
         if !self.needs_registration() {
             return false;
         }
         self.network_attempts += 1;
         if self.network_attempts >= MAX_NETWORK_ATTEMPTS {
-            return self.refused(InactiveReason {
-                reason_code: "NetworkUnavailable".into(),
-                description: "The mandate network did not answer.".into(),
-            });
+            return self.refused(
+                InactiveReason {
+                    reason_code: "NetworkUnavailable".into(),
+                    description: "The mandate network did not answer.".into(),
+                },
+                now_ms,
+            );
         }
         self.version += 1;
         true
@@ -267,9 +275,9 @@ impl Mandate {
 
     /// The network accepted the mandate or its amendment. `false` when there was nothing to
     /// accept (a duplicate message).
-    pub fn registered(&mut self) -> bool {
+    pub fn registered(&mut self, now_ms: i64) -> bool {
         match self.status {
-            MandateStatus::Registering => {}
+            MandateStatus::Registering => self.events.record(EventType::MandateActive, now_ms),
             MandateStatus::Amending => {
                 if let Some(debtor) = self.amendment.take() {
                     self.terms.debtor = Some(debtor);
@@ -284,11 +292,12 @@ impl Mandate {
 
     /// The network refused: a new mandate fails; a refused amendment leaves the mandate
     /// active with the debtor details it had.
-    pub fn refused(&mut self, reason: InactiveReason) -> bool {
+    pub fn refused(&mut self, reason: InactiveReason, now_ms: i64) -> bool {
         match self.status {
             MandateStatus::Registering => {
                 self.status = MandateStatus::Failed;
                 self.inactive_reason = Some(reason);
+                self.events.record(EventType::MandateFailed, now_ms);
             }
             MandateStatus::Amending => {
                 self.status = MandateStatus::Active;
@@ -301,7 +310,7 @@ impl Mandate {
     }
 
     /// Erases every personal field; a mandate not yet registered can no longer be.
-    pub fn forget_personal_data(&mut self) {
+    pub fn forget_personal_data(&mut self, now_ms: i64) {
         self.terms.debtor = None;
         self.terms.metadata = Metadata::default();
         self.amendment = None;
@@ -312,6 +321,7 @@ impl Mandate {
                 reason_code: "CustomerForgotten".into(),
                 description: "The customer's personal data was erased.".into(),
             });
+            self.events.record(EventType::MandateFailed, now_ms);
         }
         if self.status == MandateStatus::Amending {
             self.status = MandateStatus::Active;
@@ -367,9 +377,9 @@ mod tests {
         assert!(mandate.financial_instrument_id.is_some());
         assert!(mandate.replace_terms(complete_terms()).is_err());
         assert!(mandate.amend(Debtor::default(), verified()).is_err());
-        assert!(mandate.registered());
+        assert!(mandate.registered(0));
         assert!(
-            !mandate.registered(),
+            !mandate.registered(0),
             "a duplicate confirmation changes nothing"
         );
         let new_debtor = Debtor {
@@ -378,7 +388,7 @@ mod tests {
         };
         assert!(mandate.amend(new_debtor.clone(), verified()).is_ok());
         assert_eq!(mandate.status, MandateStatus::Amending);
-        assert!(mandate.registered());
+        assert!(mandate.registered(0));
         assert_eq!(mandate.terms.debtor, Some(new_debtor));
     }
 
@@ -387,23 +397,23 @@ mod tests {
         let mut mandate = Mandate::draft("REF".into(), complete_terms(), 0);
         assert!(mandate.submit(verified()).is_ok());
         for _ in 1..MAX_NETWORK_ATTEMPTS {
-            assert!(mandate.unanswered());
+            assert!(mandate.unanswered(0));
             assert_eq!(mandate.status, MandateStatus::Registering);
         }
-        assert!(mandate.unanswered());
+        assert!(mandate.unanswered(0));
         assert_eq!(mandate.status, MandateStatus::Failed);
         let reason = mandate
             .inactive_reason
             .as_ref()
             .map(|r| r.reason_code.as_str());
         assert_eq!(reason, Some("NetworkUnavailable"));
-        assert!(!mandate.unanswered(), "nothing waits any more");
+        assert!(!mandate.unanswered(0), "nothing waits any more");
 
         let mut active = Mandate::draft("REF".into(), complete_terms(), 0);
-        assert!(active.submit(verified()).is_ok() && active.registered());
+        assert!(active.submit(verified()).is_ok() && active.registered(0));
         assert!(active.amend(Debtor::default(), verified()).is_ok());
         for _ in 0..MAX_NETWORK_ATTEMPTS {
-            assert!(active.unanswered());
+            assert!(active.unanswered(0));
         }
         assert_eq!(active.status, MandateStatus::Active);
         assert_eq!(active.amendment, None);
@@ -419,14 +429,14 @@ mod tests {
         };
         let mut mandate = Mandate::draft("REF".into(), complete_terms(), 0);
         assert!(mandate.submit(verified()).is_ok());
-        assert!(mandate.refused(reason.clone()));
+        assert!(mandate.refused(reason.clone(), 0));
         assert_eq!(mandate.status, MandateStatus::Failed);
-        assert!(!mandate.refused(reason.clone()));
+        assert!(!mandate.refused(reason.clone(), 0));
 
         let mut active = Mandate::draft("REF".into(), complete_terms(), 0);
-        assert!(active.submit(verified()).is_ok() && active.registered());
+        assert!(active.submit(verified()).is_ok() && active.registered(0));
         assert!(active.amend(Debtor::default(), verified()).is_ok());
-        assert!(active.refused(reason));
+        assert!(active.refused(reason, 0));
         assert_eq!(active.status, MandateStatus::Active);
         assert_eq!(active.terms.debtor, complete_terms().debtor);
     }
@@ -435,7 +445,7 @@ mod tests {
     fn forget_erases_the_debtor_and_stops_registration() {
         let mut mandate = Mandate::draft("REF".into(), complete_terms(), 0);
         assert!(mandate.submit(verified()).is_ok());
-        mandate.forget_personal_data();
+        mandate.forget_personal_data(0);
         assert_eq!(mandate.terms.debtor, None);
         assert_eq!(mandate.status, MandateStatus::Failed);
         assert!(!mandate.needs_registration());

@@ -208,13 +208,13 @@ fn record(
     }
     match outcome {
         RegistrationOutcome::Refused(reason) => {
-            mandate.refused(reason.clone());
+            mandate.refused(reason.clone(), now.epoch_ms());
         }
         RegistrationOutcome::Registered => {
             registration.activation = Some(accept(mandate, creditor, now)?);
         }
         RegistrationOutcome::Retryable { .. } => {
-            mandate.unanswered();
+            mandate.unanswered(now.epoch_ms());
         }
     }
     Ok(Some(()))
@@ -223,7 +223,7 @@ fn record(
 /// Records the acceptance on the mandate and says what it does to the instrument.
 fn accept(mandate: &mut Mandate, creditor: &Creditor, now: Now) -> Result<InstrumentChange, Error> {
     let was = mandate.status;
-    mandate.registered();
+    mandate.registered(now.epoch_ms());
     let missing = || Error::bug("an active mandate lacks its customer, debtor or instrument");
     let customer = mandate.terms.customer_ref.clone().ok_or_else(missing)?;
     let id = mandate.financial_instrument_id.ok_or_else(missing)?;

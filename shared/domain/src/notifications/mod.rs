@@ -4,6 +4,7 @@
 mod endpoint;
 mod event_types;
 mod manage;
+mod pending;
 mod url_policy;
 
 pub use endpoint::{
@@ -14,4 +15,5 @@ pub use event_types::{EventFilter, EventType};
 pub use manage::{
     create_endpoint, delete_endpoint, endpoint, replace_endpoint, rotate_secret, webhook_not_found,
 };
+pub use pending::{PendingEvents, TenantEvent};
 pub use url_policy::{address_allowed, EndpointUrl, UrlPolicy, UrlRefusal, MAX_URL_LENGTH};

@@ -154,6 +154,7 @@ fn transaction_of(instruction: &Instruction, app_id: &str, now: Now) -> Result<T
         refunds: Vec::new(),
         chargebacks: Vec::new(),
         version: 1,
+        events: Default::default(),
     })
 }
 

@@ -23,6 +23,7 @@ use crate::country::Country;
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{FinancialInstrumentId, RewardId, TransactionId};
 use crate::metadata::Metadata;
+use crate::notifications::EventType;
 use crate::payments::{Direction, Money, SchemeId};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
 use crate::secret::Secret;
@@ -104,6 +105,9 @@ pub struct Instruction {
     /// Bumped by every change; writes are conditional on it, so concurrent edits cannot
     /// overwrite each other.
     pub version: u64,
+    /// What this change reports to the tenant's webhooks: written with it, never stored in it.
+    #[serde(skip)]
+    pub events: crate::notifications::PendingEvents,
     pub cancelled: Option<Cancellation>,
     /// When execution started (epoch milliseconds).
     #[serde(default)]
@@ -189,6 +193,7 @@ impl Instruction {
             created: now_ms,
             last_updated: now_ms,
             version: 1,
+            events: Default::default(),
             cancelled: None,
             execution_timestamp: None,
             attempts: 0,
@@ -275,6 +280,7 @@ impl Instruction {
             identity,
             reason,
         });
+        self.events.record(EventType::InstructionCancelled, now_ms);
         self.touch(now_ms);
         Ok(())
     }
@@ -355,6 +361,7 @@ impl Instruction {
                 });
             }
         }
+        self.record_outcome(now_ms);
         self.touch(now_ms);
     }
 
@@ -402,6 +409,16 @@ impl Instruction {
     }
 
     /// The transaction the payment waits on, if it does.
+    /// Reports a finished instruction: `instruction.completed` or `instruction.failed`.
+    fn record_outcome(&mut self, now_ms: i64) {
+        let event_type = match self.status {
+            InstructionStatus::Completed => EventType::InstructionCompleted,
+            InstructionStatus::Failed => EventType::InstructionFailed,
+            _ => return,
+        };
+        self.events.record(event_type, now_ms);
+    }
+
     pub fn awaited_transaction(&self) -> Option<&Transaction> {
         self.transaction.as_ref().filter(|t| {
             self.status == InstructionStatus::Processing
@@ -430,6 +447,7 @@ impl Instruction {
             }
         }
         self.transaction = Some(transaction);
+        self.record_outcome(now_ms);
         self.touch(now_ms);
     }
 

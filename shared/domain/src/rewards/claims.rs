@@ -107,6 +107,7 @@ impl Claim {
             created: now.epoch_ms(),
             last_updated: now.epoch_ms(),
             version: 1,
+            events: Default::default(),
             attempts: 0,
             waiting: false,
             checks: 0,

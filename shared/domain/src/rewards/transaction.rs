@@ -3,6 +3,7 @@
 //! partition beside the `REWARD` instrument the claim created.
 
 use crate::ids::{FinancialInstrumentId, MessageScope, RewardId, TenantScope, TransactionId};
+use crate::notifications::EventType;
 use crate::payments::{Money, RewardCredential, RewardOutcome};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
 use crate::versioned::Versioned;
@@ -47,6 +48,9 @@ pub struct RewardTransaction {
     pub last_updated: i64,
     /// Bumped by every write; writes are conditional on the version read.
     pub version: u64,
+    /// What this change reports to the tenant's webhooks: written with it, never stored in it.
+    #[serde(skip)]
+    pub events: crate::notifications::PendingEvents,
     /// Claims made with the provider, counted before each call.
     #[serde(default)]
     pub attempts: u32,
@@ -141,11 +145,13 @@ impl RewardTransaction {
                     credential_list: credentials,
                     redemption_instructions,
                 });
+                self.events.record(EventType::RewardSettled, now_ms);
             }
             RewardOutcome::Failed { error_code, reason } => {
                 self.status = RewardStatus::Failed;
                 self.failed_error_code = Some(error_code);
                 self.failed_reason = Some(reason);
+                self.events.record(EventType::RewardFailed, now_ms);
             }
             RewardOutcome::Retryable { .. } | RewardOutcome::InDoubt { .. } => return false,
         }

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{FinancialInstrumentId, RefundId, TransactionId};
+use crate::notifications::EventType;
 use crate::payments::{Money, Settlement};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
 use crate::secret::Secret;
@@ -45,6 +46,9 @@ pub struct Transaction {
     /// Bumped by every change; writes are conditional on it.
     #[serde(default)]
     pub version: u64,
+    /// What this change reports to the tenant's webhooks: written with it, never stored in it.
+    #[serde(skip)]
+    pub events: crate::notifications::PendingEvents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +194,7 @@ impl Transaction {
             claimed: claimed_ms,
             created: now_ms,
         });
+        self.events.record(EventType::ChargebackOpened, now_ms);
         self.touch(now_ms);
         EventEffect::Applied
     }
@@ -203,11 +208,13 @@ impl Transaction {
         if chargeback.status != ChargebackStatus::Pending {
             return EventEffect::AlreadyApplied;
         }
-        chargeback.status = if stood {
-            ChargebackStatus::Succeeded
+        let (status, event_type) = if stood {
+            (ChargebackStatus::Succeeded, EventType::ChargebackSucceeded)
         } else {
-            ChargebackStatus::Failed
+            (ChargebackStatus::Failed, EventType::ChargebackFailed)
         };
+        chargeback.status = status;
+        self.events.record(event_type, now_ms);
         self.touch(now_ms);
         EventEffect::Applied
     }
@@ -369,11 +376,13 @@ impl Transaction {
                 refund.status = RefundStatus::Completed;
                 refund.app_refund_id = Some(app_refund_id);
                 self.refunded_minor += refund.amount.minor_units();
+                self.events.record(EventType::RefundCompleted, now_ms);
             }
             Err((code, description)) => {
                 refund.status = RefundStatus::Failed;
                 refund.failure_reason_code = Some(code);
                 refund.failure_description = Some(description);
+                self.events.record(EventType::RefundFailed, now_ms);
             }
         }
         self.touch(now_ms);
@@ -426,6 +435,7 @@ mod tests {
             refunds: Vec::new(),
             chargebacks: Vec::new(),
             version: 1,
+            events: Default::default(),
         }
     }
 

@@ -1,0 +1,139 @@
+//! The transactional outbox (docs/api.md §9): the events an aggregate's change reports are put
+//! in the same DynamoDB transaction as the aggregate, each in an item of its own in the
+//! customer's partition (`EVENT#{eventId}`, outside the range GET customer reads), with the
+//! object as it was then. A write that reports nothing stays the single write it was.
+
+use super::{from_item, keys, to_item, Condition, Item, Store, Transacted};
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use payments_domain::error::Error;
+use payments_domain::ids::TenantScope;
+use payments_domain::mandates::Mandate;
+use payments_domain::notifications::TenantEvent;
+use payments_domain::orders::Instruction;
+use payments_domain::outbox::{EventSubject, RecordedEvent, RecordedEvents};
+use payments_domain::refs::CustomerRef;
+use payments_domain::rewards::RewardTransaction;
+use payments_domain::vault::Transaction;
+
+const TENANT_EVENT_TYPE: &str = "TenantEvent";
+
+/// An aggregate being written, whose change may report events.
+#[derive(Clone, Copy)]
+pub(crate) enum Changed<'a> {
+    Instruction(&'a Instruction),
+    Transaction(&'a Transaction),
+    Mandate(&'a Mandate),
+    Reward(&'a RewardTransaction),
+}
+
+impl Changed<'_> {
+    fn events(&self) -> &[TenantEvent] {
+        match self {
+            Changed::Instruction(instruction) => instruction.events.as_slice(),
+            Changed::Transaction(transaction) => transaction.events.as_slice(),
+            Changed::Mandate(mandate) => mandate.events.as_slice(),
+            Changed::Reward(reward) => reward.events.as_slice(),
+        }
+    }
+
+    /// The object as it is written.
+    fn snapshot(&self) -> EventSubject {
+        match *self {
+            Changed::Instruction(i) => EventSubject::Instruction(Box::new(i.clone())),
+            Changed::Transaction(t) => EventSubject::Transaction(Box::new(t.clone())),
+            Changed::Mandate(m) => EventSubject::Mandate(Box::new(m.clone())),
+            Changed::Reward(r) => EventSubject::Reward(Box::new(r.clone())),
+        }
+    }
+}
+
+fn event_item(event: &RecordedEvent) -> Result<Item, Error> {
+    let customer = event
+        .subject
+        .customer_ref()
+        .ok_or_else(|| Error::bug("an event about an object of no customer"))?;
+    to_item(
+        event,
+        &keys::customer(&event.scope(), customer),
+        &keys::tenant_event(&event.event.event_id),
+        TENANT_EVENT_TYPE,
+    )
+}
+
+impl Store {
+    /// The puts of the events `changed` reports (none when it reports none).
+    pub(crate) fn event_actions(
+        &self,
+        scope: &TenantScope,
+        changed: Changed<'_>,
+    ) -> Result<Vec<TransactWriteItem>, Error> {
+        let events = changed.events();
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let subject = changed.snapshot();
+        events
+            .iter()
+            .map(|event| {
+                let recorded = RecordedEvent {
+                    event: event.clone(),
+                    tenant_id: scope.tenant,
+                    account_id: scope.account,
+                    subject: subject.clone(),
+                };
+                self.put_action(event_item(&recorded)?, Condition::New)
+            })
+            .collect()
+    }
+
+    /// Puts `item` (the item of `changed`) under `condition`, with the events `changed`
+    /// reports: one PutItem when it reports none, else one transaction. `false` when the
+    /// condition failed.
+    pub(crate) async fn put_reporting(
+        &self,
+        scope: &TenantScope,
+        item: Item,
+        condition: Condition,
+        changed: Changed<'_>,
+    ) -> Result<bool, Error> {
+        let events = self.event_actions(scope, changed)?;
+        if events.is_empty() {
+            return self.put(item, condition).await;
+        }
+        let mut actions = vec![self.put_action(item, condition)?];
+        actions.extend(events);
+        Ok(self.transact(actions).await? == Transacted::Committed)
+    }
+}
+
+impl RecordedEvents for Store {
+    async fn recorded_event(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+        event_id: &str,
+    ) -> Result<Option<RecordedEvent>, Error> {
+        self.get(
+            &keys::customer(scope, customer),
+            &keys::tenant_event(event_id),
+        )
+        .await
+    }
+
+    async fn events_of(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        self.query_prefix(&keys::customer(scope, customer), keys::EVENT_PREFIX)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    async fn save_forgotten_event(&self, event: &RecordedEvent) -> Result<(), Error> {
+        self.put(event_item(event)?, Condition::Always).await?;
+        Ok(())
+    }
+}
