@@ -3,7 +3,7 @@
 
 use crate::payments::{built, worker_host};
 use crate::worker_host::WorkerHost;
-use payments_aws::config::{queue_variable, SANDBOX_WEBHOOK_URL};
+use payments_aws::config::{queue_variable, ALLOW_LOOPBACK_WEBHOOKS, SANDBOX_WEBHOOK_URL};
 use payments_aws::Store;
 use payments_domain::providers::{
     sandbox_event_body, ProviderEvent, WebhookSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
@@ -70,9 +70,11 @@ pub async fn event_worker_host(table: &Store) -> WorkerHost {
 
 /// `sandbox-webhook-sender`, as its main builds it, posting to `url`.
 pub async fn sender(url: &str) -> sandbox_webhook_sender::SandboxWebhookSender {
+    // The test's receiver is on 127.0.0.1, as the local gateway is under `make dev`.
     let settings = crate::settings("sandbox-webhook-sender")
         .await
-        .with(SANDBOX_WEBHOOK_URL, url);
+        .with(SANDBOX_WEBHOOK_URL, url)
+        .with(ALLOW_LOOPBACK_WEBHOOKS, "true");
     built(sandbox_webhook_sender::SandboxWebhookSender::new(
         &settings,
         &crate::clients().await,
