@@ -12,7 +12,8 @@ use axum::Router;
 use http::Method;
 use local_stack::template::Template;
 use payments_aws::config::{
-    queue_variable, REQUEUE_AFTER_SECONDS, SANDBOX_WEBHOOK_URL, TOKEN_SIGNING_KEYS,
+    queue_variable, ALLOW_LOOPBACK_WEBHOOKS, REQUEUE_AFTER_SECONDS, SANDBOX_WEBHOOK_URL,
+    TOKEN_SIGNING_KEYS,
 };
 use payments_aws::worker::Worker;
 use payments_aws::{Clients, Settings, Store};
@@ -1243,10 +1244,14 @@ async fn provider_calls(run: &mut Run) {
     // calls are not this function's, so it runs on uncounted clients).
     let served = providers::webhooks_router(&table, &run.queue).await;
     let base = providers::serve(served).await;
-    let settings = run.settings("sandbox-webhook-sender", &table).await.with(
-        SANDBOX_WEBHOOK_URL,
-        format!("{base}/v1/providers/SANDBOX/webhooks"),
-    );
+    let settings = run
+        .settings("sandbox-webhook-sender", &table)
+        .await
+        .with(
+            SANDBOX_WEBHOOK_URL,
+            format!("{base}/v1/providers/SANDBOX/webhooks"),
+        )
+        .with(ALLOW_LOOPBACK_WEBHOOKS, "true");
     let sender = payments::built(sandbox_webhook_sender::SandboxWebhookSender::new(
         &settings,
         &run.clients,
