@@ -74,16 +74,6 @@ impl EndpointUrl {
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
-
-    /// The host to resolve before each delivery, and the port to connect to.
-    pub fn host_and_port(&self) -> (String, u16) {
-        let host = match self.0.host() {
-            Some(Host::Ipv6(ip)) => ip.to_string(),
-            Some(host) => host.to_string(),
-            None => String::new(),
-        };
-        (host, self.0.port_or_known_default().unwrap_or(443))
-    }
 }
 
 /// Whether the service may connect to `ip`: never to a private, shared, link-local (the cloud
