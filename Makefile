@@ -48,7 +48,7 @@ $(SAM_VENV)/.installed:
 tools: $(LOCAL_VENV)/.installed $(SAM_VENV)/.installed
 
 dev: $(LOCAL_VENV)/.installed
-	@cargo build --quiet -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker -p sandbox-webhook-sender -p local-stack
+	@cargo build --quiet -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker -p sandbox-webhook-sender -p notifications -p webhook-dispatcher -p local-stack
 	@$(LOCAL_STACK) dev --tools-bin $(LOCAL_VENV)/bin $(if $(SCHEDULE_INTERVAL),--schedule-interval $(SCHEDULE_INTERVAL)) $(if $(REQUEUE_AFTER),--requeue-after $(REQUEUE_AFTER))
 
 token:

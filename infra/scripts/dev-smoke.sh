@@ -14,7 +14,7 @@ err=$state/err.log
 local_stack=$CARGO_TARGET_DIR/debug/local-stack
 touch "$out" "$err"
 
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker -p sandbox-webhook-sender
+cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker -p sandbox-webhook-sender -p notifications -p webhook-dispatcher
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
 # The sweep every 2 s, re-queueing after 1 s: work waiting on SANDBOX is asked about at once.
 "$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" --schedule-interval 2 --requeue-after 1 \

@@ -91,7 +91,7 @@ async fn list_profiles(
     RawQuery(query): RawQuery,
     State(app): State<AppState>,
 ) -> Result<Response, ApiError> {
-    let paging = bodies::paging(query.as_deref())?;
+    let paging = payments_bodies::paging::paging(query.as_deref())?;
     let page = mandates::profile_page(&app.store, &caller.scope, paging).await?;
     Ok(Json(bodies::profile_page_body(&page, paging)).into_response())
 }

@@ -1,15 +1,16 @@
-//! Tenant webhooks (docs/api.md §9): a tenant's endpoints, `tenant-admin` only, error format
-//! A. Each handler parses, calls one use case, and renders; a secret is in the answer that
+//! Tenant webhooks (docs/api.md §9): a tenant's endpoints, their test events and delivery
+//! logs, and redeliveries, `tenant-admin` only, error format A. Each handler parses, calls one use case, and renders; a secret is in the answer that
 //! creates or rotates it, and nowhere else.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payments_aws::config::ALLOW_LOOPBACK_WEBHOOKS;
-use payments_aws::{secrets, Clients, Settings, Store};
+use payments_aws::{secrets, Clients, Settings, SqsQueue, Store};
 use payments_bodies::notifications::{self as bodies, SettingsFor};
 use payments_domain::auth::Role;
+use payments_domain::dispatch::{self, WebhookWork};
 use payments_domain::error::Error;
 use payments_domain::identity::KeyWrapper;
 use payments_domain::ids::WebhookId;
@@ -26,6 +27,8 @@ const WEBHOOK: &str = "/v1/notifications/webhooks/{webhookId}";
 #[derive(Clone)]
 pub struct AppState {
     store: Store,
+    /// The webhook dispatcher's queue: tests and redeliveries are sent through it.
+    queue: SqsQueue<WebhookWork>,
     /// Seals endpoint secrets: KMS in AWS, the local key file under `make dev`.
     wrapper: Arc<dyn KeyWrapper>,
     urls: UrlPolicy,
@@ -35,6 +38,7 @@ pub struct AppState {
 pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
     let state = AppState {
         store: Store::from_settings(aws, settings)?,
+        queue: SqsQueue::from_settings(aws, settings)?,
         wrapper: secrets::key_wrapper(aws, settings)?,
         urls: UrlPolicy {
             allow_loopback: settings.flag(ALLOW_LOOPBACK_WEBHOOKS),
@@ -57,6 +61,24 @@ pub fn api() -> Api<AppState> {
             "/v1/notifications/webhooks/{webhookId}/rotate-secret",
             ADMIN,
             rotate_secret,
+        )
+        .route(
+            Method::POST,
+            "/v1/notifications/webhooks/{webhookId}/test",
+            ADMIN,
+            send_test,
+        )
+        .route(
+            Method::GET,
+            "/v1/notifications/webhooks/{webhookId}/deliveries",
+            ADMIN,
+            deliveries,
+        )
+        .route(
+            Method::POST,
+            "/v1/notifications/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
+            ADMIN,
+            redeliver,
         )
 }
 
@@ -133,4 +155,45 @@ async fn rotate_secret(
     )
     .await?;
     Ok(Json(bodies::secret_body(&secret)).into_response())
+}
+
+async fn send_test(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, ApiError> {
+    let id = webhook_id(&path)?;
+    dispatch::send_test_event(&app.store, &app.queue, &caller.scope, id, Now::read()).await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+async fn deliveries(
+    caller: Caller,
+    path: PathParams,
+    RawQuery(query): RawQuery,
+    State(app): State<AppState>,
+) -> Result<Response, ApiError> {
+    let id = webhook_id(&path)?;
+    let paging = payments_bodies::paging::paging(query.as_deref())?;
+    let deliveries = dispatch::deliveries(&app.store, &caller.scope, id, paging).await?;
+    Ok(Json(bodies::deliveries_body(&deliveries)).into_response())
+}
+
+async fn redeliver(
+    caller: Caller,
+    path: PathParams,
+    State(app): State<AppState>,
+) -> Result<Response, ApiError> {
+    let id = webhook_id(&path)?;
+    let delivery_id = path.get("deliveryId");
+    dispatch::redeliver(
+        &app.store,
+        &app.queue,
+        &caller.scope,
+        id,
+        delivery_id,
+        Now::read(),
+    )
+    .await?;
+    Ok(StatusCode::ACCEPTED.into_response())
 }

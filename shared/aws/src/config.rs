@@ -44,6 +44,7 @@ pub fn queue_variable(kind: WorkKind) -> &'static str {
         WorkKind::Mandate => "MANDATE_QUEUE_URL",
         WorkKind::Reward => "REWARD_QUEUE_URL",
         WorkKind::ProviderEvent => "PROVIDER_EVENT_QUEUE_URL",
+        WorkKind::Webhook => "WEBHOOK_QUEUE_URL",
     }
 }
 

@@ -2,16 +2,28 @@
 //! (`INSTRUCTION_QUEUE_URL`, …). A message carries ids only; the worker reloads state.
 
 use crate::config::{queue_variable, Clients, Settings};
+use payments_domain::dispatch::{DelayedQueue, WebhookWork};
 use payments_domain::error::Error;
 use payments_domain::sweep::WorkQueues;
 use payments_domain::work::{Queue, WorkKind, WorkMessage};
 use std::marker::PhantomData;
 
 async fn send_body(client: &aws_sdk_sqs::Client, url: &str, body: String) -> Result<(), Error> {
+    send_body_after(client, url, body, 0).await
+}
+
+/// Sends `body`, held back `delay_seconds` (SQS allows 900 at most).
+async fn send_body_after(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+    body: String,
+    delay_seconds: u32,
+) -> Result<(), Error> {
     client
         .send_message()
         .queue_url(url)
         .message_body(body)
+        .delay_seconds(i32::try_from(delay_seconds.min(900)).unwrap_or(900))
         .send()
         .await
         .map_err(|e| Error::internal("SQS SendMessage", e))?;
@@ -58,6 +70,14 @@ impl<M: WorkMessage> Queue<M> for SqsQueue<M> {
         let body = serde_json::to_string(message)
             .map_err(|e| Error::internal("serialising a work message", e))?;
         send_body(&self.client, &self.url, body).await
+    }
+}
+
+impl DelayedQueue for SqsQueue<WebhookWork> {
+    async fn send_after(&self, message: &WebhookWork, delay_seconds: u32) -> Result<(), Error> {
+        let body = serde_json::to_string(message)
+            .map_err(|e| Error::internal("serialising a work message", e))?;
+        send_body_after(&self.client, &self.url, body, delay_seconds).await
     }
 }
 

@@ -8,5 +8,6 @@ pub mod links;
 pub mod mandates;
 pub mod notifications;
 pub mod orders;
+pub mod paging;
 pub mod rewards;
 pub mod vault;

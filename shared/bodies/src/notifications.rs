@@ -3,6 +3,7 @@
 //! the one answer that creates or rotates one).
 
 use crate::json::{self, Field, JsonObject};
+use payments_domain::dispatch::{Delivery, DeliveryStatus};
 use payments_domain::error::{ErrorCode, Violation, Violations};
 use payments_domain::notifications::{
     EndpointSettings, EndpointStatus, EndpointUrl, EventFilter, UrlPolicy, UrlRefusal,
@@ -151,6 +152,37 @@ pub fn secret_body(secret: &Secret<String>) -> Value {
     json!({ "secret": secret.expose() })
 }
 
+/// A delivery as the delivery log shows it.
+pub fn delivery_body(delivery: &Delivery) -> Value {
+    let last_attempt = delivery.last_attempt.as_ref().map(|attempt| {
+        json!({
+            "timestamp": attempt.timestamp,
+            "responseStatus": attempt.response_status,
+            "durationMs": attempt.duration_ms,
+            "error": attempt.error,
+        })
+    });
+    let status = match delivery.status {
+        DeliveryStatus::Pending => "PENDING",
+        DeliveryStatus::Delivered => "DELIVERED",
+        DeliveryStatus::Failed => "FAILED",
+    };
+    json!({
+        "deliveryId": delivery.delivery_id,
+        "eventId": delivery.event_id,
+        "eventType": delivery.event_type.as_str(),
+        "status": status,
+        "attempts": delivery.attempts,
+        "lastAttempt": last_attempt,
+        "nextAttemptTimestamp": delivery.next_attempt,
+    })
+}
+
+/// GET deliveries: `{results: [...]}`, newest first.
+pub fn deliveries_body(deliveries: &[Delivery]) -> Value {
+    json!({ "results": deliveries.iter().map(delivery_body).collect::<Vec<_>>() })
+}
+
 /// A recorded event as tenants receive it: `{id, type, createdAt, tenantId, accountId, data}`,
 /// `data` the object's GET body as it was when the change committed (the transaction's, for
 /// refund and chargeback events).
@@ -160,6 +192,7 @@ pub fn event_payload(recorded: &RecordedEvent) -> Value {
         EventSubject::Transaction(transaction) => crate::vault::transaction_body(transaction),
         EventSubject::Mandate(mandate) => crate::mandates::mandate_body(mandate),
         EventSubject::Reward(reward) => crate::rewards::reward_transaction_body(reward),
+        EventSubject::Webhook(endpoint) => endpoint_body(endpoint),
     };
     json!({
         "id": recorded.event.event_id,

@@ -184,5 +184,34 @@ impl payments_domain::providers::WebhookPoster for WebhookClient {
     }
 }
 
+/// The tenant webhook dispatcher's attempts: what the receiver answered, or why it did not.
+impl payments_domain::dispatch::Poster for WebhookClient {
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: &str,
+        now: payments_domain::Now,
+    ) -> payments_domain::dispatch::Attempt {
+        let started = Instant::now();
+        let result = WebhookClient::post(self, url, headers, body.as_bytes()).await;
+        let waited = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Ok(answer) => payments_domain::dispatch::Attempt {
+                timestamp: now.epoch_ms(),
+                response_status: Some(answer.status),
+                duration_ms: answer.duration_ms,
+                error: None,
+            },
+            Err(failure) => payments_domain::dispatch::Attempt {
+                timestamp: now.epoch_ms(),
+                response_status: None,
+                duration_ms: waited,
+                error: Some(failure.to_string()),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@
 use crate::error::Error;
 use crate::ids::TenantScope;
 use crate::mandates::Mandate;
-use crate::notifications::TenantEvent;
+use crate::notifications::{TenantEvent, WebhookEndpoint};
 use crate::orders::Instruction;
 use crate::refs::CustomerRef;
 use crate::rewards::RewardTransaction;
@@ -23,6 +23,8 @@ pub enum EventSubject {
     Transaction(Box<Transaction>),
     Mandate(Box<Mandate>),
     Reward(Box<RewardTransaction>),
+    /// A `webhook.test` event's endpoint, without its secrets.
+    Webhook(Box<WebhookEndpoint>),
 }
 
 impl EventSubject {
@@ -33,6 +35,7 @@ impl EventSubject {
             EventSubject::Transaction(transaction) => Some(&transaction.customer_ref),
             EventSubject::Mandate(mandate) => mandate.terms.customer_ref.as_ref(),
             EventSubject::Reward(reward) => Some(&reward.customer_ref),
+            EventSubject::Webhook(_) => None,
         }
     }
 
@@ -43,6 +46,7 @@ impl EventSubject {
             EventSubject::Transaction(transaction) => transaction.forget_personal_data(now_ms),
             EventSubject::Mandate(mandate) => mandate.forget_personal_data(now_ms),
             EventSubject::Reward(reward) => reward.forget_personal_data(now_ms),
+            EventSubject::Webhook(_) => {}
         }
     }
 
@@ -53,6 +57,7 @@ impl EventSubject {
             EventSubject::Transaction(transaction) => transaction.events.as_slice(),
             EventSubject::Mandate(mandate) => mandate.events.as_slice(),
             EventSubject::Reward(reward) => reward.events.as_slice(),
+            EventSubject::Webhook(_) => &[],
         }
     }
 }

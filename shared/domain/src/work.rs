@@ -26,15 +26,18 @@ pub enum WorkKind {
     Reward,
     /// A provider's webhook, stored and waiting to be applied.
     ProviderEvent,
+    /// A tenant event to fan out, or a delivery of one to make.
+    Webhook,
 }
 
 impl WorkKind {
-    pub const ALL: [WorkKind; 5] = [
+    pub const ALL: [WorkKind; 6] = [
         WorkKind::Instruction,
         WorkKind::Refund,
         WorkKind::Mandate,
         WorkKind::Reward,
         WorkKind::ProviderEvent,
+        WorkKind::Webhook,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -44,6 +47,7 @@ impl WorkKind {
             WorkKind::Mandate => "MANDATE",
             WorkKind::Reward => "REWARD",
             WorkKind::ProviderEvent => "PROVIDER_EVENT",
+            WorkKind::Webhook => "WEBHOOK",
         }
     }
 }

@@ -229,6 +229,8 @@ const MANDATES: &str = "mandates";
 const IDENTITY: &str = "identity";
 const NOTIFICATIONS: &str = "notifications";
 const WEBHOOK: &str = "GET /v1/notifications/webhooks/{webhookId}";
+const REDELIVER: &str =
+    "POST /v1/notifications/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver";
 
 const fn budget(
     function: &'static str,
@@ -504,9 +506,11 @@ pub const BUDGETS: &[Budget] = &[
             dynamodb("GetItem", 1),
             dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
         ],
         "read-modify-write: the instruction, its link, then the instruction with its \
-         instruction.cancelled event in one transaction",
+         instruction.cancelled event in one transaction; the event relayed to the webhook \
+         dispatcher",
     ),
     budget(
         ORDERS,
@@ -666,6 +670,44 @@ pub const BUDGETS: &[Budget] = &[
         SUCCESS,
         &[dynamodb("GetItem", 1), dynamodb("PutItem", 1)],
     ),
+    explained(
+        NOTIFICATIONS,
+        "POST /v1/notifications/webhooks/{webhookId}/test",
+        "success (202)",
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
+        ],
+        "the endpoint (the event's data); the test event and its delivery in one transaction; \
+         the delivery's message",
+    ),
+    explained(
+        NOTIFICATIONS,
+        "GET /v1/notifications/webhooks/{webhookId}/deliveries",
+        SUCCESS,
+        &[dynamodb("GetItem", 1), dynamodb("Query", 1)],
+        "the endpoint (404 when unknown), then one page of its partition, newest first",
+    ),
+    explained(
+        NOTIFICATIONS,
+        REDELIVER,
+        "success (202)",
+        &[
+            dynamodb("GetItem", 2),
+            dynamodb("PutItem", 1),
+            sqs("SendMessage", 1),
+        ],
+        "the endpoint, then the delivery made due now with one conditional PutItem, and its \
+         message",
+    ),
+    explained(
+        NOTIFICATIONS,
+        REDELIVER,
+        "an unknown delivery (404)",
+        &[dynamodb("GetItem", 2)],
+        "the endpoint (WEBHOOK_NOT_FOUND comes first), then the delivery",
+    ),
     budget(
         NOTIFICATIONS,
         "DELETE /v1/notifications/webhooks/{webhookId}",
@@ -710,12 +752,13 @@ pub const BUDGETS: &[Budget] = &[
             dynamodb("BatchGetItem", 1),
             dynamodb("PutItem", 2),
             dynamodb("TransactWriteItems", 2),
+            sqs("SendMessage", 1),
         ],
         "the instruction, then the instrument and scheme it names (one BatchGetItem); the \
          claim (one TransactWriteItems with the instrument's ACTIVE check) and the counted \
          attempt are conditional writes before the app is called; SANDBOX records the payment \
          in its own books (a PutItem a real provider makes on its side); the answer is one \
-         TransactWriteItems",
+         TransactWriteItems; its instruction.completed event relayed to the dispatcher",
     ),
     budget(
         "instruction-worker",
@@ -731,10 +774,11 @@ pub const BUDGETS: &[Budget] = &[
             dynamodb("GetItem", 1),
             dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 2),
+            sqs("SendMessage", 1),
         ],
         "the transaction; the counted attempt and the outcome, each with the instruction's \
          copy; SANDBOX records the refund in its own books (a PutItem a real provider makes \
-         on its side)",
+         on its side); the refund.completed event relayed to the dispatcher",
     ),
     budget(
         "refund-worker",
@@ -746,8 +790,13 @@ pub const BUDGETS: &[Budget] = &[
         "mandate-worker",
         SQS_MESSAGE,
         "a submitted mandate, registered",
-        &[dynamodb("GetItem", 2), dynamodb("TransactWriteItems", 1)],
-        "the mandate, then the creditor profile it names (another partition) for the network",
+        &[
+            dynamodb("GetItem", 2),
+            dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
+        ],
+        "the mandate, then the creditor profile it names (another partition) for the network; \
+         the mandate.active event relayed to the dispatcher",
     ),
     explained(
         "reward-worker",
@@ -757,9 +806,11 @@ pub const BUDGETS: &[Budget] = &[
             dynamodb("GetItem", 2),
             dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 2),
         ],
         "the reward claim; the counted attempt, saved before the provider is called; then the \
-         instruction it names (in its order's partition), both written in one transaction",
+         instruction it names (in its order's partition), both written in one transaction with \
+         their reward.settled and instruction.completed events, each relayed to the dispatcher",
     ),
     explained(
         "provider-event-worker",
@@ -769,9 +820,11 @@ pub const BUDGETS: &[Budget] = &[
             dynamodb("GetItem", 4),
             dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
+            sqs("SendMessage", 1),
         ],
         "the stored event, the link from the provider's id, the transaction and its \
-         instruction; both settled in one TransactWriteItems; the event marked applied",
+         instruction; both settled in one TransactWriteItems with the instruction.completed \
+         event, relayed to the dispatcher; the provider's event marked applied",
     ),
     budget(
         "provider-event-worker",
@@ -788,11 +841,38 @@ pub const BUDGETS: &[Budget] = &[
          POST to the service's own provider webhook route",
     ),
     explained(
+        "webhook-dispatcher",
+        SQS_MESSAGE,
+        "an event fanned out to one endpoint",
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("Query", 1),
+            dynamodb("PutItem", 1),
+            dynamodb("UpdateItem", 1),
+            sqs("SendMessage", 1),
+        ],
+        "the event, the tenant's endpoints (one Query of their partition), one conditional \
+         PutItem per delivery and its message, then the event taken out of the work index",
+    ),
+    explained(
+        "webhook-dispatcher",
+        SQS_MESSAGE,
+        "an attempt that gets no answer, retried in 5 s",
+        &[
+            dynamodb("GetItem", 3),
+            dynamodb("PutItem", 3),
+            sqs("SendMessage", 1),
+        ],
+        "the delivery, claimed with one conditional PutItem; the endpoint and the event; the \
+         endpoint's run of failures begun (a PutItem made only when a run begins or ends); the \
+         attempt recorded; the retry as a delayed message",
+    ),
+    explained(
         "sweep",
         SCHEDULE,
         "nothing overdue",
-        &[dynamodb("Query", 20)],
-        "the work index has one partition per kind of work and shard (5 kinds × 4 shards): \
+        &[dynamodb("Query", 24)],
+        "the work index has one partition per kind of work and shard (6 kinds × 4 shards): \
          one Query each, every five minutes",
     ),
     explained(
@@ -800,7 +880,7 @@ pub const BUDGETS: &[Budget] = &[
         SCHEDULE,
         "one overdue instruction",
         &[
-            dynamodb("Query", 20),
+            dynamodb("Query", 24),
             dynamodb("UpdateItem", 1),
             sqs("SendMessage", 1),
         ],

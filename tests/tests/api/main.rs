@@ -29,5 +29,6 @@ mod vault_auth;
 mod vault_changes;
 mod vault_routes;
 mod wallet_routes;
+mod webhook_delivery;
 mod worker_host_pump;
 mod workspace_shape;

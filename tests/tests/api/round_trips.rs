@@ -1145,6 +1145,51 @@ async fn notification_calls(run: &mut Run) {
         200,
     )
     .await;
+    run.http(
+        NOTIFICATIONS,
+        &client,
+        &format!("POST {route}/test"),
+        "success (202)",
+        &format!("{one}/test"),
+        None,
+        202,
+    )
+    .await;
+    let log = run
+        .http(
+            NOTIFICATIONS,
+            &client,
+            &format!("GET {route}/deliveries"),
+            "success",
+            &format!("{one}/deliveries"),
+            None,
+            200,
+        )
+        .await;
+    let delivery_id = log.body["results"][0]["deliveryId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let redeliver = format!("POST {route}/deliveries/{{deliveryId}}/redeliver");
+    for (case, delivery, status) in [
+        ("success (202)", delivery_id.as_str(), 202),
+        (
+            "an unknown delivery (404)",
+            "dlv_0123456789abcdef0123456789abcdef",
+            404,
+        ),
+    ] {
+        run.http(
+            NOTIFICATIONS,
+            &client,
+            &redeliver,
+            case,
+            &format!("{one}/deliveries/{delivery}/redeliver"),
+            None,
+            status,
+        )
+        .await;
+    }
     let delete = format!("DELETE {route}");
     run.http(NOTIFICATIONS, &client, &delete, "success", &one, None, 204)
         .await;
@@ -1156,6 +1201,80 @@ async fn notification_calls(run: &mut Run) {
         &one,
         None,
         404,
+    )
+    .await;
+}
+
+/// The webhook dispatcher on an event of an instruction cancelled, for an endpoint whose
+/// name does not resolve here (so the attempt gets no answer and is retried).
+async fn dispatcher_calls(run: &mut Run) {
+    use payments_domain::dispatch::WebhookWork;
+    use payments_domain::outbox::RecordedEvents;
+    let admin = Client::admin(run.notifications_router().await);
+    let created = admin
+        .call(
+            Method::POST,
+            "/v1/notifications/webhooks",
+            Some(json!({ "url": "https://hooks.invalid/payments", "events": ["*"] })),
+        )
+        .await;
+    created.assert_status(201);
+    let webhook_id = payments_domain::ids::WebhookId::parse(
+        created.body["webhookId"].as_str().unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let orders = Client {
+        router: run.orders_router().await,
+        ..admin.clone()
+    };
+    let order = json!({ "orderRef": "dispatched", "instructions": [{
+        "instructionRef": "payout", "customerRef": "dispatched", "direction": "Credit",
+        "amount": 5, "currency": "EUR", "country": "GB", "settledByDate": "2999-01-01",
+    }]});
+    orders
+        .call(Method::POST, "/v2/order-management", Some(order))
+        .await
+        .assert_status(202);
+    orders
+        .call(
+            Method::POST,
+            "/v2/order-management/dispatched/instruction/payout/cancel",
+            None,
+        )
+        .await;
+    let customer = customer("dispatched");
+    let events = run
+        .table
+        .events_of(&admin.scope, &customer)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let event_id = events
+        .first()
+        .map(|e| e.event.event_id.clone())
+        .unwrap_or_else(|| panic!("the cancellation recorded its event"));
+    let settings = run.settings("webhook-dispatcher", &run.table).await;
+    let dispatcher = webhook_dispatcher::WebhookDispatcher::new(&settings, &run.clients)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dispatch = WebhookWork::Dispatch {
+        scope: admin.scope.into(),
+        customer_ref: customer,
+        event_id: event_id.clone(),
+    };
+    run.worker(
+        "webhook-dispatcher",
+        "an event fanned out to one endpoint",
+        dispatcher.handle(sqs_event(&dispatch)),
+    )
+    .await;
+    let deliver = WebhookWork::Deliver {
+        scope: admin.scope.into(),
+        webhook_id,
+        delivery_id: format!("dlv_{}", event_id.trim_start_matches("evt_")),
+    };
+    run.worker(
+        "webhook-dispatcher",
+        "an attempt that gets no answer, retried in 5 s",
+        dispatcher.handle(sqs_event(&deliver)),
     )
     .await;
 }
@@ -1416,6 +1535,7 @@ async fn every_route_worker_and_the_sweep_keep_their_round_trip_budgets() {
     mandate_calls(&mut run).await;
     identity_calls(&mut run).await;
     notification_calls(&mut run).await;
+    dispatcher_calls(&mut run).await;
     provider_calls(&mut run).await;
     worker_calls(&mut run).await;
     sweep_calls(&mut run).await;

@@ -215,6 +215,13 @@ async fn the_worker_sample_events_are_sqs_batches_they_handle() {
     let events = test_support::providers::event_worker(&table).await;
     let answer = events.handle(sqs_sample("provider-event-worker")).await;
     assert!(answer.batch_item_failures.is_empty());
+    let dispatcher = test_support::notifications::dispatcher(
+        &table,
+        &test_support::payments::unreachable_queue(),
+    )
+    .await;
+    let answer = dispatcher.handle(sqs_sample("webhook-dispatcher")).await;
+    assert!(answer.batch_item_failures.is_empty());
     // The sender posts its sample to the webhook function served over HTTP.
     let served = test_support::providers::webhooks_router(
         &table,

@@ -128,8 +128,10 @@ async fn a_lost_message_is_queued_again_once_overdue() {
     );
     w.pump().await;
     assert_eq!(w.status("lost").await, "COMPLETED");
-    // Finished work has left the index.
-    assert_eq!(w.sweep_at(now_ms() + 10 * DAY_MS).await, Swept::default());
+    // Finished work has left the index; what is left is the completion's tenant event, for
+    // the webhook dispatcher, whose queue this world does not have.
+    let after = w.sweep_at(now_ms() + 10 * DAY_MS).await;
+    assert_eq!((after.queued, after.skipped, after.failed), (0, 0, 1));
 }
 
 #[tokio::test]

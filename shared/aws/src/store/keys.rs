@@ -3,7 +3,9 @@
 
 use super::Item;
 use aws_sdk_dynamodb::types::AttributeValue;
-use payments_domain::ids::{FinancialInstrumentId, MandateId, TenantScope, TransactionId};
+use payments_domain::ids::{
+    FinancialInstrumentId, MandateId, TenantScope, TransactionId, WebhookId,
+};
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
 
 pub const PARTITION_KEY: &str = "PK";
@@ -117,6 +119,17 @@ pub(crate) fn rewards(scope: &TenantScope) -> String {
 /// A tenant's webhook endpoints, each under its id as sort key.
 pub(crate) fn webhook_endpoints(scope: &TenantScope) -> String {
     tenant_partition(scope, "WEBHOOKS")
+}
+
+/// An endpoint's deliveries.
+pub(crate) fn webhook_deliveries(scope: &TenantScope, webhook_id: WebhookId) -> String {
+    partition(scope, "WEBHOOK", &webhook_id.to_string())
+}
+
+pub(crate) const DELIVERY_PREFIX: &str = "DELIVERY#";
+
+pub(crate) fn delivery(delivery_id: &str) -> String {
+    format!("{DELIVERY_PREFIX}{delivery_id}")
 }
 
 /// A tenant event's sort key in its customer's partition.

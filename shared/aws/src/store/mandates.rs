@@ -16,9 +16,10 @@ use payments_domain::clock::Now;
 use payments_domain::error::Error;
 use payments_domain::ids::{MandateId, TenantScope};
 use payments_domain::mandates::{
-    CreditorProfile, CreditorProfiles, InstrumentChange, Mandate, MandateWrite, Mandates, Paging,
+    CreditorProfile, CreditorProfiles, InstrumentChange, Mandate, MandateWrite, Mandates,
     ProfilePage, RegisterMandate,
 };
+use payments_domain::paging::Paging;
 use payments_domain::refs::CreditorProfileRef;
 
 impl CreditorProfiles for Store {
@@ -146,7 +147,11 @@ impl Store {
         actions.extend(self.customer_actions(scope, mandate, now)?);
         actions.extend(instrument);
         actions.extend(self.event_actions(scope, Changed::Mandate(mandate))?);
-        self.commit(actions).await
+        let written = self.commit(actions).await?;
+        if written == MandateWrite::Written {
+            self.relay(scope, Changed::Mandate(mandate)).await;
+        }
+        Ok(written)
     }
 }
 

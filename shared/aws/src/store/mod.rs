@@ -7,6 +7,7 @@
 
 mod api_keys;
 mod catalogues;
+mod deliveries;
 mod items;
 mod keys;
 mod mandates;
@@ -39,6 +40,9 @@ const BATCH_GET_ROUNDS: u32 = 6;
 pub struct Store {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    /// Where the events a write records are handed on once it commits (the webhook
+    /// dispatcher's queue), where the function has it; else the sweep hands them on.
+    events: Option<crate::SqsQueue<payments_domain::dispatch::WebhookWork>>,
 }
 
 /// What a DynamoDB failure was doing, with the SDK's error as its cause.
@@ -84,15 +88,18 @@ impl Store {
         Store {
             client,
             table: table.into(),
+            events: None,
         }
     }
 
-    /// The table the settings name (`TABLE_NAME`).
+    /// The table the settings name (`TABLE_NAME`), and the webhook queue when they name one.
     pub fn from_settings(aws: &Clients, settings: &Settings) -> Result<Self, Error> {
-        Ok(Store::new(
-            aws.dynamodb.clone(),
-            settings.required(TABLE_NAME)?,
-        ))
+        let mut store = Store::new(aws.dynamodb.clone(), settings.required(TABLE_NAME)?);
+        let webhooks = crate::config::queue_variable(payments_domain::work::WorkKind::Webhook);
+        store.events = settings
+            .optional(webhooks)
+            .map(|url| crate::SqsQueue::new(aws.sqs.clone(), url));
+        Ok(store)
     }
 
     pub fn table_name(&self) -> &str {

@@ -227,7 +227,12 @@ impl Orders for Store {
         }
         actions.extend(self.event_actions(scope, Changed::Instruction(instruction))?);
         actions.extend(self.event_actions(scope, Changed::Transaction(transaction))?);
-        Ok(self.transact(actions).await? == Transacted::Committed)
+        let committed = self.transact(actions).await? == Transacted::Committed;
+        if committed {
+            self.relay(scope, Changed::Instruction(instruction)).await;
+            self.relay(scope, Changed::Transaction(transaction)).await;
+        }
+        Ok(committed)
     }
 }
 

@@ -3,8 +3,10 @@
 //! customer's partition (`EVENT#{eventId}`, outside the range GET customer reads), with the
 //! object as it was then. A write that reports nothing stays the single write it was.
 
-use super::{from_item, keys, to_item, Condition, Item, Store, Transacted};
+use super::work::work_attributes;
+use super::{from_item, keys, to_item, updated, Condition, Item, Store, Transacted};
 use aws_sdk_dynamodb::types::TransactWriteItem;
+use payments_domain::dispatch::WebhookWork;
 use payments_domain::error::Error;
 use payments_domain::ids::TenantScope;
 use payments_domain::mandates::Mandate;
@@ -14,6 +16,7 @@ use payments_domain::outbox::{EventSubject, RecordedEvent, RecordedEvents};
 use payments_domain::refs::CustomerRef;
 use payments_domain::rewards::RewardTransaction;
 use payments_domain::vault::Transaction;
+use payments_domain::work::send_after_commit;
 
 const TENANT_EVENT_TYPE: &str = "TenantEvent";
 
@@ -47,17 +50,26 @@ impl Changed<'_> {
     }
 }
 
+/// The event's item, in the work index until the dispatcher fans it out.
 fn event_item(event: &RecordedEvent) -> Result<Item, Error> {
     let customer = event
         .subject
         .customer_ref()
         .ok_or_else(|| Error::bug("an event about an object of no customer"))?;
-    to_item(
+    let pk = keys::customer(&event.scope(), customer);
+    let mut item = to_item(
         event,
-        &keys::customer(&event.scope(), customer),
+        &pk,
         &keys::tenant_event(&event.event.event_id),
         TENANT_EVENT_TYPE,
-    )
+    )?;
+    let message = WebhookWork::Dispatch {
+        scope: event.scope().into(),
+        customer_ref: customer.clone(),
+        event_id: event.event.event_id.clone(),
+    };
+    item.extend(work_attributes(&pk, event.event.created, &message)?);
+    Ok(item)
 }
 
 impl Store {
@@ -86,6 +98,31 @@ impl Store {
             .collect()
     }
 
+    /// Hands the events `changed` reported to the webhook dispatcher, now that the write that
+    /// recorded them has committed. A lost send costs a delay: the sweep hands them on.
+    pub(crate) async fn relay(&self, scope: &TenantScope, changed: Changed<'_>) {
+        let Some(queue) = &self.events else {
+            return;
+        };
+        let customer = match changed {
+            Changed::Instruction(i) => Some(&i.customer_ref),
+            Changed::Transaction(t) => Some(&t.customer_ref),
+            Changed::Mandate(m) => m.terms.customer_ref.as_ref(),
+            Changed::Reward(r) => Some(&r.customer_ref),
+        };
+        let Some(customer) = customer else {
+            return;
+        };
+        for event in changed.events() {
+            let message = WebhookWork::Dispatch {
+                scope: (*scope).into(),
+                customer_ref: customer.clone(),
+                event_id: event.event_id.clone(),
+            };
+            send_after_commit(queue, &message).await;
+        }
+    }
+
     /// Puts `item` (the item of `changed`) under `condition`, with the events `changed`
     /// reports: one PutItem when it reports none, else one transaction. `false` when the
     /// condition failed.
@@ -102,7 +139,11 @@ impl Store {
         }
         let mut actions = vec![self.put_action(item, condition)?];
         actions.extend(events);
-        Ok(self.transact(actions).await? == Transacted::Committed)
+        let committed = self.transact(actions).await? == Transacted::Committed;
+        if committed {
+            self.relay(scope, changed).await;
+        }
+        Ok(committed)
     }
 }
 
@@ -132,8 +173,29 @@ impl RecordedEvents for Store {
             .collect()
     }
 
+    /// Only the object changes: whether the event still waits to be fanned out stays as is.
     async fn save_forgotten_event(&self, event: &RecordedEvent) -> Result<(), Error> {
-        self.put(event_item(event)?, Condition::Always).await?;
+        let customer = event
+            .subject
+            .customer_ref()
+            .ok_or_else(|| Error::bug("an event about an object of no customer"))?;
+        let subject = serde_dynamo::to_attribute_value(&event.subject)
+            .map_err(|e| Error::internal("serialising an event's object", e))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(
+                &keys::customer(&event.scope(), customer),
+                &keys::tenant_event(&event.event.event_id),
+            )))
+            .update_expression("SET #subject = :subject")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#subject", "subject")
+            .expression_attribute_values(":subject", subject)
+            .send()
+            .await;
+        updated(result)?;
         Ok(())
     }
 }

@@ -124,7 +124,12 @@ impl RewardClaims for Store {
         }
         actions.extend(self.event_actions(scope, Changed::Reward(transaction))?);
         actions.extend(self.event_actions(scope, Changed::Instruction(instruction))?);
-        Ok(written(self.transact(actions).await?, guard))
+        let written = written(self.transact(actions).await?, guard);
+        if written == RewardWrite::Written {
+            self.relay(scope, Changed::Reward(transaction)).await;
+            self.relay(scope, Changed::Instruction(instruction)).await;
+        }
+        Ok(written)
     }
 
     async fn save_reward_transaction(

@@ -324,7 +324,10 @@ impl Transactions for Store {
         let mut actions = vec![put, TransactWriteItem::builder().update(mirror).build()];
         actions.extend(self.event_actions(scope, Changed::Transaction(transaction))?);
         match self.transact(actions).await? {
-            Transacted::Committed => Ok(true),
+            Transacted::Committed => {
+                self.relay(scope, Changed::Transaction(transaction)).await;
+                Ok(true)
+            }
             Transacted::Refused(failed) if failed.first() == Some(&true) => Ok(false),
             Transacted::Refused(_) => Err(Error::bug("a transaction's instruction is missing")),
         }

@@ -140,6 +140,7 @@ error_codes! {
     CHARGEBACK_ID_IS_INVALID => "ChargebackId is invalid. It must be a string of 1 to 200 characters.",
     WEBHOOK_ID_IS_INVALID => "WebhookId is invalid. It must be a lowercase hyphenated UUID.",
     WEBHOOK_NOT_FOUND => "Webhook {webhookId} does not exist.",
+    DELIVERY_NOT_FOUND => "Delivery {deliveryId} does not exist.",
     URL_IS_REQUIRED => "Url is required.",
     URL_IS_INVALID => "Url is invalid. It must be an absolute http or https URL of at most {maxLength} characters, without user information.",
     WEBHOOK_URL_NOT_ALLOWED => "Url is not allowed. It must be https to a public address; http only to a loopback address where the deployment allows it.",

@@ -19,8 +19,7 @@ pub use profile::{CreditorAddress, CreditorProfile, SEPA};
 pub use registration::{apply_network_answer, register_mandate, RegisterMandate};
 pub use submission::{
     amend_mandate, create_draft, create_mandate, create_profile, creditor_profile_not_found,
-    mandate, mandate_not_found, profile, profile_page, update_draft, DraftUpdate, Paging,
-    DEFAULT_TAKE, MAX_TAKE,
+    mandate, mandate_not_found, profile, profile_page, update_draft, DraftUpdate,
 };
 
 use crate::error::{Error, ErrorCode, Violation};

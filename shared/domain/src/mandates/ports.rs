@@ -2,10 +2,11 @@
 //! from the customer's partition and written only while the customer is not forgotten, in the
 //! same write (docs/data-model.md).
 
-use super::{CreditorProfile, Mandate, Paging};
+use super::{CreditorProfile, Mandate};
 use crate::clock::Now;
 use crate::error::Error;
 use crate::ids::{FinancialInstrumentId, MandateId, TenantScope};
+use crate::paging::Paging;
 use crate::refs::{CreditorProfileRef, CustomerRef};
 use crate::vault::{AccountDetails, FinancialInstrument};
 use std::future::Future;

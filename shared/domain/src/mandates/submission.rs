@@ -10,23 +10,14 @@ use super::{
 use crate::clock::Now;
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::{MandateId, TenantScope};
+use crate::paging::Paging;
 use crate::refs::CreditorProfileRef;
 use crate::vault::customer_forgotten;
 use crate::versioned::{self, Updated};
 use crate::work::{send_after_commit, Queue};
 
-/// Rows a page holds unless `take` says otherwise, and the most it may say.
-pub const DEFAULT_TAKE: usize = 100;
-pub const MAX_TAKE: usize = 1000;
 /// Fresh refs drawn for a new mandate before giving up: a clash is one in 2^48.
 const MAX_REF_DRAWS: usize = 5;
-
-/// A page of the profile list: rows `from..from + take`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Paging {
-    pub from: usize,
-    pub take: usize,
-}
 
 fn profile_not_found(reference: &CreditorProfileRef) -> Violation {
     Violation::new(ErrorCode::CREDITOR_PROFILE_NOT_FOUND)

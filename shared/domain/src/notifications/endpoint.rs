@@ -1,7 +1,8 @@
 //! A tenant's webhook endpoint: where to send which events, and the secrets that sign them.
 //! Secrets are stored sealed (`identity::envelope`) and shown once; after a rotation the old
 //! secret keeps signing for [`ROTATION_OVERLAP_MS`], so a receiver can switch without missing
-//! a delivery.
+//! a delivery. An endpoint whose every attempt has failed for [`DISABLE_AFTER_MS`] is
+//! disabled, so a dead receiver stops costing attempts until its tenant enables it again.
 
 use super::event_types::EventFilter;
 use crate::error::Error;
@@ -13,6 +14,9 @@ use std::future::Future;
 
 /// How long a rotated-out secret keeps signing: 24 hours.
 pub const ROTATION_OVERLAP_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long an endpoint may fail every attempt before it is disabled: 5 days.
+pub const DISABLE_AFTER_MS: i64 = 5 * 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -57,6 +61,9 @@ pub struct WebhookEndpoint {
     pub last_updated: i64,
     /// The current secret first, then any rotated out less than a day ago.
     pub secrets: Vec<SigningSecret>,
+    /// When the endpoint's current run of failed attempts began; `None` after a 2xx.
+    #[serde(default)]
+    pub failing_since: Option<i64>,
     pub version: u64,
 }
 
@@ -103,6 +110,7 @@ impl WebhookEndpoint {
                 created: now_ms,
                 retires_at: None,
             }],
+            failing_since: None,
             version: 0,
         }
     }
@@ -113,9 +121,42 @@ impl WebhookEndpoint {
         self.events = settings.events;
         self.description = settings.description;
         if let Some(status) = settings.status {
+            if status == EndpointStatus::Enabled {
+                // Enabled again by its tenant: the failures before count no more.
+                self.failing_since = None;
+            }
             self.status = status;
         }
         self.touch(now_ms);
+    }
+
+    /// Notes what an attempt at `at_ms` got: a 2xx ends a run of failures; a failure starts
+    /// one, or disables the endpoint once the run has lasted [`DISABLE_AFTER_MS`]. `true` when
+    /// the endpoint changed and is to be saved.
+    pub fn note_attempt(&mut self, delivered: bool, at_ms: i64) -> bool {
+        let changed = match (delivered, self.failing_since) {
+            (true, None) => false,
+            (true, Some(_)) => {
+                self.failing_since = None;
+                true
+            }
+            (false, None) => {
+                self.failing_since = Some(at_ms);
+                true
+            }
+            (false, Some(since)) => {
+                let disable =
+                    self.status == EndpointStatus::Enabled && at_ms - since >= DISABLE_AFTER_MS;
+                if disable {
+                    self.status = EndpointStatus::Disabled;
+                }
+                disable
+            }
+        };
+        if changed {
+            self.version += 1;
+        }
+        changed
     }
 
     /// `secret` signs from now on; the secrets before it sign for one more day at most, and
@@ -207,16 +248,43 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn a_rotated_out_secret_signs_for_one_more_day() {
-        let settings = EndpointSettings {
+    fn settings(status: Option<EndpointStatus>) -> EndpointSettings {
+        EndpointSettings {
             url: "https://example.com/".into(),
             events: EventFilter::All,
             description: None,
-            status: None,
-        };
+            status,
+        }
+    }
+
+    #[test]
+    fn five_days_of_failures_disable_an_endpoint_and_a_2xx_forgives_them() {
         let mut endpoint =
-            WebhookEndpoint::new(WebhookId::new_random(), settings, sealed("first"), 0);
+            WebhookEndpoint::new(WebhookId::new_random(), settings(None), sealed("s"), 0);
+        assert!(!endpoint.note_attempt(true, 10), "nothing to forgive");
+        assert!(
+            endpoint.note_attempt(false, 100),
+            "a run of failures starts"
+        );
+        assert!(!endpoint.note_attempt(false, 100 + DISABLE_AFTER_MS - 1));
+        assert!(endpoint.note_attempt(true, 200), "a 2xx ends the run");
+        assert_eq!(endpoint.failing_since, None);
+        assert!(endpoint.note_attempt(false, 1_000));
+        assert!(endpoint.note_attempt(false, 1_000 + DISABLE_AFTER_MS));
+        assert_eq!(endpoint.status, EndpointStatus::Disabled);
+        assert!(
+            !endpoint.note_attempt(false, 2_000 + DISABLE_AFTER_MS),
+            "disabled once"
+        );
+        endpoint.replace_settings(settings(Some(EndpointStatus::Enabled)), 3_000);
+        assert_eq!(endpoint.status, EndpointStatus::Enabled);
+        assert_eq!(endpoint.failing_since, None, "enabled again: a fresh start");
+    }
+
+    #[test]
+    fn a_rotated_out_secret_signs_for_one_more_day() {
+        let mut endpoint =
+            WebhookEndpoint::new(WebhookId::new_random(), settings(None), sealed("first"), 0);
         assert_eq!(endpoint.status, EndpointStatus::Enabled);
         endpoint.rotate(sealed("second"), 1_000);
         assert_eq!(names(&endpoint, 1_000), ["second", "first"]);

@@ -97,6 +97,13 @@ impl EventFilter {
         Ok(EventFilter::Only(types))
     }
 
+    pub fn wants(&self, event_type: EventType) -> bool {
+        match self {
+            EventFilter::All => true,
+            EventFilter::Only(types) => types.contains(&event_type),
+        }
+    }
+
     /// The filter as the API shows it.
     pub fn names(&self) -> Vec<&'static str> {
         match self {

@@ -56,22 +56,20 @@ pub async fn endpoint(
 }
 
 /// Changes the endpoint with a versioned update, starting from `known` when the caller has
-/// just read it; `WEBHOOK_NOT_FOUND` when there is none.
-async fn change_endpoint(
+/// just read it; `change` says whether it changed anything to save. `WEBHOOK_NOT_FOUND` when
+/// there is no endpoint.
+pub(crate) async fn change_endpoint(
     store: &impl WebhookEndpoints,
     scope: &TenantScope,
     webhook_id: WebhookId,
     known: Option<WebhookEndpoint>,
-    mut change: impl FnMut(&mut WebhookEndpoint),
+    mut change: impl FnMut(&mut WebhookEndpoint) -> bool,
 ) -> Result<WebhookEndpoint, Error> {
     let updated = versioned::update(
         "webhook endpoint",
         known,
         || store.endpoint(scope, webhook_id),
-        |endpoint| {
-            change(endpoint);
-            Ok(Some(()))
-        },
+        |endpoint| Ok(change(endpoint).then_some(())),
         |endpoint, read| async move { store.save_endpoint(scope, &endpoint, read).await },
     )
     .await?;
@@ -91,6 +89,7 @@ pub async fn replace_endpoint(
 ) -> Result<WebhookEndpoint, Error> {
     let endpoint = change_endpoint(store, scope, webhook_id, None, |endpoint| {
         endpoint.replace_settings(settings.clone(), now.epoch_ms());
+        true
     })
     .await?;
     tracing::info!(webhook_id = %webhook_id, status = endpoint.status.as_str(), "webhook endpoint replaced");
@@ -121,6 +120,7 @@ pub async fn rotate_secret(
     let (secret, sealed) = new_secret(wrapper, scope, webhook_id).await?;
     change_endpoint(store, scope, webhook_id, Some(known), |endpoint| {
         endpoint.rotate(sealed.clone(), now.epoch_ms());
+        true
     })
     .await?;
     tracing::info!(webhook_id = %webhook_id, "webhook secret rotated");

@@ -9,9 +9,10 @@ mod url_policy;
 
 pub use endpoint::{
     secret_context, EndpointSettings, EndpointStatus, SigningSecret, WebhookEndpoint,
-    WebhookEndpoints, ROTATION_OVERLAP_MS,
+    WebhookEndpoints, DISABLE_AFTER_MS, ROTATION_OVERLAP_MS,
 };
 pub use event_types::{EventFilter, EventType};
+pub(crate) use manage::change_endpoint;
 pub use manage::{
     create_endpoint, delete_endpoint, endpoint, replace_endpoint, rotate_secret, webhook_not_found,
 };

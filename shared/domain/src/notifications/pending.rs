@@ -8,6 +8,8 @@ use super::event_types::EventType;
 use serde::{Deserialize, Serialize};
 
 /// An event as recorded: its id (the `webhook-id` of every delivery of it), type and time.
+/// Ids are UUIDv7, so they sort by the time they were made: the delivery log lists newest
+/// first by them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantEvent {
@@ -15,6 +17,16 @@ pub struct TenantEvent {
     pub event_type: EventType,
     /// Epoch milliseconds.
     pub created: i64,
+}
+
+impl TenantEvent {
+    pub fn new(event_type: EventType, now_ms: i64) -> Self {
+        TenantEvent {
+            event_id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
+            event_type,
+            created: now_ms,
+        }
+    }
 }
 
 /// The events an aggregate's change reports. Not part of the aggregate's state: never stored
@@ -33,11 +45,7 @@ impl Eq for PendingEvents {}
 
 impl PendingEvents {
     pub fn record(&mut self, event_type: EventType, now_ms: i64) {
-        self.0.push(TenantEvent {
-            event_id: format!("evt_{}", uuid::Uuid::new_v4().simple()),
-            event_type,
-            created: now_ms,
-        });
+        self.0.push(TenantEvent::new(event_type, now_ms));
     }
 
     pub fn as_slice(&self) -> &[TenantEvent] {
