@@ -200,6 +200,17 @@ pub async fn queue_counts(worker: &Worker) -> Result<QueueCounts, QueueFixtureEr
     })
 }
 
+/// An SQS event of one message whose body is `message`, as Lambda hands it to a worker.
+pub fn sqs_event(message: &impl serde::Serialize) -> aws_lambda_events::sqs::SqsEvent {
+    let body = serde_json::to_string(message).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_value(serde_json::json!({ "Records": [{
+        "messageId": uuid::Uuid::new_v4().to_string(),
+        "body": body,
+        "eventSource": "aws:sqs",
+    }]}))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,7 +203,8 @@ async fn every_problem_of_an_endpoint_is_named_in_format_a() {
 async fn private_metadata_and_loopback_addresses_are_refused_where_not_allowed() {
     let w = world().await;
     let dev = Client {
-        router: dev_notifications_router(&w.table).await,
+        router: dev_notifications_router(&w.table, &test_support::payments::unreachable_queue())
+            .await,
         ..w.client.clone()
     };
     for url in [

@@ -6,7 +6,7 @@
 //! written as a Markdown table to `$CARGO_TARGET_DIR/round-trips.md` (or
 //! `$ROUND_TRIPS_REPORT`), which `make bench` prints.
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::SqsBatchResponse;
 use axum::body::Body;
 use axum::Router;
 use http::Method;
@@ -38,6 +38,7 @@ use std::future::Future;
 use std::path::Path;
 use test_support::identity as identity_fixtures;
 use test_support::mandates as mandate_fixtures;
+use test_support::queues::sqs_event;
 use test_support::round_trips::{self, Measured, RoundTrips, SCHEDULE, SQS_MESSAGE};
 use test_support::{payments, providers, rewards, Client, Reply};
 
@@ -217,17 +218,6 @@ impl Run {
             .with(TOKEN_SIGNING_KEYS, signing_key);
         payments::built(identity::app(&settings, &self.clients)).await
     }
-}
-
-/// An SQS event of one message whose body is `message`, as Lambda hands it to a worker.
-fn sqs_event(message: &impl serde::Serialize) -> SqsEvent {
-    let body = serde_json::to_string(message).unwrap_or_else(|e| panic!("{e}"));
-    serde_json::from_value(json!({ "Records": [{
-        "messageId": uuid::Uuid::new_v4().to_string(),
-        "body": body,
-        "eventSource": "aws:sqs",
-    }]}))
-    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn today() -> String {

@@ -218,6 +218,7 @@ async fn the_worker_sample_events_are_sqs_batches_they_handle() {
     let dispatcher = test_support::notifications::dispatcher(
         &table,
         &test_support::payments::unreachable_queue(),
+        false,
     )
     .await;
     let answer = dispatcher.handle(sqs_sample("webhook-dispatcher")).await;
