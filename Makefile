@@ -22,7 +22,7 @@ LOCAL_STACK := cargo run --quiet -p local-stack --
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test prune-target token scheme reward apikey apikey-disable check-template lint tools
+.PHONY: help dev test prune-target token scheme reward apikey apikey-disable listen check-template lint tools
 
 help:
 	@echo "make dev                                   run the API locally (moto, functions, gateway)"
@@ -32,6 +32,7 @@ help:
 	@echo "make reward ACCOUNT=… TENANT=… NAME=… [PROVIDER=SANDBOX] [CURRENCIES=…]   create a reward in the running stack"
 	@echo "make apikey ACCOUNT=… TENANT=… ROLES=a,b   create an API key in the running stack (prints PUBLIC_KEY=… and PRIVATE_KEY=…)"
 	@echo "make apikey-disable PUBLIC_KEY=…           disable an API key in the running stack"
+	@echo "make listen [ACCOUNT=… TENANT=…] [EVENTS=a,b] [PORT=…]   print the tenant webhooks the running stack delivers (default: the dev tenant's, every event) until Ctrl-C"
 
 $(LOCAL_VENV)/.installed:
 	python3 -m venv $(LOCAL_VENV)
@@ -79,6 +80,14 @@ apikey-disable:
 	@test -n "$(PUBLIC_KEY)" || \
 		{ echo "usage: make apikey-disable PUBLIC_KEY=<public key>" >&2; exit 2; }
 	@$(LOCAL_STACK) apikey-disable --public-key "$(PUBLIC_KEY)"
+
+# Registers a loopback webhook endpoint (ACCOUNT and TENANT together, or neither for the dev
+# tenant), prints each delivery as it arrives, and removes the endpoint again on Ctrl-C.
+listen:
+	@test -z "$(ACCOUNT)$(TENANT)" -o \( -n "$(ACCOUNT)" -a -n "$(TENANT)" \) || \
+		{ echo "usage: make listen [ACCOUNT=<uuid> TENANT=<uuid>] [EVENTS=a,b] [PORT=<port>]" >&2; exit 2; }
+	@$(LOCAL_STACK) listen $(if $(ACCOUNT),--account "$(ACCOUNT)") $(if $(TENANT),--tenant "$(TENANT)") \
+		$(if $(EVENTS),--events "$(EVENTS)") $(if $(PORT),--port "$(PORT)")
 
 # Both the template and its variant with the JWT authorizer (infra/scripts/jwt-authorizer-template.sh).
 JWT_TEMPLATE := $(or $(TMPDIR),/tmp)/payments-api-jwt-authorizer-$(shell id -u).yaml

@@ -2,7 +2,8 @@
 //! `infra/template.yaml` (see DESIGN.md, "Local runs"): tables and queues in moto, an API
 //! Gateway HTTP API in front of the functions that `cargo lambda watch` runs, the SQS event
 //! source mapping that feeds the workers, the schedules that invoke scheduled functions, the
-//! dev signing key and identity, tenant payment schemes and rewards, and tenant API keys.
+//! dev signing key and identity, tenant payment schemes and rewards, tenant API keys, and a
+//! receiver that prints the tenant webhooks the running stack delivers (`make listen`).
 
 pub mod apigw;
 pub mod apikey;
@@ -10,6 +11,7 @@ pub mod aws;
 pub mod dev;
 pub mod gateway;
 pub mod invoke;
+pub mod listen;
 pub mod process;
 pub mod provision;
 pub mod pump;

@@ -4,6 +4,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use local_stack::dev::{self, DevOptions};
+use local_stack::listen::ListenOptions;
 use local_stack::reward::RewardArgs;
 use local_stack::scheme::SchemeArgs;
 use local_stack::state::{StateDir, ENDPOINTS_FILE};
@@ -78,6 +79,32 @@ impl Tenant {
             tenant: self.tenant,
             account: self.account,
         }
+    }
+}
+
+/// The tenant and account a command acts for; both or neither (then the dev identity).
+#[derive(Args)]
+struct OptionalTenant {
+    /// Lowercase hyphenated UUID (default: the dev account).
+    #[arg(long, value_parser = account_id, requires = "tenant")]
+    account: Option<AccountId>,
+    /// Lowercase hyphenated UUID (default: the dev tenant).
+    #[arg(long, value_parser = tenant_id, requires = "account")]
+    tenant: Option<TenantId>,
+}
+
+impl OptionalTenant {
+    fn scope(&self, paths: &Paths) -> Result<TenantScope, Failure> {
+        if let (Some(account), Some(tenant)) = (self.account, self.tenant) {
+            return Ok(TenantScope { tenant, account });
+        }
+        let identity = StateDir::new(paths.state_dir())
+            .dev_identity()
+            .map_err(run_error)?;
+        Ok(TenantScope {
+            tenant: identity.tenant,
+            account: identity.account,
+        })
     }
 }
 
@@ -163,6 +190,23 @@ enum Command {
         #[arg(long)]
         aws_table: Option<String>,
     },
+    /// Receives the tenant's webhooks: registers http://127.0.0.1:<port>/webhooks as a webhook
+    /// endpoint through the running dev stack's API, prints each delivery (type, webhook-id,
+    /// whether the signature verifies, the pretty-printed body), and removes the endpoint on
+    /// Ctrl-C or SIGTERM.
+    Listen {
+        #[command(flatten)]
+        tenant: OptionalTenant,
+        /// The port to receive on (default: one the OS chooses).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Comma-separated event types to subscribe to, or * for all.
+        #[arg(long, default_value = "*")]
+        events: String,
+        /// The API to register with (default: the running `local-stack dev`'s, from the state dir).
+        #[arg(long)]
+        api_url: Option<String>,
+    },
     /// Runs the whole API locally: moto, the functions under `cargo lambda watch`, the gateway,
     /// the queue pumps and the schedules.
     Dev {
@@ -205,12 +249,8 @@ fn usage(e: impl std::fmt::Display) -> Failure {
     Failure::Usage(e.to_string())
 }
 
-fn token(paths: &Paths, tenant: &Tenant, roles: &str, ttl: i64) -> Result<(), Failure> {
-    let roles: Vec<&str> = roles
-        .split(',')
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .collect();
+/// Signs tokens the local stack accepts: the template's issuer and audience, the state dir's key.
+fn token_signer(paths: &Paths) -> Result<TokenSigner, Failure> {
     let template = Template::load(&paths.template()).map_err(run_error)?;
     let issuer = template
         .parameter("TokenIssuer", &BTreeMap::new())
@@ -221,11 +261,36 @@ fn token(paths: &Paths, tenant: &Tenant, roles: &str, ttl: i64) -> Result<(), Fa
     let key = StateDir::new(paths.state_dir())
         .signing_key()
         .map_err(run_error)?;
-    let token = TokenSigner::new(&key.private_key_pem, &issuer, &audience)
-        .and_then(|signer| signer.issue(tenant.scope(), &roles, ttl))
+    TokenSigner::new(&key.private_key_pem, &issuer, &audience).map_err(run_error)
+}
+
+fn token(paths: &Paths, tenant: &Tenant, roles: &str, ttl: i64) -> Result<(), Failure> {
+    let roles: Vec<&str> = roles
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .collect();
+    let token = token_signer(paths)?
+        .issue(tenant.scope(), &roles, ttl)
         .map_err(run_error)?;
     println!("{token}");
     Ok(())
+}
+
+/// The API to call: `--api-url`, or the one the running dev stack recorded.
+fn api_url(paths: &Paths, api_url: Option<String>) -> Result<String, Failure> {
+    if let Some(api_url) = api_url {
+        return Ok(api_url);
+    }
+    let state = StateDir::new(paths.state_dir());
+    let endpoints = state.dev_endpoints().map_err(run_error)?.ok_or_else(|| {
+        Failure::Run(format!(
+            "no running dev stack is recorded ({} does not exist): start `make dev` \
+             (with the same --state-dir), or pass --api-url <API url>",
+            state.file(ENDPOINTS_FILE).display()
+        ))
+    })?;
+    Ok(endpoints.api_url)
 }
 
 /// The moto to write to: `--endpoint`, or the one the running dev stack recorded.
@@ -373,6 +438,22 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             println!("DISABLED={public_key}");
             Ok(())
+        }
+        Command::Listen {
+            tenant,
+            port,
+            events,
+            api_url: url,
+        } => {
+            let events = local_stack::listen::parse_events(&events).map_err(usage)?;
+            let options = ListenOptions {
+                api_url: api_url(paths, url)?,
+                scope: tenant.scope(paths)?,
+                events,
+            };
+            local_stack::listen::run(options, token_signer(paths)?, port)
+                .await
+                .map_err(run_error)
         }
         Command::Dev {
             tools_bin,
