@@ -3,7 +3,8 @@
 # Starts the local stack as `make dev` does (on free ports, with a throwaway state directory),
 # drives the vault, wallet, order and mandate routes through its gateway with curl, exchanges the dev API
 # key for a token with the one-liner it prints, creates a scheme, a reward and an API key in it with
-# `local-stack scheme`, `reward` and `apikey`, then stops it with SIGINT and checks that nothing it started
+# `local-stack scheme`, `reward` and `apikey`, receives the README walk-through's tenant webhooks with
+# `local-stack listen`, then stops it with SIGINT and checks that nothing it started
 # is left running.
 set -euo pipefail
 tools_bin=$1
@@ -350,7 +351,25 @@ PY
   then echo "ok: $document $marker"; else
     echo "FAIL: $document $marker printed:"; cat "$state/$marker.out"; failures=$((failures + 1)); fi
 }
+# `make listen` beside the README's walk-through, as the README shows it: the payout's and the
+# refund's events arrive signed, a test event too, and Ctrl-C removes the endpoint.
+"$local_stack" listen --state-dir "$state" >"$state/listen.out" 2>"$state/listen.err" &
+listen_pid=$!
+for _ in $(seq 1 30); do grep -q '^listening on ' "$state/listen.out" && break; sleep 1; done
+listener=$(sed -n 's/^listening on .* as webhook \([0-9a-f-]*\) .*/\1/p' "$state/listen.out")
+[ -n "$listener" ] || fail "make listen did not start: $(cat "$state/listen.out" "$state/listen.err")"
 walkthrough README.md walkthrough COMPLETED 80.25
+expect 202 '' -X POST "${auth[@]}" "$notifications/$listener/test"
+for event in instruction.completed refund.completed webhook.test; do
+  for _ in $(seq 1 30); do grep -qE "^$event evt_[0-9a-f]{32} signature verified\$" "$state/listen.out" && break; sleep 1; done
+  grep -qE "^$event evt_[0-9a-f]{32} signature verified\$" "$state/listen.out" \
+    && echo "ok: make listen printed $event, its signature verified" \
+    || fail "make listen did not print a verified $event: $(cat "$state/listen.out")"
+done
+kill -INT "$listen_pid" 2>/dev/null || true
+wait "$listen_pid" 2>/dev/null || true
+grep -q "^removed webhook $listener\$" "$state/listen.out" || fail "make listen did not remove its endpoint: $(cat "$state/listen.err")"
+expect 404 'b["errors"][0]["errorCode"] == "WEBHOOK_NOT_FOUND"' "${auth[@]}" "$notifications/$listener"
 walkthrough docs/local-development.md mandate-walkthrough 201 Active MANDATE:SEPA_DIRECT_DEBIT 202 COMPLETED
 walkthrough docs/local-development.md reward-walkthrough 202 201 SETTLED "Card number" COMPLETED
 walkthrough docs/local-development.md webhook-walkthrough 202 202 401 PENDING SUCCEEDED 50.25
