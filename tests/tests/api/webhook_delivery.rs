@@ -13,7 +13,7 @@ use http::Method;
 use payments_aws::worker::Worker;
 use payments_domain::dispatch::{DeliveryStatus, WebhookDeliveries, WebhookWork, RETRY_DELAYS_MS};
 use payments_domain::ids::WebhookId;
-use payments_domain::notifications::{WebhookEndpoints, DISABLE_AFTER_MS};
+use payments_domain::notifications::{WebhookEndpoint, WebhookEndpoints, DISABLE_AFTER_MS};
 use payments_domain::work::WorkKind;
 use payments_domain::Now;
 use serde_json::{json, Value};
@@ -302,6 +302,47 @@ impl Stack {
         self.pump().await;
     }
 
+    /// Changes the stored endpoint behind the routes' back (what time or DNS would change).
+    async fn rewrite_endpoint(
+        &self,
+        webhook_id: WebhookId,
+        change: impl FnOnce(&mut WebhookEndpoint),
+    ) {
+        let scope = self.notifications.scope;
+        let mut endpoint = self
+            .table
+            .endpoint(&scope, webhook_id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("the endpoint is stored"));
+        let read = endpoint.version;
+        change(&mut endpoint);
+        endpoint.version += 1;
+        assert!(self
+            .table
+            .save_endpoint(&scope, &endpoint, read)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")));
+    }
+
+    /// A test event for the endpoint, queued: the message of its delivery, to hand to a
+    /// dispatcher directly.
+    async fn queued_test(&self, webhook_id: WebhookId, path: &str) -> WebhookWork {
+        self.notifications
+            .call(Method::POST, &format!("{path}/test"), None)
+            .await
+            .assert_status(202);
+        let delivery_id = self.log(path, "").await[0]["deliveryId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        WebhookWork::Deliver {
+            scope: self.notifications.scope.into(),
+            webhook_id,
+            delivery_id,
+        }
+    }
+
     /// The endpoint's delivery log, `query` as given.
     async fn log(&self, path: &str, query: &str) -> Vec<Value> {
         let log = self
@@ -481,20 +522,11 @@ async fn an_endpoint_failing_for_five_days_is_disabled_and_gets_nothing_until_en
     let scope = stack.notifications.scope;
 
     // Every attempt has failed since five days ago.
-    let mut endpoint = stack
-        .table
-        .endpoint(&scope, webhook_id)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|| panic!("the endpoint is stored"));
-    let read = endpoint.version;
-    endpoint.failing_since = Some(Now::read().epoch_ms() - DISABLE_AFTER_MS);
-    endpoint.version += 1;
-    assert!(stack
-        .table
-        .save_endpoint(&scope, &endpoint, read)
-        .await
-        .unwrap_or_else(|e| panic!("{e}")));
+    stack
+        .rewrite_endpoint(webhook_id, |endpoint| {
+            endpoint.failing_since = Some(Now::read().epoch_ms() - DISABLE_AFTER_MS);
+        })
+        .await;
 
     // One more failure disables it.
     stack.send_test(&path).await;
@@ -582,37 +614,12 @@ async fn the_url_rules_are_applied_again_when_a_delivery_is_sent() {
     if let Some(name) = name_resolving_to_loopback() {
         refused.push(format!("https://{name}:{port}/hook"));
     }
-    let scope = stack.notifications.scope;
     for url in &refused {
         let (webhook_id, path, _) = stack.endpoint("https://hooks.example.com/ok").await;
-        let mut endpoint = stack
-            .table
-            .endpoint(&scope, webhook_id)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|| panic!("the endpoint is stored"));
-        let read = endpoint.version;
-        endpoint.url = url.clone();
-        endpoint.version += 1;
-        assert!(stack
-            .table
-            .save_endpoint(&scope, &endpoint, read)
-            .await
-            .unwrap_or_else(|e| panic!("{e}")));
         stack
-            .notifications
-            .call(Method::POST, &format!("{path}/test"), None)
-            .await
-            .assert_status(202);
-        let delivery_id = stack.log(&path, "").await[0]["deliveryId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let message = WebhookWork::Deliver {
-            scope: scope.into(),
-            webhook_id,
-            delivery_id,
-        };
+            .rewrite_endpoint(webhook_id, |endpoint| endpoint.url = url.clone())
+            .await;
+        let message = stack.queued_test(webhook_id, &path).await;
         let answer = deployed.handle(sqs_event(&message)).await;
         assert!(answer.batch_item_failures.is_empty(), "{url}");
         let attempt = &stack.log(&path, "").await[0];
@@ -642,20 +649,7 @@ async fn racing_dispatchers_and_repeated_messages_post_a_delivery_once() {
     };
     let url = receiver(&receiver_got, &[]).await;
     let (webhook_id, path, _) = stack.endpoint(&url).await;
-    stack
-        .notifications
-        .call(Method::POST, &format!("{path}/test"), None)
-        .await
-        .assert_status(202);
-    let delivery_id = stack.log(&path, "").await[0]["deliveryId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let message = WebhookWork::Deliver {
-        scope: stack.notifications.scope.into(),
-        webhook_id,
-        delivery_id,
-    };
+    let message = stack.queued_test(webhook_id, &path).await;
     let first = dispatcher(&stack.table, &stack.queue.queue_url, true).await;
     let second = dispatcher(&stack.table, &stack.queue.queue_url, true).await;
     let (a, b) = tokio::join!(
