@@ -92,15 +92,16 @@ fn header(headers: &HeaderMap, name: &str) -> String {
 
 #[tokio::test]
 async fn a_recorded_event_reaches_its_endpoint_signed_and_is_retried_with_the_same_id() {
-    let table = test_support::isolated_table().await;
-    let queue = throwaway_worker("webhook-dispatcher", Default::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let host = dispatcher_host(&table, &queue.queue_url).await;
-    let notifications = Client::admin(dev_notifications_router(&table, &queue.queue_url).await);
+    let stack = Stack::new().await;
+    let Stack {
+        table,
+        queue,
+        host: _,
+        notifications,
+    } = &stack;
     let orders = Client {
         router: payments::orders_router(
-            &table,
+            table,
             &payments::unreachable_queue(),
             &payments::unreachable_queue(),
             None,
@@ -111,30 +112,10 @@ async fn a_recorded_event_reaches_its_endpoint_signed_and_is_retried_with_the_sa
 
     let subscribed = Received::default();
     let url = receiver(&subscribed, &[500]).await;
-    let created = notifications
-        .call(
-            Method::POST,
-            "/v1/notifications/webhooks",
-            Some(json!({ "url": url, "events": ["instruction.cancelled"] })),
-        )
-        .await;
-    created.assert_status(201);
-    let secret = created.body["secret"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let webhook_id = WebhookId::parse(created.body["webhookId"].as_str().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (webhook_id, _, secret) = stack.endpoint_for(&url, &["instruction.cancelled"]).await;
     let elsewhere = Received::default();
     let other_url = receiver(&elsewhere, &[]).await;
-    notifications
-        .call(
-            Method::POST,
-            "/v1/notifications/webhooks",
-            Some(json!({ "url": other_url, "events": ["refund.completed"] })),
-        )
-        .await
-        .assert_status(201);
+    stack.endpoint_for(&other_url, &["refund.completed"]).await;
 
     // A change that reports an event: an instruction cancelled.
     let order = json!({ "orderRef": "notified", "instructions": [{
@@ -153,7 +134,7 @@ async fn a_recorded_event_reaches_its_endpoint_signed_and_is_retried_with_the_sa
     let expected_data = orders.call(Method::GET, instruction, None).await.body;
 
     // The sweep hands the recorded event to the dispatcher (the event is due at once).
-    let sweep = payments::sweep(&table, 0, &[(WorkKind::Webhook, queue.queue_url.as_str())]).await;
+    let sweep = payments::sweep(table, 0, &[(WorkKind::Webhook, queue.queue_url.as_str())]).await;
     let swept = sweep
         .run(Now::at(Now::read().epoch_ms() + 1_000))
         .await
@@ -163,13 +144,9 @@ async fn a_recorded_event_reaches_its_endpoint_signed_and_is_retried_with_the_sa
     let deadline = std::time::Instant::now() + Duration::from_secs(45);
     while subscribed.requests.lock().unwrap().len() < 2 {
         assert!(std::time::Instant::now() < deadline, "the retry never came");
-        pump_until_idle(&queue, host.url(), Duration::from_secs(30))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        stack.pump().await;
     }
-    pump_until_idle(&queue, host.url(), Duration::from_secs(30))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    stack.pump().await;
 
     let requests = subscribed.requests.lock().unwrap().clone();
     assert_eq!(requests.len(), 2, "one failed attempt, one delivered");
@@ -232,13 +209,11 @@ async fn a_recorded_event_reaches_its_endpoint_signed_and_is_retried_with_the_sa
     ];
     for message in &repeated {
         let body = serde_json::to_string(message).unwrap_or_else(|e| panic!("{e}"));
-        test_support::queues::send(&queue, &body)
+        test_support::queues::send(queue, &body)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    pump_until_idle(&queue, host.url(), Duration::from_secs(30))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    stack.pump().await;
     assert_eq!(subscribed.count(), 2, "nothing sent twice");
 }
 
@@ -275,12 +250,17 @@ impl Stack {
 
     /// A new endpoint for every event: its id, path and secret.
     async fn endpoint(&self, url: &str) -> (WebhookId, String, String) {
+        self.endpoint_for(url, &["*"]).await
+    }
+
+    /// A new endpoint for `events`: its id, path and secret.
+    async fn endpoint_for(&self, url: &str, events: &[&str]) -> (WebhookId, String, String) {
         let created = self
             .notifications
             .call(
                 Method::POST,
                 "/v1/notifications/webhooks",
-                Some(json!({ "url": url, "events": ["*"] })),
+                Some(json!({ "url": url, "events": events })),
             )
             .await;
         created.assert_status(201);

@@ -236,11 +236,13 @@ where
         ),
     ];
     let attempt = deps.poster.post(&endpoint.url, &headers, &body, now).await;
-    note_attempt(store, scope, endpoint, &attempt).await?;
+    // The delivery is recorded first: if noting the endpoint then fails, the attempt is not
+    // made again, and only the endpoint's count of failures misses it.
     let record = |delivery: &mut Delivery| Some(delivery.record(attempt.clone()));
-    let Some((recorded, wait)) =
-        change_delivery(store, scope, Some(claimed), webhook_id, delivery_id, record).await?
-    else {
+    let recorded =
+        change_delivery(store, scope, Some(claimed), webhook_id, delivery_id, record).await?;
+    note_attempt(store, scope, endpoint, &attempt).await?;
+    let Some((recorded, wait)) = recorded else {
         return Ok(Step::Done);
     };
     tracing::info!(
