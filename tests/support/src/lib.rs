@@ -7,6 +7,7 @@
 //!
 //! The moto endpoint comes from `MOTO_ENDPOINT`, which `make test` sets after starting moto.
 
+pub mod iam;
 pub mod identity;
 pub mod mandates;
 pub mod notifications;

@@ -4,16 +4,21 @@
 //! every route, worker and the sweep ([`BUDGETS`]) that `tests/tests/round_trips.rs` holds them
 //! to and writes out, with what it measured, as a Markdown table ([`report`]) for `make bench`.
 //!
-//! Attempts are counted, not executions, so a retried call shows as two.
+//! Attempts are counted, not executions, so a retried call shows as two. Each execution also
+//! records the IAM permissions it needs ([`Permission`]), for the test that holds every
+//! function to its template policy.
 
+use crate::iam::{Permission, TABLE};
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use payments_aws::{Clients, Store};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -82,11 +87,92 @@ impl std::fmt::Display for Counts {
 #[derive(Debug, Clone, Default)]
 pub struct RoundTrips {
     counts: Arc<Mutex<Counts>>,
+    permissions: Arc<Mutex<BTreeSet<Permission>>>,
+}
+
+/// The permissions a DynamoDB or SQS call needs. A transaction needs its items' actions
+/// (AWS has no `TransactWriteItems` action); a Query of an index needs the index; an SQS call
+/// names its queue by URL, which the caller maps to the queue's logical id.
+fn permissions_of(
+    service: &str,
+    operation: &str,
+    input: &aws_smithy_runtime_api::client::interceptors::context::Input,
+) -> Vec<Permission> {
+    use aws_sdk_dynamodb::operation::query::QueryInput;
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+    use aws_sdk_sqs::operation::send_message::SendMessageInput;
+    use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
+    let needs = |action: &str, resource: &str| Permission {
+        action: action.to_owned(),
+        resource: resource.to_owned(),
+    };
+    match service {
+        DYNAMODB => {
+            if let Some(transaction) = input.downcast_ref::<TransactWriteItemsInput>() {
+                return transaction
+                    .transact_items()
+                    .iter()
+                    .filter_map(|item| {
+                        let action = if item.put().is_some() {
+                            "dynamodb:PutItem"
+                        } else if item.update().is_some() {
+                            "dynamodb:UpdateItem"
+                        } else if item.delete().is_some() {
+                            "dynamodb:DeleteItem"
+                        } else if item.condition_check().is_some() {
+                            "dynamodb:ConditionCheckItem"
+                        } else {
+                            return None;
+                        };
+                        Some(needs(action, TABLE))
+                    })
+                    .collect();
+            }
+            let resource = match input
+                .downcast_ref::<QueryInput>()
+                .and_then(|query| query.index_name())
+            {
+                Some(index) => format!("{TABLE}/index/{index}"),
+                None => TABLE.to_owned(),
+            };
+            vec![needs(&format!("dynamodb:{operation}"), &resource)]
+        }
+        SQS => {
+            let queue = input
+                .downcast_ref::<SendMessageInput>()
+                .and_then(|send| send.queue_url())
+                .or_else(|| {
+                    input
+                        .downcast_ref::<SendMessageBatchInput>()
+                        .and_then(|send| send.queue_url())
+                })
+                .unwrap_or("*");
+            vec![needs(&format!("sqs:{operation}"), queue)]
+        }
+        _ => Vec::new(),
+    }
 }
 
 impl Intercept for RoundTrips {
     fn name(&self) -> &'static str {
         "RoundTrips"
+    }
+
+    /// Once per execution, before the input is serialised: the permissions it needs.
+    fn read_before_serialization(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            let needed = permissions_of(metadata.service(), metadata.name(), context.input());
+            self.permissions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(needed);
+        }
+        Ok(())
     }
 
     /// Once per attempt: the operation's `Metadata` is in the config bag from the start of
@@ -115,9 +201,20 @@ impl RoundTrips {
         self.counts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Forgets what was counted so far.
+    /// Forgets what was counted and recorded so far.
     pub fn reset(&self) {
         self.lock().0.clear();
+        self.take_permissions();
+    }
+
+    /// The permissions the calls since the last reset needed, and resets them.
+    pub fn take_permissions(&self) -> BTreeSet<Permission> {
+        std::mem::take(
+            &mut *self
+                .permissions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     /// What was counted since the last reset, and resets.
@@ -895,6 +992,8 @@ pub struct Measured {
     pub call: String,
     pub case: String,
     pub counts: Counts,
+    /// The IAM permissions the calls needed (SQS queues by URL).
+    pub permissions: BTreeSet<Permission>,
 }
 
 impl Measured {
@@ -1031,6 +1130,7 @@ mod tests {
             call: budget.call.into(),
             case: budget.case.into(),
             counts: budget.counts(),
+            permissions: BTreeSet::new(),
         };
         let found = differences(std::slice::from_ref(&right));
         assert!(!found.iter().any(|d| d.starts_with(&format!(

@@ -10,7 +10,7 @@ use aws_lambda_events::sqs::SqsBatchResponse;
 use axum::body::Body;
 use axum::Router;
 use http::Method;
-use local_stack::template::Template;
+use local_stack::template::{Expr, Template};
 use payments_aws::config::{
     queue_variable, ALLOW_LOOPBACK_WEBHOOKS, REQUEUE_AFTER_SECONDS, SANDBOX_WEBHOOK_URL,
     TOKEN_SIGNING_KEYS,
@@ -33,9 +33,10 @@ use payments_domain::work::WorkKind;
 use payments_domain::Now;
 use payments_http::RouteSpec;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::Path;
+use test_support::iam::{Permission, Policies};
 use test_support::identity as identity_fixtures;
 use test_support::mandates as mandate_fixtures;
 use test_support::queues::sqs_event;
@@ -74,8 +75,11 @@ struct Run {
     counter: RoundTrips,
     table: payments_aws::Store,
     clients: Clients,
-    /// A queue of this run's own: every message a call sends goes there, and stays.
-    queue: String,
+    /// Queues of this run's own, one per queue of the template, by the template's queue
+    /// variables (`INSTRUCTION_QUEUE_URL`): every message a call sends goes there, and stays.
+    queues: BTreeMap<String, String>,
+    /// Which template queue each of them stands for, by URL.
+    queue_ids: BTreeMap<String, String>,
     measured: Vec<Measured>,
     problems: Vec<String>,
 }
@@ -83,15 +87,48 @@ struct Run {
 impl Run {
     async fn start() -> Run {
         let counter = RoundTrips::new();
-        let queue = test_support::queues::throwaway_worker("round-trips", Default::default())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .queue_url;
+        let template = Template::load(&local_stack::template_path())
+            .unwrap_or_else(|e| panic!("infra/template.yaml: {e}"));
+        let queue_ids: BTreeSet<&str> = template
+            .queues
+            .iter()
+            .map(|queue| queue.logical_id.as_str())
+            .collect();
+        let sqs = aws_sdk_sqs::Client::new(&test_support::sdk_config().await);
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        let mut queues = BTreeMap::new();
+        let mut urls = BTreeMap::new();
+        for function in &template.functions {
+            for (variable, value) in &function.environment {
+                let Expr::Ref(logical_id) = value else {
+                    continue;
+                };
+                if !queue_ids.contains(logical_id.as_str()) || queues.contains_key(variable) {
+                    continue;
+                }
+                let url = match urls.iter().find(|(_, id)| *id == logical_id) {
+                    Some((url, _)) => String::clone(url),
+                    None => {
+                        let created = sqs
+                            .create_queue()
+                            .queue_name(format!("rt-{logical_id}-{run}"))
+                            .send()
+                            .await
+                            .unwrap_or_else(|e| panic!("creating a queue: {e:?}"));
+                        let url = created.queue_url().unwrap_or_default().to_owned();
+                        urls.insert(url.clone(), logical_id.clone());
+                        url
+                    }
+                };
+                queues.insert(variable.clone(), url);
+            }
+        }
         Run {
             table: counter.table().await,
             clients: counter.clients().await,
             counter,
-            queue,
+            queues,
+            queue_ids: urls,
             measured: Vec::new(),
             problems: Vec::new(),
         }
@@ -108,13 +145,45 @@ impl Run {
         self.counter.reset();
         let output = work.await;
         let counts = self.counter.take();
+        let permissions = self.counter.take_permissions();
         self.measured.push(Measured {
             function: function.into(),
             call: call.into(),
             case: case.into(),
             counts,
+            permissions,
         });
         output
+    }
+
+    /// Every permission a measured call needed that its function's template policy does not
+    /// grant: the calls AWS would deny and moto lets through.
+    fn denied(&self, policies: &Policies) -> Vec<String> {
+        let mut denied = BTreeSet::new();
+        for measured in &self.measured {
+            for needed in &measured.permissions {
+                let needed = Permission {
+                    resource: self
+                        .queue_ids
+                        .get(&needed.resource)
+                        .cloned()
+                        .unwrap_or_else(|| needed.resource.clone()),
+                    ..needed.clone()
+                };
+                if !policies.allows(&measured.function, &needed) {
+                    denied.insert(format!(
+                        "{}: {} on {} is not in its policy in infra/template.yaml (needed \
+                         by {} ({}))",
+                        measured.function,
+                        needed.action,
+                        needed.resource,
+                        measured.call,
+                        measured.case
+                    ));
+                }
+            }
+        }
+        denied.into_iter().collect()
     }
 
     /// Calls `route` (`METHOD /template` as the route table lists it) at `path` as `client`;
@@ -174,8 +243,8 @@ impl Run {
 
     async fn settings(&self, binary: &str, table: &Store) -> Settings {
         let mut settings = test_support::settings_on(binary, table).await;
-        for kind in WorkKind::ALL {
-            settings = settings.with(queue_variable(kind), &self.queue);
+        for (variable, url) in &self.queues {
+            settings = settings.with(variable, url);
         }
         settings
     }
@@ -1351,7 +1420,9 @@ async fn provider_calls(run: &mut Run) {
 
     // sandbox-webhook-sender: posting to the webhook function served over HTTP (whose own
     // calls are not this function's, so it runs on uncounted clients).
-    let served = providers::webhooks_router(&table, &run.queue).await;
+    let served =
+        providers::webhooks_router(&table, &run.queues[queue_variable(WorkKind::ProviderEvent)])
+            .await;
     let base = providers::serve(served).await;
     let settings = run
         .settings("sandbox-webhook-sender", &table)
@@ -1559,6 +1630,7 @@ async fn every_route_worker_and_the_sweep_keep_their_round_trip_budgets() {
         }
     }
     problems.extend(round_trips::differences(&run.measured));
+    problems.extend(run.denied(&Policies::load()));
     assert!(
         problems.is_empty(),
         "{} problem(s) (report: {}):\n{}",
