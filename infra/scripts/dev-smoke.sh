@@ -237,6 +237,10 @@ else
   fail "the one-liner's request was not recorded"
 fi
 expect 200 "'${kid:-none}' in [k['kid'] for k in b['keys']] and all(k['kty'] == 'EC' for k in b['keys'])" "$API_URL/.well-known/jwks.json"
+# The tokens make dev and make token print name the same key as the JWKS publishes.
+header_kid() { python3 -c 'import base64,json,sys; h=sys.argv[1].split(".")[0]; print(json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4))).get("kid", "none"))' "$1"; }
+expect 200 "'$(header_kid "$TOKEN")' in [k['kid'] for k in b['keys']]" "$API_URL/.well-known/jwks.json"
+expect 200 "'$(header_kid "$reader")' in [k['kid'] for k in b['keys']]" "$API_URL/.well-known/jwks.json"
 expect 200 'b["jwks_uri"].endswith("/.well-known/jwks.json")' "$API_URL/.well-known/openid-configuration"
 # hmac_auth <public key> <base64 private key> <nonce>: an Authorization header as docs/api.md §4 says.
 hmac_auth() {

@@ -48,7 +48,7 @@ impl SigningKeys {
             }));
             if signer.is_none() {
                 let pem = pem_block("PRIVATE KEY", entry);
-                signer = Some(TokenSigner::new(&pem, issuer, audience)?.with_key_id(kid));
+                signer = Some(TokenSigner::new(&pem, issuer, audience)?);
             }
         }
         Ok(SigningKeys {

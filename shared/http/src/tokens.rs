@@ -1,6 +1,8 @@
 //! ES256 access tokens. The verifier holds only the public key (from configuration); the
 //! signer exists for the identity service, the local stack and tests.
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::Engine;
 use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use payments_domain::auth::{Identity, Role};
@@ -125,28 +127,41 @@ impl TokenVerifier {
 
 pub struct TokenSigner {
     key: EncodingKey,
-    key_id: Option<String>,
+    key_id: String,
     issuer: String,
     audience: String,
 }
 
 impl TokenSigner {
-    /// `private_key_pem` is a PKCS#8 `PRIVATE KEY` PEM block of a P-256 key.
+    /// `private_key_pem` is a PKCS#8 `PRIVATE KEY` PEM block of a P-256 key. Every token names
+    /// the key in its `kid` header (derived from the key, as the JWKS derives it), so whoever
+    /// signs (the identity function, `make dev`, `make token`) the JWKS finds the key.
     pub fn new(private_key_pem: &str, issuer: &str, audience: &str) -> Result<Self, Error> {
-        let key = EncodingKey::from_ec_pem(private_key_pem.as_bytes())
-            .map_err(|e| Error::internal("token signing key unusable", e))?;
+        let unusable = |e: &dyn std::fmt::Display| {
+            Error::internal("token signing key unusable", e.to_string())
+        };
+        let key = EncodingKey::from_ec_pem(private_key_pem.as_bytes()).map_err(|e| unusable(&e))?;
+        let body: String = private_key_pem
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect();
+        let pkcs8 = base64::engine::general_purpose::STANDARD
+            .decode(body.trim())
+            .map_err(|e| unusable(&e))?;
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &pkcs8,
+        )
+        .map_err(|e| unusable(&e))?;
+        let spki =
+            aws_lc_rs::encoding::AsDer::as_der(aws_lc_rs::signature::KeyPair::public_key(&pair))
+                .map_err(|e| unusable(&e))?;
         Ok(TokenSigner {
             key,
-            key_id: None,
+            key_id: key_id(spki.as_ref()),
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
         })
-    }
-
-    /// Names the key in each token's `kid` header, as JWKS consumers expect.
-    pub fn with_key_id(mut self, key_id: String) -> Self {
-        self.key_id = Some(key_id);
-        self
     }
 
     /// A token for `scope` with `roles` that expires `ttl_seconds` from now (negative: already expired).
@@ -180,7 +195,7 @@ impl TokenSigner {
     /// Signs arbitrary claims: lets tests forge tokens with a wrong issuer or audience.
     pub fn sign(&self, claims: &AccessClaims) -> Result<String, Error> {
         let mut header = Header::new(Algorithm::ES256);
-        header.kid = self.key_id.clone();
+        header.kid = Some(self.key_id.clone());
         jsonwebtoken::encode(&header, claims, &self.key)
             .map_err(|e| Error::internal("token signing failed", e))
     }
@@ -194,8 +209,6 @@ pub struct SigningKeyPair {
 }
 
 pub fn generate_signing_key() -> Result<SigningKeyPair, Error> {
-    use aws_lc_rs::encoding::AsDer;
-    use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
     let failed = |what: &str| Error::bug(format!("key generation failed: {what}"));
     let private =
         EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| failed("generate"))?;
@@ -352,9 +365,9 @@ mod tests {
                 .unwrap()
         };
         let signer = |k: &SigningKeyPair| {
-            TokenSigner::new(&k.private_key_pem, ISSUER, AUDIENCE)
-                .unwrap()
-                .with_key_id(key_id(&der(k)))
+            let signer = TokenSigner::new(&k.private_key_pem, ISSUER, AUDIENCE).unwrap();
+            assert_eq!(signer.key_id, key_id(&der(k)), "the kid the JWKS derives");
+            signer
         };
         let both = TokenVerifier::new(
             &format!("{},{}", new.public_key_base64, old.public_key_base64),
@@ -372,11 +385,21 @@ mod tests {
             failure(only_new.verify(&old_token)),
             Some(AuthFailure::InvalidToken)
         );
-        // A kid-less token is tried against every key.
-        let plain = TokenSigner::new(&old.private_key_pem, ISSUER, AUDIENCE)
-            .unwrap()
-            .issue(scope(), &["tenant-admin"], 60)
-            .unwrap();
+        // A kid-less token (another issuer's) is tried against every key.
+        let claims = AccessClaims {
+            account: scope().account.to_string(),
+            tenant: scope().tenant.to_string(),
+            role: vec!["tenant-admin".into()],
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            exp: chrono::Utc::now().timestamp() + 60,
+        };
+        let plain = jsonwebtoken::encode(
+            &Header::new(Algorithm::ES256),
+            &claims,
+            &EncodingKey::from_ec_pem(old.private_key_pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
         assert!(both.verify(&plain).is_ok());
         let expired = signer(&old)
             .issue(scope(), &["tenant-admin"], -600)
