@@ -14,11 +14,6 @@ pub fn required_object(body: Option<Value>) -> Result<JsonObject, Violation> {
     }
 }
 
-/// The body as any JSON value; a missing body is `BODY_IS_REQUIRED`.
-pub fn required_value(body: Option<Value>) -> Result<Value, Violation> {
-    body.ok_or_else(|| Violation::new(ErrorCode::BODY_IS_REQUIRED))
-}
-
 /// The body as an object; a missing body reads as an empty one.
 pub fn optional_object(body: Option<Value>) -> Result<JsonObject, Violation> {
     JsonObject::from_value(body.unwrap_or_else(|| Value::Object(Map::new())))
@@ -41,6 +36,11 @@ impl JsonObject {
             Value::Object(map) => Ok(JsonObject(map)),
             _ => Err(Violation::new(ErrorCode::BODY_IS_INVALID)),
         }
+    }
+
+    /// The object as a JSON value again.
+    pub fn into_value(self) -> Value {
+        Value::Object(self.0)
     }
 
     /// A JSON field's value; absent and `null` both read as `None`.

@@ -309,9 +309,10 @@ pub fn cancel(body: Option<Value>) -> Result<Option<Secret<String>>, Vec<Violati
     json::reason_body(body, CANCEL_REASON_MAX_LENGTH)
 }
 
-/// PUT order metadata: the body is the metadata object itself.
+/// PUT order metadata: the body is the metadata object itself; `null` or anything else that
+/// is not an object is refused (DELETE is how metadata is removed).
 pub fn order_metadata(body: Option<Value>) -> Result<Metadata, Vec<Violation>> {
-    Metadata::from_json(&json::required_value(body)?)
+    Metadata::from_json(&json::required_object(body)?.into_value())
 }
 
 /// The `Location` of a new order.

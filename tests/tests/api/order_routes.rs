@@ -516,6 +516,17 @@ async fn order_metadata_is_replaced_and_deleted() {
         order.body["metadata"],
         json!({ "customKey2": "custom string 2" })
     );
+    // A body that is JSON null is not an object: refused, and the metadata stays.
+    let reply = s.client.call(Method::PUT, path, Some(json!(null))).await;
+    assert_eq!(reply.error_codes(), vec!["BODY_IS_INVALID"]);
+    let order = s
+        .client
+        .call(Method::GET, "/v2/order-management/meta", None)
+        .await;
+    assert_eq!(
+        order.body["metadata"],
+        json!({ "customKey2": "custom string 2" })
+    );
     s.client
         .call(Method::DELETE, path, None)
         .await

@@ -235,6 +235,81 @@ fn format_c_problem(
 const MISSING_ROLE: &str = "The token holds none of the roles this route requires";
 const SCOPE_MISMATCH: &str = "The x-tenant-id and x-account-id headers do not match the token";
 
+/// POST routes that take no body, and why: every other POST and PUT expects a JSON object,
+/// and the suite sends it `null`, an array and scalars, which must be 400s.
+const BODYLESS: &[(&str, &str, &str)] = &[
+    // Forget names its customer in the path; there is nothing more to say.
+    (
+        "customer-vault",
+        "POST",
+        "/v2/customer-vault/{customerRef}/forget",
+    ),
+    // Authorizing a payout as a reward: the path names it.
+    (
+        "order-management",
+        "POST",
+        "/v2/order-management/{orderRef}/instruction/{instructionRef}/authorize-reward",
+    ),
+    // A new secret, a test event, a redelivery: actions on what the path names.
+    (
+        "notifications",
+        "POST",
+        "/v1/notifications/webhooks/{webhookId}/rotate-secret",
+    ),
+    (
+        "notifications",
+        "POST",
+        "/v1/notifications/webhooks/{webhookId}/test",
+    ),
+    (
+        "notifications",
+        "POST",
+        "/v1/notifications/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
+    ),
+];
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_a_400_where_one_is_expected() {
+    let mut findings = Findings::default();
+    for (function, client) in callers().await {
+        for route in function.guarded() {
+            let takes_body = matches!(route.method, Method::POST | Method::PUT)
+                && !BODYLESS.contains(&(function.name, route.method.as_str(), route.path));
+            if !takes_body {
+                continue;
+            }
+            let route_name = describe(&function, route);
+            for body in [
+                json!(null),
+                json!([]),
+                json!([{}]),
+                json!(1),
+                json!("text"),
+                json!(true),
+            ] {
+                let reply = client
+                    .call(
+                        route.method.clone(),
+                        &concrete(route.path),
+                        Some(body.clone()),
+                    )
+                    .await;
+                // Some groups answer an unknown resource with a 400 too (…_NOT_FOUND): the
+                // body must be refused before anything is looked up.
+                let refused =
+                    reply.status.as_u16() == 400 && !reply.body.to_string().contains("NOT_FOUND");
+                findings.check(refused, || {
+                    format!(
+                        "{route_name} with the body {body}: {} {}",
+                        reply.status, reply.body
+                    )
+                });
+            }
+        }
+    }
+    findings.assert_none();
+}
+
 #[tokio::test]
 async fn each_guarded_route_admits_exactly_its_roles() {
     let mut findings = Findings::default();
