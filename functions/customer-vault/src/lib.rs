@@ -44,7 +44,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
         store: Store::from_settings(aws, settings)?,
         refunds: SqsQueue::from_settings(aws, settings)?,
     };
-    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    let edge = Edge::from_settings(ErrorFormat::A, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

@@ -30,7 +30,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
     let state = AppState {
         store: Store::from_settings(aws, settings)?,
     };
-    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    let edge = Edge::from_settings(ErrorFormat::A, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

@@ -44,7 +44,7 @@ pub async fn app(
         network,
         registrations: SqsQueue::from_settings(aws, settings)?,
     };
-    let edge = Edge::from_settings(ErrorFormat::B, settings)?;
+    let edge = Edge::from_settings(ErrorFormat::B, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

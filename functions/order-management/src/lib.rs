@@ -43,7 +43,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
         rewards: SqsQueue::from_settings(aws, settings)?,
         public_base_url: settings.optional(PUBLIC_BASE_URL).map(str::to_owned),
     };
-    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    let edge = Edge::from_settings(ErrorFormat::A, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

@@ -32,7 +32,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
         events: SqsQueue::from_settings(aws, settings)?,
         sources: Arc::new(secrets::webhook_sources(aws, settings).await?),
     };
-    let edge = Edge::from_settings(ErrorFormat::A, settings)?;
+    let edge = Edge::from_settings(ErrorFormat::A, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

@@ -12,6 +12,7 @@ pub mod currency;
 pub mod dispatch;
 pub mod error;
 pub mod forget;
+pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod mandates;

@@ -1,5 +1,6 @@
 //! What every request passes through before and after its handler: the correlation id, the
-//! body size limit, the token verifier, one log line, and the rendering of errors.
+//! body size limit, the token verifier, idempotency keys (`idempotent.rs`), one log line, and
+//! the rendering of errors.
 
 use super::problem::{ErrorFormat, Problem};
 use crate::tokens::TokenVerifier;
@@ -9,7 +10,7 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use payments_aws::config::{TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PUBLIC_KEY};
-use payments_aws::Settings;
+use payments_aws::{Settings, Store};
 use payments_domain::error::Error;
 use std::sync::Arc;
 use tracing::Instrument;
@@ -25,12 +26,18 @@ const MAX_CORRELATION_ID_LENGTH: usize = 128;
 pub struct Edge {
     pub format: ErrorFormat,
     pub verifier: Arc<TokenVerifier>,
+    /// Where idempotency keys are kept.
+    pub store: Store,
 }
 
 impl Edge {
     /// The edge of a function answering in `format`, verifying tokens with the keys, issuer
     /// and audience of its settings (`TOKEN_PUBLIC_KEY`, `TOKEN_ISSUER`, `TOKEN_AUDIENCE`).
-    pub fn from_settings(format: ErrorFormat, settings: &Settings) -> Result<Edge, Error> {
+    pub fn from_settings(
+        format: ErrorFormat,
+        settings: &Settings,
+        store: &Store,
+    ) -> Result<Edge, Error> {
         let verifier = TokenVerifier::new(
             settings.required(TOKEN_PUBLIC_KEY)?,
             settings.required(TOKEN_ISSUER)?,
@@ -39,6 +46,7 @@ impl Edge {
         Ok(Edge {
             format,
             verifier: Arc::new(verifier),
+            store: store.clone(),
         })
     }
 }
@@ -76,16 +84,21 @@ pub(crate) async fn edge(State(edge): State<Edge>, request: Request, next: Next)
             Ok(bytes) => {
                 parts.extensions.insert(CorrelationId(correlation.clone()));
                 parts.extensions.insert(edge.verifier.clone());
+                parts.extensions.insert(edge.store.clone());
                 next.run(Request::from_parts(parts, Body::from(bytes)))
                     .await
             }
         };
 
+        let held = response
+            .extensions_mut()
+            .remove::<crate::idempotent::Held>();
         if let Some(problem) = response.extensions_mut().remove::<Problem>() {
             let status = response.status();
             let body = problem.render(edge.format, &correlation, &path);
             response = (status, axum::Json(body)).into_response();
         }
+        let mut response = crate::idempotent::keep_answer(held, response).await;
         if let Ok(value) = HeaderValue::from_str(&correlation) {
             response.headers_mut().insert(CORRELATION_HEADER, value);
         }

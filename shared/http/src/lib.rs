@@ -5,6 +5,7 @@
 //! Lambda. Workers do not link it.
 
 mod edge;
+mod idempotent;
 mod lambda;
 mod location;
 mod problem;

@@ -22,6 +22,8 @@ pub enum ErrorFormat {
 pub(crate) enum Problem {
     Invalid(Vec<Violation>),
     NotFound(Violation),
+    Conflict(Violation),
+    Unprocessable(Violation),
     Unauthenticated(AuthFailure),
     Forbidden(AccessDenied),
     RouteNotFound,
@@ -35,6 +37,8 @@ impl Problem {
         match self {
             Problem::Invalid(_) => StatusCode::BAD_REQUEST,
             Problem::NotFound(_) | Problem::RouteNotFound => StatusCode::NOT_FOUND,
+            Problem::Conflict(_) => StatusCode::CONFLICT,
+            Problem::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Problem::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Problem::Forbidden(_) => StatusCode::FORBIDDEN,
             Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -62,7 +66,11 @@ impl Problem {
             Problem::RouteNotFound => "No route matches this path",
             Problem::MethodNotAllowed => "The route does not accept this method",
             Problem::PayloadTooLarge => "The request body exceeds 256 KiB",
-            Problem::Invalid(_) | Problem::NotFound(_) | Problem::Internal => return None,
+            Problem::Invalid(_)
+            | Problem::NotFound(_)
+            | Problem::Conflict(_)
+            | Problem::Unprocessable(_)
+            | Problem::Internal => return None,
         })
     }
 
@@ -88,7 +96,9 @@ impl Problem {
         }
         let violations = match self {
             Problem::Invalid(all) => all.clone(),
-            Problem::NotFound(one) => vec![one.clone()],
+            Problem::NotFound(one) | Problem::Conflict(one) | Problem::Unprocessable(one) => {
+                vec![one.clone()]
+            }
             _ => vec![Violation::new(ErrorCode::INTERNAL_ERROR)],
         };
         match format {
@@ -106,6 +116,8 @@ impl Problem {
                 let title = match status {
                     StatusCode::BAD_REQUEST => "BAD_REQUEST",
                     StatusCode::NOT_FOUND => "NOT_FOUND",
+                    StatusCode::CONFLICT => "CONFLICT",
+                    StatusCode::UNPROCESSABLE_ENTITY => "UNPROCESSABLE_ENTITY",
                     _ => "INTERNAL_SERVER_ERROR",
                 };
                 json!({
@@ -160,6 +172,8 @@ impl IntoResponse for ApiError {
         let problem = match self.0 {
             Error::Invalid(violations) => Problem::Invalid(violations),
             Error::NotFound(violation) => Problem::NotFound(violation),
+            Error::Conflict(violation) => Problem::Conflict(*violation),
+            Error::Unprocessable(violation) => Problem::Unprocessable(*violation),
             Error::Unauthenticated(why) => Problem::Unauthenticated(why),
             Error::Forbidden(why) => Problem::Forbidden(why),
             Error::UnknownRoute => Problem::RouteNotFound,

@@ -138,7 +138,11 @@ async fn guard(State(spec): State<RouteSpec>, mut request: Request, next: Next) 
         Ok(caller) => {
             tracing::info!(route = spec.path, "authorised");
             request.extensions_mut().insert(caller);
-            next.run(request).await
+            if spec.method == Method::POST {
+                crate::idempotent::once(caller.scope, request, next).await
+            } else {
+                next.run(request).await
+            }
         }
         Err(error) => ApiError(error).into_response(),
     }

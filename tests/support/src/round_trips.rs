@@ -371,7 +371,95 @@ const BATCH_GET: &[Call] = &[dynamodb("BatchGetItem", 1)];
 /// Every route of every HTTP function, each worker and the sweep, with what a call costs. The
 /// round-trip test makes each call and fails on any difference, on a route without a budget
 /// and on a budget never measured.
+/// A POST with an `Idempotency-Key` (docs/api.md §10) whose body is refused: the first time,
+/// and a repeat.
+pub const IDEMPOTENT_FIRST: &str = "an Idempotency-Key, a body that is not an object (400)";
+pub const IDEMPOTENT_REPLAYED: &str = "the same request and key again (replayed)";
+const KEY_CLAIMED_AND_KEPT: &[Call] = &[dynamodb("PutItem", 2)];
+const KEY_REPLAYED: &[Call] = &[dynamodb("GetItem", 1), dynamodb("PutItem", 1)];
+
 pub const BUDGETS: &[Budget] = &[
+    // Idempotency keys, on one POST of each HTTP function.
+    explained(
+        VAULT,
+        "POST /v2/customer-vault/{customerRef}/uk-bank-account",
+        IDEMPOTENT_FIRST,
+        KEY_CLAIMED_AND_KEPT,
+        "the key claimed (a conditional PutItem), the handler refusing the body before any \
+         call, its answer kept with the key (a PutItem conditional on the claim)",
+    ),
+    explained(
+        VAULT,
+        "POST /v2/customer-vault/{customerRef}/uk-bank-account",
+        IDEMPOTENT_REPLAYED,
+        KEY_REPLAYED,
+        "the claim refused (the key is taken), then the key read: the same request, so its \
+         kept answer is given again and the handler does not run",
+    ),
+    explained(
+        WALLET,
+        "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}",
+        IDEMPOTENT_FIRST,
+        KEY_CLAIMED_AND_KEPT,
+        "the key claimed (a conditional PutItem), the handler refusing the body before any \
+         call, its answer kept with the key (a PutItem conditional on the claim)",
+    ),
+    explained(
+        WALLET,
+        "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}",
+        IDEMPOTENT_REPLAYED,
+        KEY_REPLAYED,
+        "the claim refused (the key is taken), then the key read: the same request, so its \
+         kept answer is given again and the handler does not run",
+    ),
+    explained(
+        ORDERS,
+        "POST /v2/order-management",
+        IDEMPOTENT_FIRST,
+        KEY_CLAIMED_AND_KEPT,
+        "the key claimed (a conditional PutItem), the handler refusing the body before any \
+         call, its answer kept with the key (a PutItem conditional on the claim)",
+    ),
+    explained(
+        ORDERS,
+        "POST /v2/order-management",
+        IDEMPOTENT_REPLAYED,
+        KEY_REPLAYED,
+        "the claim refused (the key is taken), then the key read: the same request, so its \
+         kept answer is given again and the handler does not run",
+    ),
+    explained(
+        MANDATES,
+        "POST /v2/mandates/creditor-profiles/sepa",
+        IDEMPOTENT_FIRST,
+        KEY_CLAIMED_AND_KEPT,
+        "the key claimed (a conditional PutItem), the handler refusing the body before any \
+         call, its answer kept with the key (a PutItem conditional on the claim)",
+    ),
+    explained(
+        MANDATES,
+        "POST /v2/mandates/creditor-profiles/sepa",
+        IDEMPOTENT_REPLAYED,
+        KEY_REPLAYED,
+        "the claim refused (the key is taken), then the key read: the same request, so its \
+         kept answer is given again and the handler does not run",
+    ),
+    explained(
+        NOTIFICATIONS,
+        "POST /v1/notifications/webhooks",
+        IDEMPOTENT_FIRST,
+        KEY_CLAIMED_AND_KEPT,
+        "the key claimed (a conditional PutItem), the handler refusing the body before any \
+         call, its answer kept with the key (a PutItem conditional on the claim)",
+    ),
+    explained(
+        NOTIFICATIONS,
+        "POST /v1/notifications/webhooks",
+        IDEMPOTENT_REPLAYED,
+        KEY_REPLAYED,
+        "the claim refused (the key is taken), then the key read: the same request, so its \
+         kept answer is given again and the handler does not run",
+    ),
     // customer-vault
     budget(
         VAULT,

@@ -7,6 +7,7 @@ mod concurrency;
 mod execution_flow;
 mod forget_scan;
 mod hmac_exchange;
+mod idempotency;
 mod instruction_execution;
 mod log_hygiene;
 mod mandate_flow;

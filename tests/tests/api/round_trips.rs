@@ -40,7 +40,9 @@ use test_support::iam::{Permission, Policies};
 use test_support::identity as identity_fixtures;
 use test_support::mandates as mandate_fixtures;
 use test_support::queues::sqs_event;
-use test_support::round_trips::{self, Measured, RoundTrips, SCHEDULE, SQS_MESSAGE};
+use test_support::round_trips::{
+    self, Measured, RoundTrips, IDEMPOTENT_FIRST, IDEMPOTENT_REPLAYED, SCHEDULE, SQS_MESSAGE,
+};
 use test_support::{payments, providers, rewards, Client, Reply};
 
 /// An HTTP function of the template and its route table.
@@ -208,6 +210,30 @@ impl Run {
             .await;
         self.expect_status(function, route, case, &reply, status);
         reply
+    }
+
+    /// [`Run::http`] for a POST with an `Idempotency-Key`.
+    #[allow(clippy::too_many_arguments)]
+    async fn keyed_post(
+        &mut self,
+        function: &str,
+        client: &Client,
+        route: &str,
+        case: &str,
+        path: &str,
+        body: Value,
+        key: &str,
+        status: u16,
+    ) {
+        let request = client
+            .request(Method::POST, path)
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reply = self
+            .measure(function, route, case, client.send(request))
+            .await;
+        self.expect_status(function, route, case, &reply, status);
     }
 
     fn expect_status(
@@ -1338,6 +1364,63 @@ async fn dispatcher_calls(run: &mut Run) {
     .await;
 }
 
+/// An `Idempotency-Key` on one POST of each function: claimed and the answer kept, then the
+/// answer replayed. A body that is not an object keeps the handler's own calls out of it.
+async fn idempotency_calls(run: &mut Run) {
+    let routes = [
+        (
+            VAULT,
+            run.vault_router().await,
+            "POST /v2/customer-vault/{customerRef}/uk-bank-account",
+            "/v2/customer-vault/keyed/uk-bank-account".to_owned(),
+        ),
+        (
+            WALLET,
+            run.wallet_router().await,
+            &*format!("POST {WALLET_INSTRUMENT}"),
+            format!(
+                "/v1/customer-vault/keyed/wallet/financial-instrument/{}",
+                uuid::Uuid::new_v4()
+            ),
+        ),
+        (
+            ORDERS,
+            run.orders_router().await,
+            "POST /v2/order-management",
+            "/v2/order-management".to_owned(),
+        ),
+        (
+            MANDATES,
+            run.mandates_router().await,
+            "POST /v2/mandates/creditor-profiles/sepa",
+            "/v2/mandates/creditor-profiles/sepa".to_owned(),
+        ),
+        (
+            NOTIFICATIONS,
+            run.notifications_router().await,
+            "POST /v1/notifications/webhooks",
+            "/v1/notifications/webhooks".to_owned(),
+        ),
+    ];
+    for (function, router, route, path) in routes {
+        let client = Client::admin(router);
+        let route = route.to_owned();
+        for case in [IDEMPOTENT_FIRST, IDEMPOTENT_REPLAYED] {
+            run.keyed_post(
+                function,
+                &client,
+                &route,
+                case,
+                &path,
+                json!([]),
+                "key-1",
+                400,
+            )
+            .await;
+        }
+    }
+}
+
 async fn provider_calls(run: &mut Run) {
     let table = run.table.clone();
     let scope = test_support::new_scope();
@@ -1596,6 +1679,7 @@ async fn every_route_worker_and_the_sweep_keep_their_round_trip_budgets() {
     mandate_calls(&mut run).await;
     identity_calls(&mut run).await;
     notification_calls(&mut run).await;
+    idempotency_calls(&mut run).await;
     dispatcher_calls(&mut run).await;
     provider_calls(&mut run).await;
     worker_calls(&mut run).await;

@@ -310,6 +310,77 @@ async fn a_body_that_is_not_an_object_is_a_400_where_one_is_expected() {
     findings.assert_none();
 }
 
+/// A POST of `body` to `path` with an `Idempotency-Key`.
+async fn keyed(client: &Client, path: &str, key: &str, body: &serde_json::Value) -> Reply {
+    let request = client
+        .request(Method::POST, path)
+        .header(
+            "idempotency-key",
+            http::HeaderValue::from_bytes(key.as_bytes()).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .body(Body::from(body.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    client.send(request).await
+}
+
+/// docs/api.md §10 on every guarded POST of every route table, so a new POST route cannot
+/// skip it: a malformed key is refused; a repeat gets the first answer again, byte for byte
+/// (its correlation id included) and marked replayed; the key on another body is refused.
+#[tokio::test]
+async fn every_guarded_post_takes_an_idempotency_key() {
+    let mut findings = Findings::default();
+    for (function, client) in callers().await {
+        for route in function.guarded().filter(|r| r.method == Method::POST) {
+            let route_name = describe(&function, route);
+            let path = concrete(route.path);
+            let key = uuid::Uuid::new_v4().to_string();
+            for bad in ["", &"k".repeat(256), "caf\u{e9}", "tab\there"] {
+                let reply = keyed(&client, &path, bad, &json!({})).await;
+                findings.check(
+                    reply.status == 400
+                        && reply
+                            .body
+                            .to_string()
+                            .contains("IDEMPOTENCY_KEY_IS_INVALID"),
+                    || {
+                        format!(
+                            "{route_name} with the key {bad:?}: {} {}",
+                            reply.status, reply.body
+                        )
+                    },
+                );
+            }
+            let first = keyed(&client, &path, &key, &json!({})).await;
+            let again = keyed(&client, &path, &key, &json!({})).await;
+            findings.check(
+                first.headers.get("idempotent-replayed").is_none()
+                    && again.headers.get("idempotent-replayed").map(|v| v.as_bytes())
+                        == Some(b"true".as_slice())
+                    && again.status == first.status
+                    && again.body == first.body
+                    && again.headers.get("location") == first.headers.get("location"),
+                || {
+                    format!(
+                        "{route_name}: a repeat is not the first answer again: {} {} then {} {} {:?}",
+                        first.status, first.body, again.status, again.body, again.headers
+                    )
+                },
+            );
+            let other = keyed(&client, &path, &key, &json!({ "other": true })).await;
+            findings.check(
+                other.status == 422 && other.body.to_string().contains("IDEMPOTENCY_KEY_REUSED"),
+                || {
+                    format!(
+                        "{route_name}: the key on another body: {} {}",
+                        other.status, other.body
+                    )
+                },
+            );
+        }
+    }
+    findings.assert_none();
+}
+
 #[tokio::test]
 async fn each_guarded_route_admits_exactly_its_roles() {
     let mut findings = Findings::default();

@@ -8,6 +8,7 @@
 mod api_keys;
 mod catalogues;
 mod deliveries;
+mod idempotency;
 mod items;
 mod keys;
 mod mandates;

@@ -105,6 +105,12 @@ pub enum Error {
     /// 404 in the vault, wallet and mandates.
     #[error("not found: {0:?}")]
     NotFound(Violation),
+    /// 409: the request clashes with one still being processed.
+    #[error("conflict: {0:?}")]
+    Conflict(Box<Violation>),
+    /// 422: well formed, but cannot be processed as asked.
+    #[error("unprocessable: {0:?}")]
+    Unprocessable(Box<Violation>),
     /// 401.
     #[error("unauthenticated: {0:?}")]
     Unauthenticated(AuthFailure),

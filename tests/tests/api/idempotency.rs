@@ -1,0 +1,182 @@
+//! Idempotency keys (docs/api.md §10) end to end against moto, on requests that do something:
+//! a retried POST with the same key is done once (a bank account, a refund, an order), also
+//! when the retries race; a key still held by a request in progress is a 409, and one whose
+//! holder died can be taken over once its lock runs out. `security.rs` checks the mechanism on
+//! every guarded POST of the route tables.
+
+use axum::body::Body;
+use http::Method;
+use payments_domain::idempotency::{self, Claim, IdempotencyKey, LOCK_MS};
+use payments_domain::Now;
+use serde_json::{json, Value};
+use test_support::{payments, Client, Reply};
+
+async fn keyed(client: &Client, path: &str, key: &str, body: &Value) -> Reply {
+    let request = client
+        .request(Method::POST, path)
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    client.send(request).await
+}
+
+fn replayed(reply: &Reply) -> bool {
+    reply
+        .headers
+        .get("idempotent-replayed")
+        .is_some_and(|v| v.as_bytes() == b"true")
+}
+
+#[tokio::test]
+async fn a_retried_post_is_done_once() {
+    let table = test_support::table().await;
+    let queue = payments::unreachable_queue();
+    let vault = Client::admin(payments::vault_router(&table, &queue).await);
+    let account = json!({ "accountHolderName": "JOHN DOE", "accountNumber": "99999911", "sortCode": "111211" });
+    let path = "/v2/customer-vault/idem-1/uk-bank-account";
+    let first = keyed(&vault, path, "add-account-1", &account).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = keyed(&vault, path, "add-account-1", &account).await;
+    assert!(replayed(&again));
+    assert_eq!((again.status, &again.body), (first.status, &first.body));
+    let customer = vault
+        .call(Method::GET, "/v2/customer-vault/idem-1", None)
+        .await;
+    assert_eq!(
+        customer.body["financialInstruments"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "one bank account: {}",
+        customer.body
+    );
+    // Another key is another request.
+    let other = keyed(&vault, path, "add-account-2", &account).await;
+    assert!(!replayed(&other));
+
+    // An order, retried: one order, the same 202 and Location.
+    let orders = Client {
+        router: payments::orders_router(&table, &queue, &queue, None).await,
+        ..vault.clone()
+    };
+    let order = json!({ "orderRef": "idem-order", "instructions": [{
+        "instructionRef": "payout", "customerRef": "idem-1", "direction": "Credit",
+        "amount": 5, "currency": "EUR", "country": "GB", "settledByDate": "2999-01-01",
+    }]});
+    let created = keyed(&orders, "/v2/order-management", "order-1", &order).await;
+    let repeated = keyed(&orders, "/v2/order-management", "order-1", &order).await;
+    assert!(created.status.is_success(), "{}", created.body);
+    assert!(replayed(&repeated));
+    assert_eq!(repeated.status, created.status);
+    assert_eq!(
+        repeated.headers.get("location"),
+        created.headers.get("location")
+    );
+    // Without a key, the same order is the clash it always was.
+    let clash = orders
+        .call(Method::POST, "/v2/order-management", Some(order))
+        .await;
+    assert_eq!(clash.status, 400, "{}", clash.body);
+}
+
+#[tokio::test]
+async fn racing_retries_of_a_refund_make_one_refund() {
+    let table = test_support::table().await;
+    let queue = payments::unreachable_queue();
+    let vault = Client::admin(payments::vault_router(&table, &queue).await);
+    let paid = payments::completed_payout(
+        &table,
+        &vault.scope,
+        "idem-refund",
+        "paid",
+        json!(30),
+        "EUR",
+        Value::Null,
+    )
+    .await;
+    let transaction = paid
+        .transaction
+        .as_ref()
+        .map(|t| payments_bodies::vault::transaction_link(t).replacen("/v1/", "/v2/", 1))
+        .unwrap_or_default();
+    let refund = format!("{transaction}/refund");
+    let body = json!({ "amount": 5 });
+    let replies =
+        futures_util::future::join_all((0..4).map(|_| keyed(&vault, &refund, "refund-1", &body)))
+            .await;
+    let done: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert!(
+        !done.is_empty(),
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, &r.body))
+            .collect::<Vec<_>>()
+    );
+    for reply in &replies {
+        assert!(
+            reply.status == 200 || reply.status == 409,
+            "a racing retry is the answer or IDEMPOTENCY_KEY_IN_USE: {} {}",
+            reply.status,
+            reply.body
+        );
+        if reply.status == 409 {
+            assert_eq!(
+                reply.body["errors"][0]["errorCode"],
+                "IDEMPOTENCY_KEY_IN_USE"
+            );
+        }
+    }
+    let refund_ids: std::collections::BTreeSet<String> = done
+        .iter()
+        .map(|r| r.body["refundId"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(refund_ids.len(), 1, "{refund_ids:?}");
+    // A later retry gets the same refund; the transaction holds one.
+    let later = keyed(&vault, &refund, "refund-1", &body).await;
+    assert!(replayed(&later));
+    assert_eq!(later.body, done[0].body);
+    let shown = vault.call(Method::GET, &transaction, None).await;
+    assert_eq!(
+        shown.body["refunds"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        shown.body
+    );
+}
+
+#[tokio::test]
+async fn a_key_held_by_a_request_in_progress_is_a_409_until_its_lock_runs_out() {
+    let table = test_support::table().await;
+    let vault = Client::admin(payments::vault_router(&table, &payments::unreachable_queue()).await);
+    let path = "/v2/customer-vault/idem-held/uk-bank-account";
+    let account = json!({ "accountHolderName": "JANE DOE", "accountNumber": "99999911", "sortCode": "111211" });
+    // Another request claimed the key a moment ago, for this very request.
+    let key = IdempotencyKey::parse("held-1").unwrap_or_else(|e| panic!("{e:?}"));
+    let fingerprint = idempotency::fingerprint("POST", path, account.to_string().as_bytes());
+    let now = Now::read().epoch_ms();
+    let claim = idempotency::claim(
+        &table,
+        &vault.scope,
+        &key,
+        &fingerprint,
+        now - LOCK_MS + 5_000,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(claim, Claim::Granted { .. }));
+    let busy = keyed(&vault, path, "held-1", &account).await;
+    assert_eq!(busy.status, 409, "{}", busy.body);
+    assert_eq!(
+        busy.body["errors"][0]["errorCode"],
+        "IDEMPOTENCY_KEY_IN_USE"
+    );
+    // That request died: once its lock has run out, a retry takes the key over and is done.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let taken_over = keyed(&vault, path, "held-1", &account).await;
+    assert_eq!(taken_over.status, 201, "{}", taken_over.body);
+    assert!(!replayed(&taken_over));
+    let again = keyed(&vault, path, "held-1", &account).await;
+    assert!(replayed(&again));
+    assert_eq!(again.body, taken_over.body);
+}
