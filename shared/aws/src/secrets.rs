@@ -59,14 +59,17 @@ pub fn key_wrapper(
 ) -> Result<std::sync::Arc<dyn payments_domain::identity::KeyWrapper>, Error> {
     use crate::config::{API_KEY_KEK_FILE, API_KEY_KMS_KEY_ID};
     use crate::kms::KmsKeyWrapper;
-    use payments_domain::identity::LocalKeyWrapper;
+    use payments_domain::identity::{CachingKeyWrapper, KeyWrapper, LocalKeyWrapper};
     use std::sync::Arc;
-    if let Some(key_id) = settings.optional(API_KEY_KMS_KEY_ID) {
-        return Ok(Arc::new(KmsKeyWrapper::new(
+    let wrapper: Arc<dyn KeyWrapper> = match settings.optional(API_KEY_KMS_KEY_ID) {
+        Some(key_id) => Arc::new(KmsKeyWrapper::new(
             aws_sdk_kms::Client::new(&aws.sdk),
             key_id,
-        )));
-    }
-    let path = settings.required(API_KEY_KEK_FILE)?;
-    Ok(Arc::new(LocalKeyWrapper::from_file(path)?))
+        )),
+        None => Arc::new(LocalKeyWrapper::from_file(
+            settings.required(API_KEY_KEK_FILE)?,
+        )?),
+    };
+    // Unwrapped keys are kept a few minutes, so repeated opens make no KMS call.
+    Ok(Arc::new(CachingKeyWrapper::new(wrapper)))
 }

@@ -5,7 +5,9 @@ mod api_keys;
 mod envelope;
 mod exchange;
 pub mod hmac;
+mod key_cache;
 
 pub use api_keys::{create_api_key, ApiKey, ApiKeys, NewApiKey, NONCE_MEMORY_SECONDS};
 pub use envelope::{open, seal, KeyWrapper, LocalKeyWrapper, Sealed};
 pub use exchange::{exchange_api_key, IssuedToken, TokenIssuer, TOKEN_TTL_SECONDS};
+pub use key_cache::{CachingKeyWrapper, KEY_CACHE_CAPACITY, KEY_CACHE_TTL};
