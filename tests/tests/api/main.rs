@@ -23,6 +23,7 @@ mod schemes;
 mod security;
 mod sqs_queue;
 mod sweep;
+mod template_limits;
 mod template_routes;
 mod tenant_events;
 mod tenant_isolation;
