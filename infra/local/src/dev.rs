@@ -238,7 +238,7 @@ pub fn functions_environment(
 ///
 /// Watch gives every function the environment it was started with, plus `--env-var` and
 /// `--env-file` entries. The file is used because it reaches only the functions: inherited
-/// variables would also reach cargo-lambda itself (the template's `RUST_LOG` makes it dump
+/// variables would also reach cargo-lambda itself (a `RUST_LOG` makes it dump
 /// its whole configuration), and `--env-var` splits values at commas. Its parser needs
 /// values with `=` (base64 keys) quoted, takes `\"` for a quote, and has no escape for a
 /// backslash, so values with a backslash or a newline are refused. It holds the dev signing

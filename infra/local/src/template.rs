@@ -859,7 +859,6 @@ mod tests {
         assert_eq!(env["TOKEN_PUBLIC_KEY"], "PUBKEY");
         assert_eq!(env["TOKEN_ISSUER"], "payments-identity");
         assert_eq!(env["TOKEN_AUDIENCE"], "payments-api");
-        assert_eq!(env["RUST_LOG"], "info");
 
         let without_parameters = Locals {
             queues: locals.queues.clone(),

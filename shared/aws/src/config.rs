@@ -142,18 +142,48 @@ impl ColdStart {
     }
 }
 
-/// JSON logs (CloudWatch-friendly) filtered by `RUST_LOG`, default `info`.
-fn init_logging() {
+/// The level to log at: `RUST_LOG` when set, else the template's `LoggingConfig`
+/// (`AWS_LAMBDA_LOG_LEVEL`, which Lambda sets from `ApplicationLogLevel`), else `info`.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        return filter;
+    }
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .map(|level| match level.to_ascii_lowercase().as_str() {
+            "fatal" => "error".to_owned(),
+            other => other.to_owned(),
+        })
+        .unwrap_or_else(|_| "info".to_owned());
+    tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+}
+
+/// Installs the production log format, writing to `writer`: one JSON object per line, with
+/// the fields of every span the line is in (the correlation id, Lambda's and API Gateway's
+/// request ids, the message or delivery being handled), no timestamp (CloudWatch adds it).
+/// The log-hygiene suite installs exactly this, with its own filter and writer.
+pub fn install_logging<W>(
+    filter: tracing_subscriber::EnvFilter,
+    writer: W,
+) -> Result<(), tracing_subscriber::util::TryInitError>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    use tracing_subscriber::util::SubscriberInitExt;
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_current_span(true)
-        .with_span_list(false)
+        .with_span_list(true)
         .without_time()
-        .init();
+        .with_writer(writer)
+        .finish()
+        .try_init()
+}
+
+fn init_logging() {
+    // A second cold start in one process (tests) keeps the first subscriber.
+    let _ = install_logging(log_filter(), std::io::stdout);
 }
 
 #[cfg(test)]

@@ -55,7 +55,30 @@ impl Edge {
 #[derive(Debug, Clone)]
 pub struct CorrelationId(pub String);
 
-fn correlation_id(request: &Request) -> String {
+/// The ids Lambda and API Gateway gave the request, when it came through them.
+struct RequestIds {
+    lambda: Option<String>,
+    gateway: Option<String>,
+}
+
+fn request_ids(request: &Request) -> RequestIds {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    let gateway = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+        _ => None,
+    };
+    RequestIds {
+        lambda: request
+            .lambda_context_ref()
+            .map(|context| context.request_id.clone()),
+        gateway,
+    }
+}
+
+/// The client's `x-correlation-id` when it is usable, else API Gateway's request id (so a
+/// gateway access log line and the function's lines share it), else a new UUID.
+fn correlation_id(request: &Request, gateway_request_id: Option<&str>) -> String {
     request
         .headers()
         .get(CORRELATION_HEADER)
@@ -67,12 +90,25 @@ fn correlation_id(request: &Request) -> String {
                 && id.chars().all(|c| c.is_ascii_graphic())
         })
         .map(str::to_owned)
+        .or_else(|| gateway_request_id.map(str::to_owned))
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 pub(crate) async fn edge(State(edge): State<Edge>, request: Request, next: Next) -> Response {
-    let correlation = correlation_id(&request);
-    let span = tracing::info_span!("request", correlation_id = %correlation);
+    let ids = request_ids(&request);
+    let correlation = correlation_id(&request, ids.gateway.as_deref());
+    let span = tracing::info_span!(
+        "request",
+        correlation_id = %correlation,
+        lambda_request_id = tracing::field::Empty,
+        api_request_id = tracing::field::Empty,
+    );
+    if let Some(id) = &ids.lambda {
+        span.record("lambda_request_id", id.as_str());
+    }
+    if let Some(id) = &ids.gateway {
+        span.record("api_request_id", id.as_str());
+    }
     async move {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();

@@ -51,20 +51,15 @@ const FILTER: &str = "info,payments_domain=trace,payments_aws=trace,payments_htt
                       identity=trace,provider_webhooks=trace,provider_event_worker=trace,\
                       notifications=trace";
 
-/// Installs the capture once for the binary: `config::init_logging`'s format (JSON, the current
-/// span, no time) plus the whole span list, with a filter that ignores `RUST_LOG`.
+/// Installs the capture once for the binary: production's log format
+/// (`config::install_logging`), with a filter that ignores `RUST_LOG`.
 fn capture_logs() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(FILTER))
-            .with_current_span(true)
-            .with_span_list(true)
-            .without_time()
-            .with_writer(|| Capture)
-            .try_init()
-            .unwrap_or_else(|e| panic!("installing the log capture: {e}"));
+        payments_aws::config::install_logging(tracing_subscriber::EnvFilter::new(FILTER), || {
+            Capture
+        })
+        .unwrap_or_else(|e| panic!("installing the log capture: {e}"));
     });
 }
 
@@ -1161,4 +1156,64 @@ async fn webhook_endpoints_log_no_secrets() {
     .assert_status(400);
 
     r.assert_logs_clean(&["webhook endpoint created", "webhook secret rotated"]);
+}
+
+/// Every line a request logs carries Lambda's request id, API Gateway's and the correlation id,
+/// which is API Gateway's when the client sends none: what an operator searches CloudWatch by.
+#[tokio::test]
+async fn every_line_of_a_request_carries_its_lambda_and_gateway_request_ids() {
+    capture_logs();
+    let table = test_support::table().await;
+    let client =
+        Client::admin(payments::vault_router(&table, &payments::unreachable_queue()).await);
+    let lambda_id = uuid::Uuid::new_v4().to_string();
+    let gateway_id = format!("gw-{}", uuid::Uuid::new_v4().simple());
+    let mut lambda = lambda_http::Context::default();
+    lambda.request_id = lambda_id.clone();
+    let mut gateway = aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
+    gateway.request_id = Some(gateway_id.clone());
+    let mut request = client
+        .request(Method::GET, "/v2/customer-vault/logged-ids")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    request.extensions_mut().insert(lambda);
+    request
+        .extensions_mut()
+        .insert(lambda_http::request::RequestContext::ApiGatewayV2(gateway));
+    let reply = client.send(request).await;
+    assert_eq!(
+        reply.headers.get("x-correlation-id").map(|v| v.as_bytes()),
+        Some(gateway_id.as_bytes()),
+        "the correlation id defaults to API Gateway's request id"
+    );
+    let logs = captured();
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter(|line| line.contains(&lambda_id) || line.contains(&gateway_id))
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    assert!(lines.len() >= 2, "{logs}");
+    for line in &lines {
+        let spans = line["spans"].as_array().cloned().unwrap_or_default();
+        let field = |name: &str| {
+            spans
+                .iter()
+                .find_map(|s| s[name].as_str().map(str::to_owned))
+        };
+        assert_eq!(
+            field("lambda_request_id").as_deref(),
+            Some(lambda_id.as_str()),
+            "{line}"
+        );
+        assert_eq!(
+            field("api_request_id").as_deref(),
+            Some(gateway_id.as_str()),
+            "{line}"
+        );
+        assert_eq!(
+            field("correlation_id").as_deref(),
+            Some(gateway_id.as_str()),
+            "{line}"
+        );
+    }
 }
