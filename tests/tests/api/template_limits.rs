@@ -1,5 +1,6 @@
-//! Limits a deployment needs and the emulator never shows (issue 15): the HTTP API throttles
-//! every route, and every SQS event source caps how many instances of its worker run at once.
+//! What a deployment needs and the emulator never shows (issue 15): the HTTP API throttles
+//! every route, every SQS event source caps how many instances of its worker run at once, and
+//! every queue, dead-letter queue, function and the API have their alarms.
 
 use yaml_serde::Value;
 
@@ -34,4 +35,72 @@ fn the_api_throttles_and_every_queue_caps_its_workers() {
         }
     }
     assert!(sources >= 7, "found {sources} SQS event sources");
+}
+
+/// The logical id a dimension value names (`!Ref X`, `!GetAtt X.QueueName`).
+fn named(value: &Value) -> Option<String> {
+    match value {
+        Value::Tagged(tagged) => tagged
+            .value
+            .as_str()
+            .map(|text| text.split('.').next().unwrap_or(text).to_owned()),
+        _ => None,
+    }
+}
+
+/// What an operator is told about, without reading code: every dead-letter queue that holds a
+/// message, every queue whose oldest message is old, every function's errors and throttles, the
+/// API's 5xx rate; each alarm notifying the alarm topic when one is given.
+#[test]
+fn every_queue_function_and_the_api_have_their_alarms() {
+    let template = template();
+    let resources = template["Resources"]
+        .as_mapping()
+        .unwrap_or_else(|| panic!("no Resources"));
+    let of_type = |kind: &str| -> Vec<String> {
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+            .filter_map(|(name, _)| name.as_str().map(str::to_owned))
+            .collect()
+    };
+    let mut alarmed = std::collections::BTreeSet::new();
+    for (name, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::CloudWatch::Alarm") {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        assert!(
+            !properties["AlarmActions"].is_null(),
+            "{name:?} notifies nobody"
+        );
+        let metric = properties["MetricName"].as_str().unwrap_or_default();
+        for dimension in properties["Dimensions"].as_sequence().into_iter().flatten() {
+            if let Some(resource) = named(&dimension["Value"]) {
+                alarmed.insert((resource, metric.to_owned()));
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    for queue in of_type("AWS::SQS::Queue") {
+        let metric = if queue.ends_with("DeadLetterQueue") {
+            "ApproximateNumberOfMessagesVisible"
+        } else {
+            "ApproximateAgeOfOldestMessage"
+        };
+        if !alarmed.contains(&(queue.clone(), metric.to_owned())) {
+            missing.push(format!("{queue}: {metric}"));
+        }
+    }
+    for function in of_type("AWS::Serverless::Function") {
+        for metric in ["Errors", "Throttles"] {
+            if !alarmed.contains(&(function.clone(), metric.to_owned())) {
+                missing.push(format!("{function}: {metric}"));
+            }
+        }
+    }
+    if !alarmed.contains(&("PaymentsApi".to_owned(), "5xx".to_owned())) {
+        missing.push("PaymentsApi: 5xx".to_owned());
+    }
+    assert!(missing.is_empty(), "no alarm for: {missing:?}");
 }
