@@ -134,6 +134,14 @@ pub struct ColdStart {
 impl ColdStart {
     pub async fn load() -> ColdStart {
         init_logging();
+        // Lambda names the function; a local run is `local`.
+        let function =
+            std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned());
+        if let Err(error) =
+            crate::metrics::install_metrics(&function, Box::new(|| Box::new(std::io::stdout())))
+        {
+            tracing::warn!(error = %payments_domain::error::Chain(&error), "metrics are off");
+        }
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         ColdStart {
             settings: Settings::from_env(),

@@ -22,16 +22,25 @@ where
         let id = message.message_id.unwrap_or_default();
         let span = tracing::info_span!("message", message_id = %id, kind = M::NAME);
         let _entered = span.enter();
-        let kept = match message.body.as_deref().map(serde_json::from_str::<M>) {
-            None => Some("message without a body".to_owned()),
-            Some(Err(e)) => Some(format!("message is not a request of this worker: {e}")),
+        let age_ms = message
+            .attributes
+            .get("SentTimestamp")
+            .and_then(|sent| sent.parse::<i64>().ok())
+            .map(|sent| (payments_domain::Now::read().epoch_ms() - sent).max(0) as f64);
+        let (kept, outcome) = match message.body.as_deref().map(serde_json::from_str::<M>) {
+            None => (Some("message without a body".to_owned()), "unreadable"),
+            Some(Err(e)) => (
+                Some(format!("message is not a request of this worker: {e}")),
+                "unreadable",
+            ),
             // Boxed: a worker's future nests deeply, and this keeps its type shallow.
             Some(Ok(request)) => match Box::pin(run(request)).await {
-                Ok(Step::Done) => None,
-                Ok(Step::RetryLater) => Some("retry later".to_owned()),
-                Err(error) => Some(format!("failed: {}", Chain(&error))),
+                Ok(Step::Done) => (None, "done"),
+                Ok(Step::RetryLater) => (Some("retry later".to_owned()), "retry"),
+                Err(error) => (Some(format!("failed: {}", Chain(&error))), "failed"),
             },
         };
+        crate::metrics::message_handled(M::NAME, age_ms, outcome);
         if let Some(why) = kept {
             tracing::warn!(%why, "message kept for redelivery");
             let mut failure = BatchItemFailure::default();
@@ -39,6 +48,7 @@ where
             response.batch_item_failures.push(failure);
         }
     }
+    crate::metrics::flush();
     response
 }
 

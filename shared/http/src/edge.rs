@@ -152,6 +152,7 @@ pub(crate) async fn edge(State(edge): State<Edge>, request: Request, next: Next)
             elapsed_ms = started.elapsed().as_millis() as u64,
             "request handled"
         );
+        payments_aws::metrics::flush();
         response
     }
     .instrument(span)

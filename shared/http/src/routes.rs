@@ -138,13 +138,19 @@ async fn guard(State(spec): State<RouteSpec>, mut request: Request, next: Next) 
         Ok(caller) => {
             tracing::info!(route = spec.path, "authorised");
             request.extensions_mut().insert(caller);
-            if spec.method == Method::POST {
+            let response = if spec.method == Method::POST {
                 crate::idempotent::once(caller.scope, request, next).await
             } else {
                 next.run(request).await
-            }
+            };
+            payments_aws::metrics::request_answered(spec.path, response.status().as_u16());
+            response
         }
-        Err(error) => ApiError(error).into_response(),
+        Err(error) => {
+            let response = ApiError(error).into_response();
+            payments_aws::metrics::request_answered(spec.path, response.status().as_u16());
+            response
+        }
     }
 }
 

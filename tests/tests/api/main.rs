@@ -12,6 +12,7 @@ mod instruction_execution;
 mod log_hygiene;
 mod mandate_flow;
 mod mandate_routes;
+mod metrics;
 mod notification_routes;
 mod order_routes;
 mod provider_webhooks;
