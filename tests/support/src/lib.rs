@@ -258,6 +258,17 @@ impl Client {
         .await
     }
 
+    /// A POST of `body` with an `Idempotency-Key` (any bytes, so malformed keys can be sent).
+    pub async fn post_keyed(&self, path: &str, key: &str, body: &Value) -> Reply {
+        let key = http::HeaderValue::from_bytes(key.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let request = self
+            .request(Method::POST, path)
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.send(request).await
+    }
+
     /// A request with the caller's headers, for tests that need to change them.
     pub fn request(&self, method: Method, path: &str) -> http::request::Builder {
         let mut builder = Request::builder()

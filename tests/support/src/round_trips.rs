@@ -378,88 +378,40 @@ pub const IDEMPOTENT_REPLAYED: &str = "the same request and key again (replayed)
 const KEY_CLAIMED_AND_KEPT: &[Call] = &[dynamodb("PutItem", 2)];
 const KEY_REPLAYED: &[Call] = &[dynamodb("GetItem", 1), dynamodb("PutItem", 1)];
 
+const fn key_claimed(function: &'static str, call: &'static str) -> Budget {
+    explained(
+        function,
+        call,
+        IDEMPOTENT_FIRST,
+        KEY_CLAIMED_AND_KEPT,
+        "the key claimed (a conditional PutItem), the handler refusing the body before any \
+         call, its answer kept with the key (a PutItem conditional on the claim)",
+    )
+}
+
+const fn key_replayed(function: &'static str, call: &'static str) -> Budget {
+    explained(
+        function,
+        call,
+        IDEMPOTENT_REPLAYED,
+        KEY_REPLAYED,
+        "the claim refused (the key is taken), then the key read: the same request, so its \
+         kept answer is given again and the handler does not run",
+    )
+}
+
 pub const BUDGETS: &[Budget] = &[
     // Idempotency keys, on one POST of each HTTP function.
-    explained(
-        VAULT,
-        "POST /v2/customer-vault/{customerRef}/uk-bank-account",
-        IDEMPOTENT_FIRST,
-        KEY_CLAIMED_AND_KEPT,
-        "the key claimed (a conditional PutItem), the handler refusing the body before any \
-         call, its answer kept with the key (a PutItem conditional on the claim)",
-    ),
-    explained(
-        VAULT,
-        "POST /v2/customer-vault/{customerRef}/uk-bank-account",
-        IDEMPOTENT_REPLAYED,
-        KEY_REPLAYED,
-        "the claim refused (the key is taken), then the key read: the same request, so its \
-         kept answer is given again and the handler does not run",
-    ),
-    explained(
-        WALLET,
-        "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}",
-        IDEMPOTENT_FIRST,
-        KEY_CLAIMED_AND_KEPT,
-        "the key claimed (a conditional PutItem), the handler refusing the body before any \
-         call, its answer kept with the key (a PutItem conditional on the claim)",
-    ),
-    explained(
-        WALLET,
-        "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}",
-        IDEMPOTENT_REPLAYED,
-        KEY_REPLAYED,
-        "the claim refused (the key is taken), then the key read: the same request, so its \
-         kept answer is given again and the handler does not run",
-    ),
-    explained(
-        ORDERS,
-        "POST /v2/order-management",
-        IDEMPOTENT_FIRST,
-        KEY_CLAIMED_AND_KEPT,
-        "the key claimed (a conditional PutItem), the handler refusing the body before any \
-         call, its answer kept with the key (a PutItem conditional on the claim)",
-    ),
-    explained(
-        ORDERS,
-        "POST /v2/order-management",
-        IDEMPOTENT_REPLAYED,
-        KEY_REPLAYED,
-        "the claim refused (the key is taken), then the key read: the same request, so its \
-         kept answer is given again and the handler does not run",
-    ),
-    explained(
-        MANDATES,
-        "POST /v2/mandates/creditor-profiles/sepa",
-        IDEMPOTENT_FIRST,
-        KEY_CLAIMED_AND_KEPT,
-        "the key claimed (a conditional PutItem), the handler refusing the body before any \
-         call, its answer kept with the key (a PutItem conditional on the claim)",
-    ),
-    explained(
-        MANDATES,
-        "POST /v2/mandates/creditor-profiles/sepa",
-        IDEMPOTENT_REPLAYED,
-        KEY_REPLAYED,
-        "the claim refused (the key is taken), then the key read: the same request, so its \
-         kept answer is given again and the handler does not run",
-    ),
-    explained(
-        NOTIFICATIONS,
-        "POST /v1/notifications/webhooks",
-        IDEMPOTENT_FIRST,
-        KEY_CLAIMED_AND_KEPT,
-        "the key claimed (a conditional PutItem), the handler refusing the body before any \
-         call, its answer kept with the key (a PutItem conditional on the claim)",
-    ),
-    explained(
-        NOTIFICATIONS,
-        "POST /v1/notifications/webhooks",
-        IDEMPOTENT_REPLAYED,
-        KEY_REPLAYED,
-        "the claim refused (the key is taken), then the key read: the same request, so its \
-         kept answer is given again and the handler does not run",
-    ),
+    key_claimed(VAULT, "POST /v2/customer-vault/{customerRef}/uk-bank-account"),
+    key_replayed(VAULT, "POST /v2/customer-vault/{customerRef}/uk-bank-account"),
+    key_claimed(WALLET, "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}"),
+    key_replayed(WALLET, "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}"),
+    key_claimed(ORDERS, "POST /v2/order-management"),
+    key_replayed(ORDERS, "POST /v2/order-management"),
+    key_claimed(MANDATES, "POST /v2/mandates/creditor-profiles/sepa"),
+    key_replayed(MANDATES, "POST /v2/mandates/creditor-profiles/sepa"),
+    key_claimed(NOTIFICATIONS, "POST /v1/notifications/webhooks"),
+    key_replayed(NOTIFICATIONS, "POST /v1/notifications/webhooks"),
     // customer-vault
     budget(
         VAULT,

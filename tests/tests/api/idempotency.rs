@@ -4,21 +4,11 @@
 //! holder died can be taken over once its lock runs out. `security.rs` checks the mechanism on
 //! every guarded POST of the route tables.
 
-use axum::body::Body;
 use http::Method;
 use payments_domain::idempotency::{self, Claim, IdempotencyKey, LOCK_MS};
 use payments_domain::Now;
 use serde_json::{json, Value};
 use test_support::{payments, Client, Reply};
-
-async fn keyed(client: &Client, path: &str, key: &str, body: &Value) -> Reply {
-    let request = client
-        .request(Method::POST, path)
-        .header("idempotency-key", key)
-        .body(Body::from(body.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"));
-    client.send(request).await
-}
 
 fn replayed(reply: &Reply) -> bool {
     reply
@@ -34,9 +24,9 @@ async fn a_retried_post_is_done_once() {
     let vault = Client::admin(payments::vault_router(&table, &queue).await);
     let account = json!({ "accountHolderName": "JOHN DOE", "accountNumber": "99999911", "sortCode": "111211" });
     let path = "/v2/customer-vault/idem-1/uk-bank-account";
-    let first = keyed(&vault, path, "add-account-1", &account).await;
+    let first = vault.post_keyed(path, "add-account-1", &account).await;
     assert_eq!(first.status, 201, "{}", first.body);
-    let again = keyed(&vault, path, "add-account-1", &account).await;
+    let again = vault.post_keyed(path, "add-account-1", &account).await;
     assert!(replayed(&again));
     assert_eq!((again.status, &again.body), (first.status, &first.body));
     let customer = vault
@@ -51,7 +41,7 @@ async fn a_retried_post_is_done_once() {
         customer.body
     );
     // Another key is another request.
-    let other = keyed(&vault, path, "add-account-2", &account).await;
+    let other = vault.post_keyed(path, "add-account-2", &account).await;
     assert!(!replayed(&other));
 
     // An order, retried: one order, the same 202 and Location.
@@ -63,8 +53,12 @@ async fn a_retried_post_is_done_once() {
         "instructionRef": "payout", "customerRef": "idem-1", "direction": "Credit",
         "amount": 5, "currency": "EUR", "country": "GB", "settledByDate": "2999-01-01",
     }]});
-    let created = keyed(&orders, "/v2/order-management", "order-1", &order).await;
-    let repeated = keyed(&orders, "/v2/order-management", "order-1", &order).await;
+    let created = orders
+        .post_keyed("/v2/order-management", "order-1", &order)
+        .await;
+    let repeated = orders
+        .post_keyed("/v2/order-management", "order-1", &order)
+        .await;
     assert!(created.status.is_success(), "{}", created.body);
     assert!(replayed(&repeated));
     assert_eq!(repeated.status, created.status);
@@ -101,9 +95,10 @@ async fn racing_retries_of_a_refund_make_one_refund() {
         .unwrap_or_default();
     let refund = format!("{transaction}/refund");
     let body = json!({ "amount": 5 });
-    let replies =
-        futures_util::future::join_all((0..4).map(|_| keyed(&vault, &refund, "refund-1", &body)))
-            .await;
+    let replies = futures_util::future::join_all(
+        (0..4).map(|_| vault.post_keyed(&refund, "refund-1", &body)),
+    )
+    .await;
     let done: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
     assert!(
         !done.is_empty(),
@@ -133,7 +128,7 @@ async fn racing_retries_of_a_refund_make_one_refund() {
         .collect();
     assert_eq!(refund_ids.len(), 1, "{refund_ids:?}");
     // A later retry gets the same refund; the transaction holds one.
-    let later = keyed(&vault, &refund, "refund-1", &body).await;
+    let later = vault.post_keyed(&refund, "refund-1", &body).await;
     assert!(replayed(&later));
     assert_eq!(later.body, done[0].body);
     let shown = vault.call(Method::GET, &transaction, None).await;
@@ -165,7 +160,7 @@ async fn a_key_held_by_a_request_in_progress_is_a_409_until_its_lock_runs_out() 
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(claim, Claim::Granted { .. }));
-    let busy = keyed(&vault, path, "held-1", &account).await;
+    let busy = vault.post_keyed(path, "held-1", &account).await;
     assert_eq!(busy.status, 409, "{}", busy.body);
     assert_eq!(
         busy.body["errors"][0]["errorCode"],
@@ -173,10 +168,10 @@ async fn a_key_held_by_a_request_in_progress_is_a_409_until_its_lock_runs_out() 
     );
     // That request died: once its lock has run out, a retry takes the key over and is done.
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
-    let taken_over = keyed(&vault, path, "held-1", &account).await;
+    let taken_over = vault.post_keyed(path, "held-1", &account).await;
     assert_eq!(taken_over.status, 201, "{}", taken_over.body);
     assert!(!replayed(&taken_over));
-    let again = keyed(&vault, path, "held-1", &account).await;
+    let again = vault.post_keyed(path, "held-1", &account).await;
     assert!(replayed(&again));
     assert_eq!(again.body, taken_over.body);
 }

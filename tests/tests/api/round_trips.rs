@@ -225,13 +225,8 @@ impl Run {
         key: &str,
         status: u16,
     ) {
-        let request = client
-            .request(Method::POST, path)
-            .header("idempotency-key", key)
-            .body(Body::from(body.to_string()))
-            .unwrap_or_else(|e| panic!("{e}"));
         let reply = self
-            .measure(function, route, case, client.send(request))
+            .measure(function, route, case, client.post_keyed(path, key, &body))
             .await;
         self.expect_status(function, route, case, &reply, status);
     }

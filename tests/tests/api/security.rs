@@ -310,19 +310,6 @@ async fn a_body_that_is_not_an_object_is_a_400_where_one_is_expected() {
     findings.assert_none();
 }
 
-/// A POST of `body` to `path` with an `Idempotency-Key`.
-async fn keyed(client: &Client, path: &str, key: &str, body: &serde_json::Value) -> Reply {
-    let request = client
-        .request(Method::POST, path)
-        .header(
-            "idempotency-key",
-            http::HeaderValue::from_bytes(key.as_bytes()).unwrap_or_else(|e| panic!("{e}")),
-        )
-        .body(Body::from(body.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"));
-    client.send(request).await
-}
-
 /// docs/api.md §10 on every guarded POST of every route table, so a new POST route cannot
 /// skip it: a malformed key is refused; a repeat gets the first answer again, byte for byte
 /// (its correlation id included) and marked replayed; the key on another body is refused.
@@ -335,7 +322,7 @@ async fn every_guarded_post_takes_an_idempotency_key() {
             let path = concrete(route.path);
             let key = uuid::Uuid::new_v4().to_string();
             for bad in ["", &"k".repeat(256), "caf\u{e9}", "tab\there"] {
-                let reply = keyed(&client, &path, bad, &json!({})).await;
+                let reply = client.post_keyed(&path, bad, &json!({})).await;
                 findings.check(
                     reply.status == 400
                         && reply
@@ -350,8 +337,8 @@ async fn every_guarded_post_takes_an_idempotency_key() {
                     },
                 );
             }
-            let first = keyed(&client, &path, &key, &json!({})).await;
-            let again = keyed(&client, &path, &key, &json!({})).await;
+            let first = client.post_keyed(&path, &key, &json!({})).await;
+            let again = client.post_keyed(&path, &key, &json!({})).await;
             findings.check(
                 first.headers.get("idempotent-replayed").is_none()
                     && again.headers.get("idempotent-replayed").map(|v| v.as_bytes())
@@ -366,7 +353,9 @@ async fn every_guarded_post_takes_an_idempotency_key() {
                     )
                 },
             );
-            let other = keyed(&client, &path, &key, &json!({ "other": true })).await;
+            let other = client
+                .post_keyed(&path, &key, &json!({ "other": true }))
+                .await;
             findings.check(
                 other.status == 422 && other.body.to_string().contains("IDEMPOTENCY_KEY_REUSED"),
                 || {
