@@ -14,15 +14,17 @@ MOTO_VERSION := 5.2.5
 CARGO_LAMBDA_VERSION := 1.9.2
 SAM_CLI_VERSION := 1.170.0
 CFN_LINT_VERSION := 1.58.0
+CARGO_DENY_VERSION := 0.20.2
 
 LOCAL_VENV := $(TOOLS_DIR)/local-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 SAM_VENV := $(TOOLS_DIR)/sam-$(SAM_CLI_VERSION)-$(CFN_LINT_VERSION)
+CARGO_DENY := $(TOOLS_DIR)/cargo-deny-$(CARGO_DENY_VERSION)/bin/cargo-deny
 TEMPLATE := infra/template.yaml
 LOCAL_STACK := cargo run --quiet -p local-stack --
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test prune-target token scheme reward apikey apikey-disable listen check-template lint tools
+.PHONY: help dev test prune-target token scheme reward apikey apikey-disable listen check-template lint tools deny audit
 
 help:
 	@echo "make dev                                   run the API locally (moto, functions, gateway)"
@@ -46,7 +48,21 @@ $(SAM_VENV)/.installed:
 		"aws-sam-cli==$(SAM_CLI_VERSION)" "cfn-lint==$(CFN_LINT_VERSION)"
 	touch $@
 
-tools: $(LOCAL_VENV)/.installed $(SAM_VENV)/.installed
+# Built from crates.io once (a few minutes), in a target directory of its own.
+$(CARGO_DENY):
+	CARGO_TARGET_DIR=$(TOOLS_DIR)/cargo-deny-build cargo install --locked --quiet \
+		--version $(CARGO_DENY_VERSION) --root $(TOOLS_DIR)/cargo-deny-$(CARGO_DENY_VERSION) cargo-deny
+	rm -rf $(TOOLS_DIR)/cargo-deny-build
+
+# Licences, banned and duplicate versions, and sources of the dependency graph (deny.toml).
+deny: $(CARGO_DENY)
+	$(CARGO_DENY) --offline check licenses bans sources
+
+# The advisory database: needs GitHub, which the build machines cannot reach.
+audit: $(CARGO_DENY)
+	$(CARGO_DENY) check advisories
+
+tools: $(LOCAL_VENV)/.installed $(SAM_VENV)/.installed $(CARGO_DENY)
 
 dev: $(LOCAL_VENV)/.installed
 	@cargo build --quiet -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker -p sandbox-webhook-sender -p notifications -p webhook-dispatcher -p local-stack
@@ -110,7 +126,7 @@ lint:
 
 # A test run builds from scratch in a fresh clone: incremental caches would only fill the disk.
 test: export CARGO_INCREMENTAL = 0
-test: $(LOCAL_VENV)/.installed prune-target check-template lint
+test: $(LOCAL_VENV)/.installed prune-target check-template lint deny
 	infra/scripts/with-moto.sh $(LOCAL_VENV)/bin/python cargo test --workspace --no-fail-fast
 	infra/scripts/dev-smoke.sh $(LOCAL_VENV)/bin
 
