@@ -56,3 +56,13 @@ pub fn message_handled(kind: &'static str, age_ms: Option<f64>, outcome: &'stati
         metrics::histogram!("MessageAgeMs", "Kind" => kind).record(age);
     }
 }
+
+/// An outcome committed (an event of docs/api.md §9: `instruction.completed`,
+/// `refund.failed`, ...): `Outcomes` by event, and for an instruction's outcome its `Amount`
+/// (major units) by event and currency.
+pub fn outcome_recorded(event: &'static str, amount: Option<(&'static str, f64)>) {
+    metrics::counter!("Outcomes", "Event" => event).increment(1);
+    if let Some((currency, value)) = amount {
+        metrics::histogram!("Amount", "Event" => event, "Currency" => currency).record(value);
+    }
+}

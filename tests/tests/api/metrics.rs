@@ -1,6 +1,7 @@
 //! Metrics in CloudWatch embedded metric format (docs/operations.md): the recorder `main`
 //! installs, here writing to a capture. An answered request is counted by route template and
-//! status; a handled message by kind and outcome, with its age at receipt. The only test module
+//! status; a committed outcome by its event, with the amount by currency; a handled message by
+//! kind and outcome, with its age at receipt. The only test module
 //! that installs the process's recorder.
 
 use aws_lambda_events::sqs::SqsEvent;
@@ -94,6 +95,51 @@ async fn requests_and_messages_are_counted_in_embedded_metric_format() {
             "no Requests document for {route} {status}: {found:?}"
         );
     }
+
+    // An outcome committed: counted by its event, with the instruction's amount by currency.
+    let orders = Client {
+        router: payments::orders_router(
+            &table,
+            &payments::unreachable_queue(),
+            &payments::unreachable_queue(),
+            None,
+        )
+        .await,
+        ..vault.clone()
+    };
+    let order = json!({ "orderRef": "metered", "instructions": [{
+        "instructionRef": "payout", "customerRef": "metered", "direction": "Credit",
+        "amount": 12.5, "currency": "EUR", "country": "GB", "settledByDate": "2999-01-01",
+    }]});
+    orders
+        .call(Method::POST, "/v2/order-management", Some(order))
+        .await
+        .assert_status(202);
+    let cancelled = orders
+        .call(
+            Method::POST,
+            "/v2/order-management/metered/instruction/payout/cancel",
+            None,
+        )
+        .await;
+    assert!(cancelled.status.is_success(), "{}", cancelled.body);
+    let found = documents();
+    assert!(
+        found
+            .iter()
+            .any(|d| declares(d, "Outcomes", &[("Event", "instruction.cancelled")])),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|d| declares(
+            d,
+            "Amount",
+            &[("Event", "instruction.cancelled"), ("Currency", "EUR")]
+        ) && d["Amount"]
+            .as_array()
+            .is_some_and(|values| values.iter().any(|v| v.as_f64() == Some(12.5)))),
+        "{found:?}"
+    );
 
     // A message sent 5 s ago, handled: its age and its outcome.
     let dispatcher =

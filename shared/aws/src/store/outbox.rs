@@ -101,6 +101,20 @@ impl Store {
     /// Hands the events `changed` reported to the webhook dispatcher, now that the write that
     /// recorded them has committed. A lost send costs a delay: the sweep hands them on.
     pub(crate) async fn relay(&self, scope: &TenantScope, changed: Changed<'_>) {
+        let amount = match changed {
+            Changed::Instruction(instruction) => {
+                use rust_decimal::prelude::ToPrimitive;
+                instruction
+                    .amount
+                    .decimal()
+                    .to_f64()
+                    .map(|value| (instruction.amount.currency().as_str(), value))
+            }
+            _ => None,
+        };
+        for event in changed.events() {
+            crate::metrics::outcome_recorded(event.event_type.as_str(), amount);
+        }
         let Some(queue) = &self.events else {
             return;
         };
