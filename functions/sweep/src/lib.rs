@@ -1,5 +1,5 @@
 //! The scheduled sweep (`payments_domain::sweep`): queues work that has waited longer than the
-//! re-queue delay.
+//! re-queue delay, and measures how long work has waited on its providers.
 
 use payments_aws::config::REQUEUE_AFTER_SECONDS;
 use payments_aws::{Clients, Settings, SqsWorkQueues, Store};
@@ -24,8 +24,12 @@ impl Sweep {
         })
     }
 
-    /// One run, at `now`.
+    /// One run, at `now`, reporting how long work has waited on its providers.
     pub async fn run(&self, now: Now) -> Result<Swept, Error> {
-        sweep(&self.store, &self.queues, self.requeue_after_ms, now).await
+        let swept = sweep(&self.store, &self.queues, self.requeue_after_ms, now).await?;
+        for (kind, waited_ms) in &swept.longest_provider_waits {
+            payments_aws::metrics::provider_wait_seen(kind.as_str(), *waited_ms);
+        }
+        Ok(swept)
     }
 }

@@ -18,7 +18,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         move |_event: LambdaEvent<serde_json::Value>| async move {
             let swept = sweep.run(Now::read()).await.inspect_err(|error| {
                 tracing::error!(error = %Chain(error), "sweep failed");
-            })?;
+            });
+            payments_aws::metrics::flush();
+            let swept = swept?;
             Ok::<_, lambda_runtime::Error>(serde_json::json!({
                 "queued": swept.queued,
                 "skipped": swept.skipped,

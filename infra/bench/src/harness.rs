@@ -3,7 +3,7 @@
 //! rounds with the process's CPU time read before and after every round).
 
 use crate::proxy::{Counters, Proxy};
-use crate::runtime::{Answer, FunctionProcess, RuntimeError};
+use crate::runtime::{Answer, FunctionProcess, RuntimeError, Tracing};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -192,12 +192,14 @@ impl Harness {
         &self,
         function: &str,
         environment: &BTreeMap<String, String>,
+        tracing: Tracing,
     ) -> Result<FunctionProcess, HarnessError> {
         Ok(FunctionProcess::spawn(
             function,
             &self.binary(function),
             environment,
             &self.log(function),
+            tracing,
         )
         .await?)
     }
@@ -225,13 +227,14 @@ impl Harness {
         environment: &BTreeMap<String, String>,
         events: Vec<Bytes>,
         expect: Expect,
+        tracing: Tracing,
     ) -> Result<Vec<ColdRun>, HarnessError> {
         let mut runs = Vec::new();
         for event in events {
             // Let the previous process's sockets and the emulator settle.
             tokio::time::sleep(Duration::from_millis(50)).await;
             let before = self.proxy.counters();
-            let mut process = self.spawn(function, environment).await?;
+            let mut process = self.spawn(function, environment, tracing).await?;
             let answer = process.invoke(event, self.settings.timeout).await?;
             let cpu = process.cpu()?.total();
             let init_done = process.init_done().unwrap_or(answer.delivered);
@@ -267,7 +270,9 @@ impl Harness {
         environment: &BTreeMap<String, String>,
         routes: Vec<Route>,
     ) -> Result<WarmResult, HarnessError> {
-        let mut process = self.spawn(function, environment).await?;
+        let mut process = self
+            .spawn(function, environment, Tracing::PassThrough)
+            .await?;
         let outcome = self.warm_routes(&mut process, routes).await;
         let peak_rss = process.peak_rss();
         process.stop().await;

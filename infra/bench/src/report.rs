@@ -9,7 +9,7 @@
 //! - arm64 zip ≤ 6 MB.
 
 use crate::harness::{median, ColdRun, RouteResult};
-use crate::scenario::{Figures, Kind, Measured};
+use crate::scenario::{Figures, Kind, Measured, TRACED};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Duration;
@@ -118,6 +118,34 @@ fn own(run: &ColdRun) -> Duration {
 fn cold_median(runs: &[ColdRun], field: impl Fn(&ColdRun) -> Duration) -> Duration {
     let mut values: Vec<Duration> = runs.iter().map(field).collect();
     median(&mut values)
+}
+
+/// What X-Ray tracing (`FunctionTracing: Active`) adds to a cold start: [`TRACED`]'s cold
+/// starts with invocations sampled, against its untraced ones of the same run.
+fn tracing_cost(out: &mut String, figures: &Figures) {
+    let Some(untraced) = figures.functions.iter().find(|m| m.name == TRACED) else {
+        return;
+    };
+    let runs = &figures.traced_cold;
+    if runs.is_empty() {
+        return;
+    }
+    let (own_on, own_off) = (cold_median(runs, own), cold_median(&untraced.cold, own));
+    let (cpu_on, cpu_off) = (
+        cold_median(runs, |r| r.cpu),
+        cold_median(&untraced.cold, |r| r.cpu),
+    );
+    let _ = writeln!(
+        out,
+        "\nX-Ray tracing (`FunctionTracing: Active`, invocations sampled), {TRACED}, medians of {} cold starts: own time {} ms traced, {} ms not ({:+.2} ms); CPU {} ms traced, {} ms not ({:+.2} ms).",
+        runs.len(),
+        ms(own_on),
+        ms(own_off),
+        (own_on.as_secs_f64() - own_off.as_secs_f64()) * 1e3,
+        ms(cpu_on),
+        ms(cpu_off),
+        (cpu_on.as_secs_f64() - cpu_off.as_secs_f64()) * 1e3,
+    );
 }
 
 /// `1 Query`, `1 TransactWriteItems + 1 SendMessage`, `2.5 GetItem`.
@@ -331,6 +359,7 @@ pub fn render(figures: &Figures, sizes: &BTreeMap<String, Size>) -> Report {
             measured.warm.routes.iter().map(|r| r.invocations).sum::<usize>(),
         );
     }
+    tracing_cost(&mut out, figures);
     let _ = writeln!(
         out,
         "\nWarm detail (CPU per invocation of each round, in µs; wall time per invocation, mostly moto's):\n"

@@ -54,8 +54,17 @@ struct Invocation {
     answer: oneshot::Sender<Answer>,
 }
 
+/// X-Ray tracing of a function, as the template's `FunctionTracing` sets it: with `Active`,
+/// Lambda samples the invocations (`Sampled=1` in the trace header it hands the function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracing {
+    PassThrough,
+    Active,
+}
+
 struct Shared {
     function_arn: String,
+    tracing: Tracing,
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
     inflight: Mutex<HashMap<String, (Instant, oneshot::Sender<Answer>)>>,
     first_next: Mutex<Option<Instant>>,
@@ -102,9 +111,10 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Response<Ful
             (
                 "lambda-runtime-trace-id",
                 format!(
-                    "Root=1-{:08x}-{};Sampled=0",
+                    "Root=1-{:08x}-{};Sampled={}",
                     chrono::Utc::now().timestamp(),
-                    &uuid::Uuid::new_v4().simple().to_string()[..24]
+                    &uuid::Uuid::new_v4().simple().to_string()[..24],
+                    u8::from(shared.tracing == Tracing::Active)
                 ),
             ),
             ("content-type", "application/json".to_owned()),
@@ -159,7 +169,7 @@ struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    async fn start(function: &str) -> Result<RuntimeApi, RuntimeError> {
+    async fn start(function: &str, tracing: Tracing) -> Result<RuntimeApi, RuntimeError> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
             .map_err(|e| RuntimeError::Io("binding the runtime API".into(), e))?;
@@ -169,6 +179,7 @@ impl RuntimeApi {
         let (sender, receiver) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{function}"),
+            tracing,
             queue: tokio::sync::Mutex::new(receiver),
             inflight: Mutex::new(HashMap::new()),
             first_next: Mutex::new(None),
@@ -230,6 +241,12 @@ fn lambda_environment(name: &str, api: SocketAddr) -> BTreeMap<String, String> {
         ("AWS_LAMBDA_LOG_STREAM_NAME".into(), "bench".into()),
         ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
         ("AWS_EXECUTION_ENV".into(), "AWS_Lambda_rapid".into()),
+        // Set for every function; whether it is traced is the trace header's `Sampled`.
+        (
+            "AWS_XRAY_DAEMON_ADDRESS".into(),
+            "169.254.79.129:2000".into(),
+        ),
+        ("AWS_XRAY_CONTEXT_MISSING".into(), "LOG_ERROR".into()),
         ("_HANDLER".into(), "bootstrap".into()),
         ("LANG".into(), "en_US.UTF-8".into()),
         ("TZ".into(), ":UTC".into()),
@@ -239,14 +256,15 @@ fn lambda_environment(name: &str, api: SocketAddr) -> BTreeMap<String, String> {
 
 impl FunctionProcess {
     /// Starts `binary` with nothing but Lambda's environment and `environment`, its standard
-    /// output and error appended to `log`.
+    /// output and error appended to `log`, traced as `tracing` says.
     pub async fn spawn(
         name: &str,
         binary: &Path,
         environment: &BTreeMap<String, String>,
         log: &Path,
+        tracing: Tracing,
     ) -> Result<FunctionProcess, RuntimeError> {
-        let api = RuntimeApi::start(name).await?;
+        let api = RuntimeApi::start(name, tracing).await?;
         let io = |e| RuntimeError::Io(log.display().to_string(), e);
         let out = std::fs::OpenOptions::new()
             .create(true)

@@ -7,6 +7,7 @@
 
 use crate::harness::{http_body, ColdRun, Expect, Harness, Route, Settings, WarmResult};
 use crate::proxy::Proxy;
+use crate::runtime::Tracing;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -73,8 +74,14 @@ pub struct Figures {
     pub empty: Measured,
     pub sdk: Measured,
     pub functions: Vec<Measured>,
+    /// Cold starts of [`TRACED`] with X-Ray tracing `Active` (its row has them `PassThrough`).
+    pub traced_cold: Vec<ColdRun>,
     pub tls: bool,
 }
+
+/// The function whose cold start is measured traced too: tracing is set for every function
+/// alike (`FunctionTracing`), so one shows its cost.
+pub const TRACED: &str = "customer-vault";
 
 const READER: &str = "bench-reader";
 const WRITER: &str = "bench-writer";
@@ -280,10 +287,25 @@ impl Bench<'_> {
         events: Vec<Bytes>,
         expect: Expect,
     ) -> Result<Vec<ColdRun>, BenchError> {
-        eprintln!("bench: {function}: {} cold starts", events.len());
+        self.cold_traced(function, environment, events, expect, Tracing::PassThrough)
+            .await
+    }
+
+    async fn cold_traced(
+        &self,
+        function: &str,
+        environment: &BTreeMap<String, String>,
+        events: Vec<Bytes>,
+        expect: Expect,
+        tracing: Tracing,
+    ) -> Result<Vec<ColdRun>, BenchError> {
+        eprintln!(
+            "bench: {function}: {} cold starts, tracing {tracing:?}",
+            events.len()
+        );
         Ok(self
             .harness
-            .cold(function, environment, events, expect)
+            .cold(function, environment, events, expect, tracing)
             .await?)
     }
 
@@ -309,7 +331,10 @@ impl Bench<'_> {
         function: &str,
         events: Vec<(&str, Bytes)>,
     ) -> Result<Vec<Value>, BenchError> {
-        let mut process = self.harness.spawn(function, &self.environment).await?;
+        let mut process = self
+            .harness
+            .spawn(function, &self.environment, Tracing::PassThrough)
+            .await?;
         let mut answers = Vec::new();
         for (label, event) in events {
             match self
@@ -929,11 +954,15 @@ pub async fn run(options: &Options, proxy: Proxy) -> Result<Figures, BenchError>
         )
     };
     let cold = bench
-        .cold(
-            "customer-vault",
+        .cold(TRACED, env, api.many(k, |_| get_reader())?, Expect::Http)
+        .await?;
+    let traced_cold = bench
+        .cold_traced(
+            TRACED,
             env,
             api.many(k, |_| get_reader())?,
             Expect::Http,
+            Tracing::Active,
         )
         .await?;
     let mut refunds = bench.route("POST refund", api.many(warm_n, refund)?, Expect::Http);
@@ -1008,6 +1037,7 @@ pub async fn run(options: &Options, proxy: Proxy) -> Result<Figures, BenchError>
         empty,
         sdk: sdk_calls,
         functions,
+        traced_cold,
         tls: options.tls,
     })
 }

@@ -6,6 +6,7 @@
 pub mod config;
 #[cfg(feature = "keys")]
 pub mod kms;
+pub mod measured_apps;
 pub mod metrics;
 pub mod queue;
 pub mod sandbox;

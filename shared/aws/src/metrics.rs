@@ -66,3 +66,18 @@ pub fn outcome_recorded(event: &'static str, amount: Option<(&'static str, f64)>
         metrics::histogram!("Amount", "Event" => event, "Currency" => currency).record(value);
     }
 }
+
+/// A payment app answered: `ProviderCalls` by app, call and outcome (`succeeded`, `declined`,
+/// `pending`, `retryable`, `in_doubt`, `issued`, `failed`), and `ProviderLatencyMs` by app and
+/// call.
+pub fn provider_answered(app: &'static str, call: &'static str, outcome: &'static str, ms: f64) {
+    metrics::counter!("ProviderCalls", "App" => app, "Call" => call, "Outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("ProviderLatencyMs", "App" => app, "Call" => call).record(ms);
+}
+
+/// The longest a kind's due work has waited on its provider for an outcome, as a sweep saw it:
+/// `WaitingOnProviderSeconds` by kind, which the template's alarm watches.
+pub fn provider_wait_seen(kind: &'static str, waited_ms: i64) {
+    metrics::histogram!("WaitingOnProviderSeconds", "Kind" => kind).record(waited_ms as f64 / 1e3);
+}

@@ -2,6 +2,7 @@
 //! queue whose messages wait out their delay before SANDBOX's sender posts them.
 
 use crate::config::{Clients, Settings, SANDBOX_WEBHOOK_QUEUE_URL};
+use crate::measured_apps::measured_apps;
 use crate::Store;
 use payments_domain::error::Error;
 use payments_domain::payments::PaymentApps;
@@ -50,7 +51,7 @@ pub fn sandbox(settings: &Settings, aws: &Clients) -> Result<Sandbox, Error> {
     Ok(Sandbox::new(Arc::new(book), Arc::new(outbox)))
 }
 
-/// The payment apps of a deployment: SANDBOX.
+/// The payment apps of a deployment, measured: SANDBOX.
 pub fn deployed_apps(settings: &Settings, aws: &Clients) -> Result<PaymentApps, Error> {
-    Ok(PaymentApps::new(vec![Box::new(sandbox(settings, aws)?)]))
+    Ok(measured_apps(vec![Box::new(sandbox(settings, aws)?)]))
 }

@@ -23,6 +23,9 @@ pub struct DueWork {
     pub item: ItemKey,
     pub next_attempt_at: i64,
     pub message: String,
+    /// Since when (epoch ms) the work has waited on a provider for an outcome (pending, or in
+    /// doubt), if it does.
+    pub waiting_since: Option<i64>,
 }
 
 /// Items of one kind a run queues at most; the rest wait for the next run.
@@ -65,7 +68,7 @@ pub trait WorkQueues: Sync {
 }
 
 /// What one run did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Swept {
     pub queued: usize,
     /// Taken by another sweep, or finished by a worker, between the query and the update.
@@ -74,6 +77,22 @@ pub struct Swept {
     pub failed: usize,
     /// Kinds with more due work than one run takes: the next run goes on.
     pub left_for_next_run: usize,
+    /// For each kind with due work that waits on a provider, how long (ms) the longest of it
+    /// has waited: work in doubt for too long is an operator's to look at (docs/operations.md).
+    pub longest_provider_waits: Vec<(WorkKind, i64)>,
+}
+
+impl Swept {
+    fn saw_waiting(&mut self, kind: WorkKind, waited_ms: i64) {
+        match self
+            .longest_provider_waits
+            .iter_mut()
+            .find(|(k, _)| *k == kind)
+        {
+            Some((_, longest)) => *longest = (*longest).max(waited_ms),
+            None => self.longest_provider_waits.push((kind, waited_ms)),
+        }
+    }
 }
 
 /// Each overdue item is postponed before it is sent, so two sweeps cannot both send it and a
@@ -101,6 +120,7 @@ pub async fn sweep(
         skipped = swept.skipped,
         failed = swept.failed,
         left_for_next_run = swept.left_for_next_run,
+        longest_provider_waits = ?swept.longest_provider_waits,
         "sweep done"
     );
     Ok(swept)
@@ -132,6 +152,9 @@ async fn sweep_kind(
                 return;
             }
             taken += 1;
+            if let Some(since) = work.waiting_since {
+                swept.saw_waiting(kind, now.epoch_ms() - since);
+            }
             match index.postpone(&work, now).await {
                 Ok(true) => {}
                 Ok(false) => {

@@ -69,14 +69,14 @@ pub async fn bank_account(
 }
 
 /// The payment apps as a worker's main builds them on `table` (SANDBOX, its books in the
-/// table, its outbox the template's queue), and `extra` ones.
+/// table, its outbox the template's queue), and `extra` ones, all measured.
 pub async fn apps(table: &Store, extra: Vec<Box<dyn PaymentApp>>) -> PaymentApps {
     let settings = crate::settings_on("instruction-worker", table).await;
     let sandbox = payments_aws::sandbox::sandbox(&settings, &crate::clients().await)
         .unwrap_or_else(|e| panic!("building SANDBOX: {e}"));
     let mut apps: Vec<Box<dyn PaymentApp>> = vec![Box::new(sandbox)];
     apps.extend(extra);
-    PaymentApps::new(apps)
+    payments_aws::measured_apps::measured_apps(apps)
 }
 
 /// The payment apps as a worker's main builds them on `table`.

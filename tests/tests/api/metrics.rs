@@ -1,7 +1,8 @@
 //! Metrics in CloudWatch embedded metric format (docs/operations.md): the recorder `main`
 //! installs, here writing to a capture. An answered request is counted by route template and
 //! status; a committed outcome by its event, with the amount by currency; a handled message by
-//! kind and outcome, with its age at receipt. The only test module
+//! kind and outcome, with its age at receipt; a payment app's answer by app, call and outcome,
+//! with its latency; the longest wait on a provider a sweep saw. The only test module
 //! that installs the process's recorder.
 
 use aws_lambda_events::sqs::SqsEvent;
@@ -170,4 +171,79 @@ async fn requests_and_messages_are_counted_in_embedded_metric_format() {
         .filter_map(|v| v.as_f64())
         .fold(0.0_f64, f64::max);
     assert!((5_000.0..60_000.0).contains(&age), "age {age}: {found:?}");
+
+    // A payment executed by SANDBOX: the call counted by app, call and outcome, and timed.
+    test_support::payments::completed_payout(
+        &table,
+        &test_support::new_scope(),
+        "metered",
+        "metered-payout",
+        json!(10),
+        "EUR",
+        json!({}),
+    )
+    .await;
+    payments_aws::metrics::flush();
+    let found = documents();
+    assert!(
+        found.iter().any(|d| declares(
+            d,
+            "ProviderCalls",
+            &[
+                ("App", "SANDBOX"),
+                ("Call", "execute"),
+                ("Outcome", "succeeded")
+            ]
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|d| declares(
+            d,
+            "ProviderLatencyMs",
+            &[("App", "SANDBOX"), ("Call", "execute")]
+        )),
+        "{found:?}"
+    );
+
+    // A sweep two days later hands the payment, still waiting on SANDBOX (.54), back: how
+    // long it has waited, by kind.
+    let table = test_support::isolated_table().await;
+    let started = payments_domain::Now::read().epoch_ms();
+    test_support::payments::completed_payout(
+        &table,
+        &test_support::new_scope(),
+        "metered",
+        "metered-pending",
+        json!(10.54),
+        "EUR",
+        json!({}),
+    )
+    .await;
+    let queue = payments::unreachable_queue();
+    payments::sweep(
+        &table,
+        300,
+        &[(payments_domain::work::WorkKind::Instruction, queue.as_str())],
+    )
+    .await
+    .run(payments_domain::Now::at(started + 2 * 86_400_000))
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    payments_aws::metrics::flush();
+    let waited = documents()
+        .iter()
+        .filter(|d| declares(d, "WaitingOnProviderSeconds", &[("Kind", "INSTRUCTION")]))
+        .flat_map(|d| {
+            d["WaitingOnProviderSeconds"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|v| v.as_f64())
+        .fold(0.0_f64, f64::max);
+    assert!(
+        (172_740.0..=172_800.0).contains(&waited),
+        "waited {waited} s"
+    );
 }

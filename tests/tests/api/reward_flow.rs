@@ -543,11 +543,14 @@ async fn a_reward_in_doubt_is_asked_about_not_claimed_again() {
         assert_eq!(waiting.status, RewardStatus::Settling);
         assert_eq!((waiting.attempts, waiting.checks), (attempts, checks));
         assert!(waiting.waiting);
+        assert_eq!(waiting.waiting_on_provider_since(), Some(waiting.created));
     }
     settle_reward(&w.table, &apps, &message, Now::read())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(stored().await.status, RewardStatus::Settled);
+    let settled = stored().await;
+    assert_eq!(settled.status, RewardStatus::Settled);
+    assert_eq!(settled.waiting_on_provider_since(), None);
     assert_eq!(*claims.lock().unwrap_or_else(|e| panic!("{e}")), 1);
     assert_eq!(w.instruction("doubt").await["status"], "COMPLETED");
 }

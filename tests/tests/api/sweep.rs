@@ -1,11 +1,12 @@
 //! The scheduled sweep against moto, on a table of its own: a message lost between the write
 //! and the send is recovered, an instruction dated in the future is queued once due, a worker
 //! that stopped midway is resumed, two sweeps at once send once, finished work leaves the
-//! index, and 10,000 due items are paged through, each queued once.
+//! index, 10,000 due items are paged through, each queued once, and work waiting on its
+//! provider is measured each time it is handed back.
 
 use http::Method;
 use payments_aws::Store;
-use payments_domain::orders::{self, Orders};
+use payments_domain::orders::{self, InstructionStatus, Orders};
 use payments_domain::payments::Direction;
 use payments_domain::refs::{InstructionRef, OrderRef};
 use payments_domain::sweep::Swept;
@@ -291,4 +292,36 @@ async fn a_sweep_over_ten_thousand_due_items_queues_each_once() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again, Swept::default());
+}
+
+#[tokio::test]
+async fn work_waiting_on_its_provider_is_measured_when_handed_back() {
+    let w = world().await;
+    let started = now_ms();
+    // SANDBOX takes a payout of .54 and settles it later: meanwhile it waits on SANDBOX.
+    let waiting = payments::completed_payout(
+        &w.store,
+        &w.orders.scope,
+        "customer1",
+        "pending",
+        json!(42.54),
+        "EUR",
+        json!({}),
+    )
+    .await;
+    assert_eq!(waiting.status, InstructionStatus::Processing);
+    let swept = w.sweep_at(started + 2 * DAY_MS).await;
+    assert_eq!(swept.queued, 1, "handed back for a status query");
+    match swept.longest_provider_waits.as_slice() {
+        [(WorkKind::Instruction, waited)] => assert!(
+            (2 * DAY_MS - 60_000..=2 * DAY_MS).contains(waited),
+            "waited {waited} ms"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Work that waits on nothing is not measured.
+    w.order_payout("ready", &today()).await;
+    let swept = w.sweep_at(started + 3 * DAY_MS).await;
+    assert_eq!(swept.queued, 2);
+    assert_eq!(swept.longest_provider_waits.len(), 1, "{swept:?}");
 }

@@ -1,6 +1,7 @@
 //! What a deployment needs and the emulator never shows (issue 15): the HTTP API throttles
 //! every route, every SQS event source caps how many instances of its worker run at once, and
-//! every queue, dead-letter queue, function and the API have their alarms.
+//! every queue, dead-letter queue, function and the API have their alarms, and so does work
+//! that waits on its provider too long.
 
 use yaml_serde::Value;
 
@@ -103,4 +104,52 @@ fn every_queue_function_and_the_api_have_their_alarms() {
         missing.push("PaymentsApi: 5xx".to_owned());
     }
     assert!(missing.is_empty(), "no alarm for: {missing:?}");
+}
+
+/// The sweep's `WaitingOnProviderSeconds` of every kind of work that can wait on a provider
+/// (instructions, refunds, reward claims), combined into one alarm.
+#[test]
+fn work_waiting_on_its_provider_too_long_has_its_alarm() {
+    use payments_domain::work::WorkKind;
+    let template = template();
+    let alarm = &template["Resources"]["ProviderWaitAlarm"]["Properties"];
+    assert!(
+        !alarm["AlarmActions"].is_null(),
+        "the alarm notifies nobody"
+    );
+    let queries = alarm["Metrics"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("no ProviderWaitAlarm with Metrics"));
+    let expression = queries
+        .iter()
+        .find_map(|q| q["Expression"].as_str())
+        .unwrap_or_else(|| panic!("no expression"));
+    for kind in [WorkKind::Instruction, WorkKind::Refund, WorkKind::Reward] {
+        let query = queries
+            .iter()
+            .find(|q| {
+                let dimensions = q["MetricStat"]["Metric"]["Dimensions"].as_sequence();
+                dimensions.into_iter().flatten().any(|d| {
+                    d["Name"].as_str() == Some("Kind") && d["Value"].as_str() == Some(kind.as_str())
+                })
+            })
+            .unwrap_or_else(|| panic!("{} is not watched", kind.as_str()));
+        let metric = &query["MetricStat"]["Metric"];
+        assert_eq!(
+            metric["MetricName"].as_str(),
+            Some("WaitingOnProviderSeconds")
+        );
+        assert_eq!(
+            metric["Namespace"].as_str(),
+            Some(payments_aws::metrics::NAMESPACE)
+        );
+        let function = metric["Dimensions"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .find_map(|d| (d["Name"].as_str() == Some("Function")).then(|| named(&d["Value"])));
+        assert_eq!(function, Some(Some("SweepFunction".to_owned())));
+        let id = query["Id"].as_str().unwrap_or_default();
+        assert!(expression.contains(id), "{expression} leaves out {id}");
+    }
 }

@@ -4,7 +4,7 @@
 //! the guard that refuses personal data for a forgotten customer.
 
 use super::keys::{self, PROFILE, PROFILE_TYPE};
-use super::work::work_attributes;
+use super::work::{waiting_attribute, work_attributes};
 use super::{to_item, Item, Store};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use payments_domain::clock::Now;
@@ -86,6 +86,9 @@ pub(crate) fn transaction_item(
             },
         };
         item.extend(work_attributes(&pk, from, &message)?);
+        item.extend(waiting_attribute(
+            transaction.refunds_waiting_on_provider_since(),
+        ));
     }
     Ok(item)
 }
@@ -105,6 +108,7 @@ pub(crate) fn instruction_item(
     if let Some(from) = instruction.needs_worker_from() {
         let message = ExecuteInstruction::for_instruction(scope, instruction);
         item.extend(work_attributes(&pk, from, &message)?);
+        item.extend(waiting_attribute(instruction.waiting_on_provider_since()));
     }
     Ok(item)
 }

@@ -5,7 +5,7 @@
 use super::items::{instruction_item, instrument_item};
 use super::keys::{self, REWARD_PREFIX, REWARD_TRANSACTION_TYPE};
 use super::outbox::Changed;
-use super::work::work_attributes;
+use super::work::{waiting_attribute, work_attributes};
 use super::{from_item, to_item, Condition, Item, Store, Transacted};
 use payments_domain::clock::Now;
 use payments_domain::error::Error;
@@ -28,6 +28,7 @@ fn reward_transaction_item(
     )?;
     if let Some(from) = transaction.needs_worker_from() {
         item.extend(work_attributes(&pk, from, &transaction.message(scope))?);
+        item.extend(waiting_attribute(transaction.waiting_on_provider_since()));
     }
     Ok(item)
 }

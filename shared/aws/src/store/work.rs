@@ -1,7 +1,7 @@
 //! Pending work, findable without scanning the table: an item that needs a worker carries
 //! `workKind` and `nextAttemptAt` (the keys of the sparse `WorkIndex`) and `workMessage` (the
-//! exact SQS body that asks for that work). Items that need nothing lack them and are not in
-//! the index. The kind is split over a few shards so no index partition grows hot.
+//! exact SQS body that asks for that work), and, while the work waits on a provider,
+//! `waitingSince`. Items that need nothing lack them and are not in the index. The kind is split over a few shards so no index partition grows hot.
 
 use super::{failed, keys, updated, Item, Store};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -15,6 +15,7 @@ pub const WORK_INDEX: &str = "WorkIndex";
 pub const WORK_KIND: &str = "workKind";
 pub const NEXT_ATTEMPT_AT: &str = "nextAttemptAt";
 pub const WORK_MESSAGE: &str = "workMessage";
+pub const WAITING_SINCE: &str = "waitingSince";
 /// Index partitions per kind of work.
 pub const WORK_SHARDS: u32 = 4;
 
@@ -51,6 +52,17 @@ pub(crate) fn work_attributes<M: WorkMessage>(
     ]))
 }
 
+/// The attribute that says since when (epoch ms) an item's work has waited on a provider, if
+/// it does; projected into the index, so the sweep sees it.
+pub(crate) fn waiting_attribute(since: Option<i64>) -> Option<(String, AttributeValue)> {
+    since.map(|since| {
+        (
+            WAITING_SINCE.to_owned(),
+            AttributeValue::N(since.to_string()),
+        )
+    })
+}
+
 fn due_work(item: &Item) -> Option<DueWork> {
     let text = |name| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     Some(DueWork {
@@ -60,6 +72,10 @@ fn due_work(item: &Item) -> Option<DueWork> {
         },
         next_attempt_at: item.get(NEXT_ATTEMPT_AT)?.as_n().ok()?.parse().ok()?,
         message: text(WORK_MESSAGE)?,
+        waiting_since: item
+            .get(WAITING_SINCE)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok()),
     })
 }
 

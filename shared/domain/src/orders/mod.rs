@@ -479,6 +479,12 @@ impl Instruction {
         }
     }
 
+    /// Since when the instruction has waited on its app for an outcome (its transaction began),
+    /// while it does.
+    pub fn waiting_on_provider_since(&self) -> Option<i64> {
+        self.awaited_transaction().map(|t| t.created_timestamp)
+    }
+
     /// Forget: no metadata, no cancellation reason, no refund reasons; amounts, ids, dates and
     /// statuses stay.
     pub fn forget_personal_data(&mut self, now_ms: i64) {

@@ -124,6 +124,12 @@ impl RewardTransaction {
         Some(self.last_updated + wait)
     }
 
+    /// Since when the settling claim has waited on its provider for an outcome (it began),
+    /// while it does.
+    pub fn waiting_on_provider_since(&self) -> Option<i64> {
+        (self.status == RewardStatus::Settling && self.waiting).then_some(self.created)
+    }
+
     fn touch(&mut self, now_ms: i64) {
         self.last_updated = now_ms;
         self.version += 1;

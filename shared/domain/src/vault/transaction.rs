@@ -281,6 +281,16 @@ impl Transaction {
             .min()
     }
 
+    /// Since when the oldest pending refund that waits on its app for an outcome was asked
+    /// for, if one does.
+    pub fn refunds_waiting_on_provider_since(&self) -> Option<i64> {
+        self.refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Pending && r.waiting)
+            .map(|r| r.created_timestamp)
+            .min()
+    }
+
     /// PROCESSING → SUCCESS (settled today) or FAILED; `false` when it has already left
     /// PROCESSING: a late or repeated answer changes nothing.
     pub fn settle_payment(&mut self, outcome: Settlement, today: NaiveDate, now_ms: i64) -> bool {
@@ -575,5 +585,25 @@ mod tests {
         assert!(
             matches!(tx.request_refund(euros(1), None, 1), Err(Error::Invalid(v)) if v[0].code == ErrorCode::TRANSACTION_NOT_REFUNDABLE)
         );
+    }
+
+    #[test]
+    fn the_oldest_refund_waiting_on_its_app_is_measured_until_it_settles() {
+        let mut tx = transaction(1_000);
+        let first = tx.request_refund(euros(100), None, 10).unwrap();
+        let second = tx.request_refund(euros(100), None, 20).unwrap();
+        assert_eq!(
+            tx.refunds_waiting_on_provider_since(),
+            None,
+            "not asked yet"
+        );
+        tx.await_refund(second, None, false, 30);
+        assert_eq!(tx.refunds_waiting_on_provider_since(), Some(20));
+        tx.await_refund(first, Some("app_1".into()), true, 40);
+        assert_eq!(tx.refunds_waiting_on_provider_since(), Some(10));
+        tx.settle_refund(first, Ok("app_1".into()), 50);
+        assert_eq!(tx.refunds_waiting_on_provider_since(), Some(20));
+        tx.settle_refund(second, Err(("DECLINED".into(), "no".into())), 60);
+        assert_eq!(tx.refunds_waiting_on_provider_since(), None);
     }
 }
