@@ -5,7 +5,7 @@
 use payments_aws::config::TOKEN_SIGNING_KEYS;
 use payments_aws::Store;
 use payments_domain::auth::Role;
-use payments_domain::identity::{create_api_key, ApiKeys, LocalKeyWrapper, NewApiKey};
+use payments_domain::identity::{create_api_key, ApiKeys, KeyWrapper, LocalKeyWrapper, NewApiKey};
 use payments_domain::ids::TenantScope;
 use payments_http::generate_signing_key;
 
@@ -50,16 +50,22 @@ pub async fn identity_router(table: &Store, signing_keys: &str) -> axum::Router 
     crate::payments::built(::identity::app(&settings, &crate::clients().await)).await
 }
 
-/// A stored API key of `scope` with `roles`.
+/// A stored API key of `scope` with `roles`, wrapped by [`key_wrapper`].
 pub async fn api_key(table: &Store, scope: TenantScope, roles: &[Role]) -> NewApiKey {
-    let created = create_api_key(
-        &key_wrapper(),
-        scope,
-        roles,
-        chrono::Utc::now().timestamp_millis(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    api_key_wrapped_by(&key_wrapper(), table, scope, roles).await
+}
+
+/// A stored API key of `scope` with `roles`, wrapped by `wrapper`.
+pub async fn api_key_wrapped_by(
+    wrapper: &dyn KeyWrapper,
+    table: &Store,
+    scope: TenantScope,
+    roles: &[Role],
+) -> NewApiKey {
+    let now = chrono::Utc::now().timestamp_millis();
+    let created = create_api_key(wrapper, scope, roles, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     table
         .save_api_key(&created.key)
         .await

@@ -6,15 +6,21 @@
 //!
 //! Attempts are counted, not executions, so a retried call shows as two. Each execution also
 //! records the IAM permissions it needs ([`Permission`]), for the test that holds every
-//! function to its template policy.
+//! function to its template policy. KMS and Secrets Manager calls are not counted, but their
+//! permissions are recorded too, on the wire ([`RecordingHttp`]): the functions build those
+//! clients from the SDK config themselves, where no interceptor of ours reaches.
 
 use crate::iam::{Permission, TABLE};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, Metadata};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use payments_aws::{Clients, Store};
@@ -153,6 +159,61 @@ fn permissions_of(
     }
 }
 
+/// The permission a KMS or Secrets Manager request needs, from its `X-Amz-Target` and the key
+/// or secret its JSON body names (`KeyId`, `SecretId`).
+fn wire_permission(request: &HttpRequest) -> Option<Permission> {
+    let (service, operation) = request.headers().get("x-amz-target")?.split_once('.')?;
+    let (prefix, field) = match service {
+        "TrentService" => ("kms", "KeyId"),
+        "secretsmanager" => ("secretsmanager", "SecretId"),
+        _ => return None,
+    };
+    let body: serde_json::Value = serde_json::from_slice(request.body().bytes()?).ok()?;
+    Some(Permission {
+        action: format!("{prefix}:{operation}"),
+        resource: body[field].as_str().unwrap_or("*").to_owned(),
+    })
+}
+
+/// The SDK config's HTTP client, recording the permission of each KMS and Secrets Manager
+/// request it sends.
+#[derive(Debug, Clone)]
+struct RecordingHttp {
+    inner: SharedHttpClient,
+    permissions: Arc<Mutex<BTreeSet<Permission>>>,
+}
+
+#[derive(Debug)]
+struct RecordingConnector {
+    inner: SharedHttpConnector,
+    permissions: Arc<Mutex<BTreeSet<Permission>>>,
+}
+
+impl HttpClient for RecordingHttp {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(RecordingConnector {
+            inner: self.inner.http_connector(settings, components),
+            permissions: Arc::clone(&self.permissions),
+        })
+    }
+}
+
+impl HttpConnector for RecordingConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        if let Some(permission) = wire_permission(&request) {
+            self.permissions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(permission);
+        }
+        self.inner.call(request)
+    }
+}
+
 impl Intercept for RoundTrips {
     fn name(&self) -> &'static str {
         "RoundTrips"
@@ -252,10 +313,24 @@ impl RoundTrips {
         Store::new(self.dynamodb().await, table.table_name())
     }
 
-    /// AWS clients that count their calls here, for a function built by its constructor.
+    /// AWS clients that count their calls here, for a function built by its constructor;
+    /// the KMS and Secrets Manager clients it builds from `sdk` record their permissions here.
     pub async fn clients(&self) -> Clients {
+        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+        // The client the SDK builds when given none (rustls on aws-lc), recording.
+        let inner = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .build_https();
+        let sdk = crate::sdk_config()
+            .await
+            .to_builder()
+            .http_client(RecordingHttp {
+                inner,
+                permissions: Arc::clone(&self.permissions),
+            })
+            .build();
         Clients {
-            sdk: crate::sdk_config().await,
+            sdk,
             dynamodb: self.dynamodb().await,
             sqs: self.sqs().await,
         }

@@ -1,7 +1,8 @@
 //! Idempotency keys (docs/api.md §10) end to end against moto, on requests that do something:
 //! a retried POST with the same key is done once (a bank account, a refund, an order), also
 //! when the retries race; a key still held by a request in progress is a 409, and one whose
-//! holder died can be taken over once its lock runs out. `security.rs` checks the mechanism on
+//! holder died can be taken over once its lock runs out; a request that failed with a server
+//! error lets its key go, so its retry is done. `security.rs` checks the mechanism on
 //! every guarded POST of the route tables.
 
 use http::Method;
@@ -174,4 +175,40 @@ async fn a_key_held_by_a_request_in_progress_is_a_409_until_its_lock_runs_out() 
     let again = vault.post_keyed(path, "held-1", &account).await;
     assert!(replayed(&again));
     assert_eq!(again.body, taken_over.body);
+}
+
+#[tokio::test]
+async fn a_post_that_failed_with_a_server_error_lets_its_key_go() {
+    let table = test_support::table().await;
+    // KMS cannot seal the endpoint's secret (its key does not exist): a 500 after the key
+    // was claimed.
+    let settings = test_support::settings_on("notifications", &table)
+        .await
+        .with(payments_aws::config::API_KEY_KMS_KEY_ID, "no-such-key");
+    let broken = Client::admin(
+        payments::built(notifications::app(
+            &settings,
+            &test_support::clients().await,
+        ))
+        .await,
+    );
+    let webhooks = "/v1/notifications/webhooks";
+    let endpoint = json!({ "url": "https://hooks.example.com/payments", "events": ["*"] });
+    let failed = broken.post_keyed(webhooks, "endpoint-1", &endpoint).await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+
+    // Retried once sealing works: done, neither refused as in use nor replayed as the 500.
+    let working = Client {
+        router: test_support::notifications::notifications_router(&table).await,
+        ..broken.clone()
+    };
+    let retried = working.post_keyed(webhooks, "endpoint-1", &endpoint).await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+    assert!(!replayed(&retried));
+    let again = working.post_keyed(webhooks, "endpoint-1", &endpoint).await;
+    assert!(replayed(&again));
+    assert_eq!(again.body["webhookId"], retried.body["webhookId"]);
+    let listed = working.call(Method::GET, webhooks, None).await;
+    let count = listed.body["results"].as_array().map(Vec::len);
+    assert_eq!(count, Some(1), "one endpoint: {}", listed.body);
 }

@@ -12,8 +12,9 @@ use axum::Router;
 use http::Method;
 use local_stack::template::{Expr, Template};
 use payments_aws::config::{
-    queue_variable, ALLOW_LOOPBACK_WEBHOOKS, REQUEUE_AFTER_SECONDS, SANDBOX_WEBHOOK_URL,
-    TOKEN_SIGNING_KEYS,
+    queue_variable, ALLOW_LOOPBACK_WEBHOOKS, API_KEY_KMS_KEY_ID, REQUEUE_AFTER_SECONDS,
+    SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ARN, SANDBOX_WEBHOOK_URL, TOKEN_SIGNING_KEYS,
+    TOKEN_SIGNING_SECRET_ARN,
 };
 use payments_aws::worker::Worker;
 use payments_aws::{Clients, Settings, Store};
@@ -80,9 +81,15 @@ struct Run {
     /// Queues of this run's own, one per queue of the template, by the template's queue
     /// variables (`INSTRUCTION_QUEUE_URL`): every message a call sends goes there, and stays.
     queues: BTreeMap<String, String>,
-    /// Which template queue each of them stands for, by URL.
-    queue_ids: BTreeMap<String, String>,
+    /// The template resource each queue URL, KMS key id and secret ARN of this run stands for
+    /// (`InstructionQueue`, `ApiKeyEncryptionKey`, `SandboxWebhookSecret`).
+    logical_ids: BTreeMap<String, String>,
+    /// This run's KMS key and secrets, as the template hands them to its functions:
+    /// every function runs as deployed, unwrapping keys with KMS and reading Secrets Manager.
+    deployed_secrets: Vec<(&'static str, String)>,
     measured: Vec<Measured>,
+    /// What each function's cold start needed (the secrets it reads), by function.
+    cold_starts: Vec<(String, BTreeSet<Permission>)>,
     problems: Vec<String>,
 }
 
@@ -125,15 +132,68 @@ impl Run {
                 queues.insert(variable.clone(), url);
             }
         }
+        let sdk = test_support::sdk_config().await;
+        let key_id = aws_sdk_kms::Client::new(&sdk)
+            .create_key()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("creating a KMS key: {e:?}"))
+            .key_metadata
+            .map(|m| m.key_id)
+            .unwrap_or_default();
+        urls.insert(key_id.clone(), "ApiKeyEncryptionKey".to_owned());
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let secret = |name: &'static str, value: String| {
+            let secrets = secrets.clone();
+            async move {
+                secrets
+                    .create_secret()
+                    .name(format!("rt-{name}-{}", uuid::Uuid::new_v4().simple()))
+                    .secret_string(value)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("creating a secret: {e:?}"))
+                    .arn
+                    .unwrap_or_default()
+            }
+        };
+        let signing = secret("signing", identity_fixtures::signing_key().0).await;
+        let webhooks = secret("webhooks", providers::WEBHOOK_SECRET.to_owned()).await;
+        urls.insert(signing.clone(), "TokenSigningSecretArn".to_owned());
+        urls.insert(webhooks.clone(), "SandboxWebhookSecret".to_owned());
         Run {
             table: counter.table().await,
             clients: counter.clients().await,
             counter,
             queues,
-            queue_ids: urls,
+            logical_ids: urls,
+            deployed_secrets: vec![
+                (API_KEY_KMS_KEY_ID, key_id),
+                (TOKEN_SIGNING_SECRET_ARN, signing),
+                (SANDBOX_WEBHOOK_SECRET_ARN, webhooks),
+                // Set, the local stand-ins would win over the deployed secrets.
+                (TOKEN_SIGNING_KEYS, String::new()),
+                (SANDBOX_WEBHOOK_SECRET, String::new()),
+            ],
             measured: Vec::new(),
+            cold_starts: Vec::new(),
             problems: Vec::new(),
         }
+    }
+
+    /// Builds `function` as its main does (`constructor`), keeping the permissions its cold
+    /// start needed for the policy check; its round trips are no call's.
+    async fn cold_start<T, E: std::fmt::Display>(
+        &mut self,
+        function: &str,
+        constructor: impl Future<Output = Result<T, E>>,
+    ) -> T {
+        self.counter.reset();
+        let built = payments::built(constructor).await;
+        self.counter.take();
+        let needed = self.counter.take_permissions();
+        self.cold_starts.push((function.to_owned(), needed));
+        built
     }
 
     /// Runs `work` alone and records what it attempted as `function`'s `call` in `case`.
@@ -161,26 +221,30 @@ impl Run {
     /// Every permission a measured call needed that its function's template policy does not
     /// grant: the calls AWS would deny and moto lets through.
     fn denied(&self, policies: &Policies) -> Vec<String> {
+        let calls = self.measured.iter().map(|m| {
+            let by = format!("{} ({})", m.call, m.case);
+            (&m.function, &m.permissions, by)
+        });
+        let cold_starts = self
+            .cold_starts
+            .iter()
+            .map(|(function, needed)| (function, needed, "its cold start".to_owned()));
         let mut denied = BTreeSet::new();
-        for measured in &self.measured {
-            for needed in &measured.permissions {
+        for (function, permissions, by) in calls.chain(cold_starts) {
+            for needed in permissions {
                 let needed = Permission {
                     resource: self
-                        .queue_ids
+                        .logical_ids
                         .get(&needed.resource)
                         .cloned()
                         .unwrap_or_else(|| needed.resource.clone()),
                     ..needed.clone()
                 };
-                if !policies.allows(&measured.function, &needed) {
+                if !policies.allows(function, &needed) {
                     denied.insert(format!(
-                        "{}: {} on {} is not in its policy in infra/template.yaml (needed \
-                         by {} ({}))",
-                        measured.function,
-                        needed.action,
-                        needed.resource,
-                        measured.call,
-                        measured.case
+                        "{function}: {} on {} is not in its policy in infra/template.yaml \
+                         (needed by {by})",
+                        needed.action, needed.resource,
                     ));
                 }
             }
@@ -264,49 +328,63 @@ impl Run {
 
     async fn settings(&self, binary: &str, table: &Store) -> Settings {
         let mut settings = test_support::settings_on(binary, table).await;
-        for (variable, url) in &self.queues {
-            settings = settings.with(variable, url);
+        for (variable, value) in self.queues.iter().map(|(v, url)| (v.as_str(), url)) {
+            settings = settings.with(variable, value);
+        }
+        for (variable, value) in &self.deployed_secrets {
+            settings = settings.with(variable, value);
         }
         settings
     }
 
-    async fn vault_router(&self) -> Router {
+    async fn vault_router(&mut self) -> Router {
         let settings = self.settings("customer-vault", &self.table).await;
-        payments::built(customer_vault::app(&settings, &self.clients)).await
+        let clients = self.clients.clone();
+        let app = customer_vault::app(&settings, &clients);
+        self.cold_start("customer-vault", app).await
     }
 
-    async fn wallet_router(&self) -> Router {
+    async fn wallet_router(&mut self) -> Router {
         let settings = self.settings("customer-wallet", &self.table).await;
-        payments::built(customer_wallet::app(&settings, &self.clients)).await
+        let clients = self.clients.clone();
+        let app = customer_wallet::app(&settings, &clients);
+        self.cold_start("customer-wallet", app).await
     }
 
-    async fn orders_router(&self) -> Router {
+    async fn orders_router(&mut self) -> Router {
         let settings = self.settings("order-management", &self.table).await;
-        payments::built(order_management::app(&settings, &self.clients)).await
+        let clients = self.clients.clone();
+        let app = order_management::app(&settings, &clients);
+        self.cold_start("order-management", app).await
     }
 
-    async fn mandates_router(&self) -> Router {
+    async fn mandates_router(&mut self) -> Router {
         let settings = self.settings("mandates", &self.table).await;
-        let app = mandates::app(&settings, &self.clients, mandates::deployed_network());
-        payments::built(app).await
+        let clients = self.clients.clone();
+        let app = mandates::app(&settings, &clients, mandates::deployed_network());
+        self.cold_start("mandates", app).await
     }
 
-    async fn webhooks_router(&self) -> Router {
+    async fn webhooks_router(&mut self) -> Router {
         let settings = self.settings("provider-webhooks", &self.table).await;
-        payments::built(provider_webhooks::app(&settings, &self.clients)).await
+        let clients = self.clients.clone();
+        let app = provider_webhooks::app(&settings, &clients);
+        self.cold_start("provider-webhooks", app).await
     }
 
-    async fn notifications_router(&self) -> Router {
+    async fn notifications_router(&mut self) -> Router {
         let settings = self.settings("notifications", &self.table).await;
-        payments::built(notifications::app(&settings, &self.clients)).await
+        let clients = self.clients.clone();
+        let app = notifications::app(&settings, &clients);
+        self.cold_start("notifications", app).await
     }
 
-    async fn identity_router(&self, signing_key: &str) -> Router {
-        let settings = self
-            .settings("identity", &self.table)
-            .await
-            .with(TOKEN_SIGNING_KEYS, signing_key);
-        payments::built(identity::app(&settings, &self.clients)).await
+    /// Identity as deployed: its signing keys from Secrets Manager, API keys wrapped by KMS.
+    async fn identity_router(&mut self) -> Router {
+        let settings = self.settings("identity", &self.table).await;
+        let clients = self.clients.clone();
+        let app = identity::app(&settings, &clients);
+        self.cold_start("identity", app).await
     }
 }
 
@@ -896,13 +974,13 @@ async fn order_calls(run: &mut Run) {
         transaction_id,
     });
     let settings = run.settings("reward-worker", &table).await;
-    let worker = reward_worker::RewardWorker::new(
-        &settings,
-        &run.clients,
-        payments_aws::sandbox::deployed_apps(&settings, &run.clients)
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let clients = run.clients.clone();
+    let worker = run
+        .cold_start("reward-worker", async {
+            let apps = payments_aws::sandbox::deployed_apps(&settings, &clients)?;
+            reward_worker::RewardWorker::new(&settings, &clients, apps)
+        })
+        .await;
     run.worker(
         "reward-worker",
         "a claimed gift card, settled",
@@ -1044,9 +1122,12 @@ async fn mandate_calls(run: &mut Run) {
         .and_then(|id| MandateId::parse(id).ok())
         .unwrap_or_else(|| panic!("no mandateId: {}", created.body));
     let settings = run.settings("mandate-worker", &run.table).await;
-    let worker =
-        mandate_worker::MandateWorker::new(&settings, &run.clients, mandates::deployed_network())
-            .unwrap_or_else(|e| panic!("{e}"));
+    let clients = run.clients.clone();
+    let worker = run
+        .cold_start("mandate-worker", async {
+            mandate_worker::MandateWorker::new(&settings, &clients, mandates::deployed_network())
+        })
+        .await;
     let event = sqs_event(&RegisterMandate {
         scope: scope.into(),
         mandate_id,
@@ -1093,13 +1174,18 @@ async fn mandate_calls(run: &mut Run) {
 const IDENTITY: &str = "identity";
 
 async fn identity_calls(run: &mut Run) {
-    let (signing_key, _) = identity_fixtures::signing_key();
     let client = Client {
-        router: run.identity_router(&signing_key).await,
+        router: run.identity_router().await,
         scope: test_support::new_scope(),
         token: None,
     };
-    let key = identity_fixtures::api_key(&run.table, client.scope, &[Role::Admin]).await;
+    // Wrapped by the run's KMS key, as `make apikey` wraps a deployed stack's keys.
+    let settings = run.settings(IDENTITY, &run.table).await;
+    let wrapper = payments_aws::secrets::key_wrapper(&run.clients, &settings)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let key =
+        identity_fixtures::api_key_wrapped_by(&*wrapper, &run.table, client.scope, &[Role::Admin])
+            .await;
     let public_key = key.key.public_key.clone();
     let signed = |body: &str, signed_body: &str| {
         let nonce = uuid::Uuid::new_v4().simple().to_string();
@@ -1333,8 +1419,12 @@ async fn dispatcher_calls(run: &mut Run) {
         .map(|e| e.event.event_id.clone())
         .unwrap_or_else(|| panic!("the cancellation recorded its event"));
     let settings = run.settings("webhook-dispatcher", &run.table).await;
-    let dispatcher = webhook_dispatcher::WebhookDispatcher::new(&settings, &run.clients)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let clients = run.clients.clone();
+    let dispatcher = run
+        .cold_start("webhook-dispatcher", async {
+            webhook_dispatcher::WebhookDispatcher::new(&settings, &clients)
+        })
+        .await;
     let dispatch = WebhookWork::Dispatch {
         scope: admin.scope.into(),
         customer_ref: customer,
@@ -1475,11 +1565,13 @@ async fn provider_calls(run: &mut Run) {
         run.expect_status(WEBHOOKS, route, case, &reply, status);
     }
     let settings = run.settings("provider-event-worker", &table).await;
-    let worker = payments::built(provider_event_worker::ProviderEventWorker::new(
-        &settings,
-        &run.clients,
-    ))
-    .await;
+    let clients = run.clients.clone();
+    let worker = run
+        .cold_start(
+            "provider-event-worker",
+            provider_event_worker::ProviderEventWorker::new(&settings, &clients),
+        )
+        .await;
     let message = ApplyProviderEvent {
         app_id: "SANDBOX".into(),
         event_id: id,
@@ -1510,11 +1602,13 @@ async fn provider_calls(run: &mut Run) {
             format!("{base}/v1/providers/SANDBOX/webhooks"),
         )
         .with(ALLOW_LOOPBACK_WEBHOOKS, "true");
-    let sender = payments::built(sandbox_webhook_sender::SandboxWebhookSender::new(
-        &settings,
-        &run.clients,
-    ))
-    .await;
+    let clients = run.clients.clone();
+    let sender = run
+        .cold_start(
+            "sandbox-webhook-sender",
+            sandbox_webhook_sender::SandboxWebhookSender::new(&settings, &clients),
+        )
+        .await;
     let webhook = SendSandboxWebhook {
         event_id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
         body: sandbox_event_body(&event, Now::read().epoch_ms()),
@@ -1548,13 +1642,13 @@ async fn worker_calls(run: &mut Run) {
     )
     .await;
     let settings = run.settings("instruction-worker", &table).await;
-    let worker = instruction_worker::InstructionWorker::new(
-        &settings,
-        &run.clients,
-        payments_aws::sandbox::deployed_apps(&settings, &run.clients)
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let clients = run.clients.clone();
+    let worker = run
+        .cold_start("instruction-worker", async {
+            let apps = payments_aws::sandbox::deployed_apps(&settings, &clients)?;
+            instruction_worker::InstructionWorker::new(&settings, &clients, apps)
+        })
+        .await;
     let message = ExecuteInstruction::for_instruction(&scope, &instruction);
     for case in [
         "a payout due today, paid",
@@ -1599,13 +1693,13 @@ async fn worker_calls(run: &mut Run) {
         .await
         .assert_status(200);
     let settings = run.settings("refund-worker", &table).await;
-    let worker = refund_worker::RefundWorker::new(
-        &settings,
-        &run.clients,
-        payments_aws::sandbox::deployed_apps(&settings, &run.clients)
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let clients = run.clients.clone();
+    let worker = run
+        .cold_start("refund-worker", async {
+            let apps = payments_aws::sandbox::deployed_apps(&settings, &clients)?;
+            refund_worker::RefundWorker::new(&settings, &clients, apps)
+        })
+        .await;
     let message = ExecuteRefunds {
         scope: scope.into(),
         transaction: TransactionPath {
@@ -1630,7 +1724,10 @@ async fn sweep_calls(run: &mut Run) {
         .settings("sweep", &table)
         .await
         .with(REQUEUE_AFTER_SECONDS, "0");
-    let sweep = sweep::Sweep::new(&settings, &run.clients).unwrap_or_else(|e| panic!("{e}"));
+    let clients = run.clients.clone();
+    let sweep = run
+        .cold_start("sweep", async { sweep::Sweep::new(&settings, &clients) })
+        .await;
     let swept = run
         .measure("sweep", SCHEDULE, "nothing overdue", sweep.run(Now::read()))
         .await
