@@ -121,19 +121,16 @@ fn cold_median(runs: &[ColdRun], field: impl Fn(&ColdRun) -> Duration) -> Durati
 }
 
 /// What X-Ray tracing (`FunctionTracing: Active`) adds to a cold start: [`TRACED`]'s cold
-/// starts with invocations sampled, against its untraced ones of the same run.
+/// starts with invocations sampled, against unsampled ones taken in turns with them.
 fn tracing_cost(out: &mut String, figures: &Figures) {
-    let Some(untraced) = figures.functions.iter().find(|m| m.name == TRACED) else {
-        return;
-    };
-    let runs = &figures.traced_cold;
-    if runs.is_empty() {
+    let (runs, untraced) = (&figures.tracing_cold.traced, &figures.tracing_cold.untraced);
+    if runs.is_empty() || untraced.is_empty() {
         return;
     }
-    let (own_on, own_off) = (cold_median(runs, own), cold_median(&untraced.cold, own));
+    let (own_on, own_off) = (cold_median(runs, own), cold_median(untraced, own));
     let (cpu_on, cpu_off) = (
         cold_median(runs, |r| r.cpu),
-        cold_median(&untraced.cold, |r| r.cpu),
+        cold_median(untraced, |r| r.cpu),
     );
     let _ = writeln!(
         out,

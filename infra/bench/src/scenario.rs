@@ -74,9 +74,16 @@ pub struct Figures {
     pub empty: Measured,
     pub sdk: Measured,
     pub functions: Vec<Measured>,
-    /// Cold starts of [`TRACED`] with X-Ray tracing `Active` (its row has them `PassThrough`).
-    pub traced_cold: Vec<ColdRun>,
+    /// Cold starts of [`TRACED`] with X-Ray tracing `PassThrough` and `Active`, taken in turns
+    /// so that neither set runs on a warmer machine than the other.
+    pub tracing_cold: TracingCold,
     pub tls: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TracingCold {
+    pub untraced: Vec<ColdRun>,
+    pub traced: Vec<ColdRun>,
 }
 
 /// The function whose cold start is measured traced too: tracing is set for every function
@@ -299,10 +306,12 @@ impl Bench<'_> {
         expect: Expect,
         tracing: Tracing,
     ) -> Result<Vec<ColdRun>, BenchError> {
-        eprintln!(
-            "bench: {function}: {} cold starts, tracing {tracing:?}",
-            events.len()
-        );
+        if events.len() > 1 {
+            eprintln!(
+                "bench: {function}: {} cold starts, tracing {tracing:?}",
+                events.len()
+            );
+        }
         Ok(self
             .harness
             .cold(function, environment, events, expect, tracing)
@@ -956,15 +965,20 @@ pub async fn run(options: &Options, proxy: Proxy) -> Result<Figures, BenchError>
     let cold = bench
         .cold(TRACED, env, api.many(k, |_| get_reader())?, Expect::Http)
         .await?;
-    let traced_cold = bench
-        .cold_traced(
-            TRACED,
-            env,
-            api.many(k, |_| get_reader())?,
-            Expect::Http,
-            Tracing::Active,
-        )
-        .await?;
+    let mut tracing_cold = TracingCold::default();
+    for _ in 0..k {
+        for (tracing, runs) in [
+            (Tracing::PassThrough, &mut tracing_cold.untraced),
+            (Tracing::Active, &mut tracing_cold.traced),
+        ] {
+            let event = vec![get_reader()?];
+            runs.extend(
+                bench
+                    .cold_traced(TRACED, env, event, Expect::Http, tracing)
+                    .await?,
+            );
+        }
+    }
     let mut refunds = bench.route("POST refund", api.many(warm_n, refund)?, Expect::Http);
     refunds.after = api.many(k, |i| refund(warm_n + i))?;
     let warm = bench
@@ -1037,7 +1051,7 @@ pub async fn run(options: &Options, proxy: Proxy) -> Result<Figures, BenchError>
         empty,
         sdk: sdk_calls,
         functions,
-        traced_cold,
+        tracing_cold,
         tls: options.tls,
     })
 }
