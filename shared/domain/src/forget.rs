@@ -8,9 +8,10 @@ use crate::clock::Now;
 use crate::error::Error;
 use crate::ids::TenantScope;
 use crate::mandates::{MandateWrite, Mandates};
+use crate::metadata::Metadata;
 use crate::orders::{change_linked_instruction, Orders};
 use crate::outbox::RecordedEvents;
-use crate::refs::CustomerRef;
+use crate::refs::{CustomerRef, OrderRef};
 use crate::rewards::RewardClaims;
 use crate::vault::{Customers, Transactions};
 use crate::versioned;
@@ -27,12 +28,22 @@ where
     store.mark_forgotten(scope, customer, now).await?;
     store.erase_instrument_details(scope, customer).await?;
     forget_transactions(store, scope, customer, now).await?;
-    for link in store.instruction_links(scope, customer).await? {
-        change_linked_instruction(store, scope, &link, |instruction| {
+    let links = store.instruction_links(scope, customer).await?;
+    for link in &links {
+        change_linked_instruction(store, scope, link, |instruction| {
             instruction.forget_personal_data(now.epoch_ms());
             Some(())
         })
         .await?;
+    }
+    // An order's metadata may be about any customer of its instructions: it goes too.
+    let mut orders: Vec<&OrderRef> = links.iter().map(|link| &link.order_ref).collect();
+    orders.sort();
+    orders.dedup();
+    for order in orders {
+        store
+            .set_order_metadata(scope, order, &Metadata::default())
+            .await?;
     }
     forget_mandates(store, scope, customer, now).await?;
     forget_rewards(store, scope, customer, now).await?;
@@ -70,8 +81,9 @@ async fn forget_transactions(
     Ok(())
 }
 
-/// Debtors, amendments and metadata of every mandate that still names the customer; one still
-/// registering can never be registered now.
+/// Debtors, amendments and metadata of every mandate that named the customer, whether or not
+/// its terms still do (a debtor entered for them may have stayed when the terms changed); one
+/// still registering can never be registered now.
 async fn forget_mandates<S: Customers + Mandates>(
     store: &S,
     scope: &TenantScope,
@@ -83,10 +95,7 @@ async fn forget_mandates<S: Customers + Mandates>(
             "mandate",
             None,
             || store.mandate(scope, id),
-            |mandate| {
-                let names_customer = mandate.terms.customer_ref.as_ref() == Some(customer);
-                Ok(names_customer.then(|| mandate.forget_personal_data(now.epoch_ms())))
-            },
+            |mandate| Ok((!mandate.forgotten).then(|| mandate.forget_personal_data(now.epoch_ms()))),
             |mandate, read| async move {
                 let written = store.save_mandate(scope, &mandate, read, now).await?;
                 Ok(written == MandateWrite::Written)

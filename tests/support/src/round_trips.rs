@@ -660,11 +660,13 @@ pub const BUDGETS: &[Budget] = &[
         BATCH_GET,
     ),
     budget(ORDERS, "GET /v2/order-management/{orderRef}", SUCCESS, QUERY),
+    // Order metadata concerns the customers of the order's instructions, which are read and
+    // checked not to be forgotten in the write.
     budget(
         ORDERS,
         "PUT /v2/order-management/{orderRef}/metadata",
         SUCCESS,
-        UPDATE,
+        &[dynamodb("Query", 1), dynamodb("TransactWriteItems", 1)],
     ),
     budget(
         ORDERS,

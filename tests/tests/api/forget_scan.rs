@@ -57,7 +57,7 @@ fn all_strings(value: &AttributeValue, into: &mut Vec<String>) {
 }
 
 /// Every string anywhere in the table, keys and values.
-async fn table_text(client: &aws_sdk_dynamodb::Client) -> String {
+pub(crate) async fn table_text(client: &aws_sdk_dynamodb::Client) -> String {
     let pages: Vec<_> = client
         .scan()
         .table_name(test_support::TABLE_NAME)

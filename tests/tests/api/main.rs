@@ -6,6 +6,7 @@
 mod concurrency;
 mod execution_flow;
 mod forget_scan;
+mod forgotten_writes;
 mod hmac_exchange;
 mod idempotency;
 mod instruction_execution;

@@ -593,3 +593,37 @@ async fn forget_stops_a_registration_and_erases_the_debtor() {
         vec![("CUSTOMER_FORGOTTEN".to_owned(), String::new())]
     );
 }
+
+#[tokio::test]
+async fn forget_reaches_a_mandate_whose_terms_no_longer_name_the_customer() {
+    let w = world().await;
+    // A draft entered for the customer, then moved to another customer with the same debtor.
+    let draft = w
+        .mandates
+        .call(
+            Method::POST,
+            "/v2/mandates/sepa/draft",
+            Some(json!({ "customerRef": CUSTOMER, "debtor": { "firstName": "Jane" } })),
+        )
+        .await;
+    draft.assert_status(201);
+    let id = id_of(&draft.body, "mandateId");
+    w.mandates
+        .call(
+            Method::PUT,
+            &format!("/v2/mandates/sepa/{id}"),
+            Some(json!({ "customerRef": "someone-else", "debtor": { "firstName": "Jane" } })),
+        )
+        .await
+        .assert_status(200);
+    w.vault
+        .call(
+            Method::POST,
+            &format!("/v2/customer-vault/{CUSTOMER}/forget"),
+            None,
+        )
+        .await
+        .assert_status(200);
+    let mandate = w.mandate(&id).await;
+    assert_eq!(mandate["debtor"], Value::Null, "{mandate}");
+}

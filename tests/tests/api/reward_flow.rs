@@ -600,3 +600,39 @@ async fn a_due_payout_authorized_as_a_reward_is_not_paid_by_bank() {
     assert_eq!(instruction["status"], "READY");
     assert_eq!(instruction["transaction"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_claim_settled_after_its_customer_is_forgotten_keeps_no_credentials() {
+    let w = world().await;
+    let location = w.claimed("forgotten", w.gift_card).await;
+    w.vault
+        .call(
+            Method::POST,
+            &format!("/v2/customer-vault/{CUSTOMER}/forget"),
+            None,
+        )
+        .await
+        .assert_status(200);
+    // The worker settles the claim after forget: SANDBOX issues the card, its code is not kept.
+    let id = location.rsplit('/').next().unwrap_or_default();
+    let message = SettleReward {
+        scope: w.orders.scope.into(),
+        customer_ref: CustomerRef::parse(CUSTOMER).unwrap_or_else(|e| panic!("{e:?}")),
+        transaction_id: TransactionId::parse(id).unwrap_or_else(|e| panic!("{e:?}")),
+    };
+    let apps = payments::deployed_apps(&w.table).await;
+    let step = settle_reward(&w.table, &apps, &message, Now::read()).await;
+    assert_eq!(step.unwrap_or_else(|e| panic!("{e}")), Step::Done);
+    let settled = w
+        .table
+        .reward_transaction(
+            &w.orders.scope,
+            &message.customer_ref,
+            message.transaction_id,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("the claim is stored"));
+    assert_eq!(settled.status, RewardStatus::Settled);
+    assert_eq!(settled.data, None, "credentials kept after forget");
+}

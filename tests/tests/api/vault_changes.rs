@@ -118,8 +118,12 @@ async fn forget_reaches_the_customers_instructions_and_refunds() {
     let table = test_support::table().await;
     let vault = Client::admin(payments::vault_router(&table, &payments::unreachable_queue()).await);
     let secret = |what: &str| format!("{what}-{}", uuid::Uuid::new_v4().simple());
-    let (metadata_value, cancel_reason, refund_reason) =
-        (secret("meta"), secret("cancel"), secret("refund"));
+    let (metadata_value, cancel_reason, refund_reason, order_note) = (
+        secret("meta"),
+        secret("cancel"),
+        secret("refund"),
+        secret("order"),
+    );
 
     // A paid instruction with metadata, and a refund of it with a reason.
     let paid = payments::completed_payout(
@@ -145,6 +149,14 @@ async fn forget_reaches_the_customers_instructions_and_refunds() {
         )
         .await
         .assert_status(200);
+    // Metadata on the order that holds the paid instruction.
+    let order_metadata: payments_domain::metadata::Metadata =
+        serde_json::from_value(json!({ "note": order_note })).unwrap_or_else(|e| panic!("{e}"));
+    let paid_order = OrderRef::parse("paid").unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(table
+        .set_order_metadata(&vault.scope, &paid_order, &order_metadata)
+        .await
+        .unwrap_or_else(|e| panic!("{e}")));
     // A cancelled instruction with a reason.
     let (mut cancelled, _) = ready_payout(&table, &vault, "forgettable", "cancelled").await;
     let read = cancelled.version;
@@ -177,7 +189,7 @@ async fn forget_reaches_the_customers_instructions_and_refunds() {
             .join("\n")
     };
     let before = scan().await;
-    for value in [&metadata_value, &cancel_reason, &refund_reason] {
+    for value in [&metadata_value, &cancel_reason, &refund_reason, &order_note] {
         assert!(
             before.contains(value.as_str()),
             "the test's data should be in the table before forget"
@@ -190,14 +202,34 @@ async fn forget_reaches_the_customers_instructions_and_refunds() {
         .assert_status(200);
 
     let after = scan().await;
-    for value in [&metadata_value, &cancel_reason, &refund_reason] {
+    for value in [&metadata_value, &cancel_reason, &refund_reason, &order_note] {
         assert!(
             !after.contains(value.as_str()),
             "personal data survived forget"
         );
     }
     // The books still add up.
+    // Money still moves for a forgotten customer, without personal data: a refund without a
+    // reason is taken, one with a reason refused.
+    vault
+        .call(
+            Method::POST,
+            &format!("{transaction}/refund"),
+            Some(json!({ "amount": 5 })),
+        )
+        .await
+        .assert_status(200);
+    let refused = vault
+        .call(
+            Method::POST,
+            &format!("{transaction}/refund"),
+            Some(json!({ "amount": 5, "reason": "a reason" })),
+        )
+        .await;
+    refused.assert_status(400);
+    assert_eq!(refused.error_codes(), vec!["CUSTOMER_FORGOTTEN"]);
     let transaction = vault.call(Method::GET, &transaction, None).await.body;
     assert_eq!(transaction["amount"], json!(30));
     assert_eq!(transaction["refunds"][0]["status"], "PENDING");
+    assert_eq!(transaction["refunds"].as_array().map(Vec::len), Some(2));
 }

@@ -1,12 +1,13 @@
 //! The items more than one area writes: a transaction (written by order management's executor,
 //! changed by the vault), an instruction (changed by order management, rewards and the vault's
 //! forget), an instrument (added by the vault, mandates and rewards), the customer's links, and
-//! the guard that refuses personal data for a forgotten customer.
+//! the guards that refuse personal data for a forgotten customer.
 
 use super::keys::{self, PROFILE, PROFILE_TYPE};
 use super::work::{waiting_attribute, work_attributes};
+use super::Transacted;
 use super::{to_item, Item, Store};
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use payments_domain::clock::Now;
 use payments_domain::error::Error;
 use payments_domain::ids::{MandateId, TenantScope};
@@ -14,7 +15,8 @@ use payments_domain::orders::{ExecuteInstruction, Instruction};
 use payments_domain::payments::ProviderLink;
 use payments_domain::refs::CustomerRef;
 use payments_domain::vault::{
-    ExecuteRefunds, FinancialInstrument, InstructionLink, MandateLink, Transaction, TransactionPath,
+    customer_forgotten, ExecuteRefunds, FinancialInstrument, InstructionLink, MandateLink,
+    Transaction, TransactionPath,
 };
 use std::collections::HashMap;
 
@@ -60,6 +62,65 @@ impl Store {
             .build()
             .map_err(|e| Error::internal("building the profile guard", e))?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+/// The checks a transaction carrying customers' personal data ends with: that none of them is
+/// forgotten (a customer without a profile was never forgotten). Appended after the
+/// transaction's own actions, whose indexes stay as they were.
+pub(crate) struct PersonalDataGuards {
+    first: usize,
+    customers: Vec<CustomerRef>,
+}
+
+impl PersonalDataGuards {
+    /// `CUSTOMER_FORGOTTEN` when a guard refused the transaction.
+    pub(crate) fn check(&self, transacted: &Transacted) -> Result<(), Error> {
+        let Transacted::Refused(failed) = transacted else {
+            return Ok(());
+        };
+        match self
+            .customers
+            .iter()
+            .enumerate()
+            .find(|(i, _)| failed.get(self.first + i) == Some(&true))
+        {
+            Some((_, customer)) => Err(customer_forgotten(customer)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Store {
+    /// Appends to `actions` a check that each of `customers` (once each) is not forgotten.
+    pub(crate) fn guard_personal_data<'a>(
+        &self,
+        scope: &TenantScope,
+        customers: impl IntoIterator<Item = &'a CustomerRef>,
+        actions: &mut Vec<TransactWriteItem>,
+    ) -> Result<PersonalDataGuards, Error> {
+        let mut guarded: Vec<CustomerRef> = Vec::new();
+        for customer in customers {
+            if !guarded.contains(customer) {
+                guarded.push(customer.clone());
+            }
+        }
+        let first = actions.len();
+        for customer in &guarded {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(keys::key(&keys::customer(scope, customer), PROFILE)))
+                .condition_expression(PROFILE_NOT_FORGOTTEN)
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":active", AttributeValue::S("ACTIVE".to_owned()))
+                .build()
+                .map_err(|e| Error::internal("building the forgotten-customer check", e))?;
+            actions.push(TransactWriteItem::builder().condition_check(check).build());
+        }
+        Ok(PersonalDataGuards {
+            first,
+            customers: guarded,
+        })
     }
 }
 

@@ -95,8 +95,8 @@ impl Store {
     }
 
     /// The actions that tie a mandate to its customer: the profile must not be forgotten, and
-    /// the customer's partition links to the mandate. None for a mandate without a customer,
-    /// or one already forgotten.
+    /// the customer's partition links to the mandate. None for a mandate without a customer or
+    /// without personal data (forget's own write of it, among others).
     fn customer_actions(
         &self,
         scope: &TenantScope,
@@ -107,7 +107,7 @@ impl Store {
             .terms
             .customer_ref
             .as_ref()
-            .filter(|_| !mandate.forgotten)
+            .filter(|_| mandate.carries_personal_data())
         else {
             return Ok(Vec::new());
         };

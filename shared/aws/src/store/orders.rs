@@ -5,7 +5,7 @@ use super::items::{instruction_item, instruction_link_item, provider_link_item, 
 use super::keys::{self, INSTRUCTION_PREFIX, ORDER, ORDER_TYPE};
 use super::outbox::Changed;
 use super::{from_item, to_item, updated, Condition, Store, Transacted};
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use payments_domain::error::Error;
 use payments_domain::ids::TenantScope;
 use payments_domain::metadata::Metadata;
@@ -13,7 +13,7 @@ use payments_domain::orders::{
     Claim, Instruction, InstructionWrite, Order, OrderWrite, Orders, Referenced, References,
 };
 use payments_domain::payments::ProviderLink;
-use payments_domain::refs::{InstructionRef, OrderRef};
+use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
 use payments_domain::vault::Transaction;
 
 impl Orders for Store {
@@ -81,7 +81,15 @@ impl Orders for Store {
         for instruction in instructions {
             actions.push(self.put_action(instruction_item(scope, instruction)?, Condition::New)?);
         }
-        Ok(match self.transact(actions).await? {
+        // The order's metadata concerns every customer of its instructions.
+        let personal = instructions
+            .iter()
+            .filter(|i| !order.metadata.is_empty() || i.carries_personal_data())
+            .map(|i| &i.customer_ref);
+        let guards = self.guard_personal_data(scope, personal, &mut actions)?;
+        let transacted = self.transact(actions).await?;
+        guards.check(&transacted)?;
+        Ok(match transacted {
             Transacted::Committed => OrderWrite::Written,
             Transacted::Refused(_) => OrderWrite::AlreadyExists,
         })
@@ -102,13 +110,19 @@ impl Orders for Store {
             .condition_expression("attribute_exists(PK)")
             .build()
             .map_err(|e| Error::internal("building the order check", e))?;
-        let actions = vec![
+        let mut actions = vec![
             TransactWriteItem::builder()
                 .condition_check(order_exists)
                 .build(),
             self.put_action(instruction_item(scope, instruction)?, Condition::New)?,
         ];
-        Ok(match self.transact(actions).await?.first_refused() {
+        let personal = instruction
+            .carries_personal_data()
+            .then_some(&instruction.customer_ref);
+        let guards = self.guard_personal_data(scope, personal, &mut actions)?;
+        let transacted = self.transact(actions).await?;
+        guards.check(&transacted)?;
+        Ok(match transacted.first_refused() {
             None => InstructionWrite::Written,
             Some(0) => InstructionWrite::NoSuchOrder,
             Some(_) => InstructionWrite::AlreadyExists,
@@ -139,6 +153,9 @@ impl Orders for Store {
             instruction_item(scope, instruction)?,
             Condition::Version(read_version),
             Changed::Instruction(instruction),
+            instruction
+                .carries_personal_data()
+                .then_some(&instruction.customer_ref),
         )
         .await
     }
@@ -181,25 +198,51 @@ impl Orders for Store {
         })
     }
 
+    /// Metadata concerns every customer of the order's instructions: they are read first, and
+    /// the write checks that none is forgotten. Erasing it (empty metadata) is one UpdateItem.
     async fn set_order_metadata(
         &self,
         scope: &TenantScope,
         order_ref: &OrderRef,
         metadata: &Metadata,
     ) -> Result<bool, Error> {
-        let metadata = serde_dynamo::to_attribute_value(metadata)
+        const SET_METADATA: &str = "SET metadata = :metadata";
+        const ORDER_EXISTS: &str = "attribute_exists(PK)";
+        let partition = keys::order(scope, order_ref);
+        let value = serde_dynamo::to_attribute_value(metadata)
             .map_err(|e| Error::internal("serialising metadata", e))?;
-        let result = self
-            .client
-            .update_item()
+        if metadata.is_empty() {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(keys::key(&partition, ORDER)))
+                .update_expression(SET_METADATA)
+                .condition_expression(ORDER_EXISTS)
+                .expression_attribute_values(":metadata", value)
+                .send()
+                .await;
+            return updated(result);
+        }
+        let customers: Vec<CustomerRef> = self
+            .query_prefix(&partition, INSTRUCTION_PREFIX)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<Instruction>(item).map(|i| i.customer_ref))
+            .collect::<Result<_, _>>()?;
+        let update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(keys::key(&keys::order(scope, order_ref), ORDER)))
-            .update_expression("SET metadata = :metadata")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":metadata", metadata)
-            .send()
-            .await;
-        updated(result)
+            .set_key(Some(keys::key(&partition, ORDER)))
+            .update_expression(SET_METADATA)
+            .condition_expression(ORDER_EXISTS)
+            .expression_attribute_values(":metadata", value)
+            .build()
+            .map_err(|e| Error::internal("building the metadata update", e))?;
+        let mut actions = vec![TransactWriteItem::builder().update(update).build()];
+        let guards = self.guard_personal_data(scope, &customers, &mut actions)?;
+        let transacted = self.transact(actions).await?;
+        guards.check(&transacted)?;
+        Ok(transacted == Transacted::Committed)
     }
 
     async fn record_payment(

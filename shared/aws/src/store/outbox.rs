@@ -138,22 +138,27 @@ impl Store {
     }
 
     /// Puts `item` (the item of `changed`) under `condition`, with the events `changed`
-    /// reports: one PutItem when it reports none, else one transaction. `false` when the
-    /// condition failed.
+    /// reports and, when it carries personal data of `personal`, the check that they are not
+    /// forgotten: one PutItem when there is neither, else one transaction. `false` when the
+    /// condition failed; `CUSTOMER_FORGOTTEN` when the check did.
     pub(crate) async fn put_reporting(
         &self,
         scope: &TenantScope,
         item: Item,
         condition: Condition,
         changed: Changed<'_>,
+        personal: Option<&CustomerRef>,
     ) -> Result<bool, Error> {
         let events = self.event_actions(scope, changed)?;
-        if events.is_empty() {
+        if events.is_empty() && personal.is_none() {
             return self.put(item, condition).await;
         }
         let mut actions = vec![self.put_action(item, condition)?];
         actions.extend(events);
-        let committed = self.transact(actions).await? == Transacted::Committed;
+        let guards = self.guard_personal_data(scope, personal, &mut actions)?;
+        let transacted = self.transact(actions).await?;
+        guards.check(&transacted)?;
+        let committed = transacted == Transacted::Committed;
         if committed {
             self.relay(scope, changed).await;
         }

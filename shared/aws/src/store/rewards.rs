@@ -144,6 +144,8 @@ impl RewardClaims for Store {
             reward_transaction_item(scope, transaction)?,
             Condition::Version(read_version),
             Changed::Reward(transaction),
+            // Only a settlement stores credentials, through `settle`, which checks the customer.
+            None,
         )
         .await
     }

@@ -323,7 +323,13 @@ impl Transactions for Store {
             .map_err(|e| Error::internal("building the instruction's copy", e))?;
         let mut actions = vec![put, TransactWriteItem::builder().update(mirror).build()];
         actions.extend(self.event_actions(scope, Changed::Transaction(transaction))?);
-        match self.transact(actions).await? {
+        let personal = transaction
+            .carries_personal_data()
+            .then_some(&transaction.customer_ref);
+        let guards = self.guard_personal_data(scope, personal, &mut actions)?;
+        let transacted = self.transact(actions).await?;
+        guards.check(&transacted)?;
+        match transacted {
             Transacted::Committed => {
                 self.relay(scope, Changed::Transaction(transaction)).await;
                 Ok(true)

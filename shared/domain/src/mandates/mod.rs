@@ -308,6 +308,12 @@ impl Mandate {
         true
     }
 
+    /// Whether the mandate holds personal data (a debtor, a pending amendment, metadata): such a
+    /// write is refused once its customer is forgotten.
+    pub fn carries_personal_data(&self) -> bool {
+        self.terms.debtor.is_some() || self.amendment.is_some() || !self.terms.metadata.is_empty()
+    }
+
     /// Erases every personal field; a mandate not yet registered can no longer be.
     pub fn forget_personal_data(&mut self, now_ms: i64) {
         self.terms.debtor = None;

@@ -479,6 +479,18 @@ impl Instruction {
         }
     }
 
+    /// Whether the instruction holds personal data of its customer (metadata, a cancellation
+    /// reason, refund reasons in its copy of the transaction): such a write is refused once the
+    /// customer is forgotten.
+    pub fn carries_personal_data(&self) -> bool {
+        !self.metadata.is_empty()
+            || self.cancelled.as_ref().is_some_and(|c| c.reason.is_some())
+            || self
+                .transaction
+                .as_ref()
+                .is_some_and(Transaction::carries_personal_data)
+    }
+
     /// Since when the instruction has waited on its app for an outcome (its transaction began),
     /// while it does.
     pub fn waiting_on_provider_since(&self) -> Option<i64> {

@@ -281,6 +281,12 @@ impl Transaction {
             .min()
     }
 
+    /// Whether a refund reason is kept: personal data of the customer, refused once they are
+    /// forgotten.
+    pub fn carries_personal_data(&self) -> bool {
+        self.refunds.iter().any(|r| r.reason.is_some())
+    }
+
     /// Since when the oldest pending refund that waits on its app for an outcome was asked
     /// for, if one does.
     pub fn refunds_waiting_on_provider_since(&self) -> Option<i64> {
