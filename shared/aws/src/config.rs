@@ -7,6 +7,8 @@ use payments_domain::work::WorkKind;
 use std::collections::BTreeMap;
 
 pub const TABLE_NAME: &str = "TABLE_NAME";
+/// The table of personal data keys, which is never backed up (docs/decisions/0019).
+pub const DATA_KEYS_TABLE: &str = "DATA_KEYS_TABLE";
 pub const TOKEN_PUBLIC_KEY: &str = "TOKEN_PUBLIC_KEY";
 pub const TOKEN_ISSUER: &str = "TOKEN_ISSUER";
 pub const TOKEN_AUDIENCE: &str = "TOKEN_AUDIENCE";

@@ -4,6 +4,7 @@
 //! start.
 
 pub mod config;
+pub mod data_keys;
 #[cfg(feature = "keys")]
 pub mod kms;
 pub mod measured_apps;

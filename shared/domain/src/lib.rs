@@ -4,6 +4,7 @@
 //! runtime here: adapters (`payments-aws`) implement the ports, edges (`payments-http`, the
 //! worker runtime) call the use cases. What the API promises is docs/api.md.
 
+mod aead;
 pub mod auth;
 pub mod bank;
 pub mod clock;
@@ -26,6 +27,7 @@ pub mod providers;
 pub mod refs;
 pub mod rewards;
 pub mod secret;
+pub mod shredding;
 pub mod standard_webhooks;
 pub mod sweep;
 mod text_form;

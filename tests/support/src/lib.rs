@@ -100,6 +100,22 @@ pub async fn table() -> Store {
     )
 }
 
+/// The table of personal data keys, created once per test binary from `infra/template.yaml`.
+pub async fn data_keys_table() -> payments_aws::data_keys::DataKeysTable {
+    let stack = real_stack()
+        .await
+        .unwrap_or_else(|e| panic!("provisioning infra/template.yaml in moto: {e}"));
+    let name = stack
+        .provisioned
+        .tables
+        .get("DataKeysTable")
+        .unwrap_or_else(|| panic!("the template has no DataKeysTable"));
+    payments_aws::data_keys::DataKeysTable::new(
+        aws_sdk_dynamodb::Client::new(&sdk_config().await),
+        name,
+    )
+}
+
 /// The settings `binary` gets from `infra/template.yaml`, resolved as `make dev` resolves them
 /// against this run's moto, with the test run's token keys (and, for the identity function,
 /// its signing key and local key-encryption key). A test changes what it must with

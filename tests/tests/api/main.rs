@@ -4,6 +4,7 @@
 //! once, not once per suite. Fixtures are in `test-support`.
 
 mod concurrency;
+mod data_keys;
 mod execution_flow;
 mod forget_scan;
 mod forgotten_writes;

@@ -3,14 +3,12 @@
 //! key — a KMS key in AWS, a local key file under `make dev`. The context (the API key's public
 //! half) is bound into both, so a sealed secret cannot be moved to another record.
 
+use crate::aead::{crypto, decrypt, encrypt, random, KEY_LEN};
 use crate::error::Error;
 use crate::BoxFuture;
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::aead::NONCE_LEN;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-
-const KEY_LEN: usize = 32;
 
 /// Wraps and unwraps data keys with a key-encryption key.
 pub trait KeyWrapper: Send + Sync {
@@ -38,46 +36,6 @@ pub struct Sealed {
 
 fn engine() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
-}
-
-fn crypto(what: &str) -> Error {
-    Error::bug(format!("envelope encryption: {what}"))
-}
-
-fn random<const N: usize>() -> Result<[u8; N], Error> {
-    let mut bytes = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| crypto("no randomness"))?;
-    Ok(bytes)
-}
-
-/// AES-256-GCM of `plaintext` under `key` with a random nonce: (nonce, ciphertext + tag).
-fn encrypt(
-    key: &[u8],
-    plaintext: &[u8],
-    context: &str,
-) -> Result<([u8; NONCE_LEN], Vec<u8>), Error> {
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| crypto("key"))?);
-    let nonce = random::<NONCE_LEN>()?;
-    let mut sealed = plaintext.to_vec();
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(context.as_bytes()),
-        &mut sealed,
-    )
-    .map_err(|_| crypto("seal"))?;
-    Ok((nonce, sealed))
-}
-
-fn decrypt(key: &[u8], nonce: &[u8], sealed: &[u8], context: &str) -> Result<Vec<u8>, Error> {
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| crypto("key"))?);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| crypto("nonce"))?;
-    let mut buffer = sealed.to_vec();
-    let plaintext = key
-        .open_in_place(nonce, Aad::from(context.as_bytes()), &mut buffer)
-        .map_err(|_| crypto("open: wrong key, context or data"))?;
-    Ok(plaintext.to_vec())
 }
 
 /// Seals `secret` for `context` with a fresh data key wrapped by `wrapper`.
