@@ -17,6 +17,7 @@ mod orders;
 mod outbox;
 mod providers;
 mod rewards;
+pub mod sealing;
 mod vault;
 mod work;
 

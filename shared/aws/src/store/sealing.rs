@@ -1,0 +1,261 @@
+//! Personal data sealed in the stored item (docs/decisions/0019). An item serialised inside
+//! [`marking_personal_data`] holds each `Secret` as `{__personalData: value}`; [`seal`] replaces
+//! each with `{sealed: <AES-256-GCM of the value>}` under the subject's data key, bound to the
+//! subject and the attribute's path (list positions left out), and [`open`] puts the values
+//! back before the item is read. Whatever type a personal field has, and wherever it sits, it is
+//! sealed: the type says it is personal, not this module.
+
+use super::Item;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use payments_domain::error::Error;
+use payments_domain::secret::{marking_personal_data, PERSONAL_DATA_MARKER};
+use payments_domain::shredding::DataKey;
+
+/// The attribute a sealed value is kept under.
+const SEALED: &str = "sealed";
+
+/// `record` as an item whose personal fields are marked, to be [`seal`]ed before it is written.
+pub fn marked_item<T: serde::Serialize>(record: &T) -> Result<Item, Error> {
+    marking_personal_data(|| serde_dynamo::to_item(record))
+        .map_err(|e| Error::internal("serialising an item with personal data", e))
+}
+
+/// What a sealed value is bound to: its subject and where in the item it is.
+fn context(subject: &str, path: &str) -> String {
+    format!("{subject}|{path}")
+}
+
+fn marked_value(value: &AttributeValue) -> Option<&AttributeValue> {
+    match value.as_m() {
+        Ok(map) if map.len() == 1 => map.get(PERSONAL_DATA_MARKER),
+        _ => None,
+    }
+}
+
+fn sealed_bytes(value: &AttributeValue) -> Option<&[u8]> {
+    match value.as_m() {
+        Ok(map) if map.len() == 1 => map.get(SEALED)?.as_b().ok().map(Blob::as_ref),
+        _ => None,
+    }
+}
+
+/// Replaces every marked value of `item` with its sealed form.
+pub fn seal(item: &mut Item, key: &DataKey, subject: &str) -> Result<(), Error> {
+    for (name, value) in item.iter_mut() {
+        seal_value(value, key, subject, name)?;
+    }
+    Ok(())
+}
+
+fn seal_value(
+    value: &mut AttributeValue,
+    key: &DataKey,
+    subject: &str,
+    path: &str,
+) -> Result<(), Error> {
+    if let Some(marked) = marked_value(value) {
+        let json: serde_json::Value = serde_dynamo::from_attribute_value(marked.clone())
+            .map_err(|e| Error::internal("reading a personal value to seal", e))?;
+        let plaintext = serde_json::to_vec(&json)
+            .map_err(|e| Error::internal("writing a personal value to seal", e))?;
+        let sealed = key.seal(&context(subject, path), &plaintext)?;
+        *value =
+            AttributeValue::M([(SEALED.to_owned(), AttributeValue::B(Blob::new(sealed)))].into());
+        return Ok(());
+    }
+    match value {
+        AttributeValue::M(map) => {
+            for (name, inner) in map.iter_mut() {
+                seal_value(inner, key, subject, &format!("{path}.{name}"))?;
+            }
+        }
+        AttributeValue::L(list) => {
+            for inner in list.iter_mut() {
+                seal_value(inner, key, subject, path)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether `item` holds sealed personal data (reading it needs its subject's key).
+pub fn is_sealed(item: &Item) -> bool {
+    fn sealed(value: &AttributeValue) -> bool {
+        sealed_bytes(value).is_some()
+            || match value {
+                AttributeValue::M(map) => map.values().any(sealed),
+                AttributeValue::L(list) => list.iter().any(sealed),
+                _ => false,
+            }
+    }
+    item.values().any(sealed)
+}
+
+/// Puts back every sealed value of `item`, opened with its subject's key. Without the key (it
+/// was destroyed by forget) the values cannot be opened: an error, never a guess.
+pub fn open(item: &mut Item, key: Option<&DataKey>, subject: &str) -> Result<(), Error> {
+    for (name, value) in item.iter_mut() {
+        open_value(value, key, subject, name)?;
+    }
+    Ok(())
+}
+
+fn open_value(
+    value: &mut AttributeValue,
+    key: Option<&DataKey>,
+    subject: &str,
+    path: &str,
+) -> Result<(), Error> {
+    if let Some(sealed) = sealed_bytes(value) {
+        let key = key.ok_or_else(|| {
+            Error::bug("sealed personal data whose key is gone: forget did not finish")
+        })?;
+        let plaintext = key.open(&context(subject, path), sealed)?;
+        let json: serde_json::Value = serde_json::from_slice(&plaintext)
+            .map_err(|e| Error::internal("reading an opened personal value", e))?;
+        *value = serde_dynamo::to_attribute_value(json)
+            .map_err(|e| Error::internal("restoring an opened personal value", e))?;
+        return Ok(());
+    }
+    match value {
+        AttributeValue::M(map) => {
+            for (name, inner) in map.iter_mut() {
+                open_value(inner, key, subject, &format!("{path}.{name}"))?;
+            }
+        }
+        AttributeValue::L(list) => {
+            for inner in list.iter_mut() {
+                open_value(inner, key, subject, path)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use payments_domain::identity::LocalKeyWrapper;
+    use payments_domain::secret::Secret;
+    use payments_domain::shredding::{Keyring, Subject, WrappedKeys};
+    use serde::{Deserialize, Serialize};
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Refund {
+        amount: i64,
+        reason: Option<Secret<String>>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Record {
+        id: String,
+        holder_name: Secret<String>,
+        metadata: BTreeMap<String, Secret<String>>,
+        refunds: Vec<Refund>,
+    }
+
+    fn record() -> Record {
+        Record {
+            id: "t-1".into(),
+            holder_name: Secret::new("JANE DOE".into()),
+            metadata: [("policy".to_owned(), Secret::new("P-42".to_owned()))].into(),
+            refunds: vec![
+                Refund {
+                    amount: 5,
+                    reason: Some(Secret::new("DAMAGED".into())),
+                },
+                Refund {
+                    amount: 6,
+                    reason: None,
+                },
+            ],
+        }
+    }
+
+    #[derive(Default)]
+    struct Keys(Mutex<HashMap<String, Vec<u8>>>);
+
+    impl WrappedKeys for Keys {
+        async fn wrapped_key(&self, subject: &str) -> Result<Option<Vec<u8>>, Error> {
+            Ok(self.0.lock().unwrap().get(subject).cloned())
+        }
+        async fn insert_wrapped_key(&self, subject: &str, wrapped: &[u8]) -> Result<bool, Error> {
+            Ok(self
+                .0
+                .lock()
+                .unwrap()
+                .insert(subject.to_owned(), wrapped.to_vec())
+                .is_none())
+        }
+        async fn destroy_wrapped_key(&self, subject: &str) -> Result<(), Error> {
+            self.0.lock().unwrap().remove(subject);
+            Ok(())
+        }
+    }
+
+    async fn key(customer: &str) -> DataKey {
+        let wrapper = LocalKeyWrapper::from_base64(&LocalKeyWrapper::generate().unwrap()).unwrap();
+        let keyring = Keyring::new(Keys::default(), Arc::new(wrapper));
+        let scope = payments_domain::ids::TenantScope {
+            tenant: payments_domain::ids::TenantId::new_random(),
+            account: payments_domain::ids::AccountId::new_random(),
+        };
+        let customer = payments_domain::refs::CustomerRef::parse(customer).unwrap();
+        keyring
+            .writing_key(&scope, Subject::Customer(&customer))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_personal_field_is_sealed_and_opens_back_to_the_record() {
+        let key = key("jane").await;
+        let mut item = marked_item(&record()).unwrap();
+        seal(&mut item, &key, "jane").unwrap();
+        let stored = format!("{item:?}");
+        for plain in ["JANE DOE", "P-42", "DAMAGED", PERSONAL_DATA_MARKER] {
+            assert!(!stored.contains(plain), "{plain} in {stored}");
+        }
+        assert!(stored.contains("t-1"), "the rest stays readable");
+        assert!(is_sealed(&item));
+
+        open(&mut item, Some(&key), "jane").unwrap();
+        assert!(!is_sealed(&item));
+        let back: Record = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(back, record());
+    }
+
+    #[tokio::test]
+    async fn a_sealed_value_opens_only_for_its_subject_place_and_key() {
+        let key = key("jane").await;
+        let mut item = marked_item(&record()).unwrap();
+        seal(&mut item, &key, "jane").unwrap();
+
+        let mut other_subject = item.clone();
+        assert!(open(&mut other_subject, Some(&key), "john").is_err());
+
+        let mut moved = item.clone();
+        let holder = moved.remove("holderName").unwrap();
+        moved.insert("id".into(), holder);
+        assert!(
+            open(&mut moved, Some(&key), "jane").is_err(),
+            "moved to another field"
+        );
+
+        let mut other_key = item.clone();
+        assert!(open(&mut other_key, Some(&self::key("jane").await), "jane").is_err());
+
+        let mut forgotten = item;
+        assert!(
+            open(&mut forgotten, None, "jane").is_err(),
+            "its key destroyed"
+        );
+    }
+}
