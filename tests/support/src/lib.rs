@@ -100,6 +100,20 @@ pub async fn table() -> Store {
     )
 }
 
+/// A new KMS key in this run's moto, with a client for it: a deployment's `ApiKeyEncryptionKey`.
+pub async fn kms_key() -> (aws_sdk_kms::Client, String) {
+    let kms = aws_sdk_kms::Client::new(&sdk_config().await);
+    let key_id = kms
+        .create_key()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating a KMS key: {e:?}"))
+        .key_metadata
+        .map(|m| m.key_id)
+        .unwrap_or_default();
+    (kms, key_id)
+}
+
 /// The table of personal data keys, created once per test binary from `infra/template.yaml`.
 pub async fn data_keys_table() -> payments_aws::data_keys::DataKeysTable {
     let stack = real_stack()

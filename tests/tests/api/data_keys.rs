@@ -30,16 +30,7 @@ fn the_data_keys_table_is_never_backed_up_and_outlives_the_stack() {
 
 #[tokio::test]
 async fn a_customers_key_is_wrapped_by_kms_shared_by_racing_writers_and_destroyed_for_good() {
-    let sdk = test_support::sdk_config().await;
-    let kms = aws_sdk_kms::Client::new(&sdk);
-    let key_id = kms
-        .create_key()
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .key_metadata
-        .map(|m| m.key_id)
-        .unwrap_or_default();
+    let (kms, key_id) = test_support::kms_key().await;
     let wrapper: Arc<dyn KeyWrapper> = Arc::new(CachingKeyWrapper::new(Arc::new(
         payments_aws::kms::KmsKeyWrapper::new(kms, key_id),
     )));

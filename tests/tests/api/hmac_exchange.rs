@@ -304,16 +304,7 @@ async fn the_openid_configuration_points_at_the_jwks() {
 
 #[tokio::test]
 async fn kms_wraps_the_data_keys_in_aws() {
-    let sdk = test_support::sdk_config().await;
-    let kms = aws_sdk_kms::Client::new(&sdk);
-    let key = kms
-        .create_key()
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .key_metadata
-        .map(|m| m.key_id)
-        .unwrap_or_default();
+    let (kms, key) = test_support::kms_key().await;
     let wrapper = payments_aws::kms::KmsKeyWrapper::new(kms, key);
     let sealed = seal(&wrapper as &dyn KeyWrapper, b"private key bytes", "pk-1")
         .await

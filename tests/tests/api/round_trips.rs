@@ -132,17 +132,9 @@ impl Run {
                 queues.insert(variable.clone(), url);
             }
         }
-        let sdk = test_support::sdk_config().await;
-        let key_id = aws_sdk_kms::Client::new(&sdk)
-            .create_key()
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("creating a KMS key: {e:?}"))
-            .key_metadata
-            .map(|m| m.key_id)
-            .unwrap_or_default();
+        let (_, key_id) = test_support::kms_key().await;
         urls.insert(key_id.clone(), "ApiKeyEncryptionKey".to_owned());
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let secrets = aws_sdk_secretsmanager::Client::new(&test_support::sdk_config().await);
         let secret = |name: &'static str, value: String| {
             let secrets = secrets.clone();
             async move {
@@ -337,54 +329,71 @@ impl Run {
         settings
     }
 
+    /// `binary` as its main builds it with `app`, on the run's table, queues and deployed
+    /// secrets, its cold start recorded.
+    async fn router<Built, E>(
+        &mut self,
+        binary: &str,
+        app: impl FnOnce(Settings, Clients) -> Built,
+    ) -> Router
+    where
+        Built: Future<Output = Result<Router, E>>,
+        E: std::fmt::Display,
+    {
+        let settings = self.settings(binary, &self.table).await;
+        let built = app(settings, self.clients.clone());
+        self.cold_start(binary, built).await
+    }
+
     async fn vault_router(&mut self) -> Router {
-        let settings = self.settings("customer-vault", &self.table).await;
-        let clients = self.clients.clone();
-        let app = customer_vault::app(&settings, &clients);
-        self.cold_start("customer-vault", app).await
+        self.router("customer-vault", |s, c| async move {
+            customer_vault::app(&s, &c).await
+        })
+        .await
     }
 
     async fn wallet_router(&mut self) -> Router {
-        let settings = self.settings("customer-wallet", &self.table).await;
-        let clients = self.clients.clone();
-        let app = customer_wallet::app(&settings, &clients);
-        self.cold_start("customer-wallet", app).await
+        self.router("customer-wallet", |s, c| async move {
+            customer_wallet::app(&s, &c).await
+        })
+        .await
     }
 
     async fn orders_router(&mut self) -> Router {
-        let settings = self.settings("order-management", &self.table).await;
-        let clients = self.clients.clone();
-        let app = order_management::app(&settings, &clients);
-        self.cold_start("order-management", app).await
+        self.router("order-management", |s, c| async move {
+            order_management::app(&s, &c).await
+        })
+        .await
     }
 
     async fn mandates_router(&mut self) -> Router {
-        let settings = self.settings("mandates", &self.table).await;
-        let clients = self.clients.clone();
-        let app = mandates::app(&settings, &clients, mandates::deployed_network());
-        self.cold_start("mandates", app).await
+        self.router("mandates", |s, c| async move {
+            mandates::app(&s, &c, mandates::deployed_network()).await
+        })
+        .await
     }
 
     async fn webhooks_router(&mut self) -> Router {
-        let settings = self.settings("provider-webhooks", &self.table).await;
-        let clients = self.clients.clone();
-        let app = provider_webhooks::app(&settings, &clients);
-        self.cold_start("provider-webhooks", app).await
+        self.router("provider-webhooks", |s, c| async move {
+            provider_webhooks::app(&s, &c).await
+        })
+        .await
     }
 
     async fn notifications_router(&mut self) -> Router {
-        let settings = self.settings("notifications", &self.table).await;
-        let clients = self.clients.clone();
-        let app = notifications::app(&settings, &clients);
-        self.cold_start("notifications", app).await
+        self.router("notifications", |s, c| async move {
+            notifications::app(&s, &c).await
+        })
+        .await
     }
 
     /// Identity as deployed: its signing keys from Secrets Manager, API keys wrapped by KMS.
     async fn identity_router(&mut self) -> Router {
-        let settings = self.settings("identity", &self.table).await;
-        let clients = self.clients.clone();
-        let app = identity::app(&settings, &clients);
-        self.cold_start("identity", app).await
+        self.router(
+            "identity",
+            |s, c| async move { identity::app(&s, &c).await },
+        )
+        .await
     }
 }
 
