@@ -38,7 +38,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
     let keys = secrets::signing_keys(aws, settings).await?;
     let state = AppState {
         store: Store::from_settings(aws, settings)?,
-        wrapper: secrets::key_wrapper(aws, settings)?,
+        wrapper: payments_aws::kms::key_wrapper(aws, settings)?,
         signing: Arc::new(SigningKeys::parse(&keys, &issuer, audience)?),
         issuer,
         public_base_url: settings.optional(PUBLIC_BASE_URL).map(str::to_owned),

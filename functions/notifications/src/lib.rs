@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payments_aws::config::ALLOW_LOOPBACK_WEBHOOKS;
-use payments_aws::{secrets, Clients, Settings, SqsQueue, Store};
+use payments_aws::{Clients, Settings, SqsQueue, Store};
 use payments_bodies::notifications::{self as bodies, SettingsFor};
 use payments_domain::auth::Role;
 use payments_domain::dispatch::{self, WebhookWork};
@@ -39,7 +39,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
     let state = AppState {
         store: Store::from_settings(aws, settings)?,
         queue: SqsQueue::from_settings(aws, settings)?,
-        wrapper: secrets::key_wrapper(aws, settings)?,
+        wrapper: payments_aws::kms::key_wrapper(aws, settings)?,
         urls: UrlPolicy {
             allow_loopback: settings.flag(ALLOW_LOOPBACK_WEBHOOKS),
         },

@@ -5,7 +5,7 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use payments_aws::config::ALLOW_LOOPBACK_WEBHOOKS;
 use payments_aws::worker::{handle_batch, Worker};
-use payments_aws::{secrets, Clients, Settings, SqsQueue, Store};
+use payments_aws::{Clients, Settings, SqsQueue, Store};
 use payments_delivery::WebhookClient;
 use payments_domain::dispatch::{deliver_webhook, dispatch_event, Delivering, WebhookWork};
 use payments_domain::error::Error;
@@ -42,7 +42,7 @@ impl WebhookDispatcher {
         Ok(WebhookDispatcher {
             store: Store::from_settings(aws, settings)?,
             queue: SqsQueue::from_settings(aws, settings)?,
-            wrapper: secrets::key_wrapper(aws, settings)?,
+            wrapper: payments_aws::kms::key_wrapper(aws, settings)?,
             client: WebhookClient::new(policy, TIMEOUT)?,
         })
     }

@@ -2,10 +2,12 @@
 //! public half as encryption context (so a wrapped key only unwraps for its own record, and
 //! CloudTrail shows which key was used).
 
+use crate::config::{Clients, Settings, API_KEY_KEK_FILE, API_KEY_KMS_KEY_ID};
 use aws_sdk_kms::primitives::Blob;
 use payments_domain::error::Error;
-use payments_domain::identity::KeyWrapper;
+use payments_domain::identity::{CachingKeyWrapper, KeyWrapper, LocalKeyWrapper};
 use payments_domain::BoxFuture;
+use std::sync::Arc;
 
 pub struct KmsKeyWrapper {
     client: aws_sdk_kms::Client,
@@ -67,4 +69,20 @@ impl KeyWrapper for KmsKeyWrapper {
                 .ok_or_else(|| Error::bug("KMS Decrypt returned no plaintext"))
         })
     }
+}
+
+/// The key-encryption key of API private keys, webhook secrets and personal data keys: KMS when
+/// `API_KEY_KMS_KEY_ID` is set, else the local key file `API_KEY_KEK_FILE` (`make dev`). Unwrapped
+/// keys are kept a few minutes, so repeated opens make no KMS call.
+pub fn key_wrapper(aws: &Clients, settings: &Settings) -> Result<Arc<dyn KeyWrapper>, Error> {
+    let wrapper: Arc<dyn KeyWrapper> = match settings.optional(API_KEY_KMS_KEY_ID) {
+        Some(key_id) => Arc::new(KmsKeyWrapper::new(
+            aws_sdk_kms::Client::new(&aws.sdk),
+            key_id,
+        )),
+        None => Arc::new(LocalKeyWrapper::from_file(
+            settings.required(API_KEY_KEK_FILE)?,
+        )?),
+    };
+    Ok(Arc::new(CachingKeyWrapper::new(wrapper)))
 }

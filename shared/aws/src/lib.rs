@@ -5,7 +5,6 @@
 
 pub mod config;
 pub mod data_keys;
-#[cfg(feature = "keys")]
 pub mod kms;
 pub mod measured_apps;
 pub mod metrics;

@@ -49,27 +49,3 @@ pub async fn webhook_sources(aws: &Clients, settings: &Settings) -> Result<Webho
     let sandbox = SandboxWebhooks::new(sandbox_webhook_secret(aws, settings).await?);
     Ok(WebhookSources::new(vec![Box::new(sandbox)]))
 }
-
-/// The key-encryption key of API private keys: KMS when `API_KEY_KMS_KEY_ID` is set, else the
-/// local key file `API_KEY_KEK_FILE`.
-#[cfg(feature = "keys")]
-pub fn key_wrapper(
-    aws: &Clients,
-    settings: &Settings,
-) -> Result<std::sync::Arc<dyn payments_domain::identity::KeyWrapper>, Error> {
-    use crate::config::{API_KEY_KEK_FILE, API_KEY_KMS_KEY_ID};
-    use crate::kms::KmsKeyWrapper;
-    use payments_domain::identity::{CachingKeyWrapper, KeyWrapper, LocalKeyWrapper};
-    use std::sync::Arc;
-    let wrapper: Arc<dyn KeyWrapper> = match settings.optional(API_KEY_KMS_KEY_ID) {
-        Some(key_id) => Arc::new(KmsKeyWrapper::new(
-            aws_sdk_kms::Client::new(&aws.sdk),
-            key_id,
-        )),
-        None => Arc::new(LocalKeyWrapper::from_file(
-            settings.required(API_KEY_KEK_FILE)?,
-        )?),
-    };
-    // Unwrapped keys are kept a few minutes, so repeated opens make no KMS call.
-    Ok(Arc::new(CachingKeyWrapper::new(wrapper)))
-}

@@ -1,7 +1,9 @@
 //! Forgetting a customer (docs/api.md §5): every piece of their personal data, in every area,
 //! is erased; amounts, ids, dates and statuses stay so the books still add up. The profile is
 //! marked FORGOTTEN first, so nothing personal can be written for the customer from then on
-//! (those writes check it in the same DynamoDB transaction); then each kind of item is erased.
+//! (those writes check it in the same DynamoDB transaction); then the key their sealed data
+//! needs is destroyed, so no copy of it can be read (docs/decisions/0019); then each kind of
+//! item is erased.
 //! Safe to repeat, and a failure anywhere is an error, never a partial success reported as done.
 
 use crate::clock::Now;
@@ -26,6 +28,8 @@ where
     S: Customers + Transactions + Orders + Mandates + RewardClaims + RecordedEvents,
 {
     store.mark_forgotten(scope, customer, now).await?;
+    // First: from here every copy of what was sealed for them is unreadable, whatever follows.
+    store.destroy_personal_data_key(scope, customer).await?;
     store.erase_instrument_details(scope, customer).await?;
     forget_transactions(store, scope, customer, now).await?;
     let links = store.instruction_links(scope, customer).await?;

@@ -138,6 +138,11 @@ impl<K: WrappedKeys> Keyring<K> {
         self.unwrapped(&subject.id(scope)).await
     }
 
+    /// [`Keyring::reading_key`] by the subject's id, as a sealed item names it.
+    pub async fn opening_key(&self, subject_id: &str) -> Result<Option<DataKey>, Error> {
+        self.unwrapped(subject_id).await
+    }
+
     /// Destroys the subject's key: what was sealed with it can never be read again.
     pub async fn destroy(&self, scope: &TenantScope, subject: Subject<'_>) -> Result<(), Error> {
         self.keys.destroy_wrapped_key(&subject.id(scope)).await

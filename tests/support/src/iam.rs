@@ -15,8 +15,10 @@ pub struct Permission {
     pub resource: String,
 }
 
-/// The one table the template declares: every table a test uses stands for it.
+/// The table of every item: every table a test uses stands for it, but for the keys'.
 pub const TABLE: &str = "PaymentsTable";
+/// The table of personal data keys (its name in the tests is its logical id).
+pub const DATA_KEYS_TABLE: &str = "DataKeysTable";
 
 /// One `Allow` statement: its actions on its resources.
 #[derive(Debug, Clone, Default)]

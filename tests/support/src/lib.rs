@@ -94,10 +94,8 @@ pub async fn table() -> Store {
     real_stack()
         .await
         .unwrap_or_else(|e| panic!("provisioning infra/template.yaml in moto: {e}"));
-    Store::new(
-        aws_sdk_dynamodb::Client::new(&sdk_config().await),
-        TABLE_NAME,
-    )
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
+    Store::new(client.clone(), TABLE_NAME).with_keyring(personal_data_keys(client).await)
 }
 
 /// A new KMS key in this run's moto, with a client for it: a deployment's `ApiKeyEncryptionKey`.
@@ -114,8 +112,11 @@ pub async fn kms_key() -> (aws_sdk_kms::Client, String) {
     (kms, key_id)
 }
 
-/// The table of personal data keys, created once per test binary from `infra/template.yaml`.
-pub async fn data_keys_table() -> payments_aws::data_keys::DataKeysTable {
+/// The table of personal data keys, created once per test binary from `infra/template.yaml`,
+/// read through `client`.
+pub async fn data_keys_table_on(
+    client: aws_sdk_dynamodb::Client,
+) -> payments_aws::data_keys::DataKeysTable {
     let stack = real_stack()
         .await
         .unwrap_or_else(|e| panic!("provisioning infra/template.yaml in moto: {e}"));
@@ -124,10 +125,25 @@ pub async fn data_keys_table() -> payments_aws::data_keys::DataKeysTable {
         .tables
         .get("DataKeysTable")
         .unwrap_or_else(|| panic!("the template has no DataKeysTable"));
-    payments_aws::data_keys::DataKeysTable::new(
-        aws_sdk_dynamodb::Client::new(&sdk_config().await),
-        name,
-    )
+    payments_aws::data_keys::DataKeysTable::new(client, name)
+}
+
+/// [`data_keys_table_on`] a client of its own.
+pub async fn data_keys_table() -> payments_aws::data_keys::DataKeysTable {
+    data_keys_table_on(aws_sdk_dynamodb::Client::new(&sdk_config().await)).await
+}
+
+/// The keys of personal data as the functions under test have them: in the template's
+/// `DataKeysTable` (read through `client`), wrapped by the test run's local key.
+pub async fn personal_data_keys(
+    client: aws_sdk_dynamodb::Client,
+) -> Arc<payments_aws::store::PersonalDataKeys> {
+    let wrapper =
+        payments_domain::identity::CachingKeyWrapper::new(Arc::new(crate::identity::key_wrapper()));
+    Arc::new(payments_domain::shredding::Keyring::new(
+        data_keys_table_on(client).await,
+        Arc::new(wrapper),
+    ))
 }
 
 /// The settings `binary` gets from `infra/template.yaml`, resolved as `make dev` resolves them
@@ -176,9 +192,10 @@ pub async fn isolated_table() -> Store {
     let mut table = stack
         .template
         .tables
-        .first()
+        .iter()
+        .find(|table| table.logical_id == TABLE_NAME)
         .cloned()
-        .unwrap_or_else(|| panic!("the template declares no table"));
+        .unwrap_or_else(|| panic!("the template declares no {TABLE_NAME}"));
     table.logical_id = format!("{TABLE_NAME}-{}", uuid::Uuid::new_v4().simple());
     let template = Template {
         tables: vec![table.clone()],
@@ -188,7 +205,8 @@ pub async fn isolated_table() -> Store {
     local_stack::provision::provision(&sdk, &template)
         .await
         .unwrap_or_else(|e| panic!("creating an isolated table: {e}"));
-    Store::new(aws_sdk_dynamodb::Client::new(&sdk), table.logical_id)
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    Store::new(client.clone(), table.logical_id).with_keyring(personal_data_keys(client).await)
 }
 
 /// A signing key pair for this test binary, and tokens made with it.

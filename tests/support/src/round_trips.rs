@@ -10,7 +10,7 @@
 //! permissions are recorded too, on the wire ([`RecordingHttp`]): the functions build those
 //! clients from the SDK config themselves, where no interceptor of ours reaches.
 
-use crate::iam::{Permission, TABLE};
+use crate::iam::{Permission, DATA_KEYS_TABLE, TABLE};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -134,12 +134,34 @@ fn permissions_of(
                     })
                     .collect();
             }
-            let resource = match input
-                .downcast_ref::<QueryInput>()
-                .and_then(|query| query.index_name())
-            {
-                Some(index) => format!("{TABLE}/index/{index}"),
-                None => TABLE.to_owned(),
+            use aws_sdk_dynamodb::operation::delete_item::DeleteItemInput;
+            use aws_sdk_dynamodb::operation::get_item::GetItemInput;
+            use aws_sdk_dynamodb::operation::put_item::PutItemInput;
+            // The keys of personal data have a table of their own; every other table a test
+            // uses stands for the one table of the template.
+            let keys_table = input
+                .downcast_ref::<GetItemInput>()
+                .and_then(|i| i.table_name())
+                .or_else(|| {
+                    input
+                        .downcast_ref::<PutItemInput>()
+                        .and_then(|i| i.table_name())
+                })
+                .or_else(|| {
+                    input
+                        .downcast_ref::<DeleteItemInput>()
+                        .and_then(|i| i.table_name())
+                })
+                .filter(|name| *name == DATA_KEYS_TABLE);
+            let resource = match (
+                keys_table,
+                input
+                    .downcast_ref::<QueryInput>()
+                    .and_then(|query| query.index_name()),
+            ) {
+                (Some(table), _) => table.to_owned(),
+                (None, Some(index)) => format!("{TABLE}/index/{index}"),
+                (None, None) => TABLE.to_owned(),
             };
             vec![needs(&format!("dynamodb:{operation}"), &resource)]
         }
@@ -301,16 +323,22 @@ impl RoundTrips {
         aws_sdk_sqs::Client::from_conf(config)
     }
 
-    /// The shared table (see [`crate::table`]) through a counting client.
+    /// The shared table (see [`crate::table`]) through a counting client, its personal data
+    /// keys too.
     pub async fn table(&self) -> Store {
         let table = crate::table().await;
-        Store::new(self.dynamodb().await, table.table_name())
+        self.counted(table.table_name()).await
     }
 
     /// A table of its own (see [`crate::isolated_table`]) through a counting client.
     pub async fn isolated_table(&self) -> Store {
         let table = crate::isolated_table().await;
-        Store::new(self.dynamodb().await, table.table_name())
+        self.counted(table.table_name()).await
+    }
+
+    async fn counted(&self, table: &str) -> Store {
+        let client = self.dynamodb().await;
+        Store::new(client.clone(), table).with_keyring(crate::personal_data_keys(client).await)
     }
 
     /// AWS clients that count their calls here, for a function built by its constructor;
@@ -442,6 +470,9 @@ const QUERY: &[Call] = &[dynamodb("Query", 1)];
 const UPDATE: &[Call] = &[dynamodb("UpdateItem", 1)];
 const TRANSACTION: &[Call] = &[dynamodb("TransactWriteItems", 1)];
 const BATCH_GET: &[Call] = &[dynamodb("BatchGetItem", 1)];
+/// Why a call that meets account details reads once more.
+const KEY_READ: &str = "one GetItem more: the customer's data key, to open or seal their account \
+     details (docs/decisions/0019)";
 
 /// Every route of every HTTP function, each worker and the sweep, with what a call costs. The
 /// round-trip test makes each call and fails on any difference, on a route without a budget
@@ -488,11 +519,12 @@ pub const BUDGETS: &[Budget] = &[
     key_claimed(NOTIFICATIONS, "POST /v1/notifications/webhooks"),
     key_replayed(NOTIFICATIONS, "POST /v1/notifications/webhooks"),
     // customer-vault
-    budget(
+    explained(
         VAULT,
         "GET /v2/customer-vault/{customerRef}",
         "a customer with an account, a paid payout and a reward claim",
-        QUERY,
+        &[dynamodb("Query", 1), dynamodb("GetItem", 1)],
+        KEY_READ,
     ),
     budget(
         VAULT,
@@ -504,28 +536,39 @@ pub const BUDGETS: &[Budget] = &[
         VAULT,
         "POST /v2/customer-vault/{customerRef}/forget",
         "a customer with one bank account",
-        &[dynamodb("UpdateItem", 2), dynamodb("Query", 6)],
-        "marks the profile FORGOTTEN first, then reads each kind of item it erases with a \
-         Query of its own sort-key prefix (instruments, transactions, instruction links, \
-         mandate links, reward claims, tenant events); then one write per item found",
+        &[
+            dynamodb("UpdateItem", 2),
+            dynamodb("Query", 6),
+            dynamodb("DeleteItem", 1),
+        ],
+        "marks the profile FORGOTTEN first, destroys the customer's data key, then reads each \
+         kind of item it erases with a Query of its own sort-key prefix (instruments, \
+         transactions, instruction links, mandate links, reward claims, tenant events); then \
+         one write per item found",
     ),
+    // The customer's first account: its data key is made (read, not found, put).
     budget(
         VAULT,
         "POST /v2/customer-vault/{customerRef}/international-bank-account",
         SUCCESS,
-        TRANSACTION,
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("PutItem", 1),
+            dynamodb("TransactWriteItems", 1),
+        ],
     ),
     budget(
         VAULT,
         "POST /v2/customer-vault/{customerRef}/uk-bank-account",
         SUCCESS,
-        TRANSACTION,
+        &[dynamodb("GetItem", 1), dynamodb("TransactWriteItems", 1)],
     ),
-    budget(
+    explained(
         VAULT,
         "GET /v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}",
         SUCCESS,
-        GET,
+        &[dynamodb("GetItem", 2)],
+        KEY_READ,
     ),
     budget(
         VAULT,
@@ -586,25 +629,33 @@ pub const BUDGETS: &[Budget] = &[
         SUCCESS,
         GET,
     ),
-    budget(VAULT, "GET /v1/customer-vault/{customerRef}", SUCCESS, QUERY),
+    explained(
+        VAULT,
+        "GET /v1/customer-vault/{customerRef}",
+        SUCCESS,
+        &[dynamodb("Query", 1), dynamodb("GetItem", 1)],
+        KEY_READ,
+    ),
     budget(
         VAULT,
         "GET /v1/customer-vault/{customerRef}/reward/{financialInstrumentId}/transaction/{transactionId}",
         SUCCESS,
         GET,
     ),
-    budget(
+    explained(
         VAULT,
         "GET /v1/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}",
         SUCCESS,
-        GET,
+        &[dynamodb("GetItem", 2)],
+        KEY_READ,
     ),
     // customer-wallet
-    budget(
+    explained(
         WALLET,
         "GET /v1/customer-vault/{customerRef}/wallet",
         SUCCESS,
-        QUERY,
+        &[dynamodb("Query", 1), dynamodb("GetItem", 1)],
+        KEY_READ,
     ),
     budget(
         WALLET,
@@ -612,11 +663,13 @@ pub const BUDGETS: &[Budget] = &[
         SUCCESS,
         UPDATE,
     ),
-    budget(
+    explained(
         WALLET,
         "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}",
         "a closed instrument (400)",
-        &[dynamodb("UpdateItem", 1), dynamodb("GetItem", 1)],
+        &[dynamodb("UpdateItem", 1), dynamodb("GetItem", 2)],
+        "the refused update, then the instrument to tell closed from missing, and (one GetItem \
+         more) the customer's data key to open its account details (docs/decisions/0019)",
     ),
     budget(
         WALLET,
@@ -631,27 +684,31 @@ pub const BUDGETS: &[Budget] = &[
         "an order alone (201)",
         TRANSACTION,
     ),
-    budget(
+    explained(
         ORDERS,
         "POST /v2/order-management",
         "one payout due today",
         &[
             dynamodb("BatchGetItem", 1),
+            dynamodb("GetItem", 1),
             dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 1),
         ],
+        KEY_READ,
     ),
-    budget(
+    explained(
         ORDERS,
         "POST /v2/order-management",
         "three payouts due today",
         &[
             dynamodb("BatchGetItem", 1),
+            dynamodb("GetItem", 1),
             dynamodb("PutItem", 3),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 3),
         ],
+        KEY_READ,
     ),
     budget(
         ORDERS,
@@ -674,16 +731,18 @@ pub const BUDGETS: &[Budget] = &[
         SUCCESS,
         UPDATE,
     ),
-    budget(
+    explained(
         ORDERS,
         "POST /v2/order-management/{orderRef}/instruction",
         "a payout due today",
         &[
             dynamodb("BatchGetItem", 1),
+            dynamodb("GetItem", 1),
             dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 1),
         ],
+        KEY_READ,
     ),
     budget(
         ORDERS,
@@ -704,13 +763,14 @@ pub const BUDGETS: &[Budget] = &[
         "PUT /v2/order-management/{orderRef}/instruction/{instructionRef}",
         "a new amount for a READY payout due today",
         &[
-            dynamodb("GetItem", 1),
+            dynamodb("GetItem", 2),
             dynamodb("BatchGetItem", 1),
             dynamodb("PutItem", 2),
             sqs("SendMessage", 1),
         ],
         "read-modify-write: the instruction, then the instrument and scheme it names once \
-         changed (one BatchGetItem), then its link and itself",
+         changed (one BatchGetItem, and the customer's data key to open the instrument), then \
+         its link and itself",
     ),
     explained(
         ORDERS,
@@ -962,13 +1022,14 @@ pub const BUDGETS: &[Budget] = &[
         SQS_MESSAGE,
         "a payout due today, paid",
         &[
-            dynamodb("GetItem", 1),
+            dynamodb("GetItem", 2),
             dynamodb("BatchGetItem", 1),
             dynamodb("PutItem", 2),
             dynamodb("TransactWriteItems", 2),
             sqs("SendMessage", 1),
         ],
-        "the instruction, then the instrument and scheme it names (one BatchGetItem); the \
+        "the instruction, then the instrument and scheme it names (one BatchGetItem, and the \
+         customer's data key to open the instrument); the \
          claim (one TransactWriteItems with the instrument's ACTIVE check) and the counted \
          attempt are conditional writes before the app is called; SANDBOX records the payment \
          in its own books (a PutItem a real provider makes on its side); the answer is one \
@@ -1005,12 +1066,15 @@ pub const BUDGETS: &[Budget] = &[
         SQS_MESSAGE,
         "a submitted mandate, registered",
         &[
-            dynamodb("GetItem", 2),
+            dynamodb("GetItem", 3),
+            dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 1),
         ],
         "the mandate, then the creditor profile it names (another partition) for the network; \
-         the mandate.active event relayed to the dispatcher",
+         the customer's data key, made here for their first account (read, not found, put), to \
+         seal the debtor's account details in the new instrument; the mandate.active event \
+         relayed to the dispatcher",
     ),
     explained(
         "reward-worker",

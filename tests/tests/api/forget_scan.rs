@@ -258,12 +258,57 @@ async fn forget_leaves_no_personal_data_in_the_table() {
     .chain(metadata_values.iter().map(String::as_str))
     .chain(credentials.iter().map(String::as_str))
     .collect();
+    // Account details are sealed under the customer's key (docs/decisions/0019): not even the
+    // table before forget shows them; the rest is erased in place by forget.
+    let sealed = [&uk_holder, &uk_account, &iban_holder, &iban];
     let before = table_text(&table_client().await).await;
     for value in &personal {
-        assert!(
+        let sealed = sealed.iter().any(|s| s.as_str() == *value);
+        assert_eq!(
             before.contains(value),
-            "the test's data should be in the table before forget"
+            !sealed,
+            "{value}: sealed values are never in the table, the others are until forget"
         );
+    }
+    // A copy of the customer's items, as a backup or point-in-time recovery keeps them.
+    let copy = table_client()
+        .await
+        .query()
+        .table_name(test_support::TABLE_NAME)
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(
+            ":pk",
+            AttributeValue::S(format!(
+                "T#{}#A#{}#CUSTOMER#{customer}",
+                client.scope.tenant, client.scope.account
+            )),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .items
+        .unwrap_or_default();
+    let keys = test_support::personal_data_keys(table_client().await).await;
+    let sealed_copies: Vec<_> = copy
+        .into_iter()
+        .filter_map(|item| {
+            let subject = item.get("sealedFor")?.as_s().ok()?.clone();
+            Some((item, subject))
+        })
+        .collect();
+    assert!(
+        sealed_copies.len() >= 2,
+        "the accounts are sealed: {} sealed items",
+        sealed_copies.len()
+    );
+    for (item, subject) in &sealed_copies {
+        let key = keys
+            .opening_key(subject)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut opened = item.clone();
+        payments_aws::store::sealing::open(&mut opened, key.as_ref(), subject)
+            .unwrap_or_else(|e| panic!("before forget the copy opens: {e}"));
     }
 
     client
@@ -278,6 +323,23 @@ async fn forget_leaves_no_personal_data_in_the_table() {
     let after = table_text(&table_client().await).await;
     for value in &personal {
         assert!(!after.contains(value), "personal data survived forget");
+    }
+    // The copy taken before forget: with what is left, none of it opens.
+    for (item, subject) in &sealed_copies {
+        let key = keys
+            .opening_key(subject)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(key.is_none(), "the customer's key outlived forget");
+        let mut opened = item.clone();
+        assert!(payments_aws::store::sealing::open(&mut opened, None, subject).is_err());
+        let text = format!("{item:?}");
+        for value in &sealed {
+            assert!(
+                !text.contains(value.as_str()),
+                "the copy holds {value} in clear"
+            );
+        }
     }
     // The books still add up: the instruments are still there, by id.
     let read = client

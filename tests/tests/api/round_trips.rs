@@ -37,6 +37,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
 use test_support::iam::{Permission, Policies};
 use test_support::identity as identity_fixtures;
 use test_support::mandates as mandate_fixtures;
@@ -90,6 +91,8 @@ struct Run {
     measured: Vec<Measured>,
     /// What each function's cold start needed (the secrets it reads), by function.
     cold_starts: Vec<(String, BTreeSet<Permission>)>,
+    /// The personal data keys of the run's own writes, wrapped by the run's KMS key.
+    keyring: Arc<payments_aws::store::PersonalDataKeys>,
     problems: Vec<String>,
 }
 
@@ -153,9 +156,21 @@ impl Run {
         let webhooks = secret("webhooks", providers::WEBHOOK_SECRET.to_owned()).await;
         urls.insert(signing.clone(), "TokenSigningSecretArn".to_owned());
         urls.insert(webhooks.clone(), "SandboxWebhookSecret".to_owned());
+        let clients = counter.clients().await;
+        // The run's own writes seal personal data as its functions do: under KMS.
+        let wrapper = payments_aws::kms::key_wrapper(
+            &clients,
+            &Settings::default().with(API_KEY_KMS_KEY_ID, key_id.clone()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let keyring = Arc::new(payments_domain::shredding::Keyring::new(
+            test_support::data_keys_table_on(counter.dynamodb().await).await,
+            wrapper,
+        ));
         Run {
-            table: counter.table().await,
-            clients: counter.clients().await,
+            table: counter.table().await.with_keyring(Arc::clone(&keyring)),
+            keyring,
+            clients,
             counter,
             queues,
             logical_ids: urls,
@@ -1190,8 +1205,8 @@ async fn identity_calls(run: &mut Run) {
     };
     // Wrapped by the run's KMS key, as `make apikey` wraps a deployed stack's keys.
     let settings = run.settings(IDENTITY, &run.table).await;
-    let wrapper = payments_aws::secrets::key_wrapper(&run.clients, &settings)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let wrapper =
+        payments_aws::kms::key_wrapper(&run.clients, &settings).unwrap_or_else(|e| panic!("{e}"));
     let key =
         identity_fixtures::api_key_wrapped_by(&*wrapper, &run.table, client.scope, &[Role::Admin])
             .await;
@@ -1728,7 +1743,11 @@ async fn worker_calls(run: &mut Run) {
 
 /// The sweep on a table of its own, so the work index holds only what this test put there.
 async fn sweep_calls(run: &mut Run) {
-    let table = run.counter.isolated_table().await;
+    let table = run
+        .counter
+        .isolated_table()
+        .await
+        .with_keyring(Arc::clone(&run.keyring));
     let settings = run
         .settings("sweep", &table)
         .await

@@ -6,7 +6,7 @@
 use super::keys::{self, PROFILE, PROFILE_TYPE};
 use super::work::{waiting_attribute, work_attributes};
 use super::Transacted;
-use super::{to_item, Item, Store};
+use super::{to_item, to_marked_item, Item, Store};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use payments_domain::clock::Now;
 use payments_domain::error::Error;
@@ -14,6 +14,7 @@ use payments_domain::ids::{MandateId, TenantScope};
 use payments_domain::orders::{ExecuteInstruction, Instruction};
 use payments_domain::payments::ProviderLink;
 use payments_domain::refs::CustomerRef;
+use payments_domain::shredding::Subject;
 use payments_domain::vault::{
     customer_forgotten, ExecuteRefunds, FinancialInstrument, InstructionLink, MandateLink,
     Transaction, TransactionPath,
@@ -186,16 +187,22 @@ pub(crate) fn provider_link_item(link: &ProviderLink) -> Result<Item, Error> {
 }
 
 /// An instrument's item in its customer's partition.
-pub(crate) fn instrument_item(
-    scope: &TenantScope,
-    instrument: &FinancialInstrument,
-) -> Result<Item, Error> {
-    to_item(
-        instrument,
-        &keys::customer(scope, &instrument.customer_ref),
-        &keys::instrument(instrument.id),
-        keys::INSTRUMENT_TYPE,
-    )
+impl Store {
+    /// An instrument's item, its account details sealed under its customer's key.
+    pub(crate) async fn instrument_item(
+        &self,
+        scope: &TenantScope,
+        instrument: &FinancialInstrument,
+    ) -> Result<Item, Error> {
+        let item = to_marked_item(
+            instrument,
+            &keys::customer(scope, &instrument.customer_ref),
+            &keys::instrument(instrument.id),
+            keys::INSTRUMENT_TYPE,
+        )?;
+        self.sealed(scope, Subject::Customer(&instrument.customer_ref), item)
+            .await
+    }
 }
 
 /// The item that records that an instruction belongs to a customer and which instrument it

@@ -4,13 +4,13 @@
 //! the tenant. A mandate that names a customer is linked from the customer's partition and
 //! written only while the customer is not forgotten, in the same transaction.
 
-use super::items::{instrument_item, mandate_link_item, provider_link_item};
+use super::items::{mandate_link_item, provider_link_item};
 use super::keys::{
     self, CREDITOR_PROFILE_TYPE, MANDATE, MANDATE_REF, MANDATE_REF_TYPE, MANDATE_TYPE,
 };
 use super::outbox::Changed;
 use super::work::work_attributes;
-use super::{from_item, to_item, Condition, Item, Store};
+use super::{from_item, to_item, Condition, Item, Store, SEALED_FOR};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use payments_domain::clock::Now;
 use payments_domain::error::Error;
@@ -21,6 +21,7 @@ use payments_domain::mandates::{
 };
 use payments_domain::paging::Paging;
 use payments_domain::refs::CreditorProfileRef;
+use payments_domain::shredding::Subject;
 
 impl CreditorProfiles for Store {
     async fn create_profile(
@@ -203,25 +204,34 @@ impl Mandates for Store {
         instrument: &InstrumentChange,
     ) -> Result<MandateWrite, Error> {
         let action = match instrument {
-            InstrumentChange::Create(instrument) => {
-                self.put_action(instrument_item(scope, instrument)?, Condition::New)?
-            }
+            InstrumentChange::Create(instrument) => self.put_action(
+                self.instrument_item(scope, instrument).await?,
+                Condition::New,
+            )?,
             InstrumentChange::Update {
                 customer,
                 id,
                 details,
             } => {
-                let details = serde_dynamo::to_attribute_value(details)
-                    .map_err(|e| Error::internal("serialising account details", e))?;
+                let (details, sealed_for) = self
+                    .sealed_attribute(scope, Subject::Customer(customer), "details", details)
+                    .await?;
                 let update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(keys::key(
                         &keys::customer(scope, customer),
                         &keys::instrument(*id),
                     )))
-                    .update_expression("SET details = :details")
                     .condition_expression("attribute_exists(PK)")
-                    .expression_attribute_values(":details", details)
+                    .expression_attribute_values(":details", details);
+                let update = match sealed_for {
+                    Some(subject) => update
+                        .update_expression("SET details = :details, #sealedFor = :sealedFor")
+                        .expression_attribute_names("#sealedFor", SEALED_FOR)
+                        .expression_attribute_values(":sealedFor", subject),
+                    None => update.update_expression("SET details = :details"),
+                };
+                let update = update
                     .build()
                     .map_err(|e| Error::internal("building the instrument update", e))?;
                 TransactWriteItem::builder().update(update).build()

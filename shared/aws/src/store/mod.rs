@@ -25,11 +25,15 @@ pub use keys::{ITEM_TYPE, PARTITION_KEY, SORT_KEY};
 pub use work::{NEXT_ATTEMPT_AT, WORK_INDEX, WORK_KIND, WORK_MESSAGE, WORK_SHARDS};
 
 use crate::config::{Clients, Settings, TABLE_NAME};
+use crate::data_keys::DataKeysTable;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use payments_domain::error::Error;
+use payments_domain::ids::TenantScope;
+use payments_domain::shredding::{DataKey, Keyring, Subject};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -38,6 +42,9 @@ const BATCH_GET_LIMIT: usize = 100;
 /// BatchGetItem calls per chunk of keys before keys it keeps leaving unprocessed are an error.
 const BATCH_GET_ROUNDS: u32 = 6;
 
+/// The data keys personal data is sealed with (docs/decisions/0019).
+pub type PersonalDataKeys = Keyring<DataKeysTable>;
+
 #[derive(Clone)]
 pub struct Store {
     client: aws_sdk_dynamodb::Client,
@@ -45,7 +52,13 @@ pub struct Store {
     /// Where the events a write records are handed on once it commits (the webhook
     /// dispatcher's queue), where the function has it; else the sweep hands them on.
     events: Option<crate::SqsQueue<payments_domain::dispatch::WebhookWork>>,
+    /// The keys that seal and open personal data; a store without them can neither write nor
+    /// read a sealed item.
+    keyring: Option<Arc<PersonalDataKeys>>,
 }
+
+/// The attribute naming the subject whose key sealed an item's personal data.
+pub(crate) const SEALED_FOR: &str = "sealedFor";
 
 /// What a DynamoDB failure was doing, with the SDK's error as its cause.
 pub(crate) fn failed<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> Error
@@ -91,12 +104,84 @@ impl Store {
             client,
             table: table.into(),
             events: None,
+            keyring: None,
         }
+    }
+
+    /// The store, sealing and opening personal data with `keyring`.
+    pub fn with_keyring(mut self, keyring: Arc<PersonalDataKeys>) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    pub(crate) fn keyring(&self) -> Result<&PersonalDataKeys, Error> {
+        self.keyring
+            .as_deref()
+            .ok_or_else(|| Error::bug("personal data met by a store without data keys"))
+    }
+
+    /// `item` (serialised with its personal data marked) with that data sealed under
+    /// `subject`'s key, made now if the subject has none.
+    pub(crate) async fn sealed(
+        &self,
+        scope: &TenantScope,
+        subject: Subject<'_>,
+        mut item: Item,
+    ) -> Result<Item, Error> {
+        if !sealing::is_marked(&item) {
+            return Ok(item);
+        }
+        let key = self.keyring()?.writing_key(scope, subject).await?;
+        let id = subject.id(scope);
+        sealing::seal(&mut item, &key, &id)?;
+        item.insert(SEALED_FOR.to_owned(), AttributeValue::S(id));
+        Ok(item)
+    }
+
+    /// `value` as the attribute `name` of one of `subject`'s items, its personal data sealed,
+    /// with what `SEALED_FOR` must then say (`None`: nothing personal in it).
+    pub(crate) async fn sealed_attribute<T: serde::Serialize>(
+        &self,
+        scope: &TenantScope,
+        subject: Subject<'_>,
+        name: &str,
+        value: &T,
+    ) -> Result<(AttributeValue, Option<AttributeValue>), Error> {
+        let mut item = self
+            .sealed(scope, subject, sealing::marked_attribute(name, value)?)
+            .await?;
+        let sealed_for = item.remove(SEALED_FOR);
+        let value = item
+            .remove(name)
+            .ok_or_else(|| Error::bug("a sealed attribute went missing"))?;
+        Ok((value, sealed_for))
+    }
+
+    /// Opens the sealed personal data of `items`, reading each subject's key once.
+    async fn open_all(&self, items: &mut [Item]) -> Result<(), Error> {
+        let mut keys: HashMap<String, Option<DataKey>> = HashMap::new();
+        for item in items.iter_mut() {
+            let Some(AttributeValue::S(subject)) = item.remove(SEALED_FOR) else {
+                continue;
+            };
+            if !keys.contains_key(&subject) {
+                let key = self.keyring()?.opening_key(&subject).await?;
+                keys.insert(subject.clone(), key);
+            }
+            let key = keys.get(&subject).and_then(Option::as_ref);
+            sealing::open(item, key, &subject)?;
+        }
+        Ok(())
     }
 
     /// The table the settings name (`TABLE_NAME`), and the webhook queue when they name one.
     pub fn from_settings(aws: &Clients, settings: &Settings) -> Result<Self, Error> {
-        let mut store = Store::new(aws.dynamodb.clone(), settings.required(TABLE_NAME)?);
+        let keyring = Keyring::new(
+            DataKeysTable::from_settings(aws, settings)?,
+            crate::kms::key_wrapper(aws, settings)?,
+        );
+        let mut store = Store::new(aws.dynamodb.clone(), settings.required(TABLE_NAME)?)
+            .with_keyring(Arc::new(keyring));
         let webhooks = crate::config::queue_variable(payments_domain::work::WorkKind::Webhook);
         store.events = settings
             .optional(webhooks)
@@ -127,7 +212,11 @@ impl Store {
             .send()
             .await
             .map_err(failed("GetItem"))?;
-        Ok(output.item)
+        let mut item = output.item;
+        if let Some(item) = item.as_mut() {
+            self.open_all(std::slice::from_mut(item)).await?;
+        }
+        Ok(item)
     }
 
     /// One item as a record.
@@ -196,10 +285,11 @@ impl Store {
                 .send()
                 .await
                 .map_err(failed("BatchGetItem"))?;
-            let items = output
+            let mut items = output
                 .responses
                 .and_then(|mut responses| responses.remove(&self.table))
                 .unwrap_or_default();
+            self.open_all(&mut items).await?;
             for item in items {
                 let item_key = keys::partition_of(&item).zip(keys::sort_of(&item));
                 if let Some((partition, sort)) = item_key {
@@ -250,10 +340,12 @@ impl Store {
         query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
     ) -> Result<Vec<Item>, Error> {
         let items: Vec<Result<Item, _>> = query.into_paginator().items().send().collect().await;
-        items
+        let mut items = items
             .into_iter()
             .map(|item| item.map_err(failed("Query")))
-            .collect()
+            .collect::<Result<Vec<Item>, Error>>()?;
+        self.open_all(&mut items).await?;
+        Ok(items)
     }
 
     /// A put of `item` under `condition`, as one action of a transaction.
@@ -382,14 +474,33 @@ pub(crate) fn to_item<T: serde::Serialize>(
     sort: &str,
     item_type: &'static str,
 ) -> Result<Item, Error> {
-    let mut item: Item = serde_dynamo::to_item(record)
+    let item: Item = serde_dynamo::to_item(record)
         .map_err(|e| Error::internal(format!("serialising a {item_type}"), e))?;
+    Ok(keyed(item, partition, sort, item_type))
+}
+
+/// [`to_item`] with the record's personal data marked, for [`Store::sealed`] to seal.
+pub(crate) fn to_marked_item<T: serde::Serialize>(
+    record: &T,
+    partition: &str,
+    sort: &str,
+    item_type: &'static str,
+) -> Result<Item, Error> {
+    Ok(keyed(
+        sealing::marked_item(record)?,
+        partition,
+        sort,
+        item_type,
+    ))
+}
+
+fn keyed(mut item: Item, partition: &str, sort: &str, item_type: &'static str) -> Item {
     item.extend(keys::key(partition, sort));
     item.insert(
         ITEM_TYPE.to_owned(),
         AttributeValue::S(item_type.to_owned()),
     );
-    Ok(item)
+    item
 }
 
 /// A stored item as its record; one that does not read (or no longer passes its rules) is an

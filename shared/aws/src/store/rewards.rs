@@ -2,7 +2,7 @@
 //! (`SK = REWARD#{transactionId}`) beside the `REWARD` instrument its claim created, and is in
 //! the work index while it is settling.
 
-use super::items::{instruction_item, instrument_item};
+use super::items::instruction_item;
 use super::keys::{self, REWARD_PREFIX, REWARD_TRANSACTION_TYPE};
 use super::outbox::Changed;
 use super::work::{waiting_attribute, work_attributes};
@@ -78,7 +78,10 @@ impl RewardClaims for Store {
                 &instruction.customer_ref,
                 Now::at(transaction.created),
             )?,
-            self.put_action(instrument_item(scope, instrument)?, Condition::New)?,
+            self.put_action(
+                self.instrument_item(scope, instrument).await?,
+                Condition::New,
+            )?,
             self.put_action(reward_transaction_item(scope, transaction)?, Condition::New)?,
         ];
         Ok(written(self.transact(actions).await?, Some(1)))

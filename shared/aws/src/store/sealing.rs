@@ -21,6 +21,13 @@ pub fn marked_item<T: serde::Serialize>(record: &T) -> Result<Item, Error> {
         .map_err(|e| Error::internal("serialising an item with personal data", e))
 }
 
+/// `value` as the one attribute `name` of an item, its personal data marked.
+pub fn marked_attribute<T: serde::Serialize>(name: &str, value: &T) -> Result<Item, Error> {
+    let value = marking_personal_data(|| serde_dynamo::to_attribute_value(value))
+        .map_err(|e| Error::internal("serialising a value with personal data", e))?;
+    Ok(Item::from([(name.to_owned(), value)]))
+}
+
 /// What a sealed value is bound to: its subject and where in the item it is.
 fn context(subject: &str, path: &str) -> String {
     format!("{subject}|{path}")
@@ -78,6 +85,19 @@ fn seal_value(
         _ => {}
     }
     Ok(())
+}
+
+/// Whether `item` holds marked personal data (writing it needs its subject's key).
+pub fn is_marked(item: &Item) -> bool {
+    fn marked(value: &AttributeValue) -> bool {
+        marked_value(value).is_some()
+            || match value {
+                AttributeValue::M(map) => map.values().any(marked),
+                AttributeValue::L(list) => list.iter().any(marked),
+                _ => false,
+            }
+    }
+    item.values().any(marked)
 }
 
 /// Whether `item` holds sealed personal data (reading it needs its subject's key).

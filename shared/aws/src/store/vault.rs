@@ -3,21 +3,21 @@
 //! and mandates, so reading a customer with all its instruments is one Query.
 
 use super::items::{
-    active_profile_values, instrument_item, transaction_item, ACTIVE_PROFILE_UPDATE,
-    PROFILE_NOT_FORGOTTEN,
+    active_profile_values, transaction_item, ACTIVE_PROFILE_UPDATE, PROFILE_NOT_FORGOTTEN,
 };
 use super::keys::{
     self, INSTRUCTION_LINK_PREFIX, INSTRUMENT_PREFIX, INSTRUMENT_TYPE, MANDATE_LINK_PREFIX,
     PROFILE, PROFILE_TYPE, TRANSACTION_PREFIX,
 };
 use super::outbox::Changed;
-use super::{failed, from_item, updated, Condition, Item, Store, Transacted};
+use super::{failed, from_item, updated, Condition, Item, Store, Transacted, SEALED_FOR};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use payments_domain::clock::Now;
 use payments_domain::error::Error;
 use payments_domain::ids::{FinancialInstrumentId, MandateId, TenantScope, TransactionId};
 use payments_domain::metadata::Metadata;
 use payments_domain::refs::CustomerRef;
+use payments_domain::shredding::Subject;
 use payments_domain::vault::{
     CustomerProfile, CustomerVault, Customers, FinancialInstrument, InstructionLink, MandateLink,
     PersonalWrite, Transaction, Transactions, WalletChange,
@@ -139,7 +139,10 @@ impl Customers for Store {
         let now = Now::at(instrument.created_timestamp);
         let actions = vec![
             self.customer_not_forgotten(scope, &instrument.customer_ref, now)?,
-            self.put_action(instrument_item(scope, instrument)?, Condition::New)?,
+            self.put_action(
+                self.instrument_item(scope, instrument).await?,
+                Condition::New,
+            )?,
         ];
         match self.transact(actions).await?.first_refused() {
             None => Ok(PersonalWrite::Written),
@@ -211,6 +214,16 @@ impl Customers for Store {
         })
     }
 
+    async fn destroy_personal_data_key(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+    ) -> Result<(), Error> {
+        self.keyring()?
+            .destroy(scope, Subject::Customer(customer))
+            .await
+    }
+
     async fn mark_forgotten(
         &self,
         scope: &TenantScope,
@@ -243,7 +256,17 @@ impl Customers for Store {
         customer: &CustomerRef,
     ) -> Result<(), Error> {
         let pk = keys::customer(scope, customer);
-        for item in self.query_prefix(&pk, INSTRUMENT_PREFIX).await? {
+        // Their keys only: the details, sealed with a key forget has destroyed, are not read.
+        let instruments = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", text(&pk))
+            .expression_attribute_values(":prefix", text(INSTRUMENT_PREFIX))
+            .projection_expression("PK, SK")
+            .consistent_read(true);
+        for item in self.collect(instruments).await? {
             let Some(sort) = keys::sort_of(&item) else {
                 continue;
             };
@@ -251,7 +274,8 @@ impl Customers for Store {
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(keys::key(&pk, sort)))
-                .update_expression("REMOVE details")
+                .update_expression("REMOVE details, #sealedFor")
+                .expression_attribute_names("#sealedFor", SEALED_FOR)
                 .send()
                 .await
                 .map_err(failed("UpdateItem"))?;

@@ -85,6 +85,14 @@ pub trait Customers: Sync {
         now: Now,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
+    /// Destroys the key the customer's personal data is sealed with (docs/decisions/0019):
+    /// what it sealed, in the table and in every copy of it, can no longer be read.
+    fn destroy_personal_data_key(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
     /// Removes the account details of every instrument of the customer.
     fn erase_instrument_details(
         &self,
