@@ -87,30 +87,22 @@ fn seal_value(
     Ok(())
 }
 
-/// Whether `item` holds marked personal data (writing it needs its subject's key).
-pub fn is_marked(item: &Item) -> bool {
-    fn marked(value: &AttributeValue) -> bool {
-        marked_value(value).is_some()
+/// Whether a value of `item`, at any depth, is one `wanted` picks.
+fn any_value(item: &Item, wanted: fn(&AttributeValue) -> bool) -> bool {
+    fn any(value: &AttributeValue, wanted: fn(&AttributeValue) -> bool) -> bool {
+        wanted(value)
             || match value {
-                AttributeValue::M(map) => map.values().any(marked),
-                AttributeValue::L(list) => list.iter().any(marked),
+                AttributeValue::M(map) => map.values().any(|inner| any(inner, wanted)),
+                AttributeValue::L(list) => list.iter().any(|inner| any(inner, wanted)),
                 _ => false,
             }
     }
-    item.values().any(marked)
+    item.values().any(|value| any(value, wanted))
 }
 
-/// Whether `item` holds sealed personal data (reading it needs its subject's key).
-pub fn is_sealed(item: &Item) -> bool {
-    fn sealed(value: &AttributeValue) -> bool {
-        sealed_bytes(value).is_some()
-            || match value {
-                AttributeValue::M(map) => map.values().any(sealed),
-                AttributeValue::L(list) => list.iter().any(sealed),
-                _ => false,
-            }
-    }
-    item.values().any(sealed)
+/// Whether `item` holds marked personal data (writing it needs its subject's key).
+pub fn is_marked(item: &Item) -> bool {
+    any_value(item, |value| marked_value(value).is_some())
 }
 
 /// Puts back every sealed value of `item`, opened with its subject's key. Without the key (it
@@ -164,6 +156,10 @@ mod tests {
     use serde::{Deserialize, Serialize};
     use std::collections::{BTreeMap, HashMap};
     use std::sync::{Arc, Mutex};
+
+    fn is_sealed(item: &Item) -> bool {
+        any_value(item, |value| sealed_bytes(value).is_some())
+    }
 
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
