@@ -530,7 +530,7 @@ pub const BUDGETS: &[Budget] = &[
         VAULT,
         "PUT /v2/customer-vault/{customerRef}",
         SUCCESS,
-        UPDATE,
+        &[dynamodb("GetItem", 1), dynamodb("UpdateItem", 1)],
     ),
     explained(
         VAULT,

@@ -258,9 +258,17 @@ async fn forget_leaves_no_personal_data_in_the_table() {
     .chain(metadata_values.iter().map(String::as_str))
     .chain(credentials.iter().map(String::as_str))
     .collect();
-    // Account details are sealed under the customer's key (docs/decisions/0019): not even the
-    // table before forget shows them; the rest is erased in place by forget.
-    let sealed = [&uk_holder, &uk_account, &iban_holder, &iban];
+    // Account details and the profile's metadata are sealed under the customer's key
+    // (docs/decisions/0019): not even the table before forget shows them; the rest is erased
+    // in place by forget.
+    let sealed = [
+        &uk_holder,
+        &uk_account,
+        &iban_holder,
+        &iban,
+        &metadata_values[0],
+        &metadata_values[1],
+    ];
     let before = table_text(&table_client().await).await;
     for value in &personal {
         let sealed = sealed.iter().any(|s| s.as_str() == *value);
@@ -297,8 +305,8 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         })
         .collect();
     assert!(
-        sealed_copies.len() >= 2,
-        "the accounts are sealed: {} sealed items",
+        sealed_copies.len() >= 3,
+        "the accounts and the profile are sealed: {} sealed items",
         sealed_copies.len()
     );
     for (item, subject) in &sealed_copies {

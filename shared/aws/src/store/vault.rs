@@ -111,20 +111,30 @@ impl Customers for Store {
         metadata: &Metadata,
         now: Now,
     ) -> Result<PersonalWrite, Error> {
-        let metadata = serde_dynamo::to_attribute_value(metadata)
-            .map_err(|e| Error::internal("serialising metadata", e))?;
-        let result = self
+        let (metadata, sealed_for) = self
+            .sealed_attribute(scope, Subject::Customer(customer), "metadata", metadata)
+            .await?;
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Store::profile_key(scope, customer)))
-            .update_expression(format!("{ACTIVE_PROFILE_UPDATE}, metadata = :metadata"))
             .condition_expression(PROFILE_NOT_FORGOTTEN)
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#sealedFor", SEALED_FOR)
             .set_expression_attribute_values(Some(active_profile_values(now)))
-            .expression_attribute_values(":metadata", metadata)
-            .send()
-            .await;
+            .expression_attribute_values(":metadata", metadata);
+        let update = match sealed_for {
+            Some(subject) => update
+                .update_expression(format!(
+                    "{ACTIVE_PROFILE_UPDATE}, metadata = :metadata, #sealedFor = :sealedFor"
+                ))
+                .expression_attribute_values(":sealedFor", subject),
+            None => update.update_expression(format!(
+                "{ACTIVE_PROFILE_UPDATE}, metadata = :metadata REMOVE #sealedFor"
+            )),
+        };
+        let result = update.send().await;
         Ok(match updated(result)? {
             true => PersonalWrite::Written,
             false => PersonalWrite::CustomerForgotten,
@@ -237,9 +247,11 @@ impl Customers for Store {
             .update_expression(
                 "SET #status = :forgotten, metadata = :noMetadata, itemType = :profileType, \
                  createdTimestamp = if_not_exists(createdTimestamp, :now), \
-                 forgottenTimestamp = if_not_exists(forgottenTimestamp, :now)",
+                 forgottenTimestamp = if_not_exists(forgottenTimestamp, :now) \
+                 REMOVE #sealedFor",
             )
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#sealedFor", SEALED_FOR)
             .expression_attribute_values(":forgotten", text("FORGOTTEN"))
             .expression_attribute_values(":noMetadata", AttributeValue::M(HashMap::new()))
             .expression_attribute_values(":profileType", text(PROFILE_TYPE))
