@@ -28,22 +28,19 @@ enum AfterForget {
     NoPersonalData(&'static str),
 }
 
-/// The writing routes of every function that has guarded routes, by function.
+/// The guarded writing routes of every HTTP function of the template, by function.
 fn writing_routes() -> Vec<(&'static str, Vec<RouteSpec>)> {
-    let writes = |routes: &[RouteSpec]| -> Vec<RouteSpec> {
-        routes
-            .iter()
-            .filter(|r| r.guarded && r.method != Method::GET)
-            .cloned()
-            .collect()
-    };
-    vec![
-        ("customer-vault", writes(customer_vault::api().table())),
-        ("customer-wallet", writes(customer_wallet::api().table())),
-        ("order-management", writes(order_management::api().table())),
-        ("mandates", writes(mandates::api().table())),
-        ("notifications", writes(notifications::api().table())),
-    ]
+    crate::round_trips::http_functions()
+        .into_iter()
+        .map(|function| {
+            let writes = function
+                .routes
+                .into_iter()
+                .filter(|r| r.guarded && r.method != Method::GET)
+                .collect();
+            (function.name, writes)
+        })
+        .collect()
 }
 
 /// The error codes of an answer in format A (`errorCode`) or B (`title`).

@@ -48,13 +48,13 @@ use test_support::round_trips::{
 use test_support::{payments, providers, rewards, Client, Reply};
 
 /// An HTTP function of the template and its route table.
-struct HttpFunction {
-    name: &'static str,
-    routes: Vec<RouteSpec>,
+pub(crate) struct HttpFunction {
+    pub(crate) name: &'static str,
+    pub(crate) routes: Vec<RouteSpec>,
 }
 
 /// Every HTTP function, as named by `Metadata.BuildProperties.Binary` in `infra/template.yaml`.
-fn http_functions() -> Vec<HttpFunction> {
+pub(crate) fn http_functions() -> Vec<HttpFunction> {
     let function = |name, routes: &[RouteSpec]| HttpFunction {
         name,
         routes: routes.to_vec(),
