@@ -7,6 +7,7 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
 use payments_domain::error::{Chain, Error};
+use payments_domain::shredding::one_call;
 use payments_domain::work::{QueueMessage, Step};
 use std::future::Future;
 
@@ -34,7 +35,8 @@ where
                 "unreadable",
             ),
             // Boxed: a worker's future nests deeply, and this keeps its type shallow.
-            Some(Ok(request)) => match Box::pin(run(request)).await {
+            // Each data key the message needs is read once (docs/decisions/0019).
+            Some(Ok(request)) => match Box::pin(one_call(run(request))).await {
                 Ok(Step::Done) => (None, "done"),
                 Ok(Step::RetryLater) => (Some("retry later".to_owned()), "retry"),
                 Err(error) => (Some(format!("failed: {}", Chain(&error))), "failed"),

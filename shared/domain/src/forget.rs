@@ -1,13 +1,14 @@
 //! Forgetting a customer (docs/api.md §5): every piece of their personal data, in every area,
 //! is erased; amounts, ids, dates and statuses stay so the books still add up. The profile is
 //! marked FORGOTTEN first, so nothing personal can be written for the customer from then on
-//! (those writes check it in the same DynamoDB transaction); then the key their sealed data
-//! needs is destroyed, so no copy of it can be read (docs/decisions/0019); then each kind of
-//! item is erased.
+//! (those writes check it in the same DynamoDB transaction); then the keys their sealed data
+//! needs (theirs, and those of the orders and mandates that concern them) are destroyed, so no
+//! copy of it can be read (docs/decisions/0019); then each kind of item is erased.
 //! Safe to repeat, and a failure anywhere is an error, never a partial success reported as done.
 
 use crate::clock::Now;
 use crate::error::Error;
+use crate::ids::MandateId;
 use crate::ids::TenantScope;
 use crate::mandates::{MandateWrite, Mandates};
 use crate::metadata::Metadata;
@@ -15,6 +16,7 @@ use crate::orders::{change_linked_instruction, Orders};
 use crate::outbox::RecordedEvents;
 use crate::refs::{CustomerRef, OrderRef};
 use crate::rewards::RewardClaims;
+use crate::shredding::Subject;
 use crate::vault::{Customers, Transactions};
 use crate::versioned;
 
@@ -28,11 +30,19 @@ where
     S: Customers + Transactions + Orders + Mandates + RewardClaims + RecordedEvents,
 {
     store.mark_forgotten(scope, customer, now).await?;
-    // First: from here every copy of what was sealed for them is unreadable, whatever follows.
-    store.destroy_personal_data_key(scope, customer).await?;
+    let links = store.instruction_links(scope, customer).await?;
+    let mut orders: Vec<&OrderRef> = links.iter().map(|link| &link.order_ref).collect();
+    orders.sort();
+    orders.dedup();
+    let mandates = store.mandate_links(scope, customer).await?;
+    let mut subjects = vec![Subject::Customer(customer)];
+    subjects.extend(orders.iter().map(|order| Subject::Order(order)));
+    subjects.extend(mandates.iter().map(|mandate| Subject::Mandate(*mandate)));
+    // First: from here every copy of what was sealed for them is unreadable, whatever follows;
+    // the reads below meet it as erased.
+    destroy_keys(store, scope, &subjects).await?;
     store.erase_instrument_details(scope, customer).await?;
     forget_transactions(store, scope, customer, now).await?;
-    let links = store.instruction_links(scope, customer).await?;
     for link in &links {
         change_linked_instruction(store, scope, link, |instruction| {
             instruction.forget_personal_data(now.epoch_ms());
@@ -41,19 +51,31 @@ where
         .await?;
     }
     // An order's metadata may be about any customer of its instructions: it goes too.
-    let mut orders: Vec<&OrderRef> = links.iter().map(|link| &link.order_ref).collect();
-    orders.sort();
-    orders.dedup();
     for order in orders {
         store
             .set_order_metadata(scope, order, &Metadata::default())
             .await?;
     }
-    forget_mandates(store, scope, customer, now).await?;
+    forget_mandates(store, scope, &mandates, now).await?;
     forget_rewards(store, scope, customer, now).await?;
     // Last: the changes above may have recorded events too.
     forget_events(store, scope, customer, now).await?;
+    // And again: a write that raced the first destruction (a worker saving what it read
+    // before) may have sealed under a fresh key; that key goes too.
+    destroy_keys(store, scope, &subjects).await?;
     tracing::info!("customer forgotten");
+    Ok(())
+}
+
+/// Destroys the keys of `subjects`: what they sealed, in every copy, reads as erased.
+async fn destroy_keys(
+    customers: &impl Customers,
+    scope: &TenantScope,
+    subjects: &[Subject<'_>],
+) -> Result<(), Error> {
+    for subject in subjects {
+        customers.destroy_personal_data_key(scope, *subject).await?;
+    }
     Ok(())
 }
 
@@ -88,13 +110,13 @@ async fn forget_transactions(
 /// Debtors, amendments and metadata of every mandate that named the customer, whether or not
 /// its terms still do (a debtor entered for them may have stayed when the terms changed); one
 /// still registering can never be registered now.
-async fn forget_mandates<S: Customers + Mandates>(
-    store: &S,
+async fn forget_mandates(
+    store: &impl Mandates,
     scope: &TenantScope,
-    customer: &CustomerRef,
+    mandates: &[MandateId],
     now: Now,
 ) -> Result<(), Error> {
-    for id in store.mandate_links(scope, customer).await? {
+    for &id in mandates {
         versioned::update(
             "mandate",
             None,

@@ -6,6 +6,7 @@
 
 use crate::error::{Error, ErrorCode, Violation};
 use crate::ids::TenantScope;
+use crate::shredding::Subject;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::future::Future;
@@ -95,15 +96,35 @@ pub struct StoredAnswer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
     pub fingerprint: String,
-    /// `None` while the first request is being processed.
-    pub answer: Option<StoredAnswer>,
+    pub answer: KeptAnswer,
+}
+
+/// What became of the first request's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeptAnswer {
+    /// The first request is still being processed (or was released a moment ago).
+    Pending,
+    Kept(StoredAnswer),
+    /// It was kept sealed under the key of the customer, order or mandate it was about, and
+    /// forget has destroyed that key (docs/decisions/0019): the request was done, its answer
+    /// cannot be given again.
+    Erased,
+}
+
+/// A key held for the request processing it, until its answer is kept or the key released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldKey {
+    pub key: IdempotencyKey,
+    pub fingerprint: String,
+    /// Proves the hold: a request whose lock ran out and was taken over keeps nothing.
+    pub lock: String,
 }
 
 /// What a request with a key may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// Go ahead: the key is held with this lock until the answer is kept or the key released.
-    Granted { lock: String },
+    /// Go ahead.
+    Granted(HeldKey),
     /// Give this answer again; do nothing.
     Replay(StoredAnswer),
 }
@@ -128,29 +149,29 @@ pub trait IdempotencyRecords: Sync {
         now_ms: i64,
     ) -> impl Future<Output = Result<Option<KeyRecord>, Error>> + Send;
 
-    /// Keeps the answer with the key, if `lock` still holds it.
+    /// Keeps the answer with the key, if its lock still holds it; sealed under `about`'s key
+    /// when it is about a customer, an order or a mandate, since it may quote their data.
     fn keep_answer(
         &self,
         scope: &TenantScope,
-        key: &IdempotencyKey,
-        lock: &str,
-        fingerprint: &str,
+        held: &HeldKey,
         answer: &StoredAnswer,
+        about: Option<Subject<'_>>,
         now_ms: i64,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// Ends the claim, if `lock` still holds it (after a 5xx), so a retry of the same request
+    /// Ends the claim, if its lock still holds it (after a 5xx), so a retry of the same request
     /// runs again at once.
     fn release_key(
         &self,
         scope: &TenantScope,
-        key: &IdempotencyKey,
-        lock: &str,
+        held: &HeldKey,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 /// Claims `key` for the request `fingerprint` names: granted, a replay of the first answer,
-/// or refused (another request with this key: 422; the first still running: 409).
+/// or refused (another request with this key: 422; the first still running, or its answer
+/// erased with its customer's data: 409).
 pub async fn claim(
     store: &impl IdempotencyRecords,
     scope: &TenantScope,
@@ -163,16 +184,27 @@ pub async fn claim(
         .claim_key(scope, key, fingerprint, &lock, now_ms)
         .await?
     {
-        return Ok(Claim::Granted { lock });
+        return Ok(Claim::Granted(HeldKey {
+            key: key.clone(),
+            fingerprint: fingerprint.to_owned(),
+            lock,
+        }));
     }
     match store.key_record(scope, key, now_ms).await? {
         Some(record) if record.fingerprint != fingerprint => Err(Error::Unprocessable(Box::new(
             Violation::new(ErrorCode::IDEMPOTENCY_KEY_REUSED).on_property("Idempotency-Key", None),
         ))),
         Some(KeyRecord {
-            answer: Some(answer),
+            answer: KeptAnswer::Kept(answer),
             ..
         }) => Ok(Claim::Replay(answer)),
+        Some(KeyRecord {
+            answer: KeptAnswer::Erased,
+            ..
+        }) => Err(Error::Conflict(Box::new(
+            Violation::new(ErrorCode::IDEMPOTENCY_KEY_ANSWER_ERASED)
+                .on_property("Idempotency-Key", None),
+        ))),
         // Still being processed, or released a moment ago: the client tries again.
         _ => Err(Error::Conflict(Box::new(
             Violation::new(ErrorCode::IDEMPOTENCY_KEY_IN_USE).on_property("Idempotency-Key", None),

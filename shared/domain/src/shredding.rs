@@ -8,12 +8,47 @@
 use crate::aead::{decrypt, encrypt, random, KEY_LEN};
 use crate::error::Error;
 use crate::identity::KeyWrapper;
-use crate::ids::TenantScope;
+use crate::ids::{MandateId, TenantScope};
 use crate::refs::{CustomerRef, OrderRef};
 use crate::secret::Secret;
 use aws_lc_rs::aead::NONCE_LEN;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+
+tokio::task_local! {
+    /// The data keys the current call (a request, a queue message) has read, by subject id: a
+    /// call that seals an item and its events, or reads a customer's items, reads each key
+    /// once. Scoped to one call, so a forget elsewhere is never outlived by more than a call.
+    static KEYS_OF_THE_CALL: RefCell<HashMap<String, DataKey>>;
+}
+
+/// Runs `call` (one request or one message) with its own memo of the data keys it reads.
+pub async fn one_call<F: Future>(call: F) -> F::Output {
+    KEYS_OF_THE_CALL
+        .scope(RefCell::new(HashMap::new()), call)
+        .await
+}
+
+fn remembered(id: &str) -> Option<DataKey> {
+    KEYS_OF_THE_CALL
+        .try_with(|keys| keys.borrow().get(id).cloned())
+        .ok()
+        .flatten()
+}
+
+fn remember(id: &str, key: &DataKey) {
+    let _outside_a_call = KEYS_OF_THE_CALL.try_with(|keys| {
+        keys.borrow_mut().insert(id.to_owned(), key.clone());
+    });
+}
+
+fn forget_remembered(id: &str) {
+    let _outside_a_call = KEYS_OF_THE_CALL.try_with(|keys| {
+        keys.borrow_mut().remove(id);
+    });
+}
 
 /// Whose personal data a key seals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,16 +56,76 @@ pub enum Subject<'a> {
     Customer(&'a CustomerRef),
     /// Order-level data (its metadata), which may concern any customer of the order.
     Order(&'a OrderRef),
+    /// A mandate's debtor and metadata: a draft may name no customer yet, and its terms may
+    /// name another customer later; forget destroys the key of every mandate that named them.
+    Mandate(MandateId),
 }
 
 impl Subject<'_> {
     /// The subject's id within the whole service: its tenant, account, kind and ref.
     pub fn id(&self, scope: &TenantScope) -> String {
         let (kind, reference) = match self {
-            Subject::Customer(customer) => ("customer", customer.as_str()),
-            Subject::Order(order) => ("order", order.as_str()),
+            Subject::Customer(customer) => ("customer", customer.as_str().to_owned()),
+            Subject::Order(order) => ("order", order.as_str().to_owned()),
+            Subject::Mandate(mandate) => ("mandate", mandate.to_string()),
         };
         format!("{}/{}/{kind}/{reference}", scope.tenant, scope.account)
+    }
+}
+
+/// A [`Subject`] that owns its ref: what a request's path or an answer's `Location` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamedSubject {
+    Customer(CustomerRef),
+    Order(OrderRef),
+    Mandate(MandateId),
+}
+
+impl NamedSubject {
+    /// The subject an API path names (`/v2/customer-vault/{customerRef}/…`,
+    /// `/v1/customer-vault/{customerRef}/…`, `/v2/order-management/{orderRef}/…`,
+    /// `/v2/mandates/sepa/{mandateId}/…`), with or without scheme and host; `None` for a path
+    /// about no customer's data (creditor profiles, webhooks) or about none yet.
+    pub fn of_path(path: &str) -> Option<NamedSubject> {
+        let path = match path.split_once("://") {
+            Some((_, rest)) => &rest[rest.find('/')?..],
+            None => path,
+        };
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').skip(2).collect();
+        match segments.as_slice() {
+            ["customer-vault", customer, ..] => CustomerRef::parse(customer)
+                .ok()
+                .map(NamedSubject::Customer),
+            ["order-management", order, ..] => OrderRef::parse(order).ok().map(NamedSubject::Order),
+            ["mandates", "sepa", mandate, ..] => {
+                MandateId::parse(mandate).ok().map(NamedSubject::Mandate)
+            }
+            _ => None,
+        }
+    }
+
+    /// The subject a request body names: its `customerRef`, else its `orderRef` (a new
+    /// mandate's, a new order's), when valid.
+    pub fn of_body(body: &[u8]) -> Option<NamedSubject> {
+        let body: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let named = |field: &str| body.get(field).and_then(serde_json::Value::as_str);
+        named("customerRef")
+            .and_then(|customer| CustomerRef::parse(customer).ok())
+            .map(NamedSubject::Customer)
+            .or_else(|| {
+                named("orderRef")
+                    .and_then(|order| OrderRef::parse(order).ok())
+                    .map(NamedSubject::Order)
+            })
+    }
+
+    pub fn subject(&self) -> Subject<'_> {
+        match self {
+            NamedSubject::Customer(customer) => Subject::Customer(customer),
+            NamedSubject::Order(order) => Subject::Order(order),
+            NamedSubject::Mandate(mandate) => Subject::Mandate(*mandate),
+        }
     }
 }
 
@@ -120,6 +215,7 @@ impl<K: WrappedKeys> Keyring<K> {
         let key = DataKey::generate()?;
         let wrapped = self.wrapper.wrap_key(key.0.expose(), &id).await?;
         if self.keys.insert_wrapped_key(&id, &wrapped).await? {
+            remember(&id, &key);
             return Ok(key);
         }
         // Another writer made the subject's key first: seal with theirs.
@@ -145,14 +241,23 @@ impl<K: WrappedKeys> Keyring<K> {
 
     /// Destroys the subject's key: what was sealed with it can never be read again.
     pub async fn destroy(&self, scope: &TenantScope, subject: Subject<'_>) -> Result<(), Error> {
-        self.keys.destroy_wrapped_key(&subject.id(scope)).await
+        let id = subject.id(scope);
+        forget_remembered(&id);
+        self.keys.destroy_wrapped_key(&id).await
     }
 
+    /// The subject's key: remembered by the call, else read and unwrapped (and remembered). A
+    /// subject without a key is not remembered: another call may make it.
     async fn unwrapped(&self, id: &str) -> Result<Option<DataKey>, Error> {
+        if let Some(key) = remembered(id) {
+            return Ok(Some(key));
+        }
         match self.keys.wrapped_key(id).await? {
             Some(wrapped) => {
                 let bytes = self.wrapper.unwrap_key(&wrapped, id).await?;
-                Ok(Some(DataKey::from_bytes(&bytes)?))
+                let key = DataKey::from_bytes(&bytes)?;
+                remember(id, &key);
+                Ok(Some(key))
             }
             None => Ok(None),
         }
@@ -254,6 +359,98 @@ mod tests {
             fresh.open("jane/holderName", &sealed).is_err(),
             "a new key opens nothing of before"
         );
+    }
+
+    #[derive(Default)]
+    struct CountedKeys {
+        keys: InMemoryKeys,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl WrappedKeys for CountedKeys {
+        async fn wrapped_key(&self, subject: &str) -> Result<Option<Vec<u8>>, Error> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.keys.wrapped_key(subject).await
+        }
+        async fn insert_wrapped_key(&self, subject: &str, wrapped: &[u8]) -> Result<bool, Error> {
+            self.keys.insert_wrapped_key(subject, wrapped).await
+        }
+        async fn destroy_wrapped_key(&self, subject: &str) -> Result<(), Error> {
+            self.keys.destroy_wrapped_key(subject).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_reads_each_key_once_and_never_past_its_destruction() {
+        let wrapper = LocalKeyWrapper::from_base64(&LocalKeyWrapper::generate().unwrap()).unwrap();
+        let keyring = Keyring::new(CountedKeys::default(), Arc::new(wrapper));
+        let reads = || keyring.keys.reads.load(std::sync::atomic::Ordering::SeqCst);
+        let scope = scope();
+        let jane = CustomerRef::parse("jane").unwrap();
+        let subject = Subject::Customer(&jane);
+        one_call(async {
+            keyring.writing_key(&scope, subject).await.unwrap();
+            keyring.writing_key(&scope, subject).await.unwrap();
+            keyring.reading_key(&scope, subject).await.unwrap().unwrap();
+        })
+        .await;
+        assert_eq!(reads(), 1, "made once: the first read found nothing");
+        one_call(async {
+            keyring.reading_key(&scope, subject).await.unwrap().unwrap();
+            keyring.reading_key(&scope, subject).await.unwrap().unwrap();
+            keyring.destroy(&scope, subject).await.unwrap();
+            assert!(keyring
+                .reading_key(&scope, subject)
+                .await
+                .unwrap()
+                .is_none());
+        })
+        .await;
+        assert_eq!(reads(), 3, "a new call reads again, and after destroying");
+        keyring.reading_key(&scope, subject).await.unwrap();
+        keyring.reading_key(&scope, subject).await.unwrap();
+        assert_eq!(reads(), 5, "outside a call nothing is remembered");
+    }
+
+    #[test]
+    fn a_path_names_its_subject() {
+        let mandate = MandateId::new_random();
+        let cases = [
+            ("/v2/customer-vault/jane/refund", Some("customer/jane")),
+            (
+                "/v1/customer-vault/jane/wallet/financial-instrument/x",
+                Some("customer/jane"),
+            ),
+            (
+                "https://api.example.com/v2/order-management/o-1?x=1",
+                Some("order/o-1"),
+            ),
+            ("/v2/order-management", None),
+            ("/v2/mandates/sepa/draft", None),
+            ("/v2/mandates/creditor-profiles/sepa", None),
+            ("/v1/notifications/webhooks", None),
+        ];
+        let scope = scope();
+        for (path, named) in cases {
+            let id = NamedSubject::of_path(path).map(|named| named.subject().id(&scope));
+            let wanted = named.map(|named| format!("{}/{}/{named}", scope.tenant, scope.account));
+            assert_eq!(id, wanted, "{path}");
+        }
+        assert_eq!(
+            NamedSubject::of_path(&format!("/v2/mandates/sepa/{mandate}")),
+            Some(NamedSubject::Mandate(mandate))
+        );
+        let customer = |body: &str| NamedSubject::of_body(body.as_bytes());
+        assert_eq!(
+            customer(r#"{"orderRef": "o-1", "customerRef": "jane"}"#),
+            Some(NamedSubject::Customer(CustomerRef::parse("jane").unwrap()))
+        );
+        assert_eq!(
+            customer(r#"{"orderRef": "o-1"}"#),
+            Some(NamedSubject::Order(OrderRef::parse("o-1").unwrap()))
+        );
+        assert_eq!(customer(r#"{"customerRef": 7}"#), None);
+        assert_eq!(customer("not json"), None);
     }
 
     #[tokio::test]

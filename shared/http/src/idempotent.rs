@@ -12,9 +12,10 @@ use base64::Engine;
 use payments_aws::Store;
 use payments_domain::error::Error;
 use payments_domain::idempotency::{
-    self, Claim, IdempotencyKey, IdempotencyRecords, StoredAnswer, HEADER, REPLAYED_HEADER,
+    self, Claim, HeldKey, IdempotencyKey, IdempotencyRecords, StoredAnswer, HEADER, REPLAYED_HEADER,
 };
 use payments_domain::ids::TenantScope;
+use payments_domain::shredding::NamedSubject;
 use payments_domain::Now;
 
 /// A claimed key, carried on the handler's answer to the edge, which keeps the answer.
@@ -22,9 +23,9 @@ use payments_domain::Now;
 pub(crate) struct Held {
     store: Store,
     scope: TenantScope,
-    key: IdempotencyKey,
-    lock: String,
-    fingerprint: String,
+    claim: HeldKey,
+    /// Whose data the answer may quote, as the request's path (or else its body) names it.
+    about: Option<NamedSubject>,
 }
 
 /// Runs the handler of a guarded POST once per key: a request without the header goes straight
@@ -60,16 +61,16 @@ pub(crate) async fn once(scope: TenantScope, request: Request, next: Next) -> Re
     match idempotency::claim(&store, &scope, &key, &fingerprint, now).await {
         Err(error) => ApiError(error).into_response(),
         Ok(Claim::Replay(answer)) => replay(&answer),
-        Ok(Claim::Granted { lock }) => {
+        Ok(Claim::Granted(claim)) => {
+            let about = NamedSubject::of_path(&target).or_else(|| NamedSubject::of_body(&bytes));
             let mut response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
             response.extensions_mut().insert(Held {
                 store,
                 scope,
-                key,
-                lock,
-                fingerprint,
+                claim,
+                about,
             });
             response
         }
@@ -114,11 +115,7 @@ pub(crate) async fn keep_answer(held: Option<Held>, response: Response) -> Respo
     };
     let status = response.status();
     if status.is_server_error() {
-        if let Err(error) = held
-            .store
-            .release_key(&held.scope, &held.key, &held.lock)
-            .await
-        {
+        if let Err(error) = held.store.release_key(&held.scope, &held.claim).await {
             tracing::warn!(error = %payments_domain::error::Chain(&error), "releasing an idempotency key failed");
         }
         return response;
@@ -144,14 +141,19 @@ pub(crate) async fn keep_answer(held: Option<Held>, response: Response) -> Respo
         location: header(header::LOCATION),
         body: base64::engine::general_purpose::STANDARD.encode(&bytes),
     };
+    // Sealed under the key of the customer or order the request names, else of what the
+    // answer made (a mandate), so forget reaches it (docs/decisions/0019).
+    let about = held
+        .about
+        .clone()
+        .or_else(|| answer.location.as_deref().and_then(NamedSubject::of_path));
     let kept = held
         .store
         .keep_answer(
             &held.scope,
-            &held.key,
-            &held.lock,
-            &held.fingerprint,
+            &held.claim,
             &answer,
+            about.as_ref().map(NamedSubject::subject),
             Now::read().epoch_ms(),
         )
         .await;

@@ -470,6 +470,9 @@ const QUERY: &[Call] = &[dynamodb("Query", 1)];
 const UPDATE: &[Call] = &[dynamodb("UpdateItem", 1)];
 const TRANSACTION: &[Call] = &[dynamodb("TransactWriteItems", 1)];
 const BATCH_GET: &[Call] = &[dynamodb("BatchGetItem", 1)];
+/// Why a call that meets a mandate's debtor reads once more.
+const MANDATE_KEY_READ: &str = "one GetItem more: the mandate's data key, to open or seal its \
+     debtor (docs/decisions/0019)";
 /// Why a call that meets account details reads once more.
 const KEY_READ: &str = "one GetItem more: the customer's data key, to open or seal their account \
      details (docs/decisions/0019)";
@@ -506,12 +509,42 @@ const fn key_replayed(function: &'static str, call: &'static str) -> Budget {
     )
 }
 
+const CUSTOMER_KEY_CLAIMED_AND_KEPT: &[Call] = &[dynamodb("GetItem", 1), dynamodb("PutItem", 3)];
+const CUSTOMER_KEY_REPLAYED: &[Call] = &[dynamodb("GetItem", 2), dynamodb("PutItem", 1)];
+
+/// [`key_claimed`] on a path that names a customer: the answer is sealed under their key.
+const fn customer_key_claimed(function: &'static str, call: &'static str) -> Budget {
+    explained(
+        function,
+        call,
+        IDEMPOTENT_FIRST,
+        CUSTOMER_KEY_CLAIMED_AND_KEPT,
+        "the key claimed (a conditional PutItem), the handler refusing the body before any \
+         call, its answer kept with the key (a PutItem conditional on the claim), sealed under \
+         the customer's data key, made here since this customer has none (read, not found, \
+         put): an answer about a customer may quote their data (docs/decisions/0019)",
+    )
+}
+
+/// [`key_replayed`] on a path that names a customer: the kept answer opens with their key.
+const fn customer_key_replayed(function: &'static str, call: &'static str) -> Budget {
+    explained(
+        function,
+        call,
+        IDEMPOTENT_REPLAYED,
+        CUSTOMER_KEY_REPLAYED,
+        "the claim refused (the key is taken), then the key read and its answer opened with the \
+         customer's data key: the same request, so its kept answer is given again and the \
+         handler does not run",
+    )
+}
+
 pub const BUDGETS: &[Budget] = &[
     // Idempotency keys, on one POST of each HTTP function.
-    key_claimed(VAULT, "POST /v2/customer-vault/{customerRef}/uk-bank-account"),
-    key_replayed(VAULT, "POST /v2/customer-vault/{customerRef}/uk-bank-account"),
-    key_claimed(WALLET, "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}"),
-    key_replayed(WALLET, "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}"),
+    customer_key_claimed(VAULT, "POST /v2/customer-vault/{customerRef}/uk-bank-account"),
+    customer_key_replayed(VAULT, "POST /v2/customer-vault/{customerRef}/uk-bank-account"),
+    customer_key_claimed(WALLET, "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}"),
+    customer_key_replayed(WALLET, "POST /v1/customer-vault/{customerRef}/wallet/financial-instrument/{financialInstrumentId}"),
     key_claimed(ORDERS, "POST /v2/order-management"),
     key_replayed(ORDERS, "POST /v2/order-management"),
     key_claimed(MANDATES, "POST /v2/mandates/creditor-profiles/sepa"),
@@ -539,12 +572,13 @@ pub const BUDGETS: &[Budget] = &[
         &[
             dynamodb("UpdateItem", 2),
             dynamodb("Query", 6),
-            dynamodb("DeleteItem", 1),
+            dynamodb("DeleteItem", 2),
         ],
-        "marks the profile FORGOTTEN first, destroys the customer's data key, then reads each \
-         kind of item it erases with a Query of its own sort-key prefix (instruments, \
-         transactions, instruction links, mandate links, reward claims, tenant events); then \
-         one write per item found",
+        "marks the profile FORGOTTEN first, destroys the customer's data key (and those of \
+         their orders and mandates: none here), then reads each kind of item it erases with a \
+         Query of its own sort-key prefix (instruments, transactions, instruction links, \
+         mandate links, reward claims, tenant events); then one write per item found; last, \
+         destroys the keys again, in case a racing write made one since",
     ),
     // The customer's first account: its data key is made (read, not found, put).
     budget(
@@ -717,13 +751,19 @@ pub const BUDGETS: &[Budget] = &[
         BATCH_GET,
     ),
     budget(ORDERS, "GET /v2/order-management/{orderRef}", SUCCESS, QUERY),
-    // Order metadata concerns the customers of the order's instructions, which are read and
-    // checked not to be forgotten in the write.
-    budget(
+    explained(
         ORDERS,
         "PUT /v2/order-management/{orderRef}/metadata",
         SUCCESS,
-        &[dynamodb("Query", 1), dynamodb("TransactWriteItems", 1)],
+        &[
+            dynamodb("GetItem", 1),
+            dynamodb("PutItem", 1),
+            dynamodb("Query", 1),
+            dynamodb("TransactWriteItems", 1),
+        ],
+        "the order's data key, made here for its first metadata (read, not found, put), to seal \
+         it; metadata concerns the customers of the order's instructions, which are read and \
+         checked not to be forgotten in the write",
     ),
     budget(
         ORDERS,
@@ -777,13 +817,14 @@ pub const BUDGETS: &[Budget] = &[
         "POST /v2/order-management/{orderRef}/instruction/{instructionRef}/cancel",
         SUCCESS,
         &[
-            dynamodb("GetItem", 1),
+            dynamodb("GetItem", 2),
             dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 1),
         ],
         "read-modify-write: the instruction, its link, then the instruction with its \
-         instruction.cancelled event in one transaction; the event relayed to the webhook \
+         instruction.cancelled event in one transaction, the reason sealed in both under the \
+         customer's data key (one GetItem for the request); the event relayed to the webhook \
          dispatcher",
     ),
     budget(
@@ -840,15 +881,18 @@ pub const BUDGETS: &[Budget] = &[
         SUCCESS,
         GET,
     ),
-    budget(
+    explained(
         MANDATES,
         "POST /v2/mandates/sepa",
         SUCCESS,
         &[
-            dynamodb("GetItem", 1),
+            dynamodb("GetItem", 2),
+            dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 1),
         ],
+        "the creditor profile; the mandate's own data key, made here (read, not found, put), \
+         to seal the debtor; the mandate written in one transaction",
     ),
     budget(
         MANDATES,
@@ -873,23 +917,32 @@ pub const BUDGETS: &[Budget] = &[
         "PUT /v2/mandates/sepa/{mandateId}",
         "a draft completed and submitted (202)",
         &[
-            dynamodb("GetItem", 2),
+            dynamodb("GetItem", 3),
+            dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 1),
         ],
         "read-modify-write of the draft, then, once its terms are complete, the creditor \
-         profile they name (another partition; read only when the draft is submitted)",
+         profile they name (another partition; read only when the draft is submitted); the \
+         mandate's data key, made here for the draft's first debtor (read, not found, put)",
     ),
-    budget(MANDATES, "GET /v2/mandates/sepa/{mandateId}", SUCCESS, GET),
-    budget(
+    explained(
+        MANDATES,
+        "GET /v2/mandates/sepa/{mandateId}",
+        SUCCESS,
+        &[dynamodb("GetItem", 2)],
+        MANDATE_KEY_READ,
+    ),
+    explained(
         MANDATES,
         "PUT /v2/mandates/sepa/{mandateId}/amend",
         "an active mandate (202)",
         &[
-            dynamodb("GetItem", 1),
+            dynamodb("GetItem", 2),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 1),
         ],
+        MANDATE_KEY_READ,
     ),
     budget(
         MANDATES,
@@ -1066,13 +1119,13 @@ pub const BUDGETS: &[Budget] = &[
         SQS_MESSAGE,
         "a submitted mandate, registered",
         &[
-            dynamodb("GetItem", 3),
+            dynamodb("GetItem", 4),
             dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 1),
         ],
-        "the mandate, then the creditor profile it names (another partition) for the network; \
-         the customer's data key, made here for their first account (read, not found, put), to \
+        "the mandate and its data key (to open the debtor), then the creditor profile it names \
+         (another partition) for the network; the customer's data key, made here for their first account (read, not found, put), to \
          seal the debtor's account details in the new instrument; the mandate.active event \
          relayed to the dispatcher",
     ),
@@ -1081,14 +1134,15 @@ pub const BUDGETS: &[Budget] = &[
         SQS_MESSAGE,
         "a claimed gift card, settled",
         &[
-            dynamodb("GetItem", 2),
+            dynamodb("GetItem", 3),
             dynamodb("PutItem", 1),
             dynamodb("TransactWriteItems", 1),
             sqs("SendMessage", 2),
         ],
         "the reward claim; the counted attempt, saved before the provider is called; then the \
          instruction it names (in its order's partition), both written in one transaction with \
-         their reward.settled and instruction.completed events, each relayed to the dispatcher",
+         their reward.settled and instruction.completed events, each relayed to the dispatcher; \
+         the credentials sealed under the customer's data key (one GetItem for the message)",
     ),
     explained(
         "provider-event-worker",

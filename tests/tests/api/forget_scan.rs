@@ -1,6 +1,8 @@
-//! Forget leaves no personal data anywhere in the table: the raw items are scanned for every
-//! name, email, address, IBAN, account number and metadata value the test wrote, in the vault
-//! and in the customer's mandates.
+//! Forget leaves no personal data anywhere in the table, nor in a copy of it taken before: the
+//! raw items are scanned for every name, email, address, IBAN, account number, metadata value
+//! and reward credential the test wrote, in the vault, the customer's orders and mandates and
+//! their recorded events; each is sealed from the start, and after forget nothing of a copy
+//! taken before opens with the keys that are left.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::Method;
@@ -56,8 +58,10 @@ fn all_strings(value: &AttributeValue, into: &mut Vec<String>) {
     }
 }
 
-/// Every string anywhere in the table, keys and values.
-pub(crate) async fn table_text(client: &aws_sdk_dynamodb::Client) -> String {
+/// Every item of the table, raw.
+async fn scan(
+    client: &aws_sdk_dynamodb::Client,
+) -> Vec<std::collections::HashMap<String, AttributeValue>> {
     let pages: Vec<_> = client
         .scan()
         .table_name(test_support::TABLE_NAME)
@@ -66,9 +70,17 @@ pub(crate) async fn table_text(client: &aws_sdk_dynamodb::Client) -> String {
         .send()
         .collect()
         .await;
+    pages
+        .into_iter()
+        .map(|item| item.unwrap_or_else(|e| panic!("scan failed: {e}")))
+        .collect()
+}
+
+/// Every string anywhere in the table, keys and values.
+pub(crate) async fn table_text(client: &aws_sdk_dynamodb::Client) -> String {
     let mut strings = Vec::new();
-    for item in pages {
-        for (name, value) in item.unwrap_or_else(|e| panic!("scan failed: {e}")) {
+    for item in scan(client).await {
+        for (name, value) in item {
             strings.push(name);
             all_strings(&value, &mut strings);
         }
@@ -183,13 +195,19 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         ..client.clone()
     };
     let gift = test_support::rewards::reward(&table, &client.scope, "Gift Card", &[]).await;
+    let order_note = format!("Order note {}", random_upper(10));
+    let instruction_note = format!("Holder {}", random_upper(10));
     orders
         .call(
             Method::POST,
             "/v2/order-management",
-            Some(json!({ "orderRef": "forget-reward", "instructions": [{
+            Some(
+                json!({ "orderRef": "forget-reward", "metadata": { "claim": order_note },
+                "instructions": [{
                 "instructionRef": "payout", "customerRef": customer, "direction": "Credit",
-                "amount": 10, "currency": "EUR", "country": "GB", "settledByDate": "2999-01-01" }] })),
+                "amount": 10, "currency": "EUR", "country": "GB", "settledByDate": "2999-01-01",
+                "metadata": { "policyHolder": instruction_note } }] }),
+            ),
         )
         .await
         .assert_status(202);
@@ -253,70 +271,55 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         debtor_email.as_str(),
         debtor_street.as_str(),
         debtor_iban.as_str(),
+        order_note.as_str(),
+        instruction_note.as_str(),
     ]
     .into_iter()
     .chain(metadata_values.iter().map(String::as_str))
     .chain(credentials.iter().map(String::as_str))
     .collect();
-    // Account details and the profile's metadata are sealed under the customer's key
-    // (docs/decisions/0019): not even the table before forget shows them; the rest is erased
-    // in place by forget.
-    let sealed = [
-        &uk_holder,
-        &uk_account,
-        &iban_holder,
-        &iban,
-        &metadata_values[0],
-        &metadata_values[1],
-    ];
+    // Every personal field is sealed under the key of its subject (docs/decisions/0019): not
+    // even the table before forget shows one.
     let before = table_text(&table_client().await).await;
     for value in &personal {
-        let sealed = sealed.iter().any(|s| s.as_str() == *value);
-        assert_eq!(
-            before.contains(value),
-            !sealed,
-            "{value}: sealed values are never in the table, the others are until forget"
-        );
+        assert!(!before.contains(value), "{value} is in the table in clear");
     }
-    // A copy of the customer's items, as a backup or point-in-time recovery keeps them.
-    let copy = table_client()
+    // A copy of the tenant's sealed items, as a backup or point-in-time recovery keeps them.
+    let ours = format!("{}/{}/", client.scope.tenant, client.scope.account);
+    let copy: Vec<_> = scan(&table_client().await)
         .await
-        .query()
-        .table_name(test_support::TABLE_NAME)
-        .key_condition_expression("PK = :pk")
-        .expression_attribute_values(
-            ":pk",
-            AttributeValue::S(format!(
-                "T#{}#A#{}#CUSTOMER#{customer}",
-                client.scope.tenant, client.scope.account
-            )),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .items
-        .unwrap_or_default();
-    let keys = test_support::personal_data_keys(table_client().await).await;
-    let sealed_copies: Vec<_> = copy
         .into_iter()
         .filter_map(|item| {
             let subject = item.get("sealedFor")?.as_s().ok()?.clone();
-            Some((item, subject))
+            subject.starts_with(&ours).then_some((item, subject))
         })
         .collect();
-    assert!(
-        sealed_copies.len() >= 3,
-        "the accounts and the profile are sealed: {} sealed items",
-        sealed_copies.len()
+    let mut sealed_types: Vec<&str> = copy
+        .iter()
+        .filter_map(|(item, _)| item.get("itemType")?.as_s().ok().map(String::as_str))
+        .collect();
+    sealed_types.sort();
+    sealed_types.dedup();
+    assert_eq!(
+        sealed_types,
+        [
+            "CustomerProfile",
+            "FinancialInstrument",
+            "Instruction",
+            "Mandate",
+            "Order",
+            "RewardTransaction",
+            "TenantEvent"
+        ],
+        "every kind of item with personal data is sealed"
     );
-    for (item, subject) in &sealed_copies {
-        let key = keys
-            .opening_key(subject)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut opened = item.clone();
-        payments_aws::store::sealing::open(&mut opened, key.as_ref(), subject)
-            .unwrap_or_else(|e| panic!("before forget the copy opens: {e}"));
+    let keys = test_support::personal_data_keys(table_client().await).await;
+    let opened = open_copy(&keys, &copy).await;
+    for value in &personal {
+        assert!(
+            opened.contains(value),
+            "{value}: before forget the copy opens"
+        );
     }
 
     client
@@ -332,22 +335,20 @@ async fn forget_leaves_no_personal_data_in_the_table() {
     for value in &personal {
         assert!(!after.contains(value), "personal data survived forget");
     }
-    // The copy taken before forget: with what is left, none of it opens.
-    for (item, subject) in &sealed_copies {
+    // The copy taken before forget: with the keys that are left, none of it opens.
+    let opened = open_copy(&keys, &copy).await;
+    for value in &personal {
+        assert!(
+            !opened.contains(value),
+            "{value} opens from the copy after forget"
+        );
+    }
+    for (_, subject) in &copy {
         let key = keys
             .opening_key(subject)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(key.is_none(), "the customer's key outlived forget");
-        let mut opened = item.clone();
-        assert!(payments_aws::store::sealing::open(&mut opened, None, subject).is_err());
-        let text = format!("{item:?}");
-        for value in &sealed {
-            assert!(
-                !text.contains(value.as_str()),
-                "the copy holds {value} in clear"
-            );
-        }
+        assert!(key.is_none(), "the key of {subject} outlived forget");
     }
     // The books still add up: the instruments are still there, by id.
     let read = client
@@ -373,6 +374,80 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         .await;
     assert_eq!(mandate.body["status"], "Active");
     assert_eq!(mandate.body["debtor"], serde_json::Value::Null);
+}
+
+/// Every raw item of `scope`'s tenant and account, with the subject it is sealed for (empty
+/// when it is not sealed).
+async fn tenant_items(
+    scope: &payments_domain::ids::TenantScope,
+) -> Vec<(std::collections::HashMap<String, AttributeValue>, String)> {
+    let ours = format!("{}/{}/", scope.tenant, scope.account);
+    let partition = format!("T#{}#A#{}#", scope.tenant, scope.account);
+    scan(&table_client().await)
+        .await
+        .into_iter()
+        .filter_map(|item| {
+            let subject = match item.get("sealedFor") {
+                Some(subject) => subject.as_s().ok()?.clone(),
+                None => String::new(),
+            };
+            let pk = item.get("PK")?.as_s().ok()?;
+            (subject.starts_with(&ours) || pk.starts_with(&partition)).then_some((item, subject))
+        })
+        .collect()
+}
+
+/// The kept answers of `scope`'s idempotency keys, each as the table holds it and as it reads
+/// with the keys that are left.
+pub(crate) async fn kept_answers(
+    scope: &payments_domain::ids::TenantScope,
+) -> Vec<(String, String)> {
+    let keys = test_support::personal_data_keys(table_client().await).await;
+    let mut answers = Vec::new();
+    for (item, subject) in tenant_items(scope).await {
+        if item
+            .get("itemType")
+            .and_then(|t| t.as_s().ok())
+            .map(String::as_str)
+            != Some("IdempotencyKey")
+        {
+            continue;
+        }
+        let raw = format!("{item:?}");
+        let readable = open_copy(&keys, &[(item, subject)]).await;
+        answers.push((raw, readable));
+    }
+    answers
+}
+
+/// The text of every item of `scope`'s tenant and account, as a copy of the table would show
+/// it with the keys that are left: each sealed item opened with its subject's key, if any.
+pub(crate) async fn readable_text(scope: &payments_domain::ids::TenantScope) -> String {
+    let keys = test_support::personal_data_keys(table_client().await).await;
+    open_copy(&keys, &tenant_items(scope).await).await
+}
+
+/// The text of `copy`, each item opened with the key its subject has now, if any.
+async fn open_copy(
+    keys: &payments_aws::store::PersonalDataKeys,
+    copy: &[(std::collections::HashMap<String, AttributeValue>, String)],
+) -> String {
+    let mut text = String::new();
+    for (item, subject) in copy {
+        if subject.is_empty() {
+            text.push_str(&format!("{item:?}"));
+            continue;
+        }
+        let key = keys
+            .opening_key(subject)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut opened = item.clone();
+        payments_aws::store::sealing::open(&mut opened, key.as_ref(), subject)
+            .unwrap_or_else(|e| panic!("a copy that does not open: {e}"));
+        text.push_str(&format!("{opened:?}"));
+    }
+    text
 }
 
 async fn table_client() -> aws_sdk_dynamodb::Client {

@@ -212,3 +212,49 @@ async fn a_post_that_failed_with_a_server_error_lets_its_key_go() {
     let count = listed.body["results"].as_array().map(Vec::len);
     assert_eq!(count, Some(1), "one endpoint: {}", listed.body);
 }
+
+/// A kept answer about a customer is sealed under their data key (docs/decisions/0019), since
+/// it may quote their data: before forget it is given again; after, it is gone with their data,
+/// and a retry is refused with a code of its own rather than done again.
+#[tokio::test]
+async fn after_forget_a_kept_answer_is_erased_and_its_request_not_done_again() {
+    let table = test_support::table().await;
+    let vault = Client::admin(payments::vault_router(&table, &payments::unreachable_queue()).await);
+    let account = json!({ "accountHolderName": "JANE DOE", "accountNumber": "99999911", "sortCode": "111211" });
+    let path = "/v2/customer-vault/idem-forget/uk-bank-account";
+    let first = vault.post_keyed(path, "forget-1", &account).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = vault.post_keyed(path, "forget-1", &account).await;
+    assert!(replayed(&again));
+    assert_eq!(again.body, first.body);
+    let answer_of = |text: &str| text.contains(first.body["id"].as_str().unwrap_or("?"));
+    let kept = crate::forget_scan::kept_answers(&vault.scope).await;
+    assert_eq!(kept.len(), 1);
+    let (raw, readable) = &kept[0];
+    assert!(
+        answer_of(readable) && !answer_of(raw),
+        "kept in clear: {raw}"
+    );
+
+    vault
+        .call(Method::POST, "/v2/customer-vault/idem-forget/forget", None)
+        .await
+        .assert_status(200);
+
+    let retried = vault.post_keyed(path, "forget-1", &account).await;
+    assert_eq!(retried.status, 409, "{}", retried.body);
+    assert_eq!(retried.error_codes(), ["IDEMPOTENCY_KEY_ANSWER_ERASED"]);
+    let customer = vault
+        .call(Method::GET, "/v2/customer-vault/idem-forget", None)
+        .await;
+    assert_eq!(
+        customer.body["financialInstruments"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "done once: {}",
+        customer.body
+    );
+    let kept = crate::forget_scan::kept_answers(&vault.scope).await;
+    assert!(!answer_of(&kept[0].1), "the kept answer outlived forget");
+}

@@ -4,7 +4,8 @@
 
 use http::Method;
 use payments_domain::orders::{self, Instruction, InstructionStatus, Orders};
-use payments_domain::refs::{InstructionRef, OrderRef};
+use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
+use payments_domain::vault::Transactions;
 use payments_domain::{Now, Secret};
 use serde_json::json;
 use test_support::{payments, Client};
@@ -188,12 +189,37 @@ async fn forget_reaches_the_customers_instructions_and_refunds() {
             .collect::<Vec<_>>()
             .join("\n")
     };
+    // Sealed (docs/decisions/0019): read back through the store, never in the table in clear.
+    let read_back = || async {
+        let customer = CustomerRef::parse("forgettable").unwrap_or_else(|e| panic!("{e:?}"));
+        let transactions = table
+            .transactions_of(&vault.scope, &customer)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut read = serde_json::to_string(&transactions).unwrap_or_default();
+        for order in ["paid", "cancelled"] {
+            let order = OrderRef::parse(order).unwrap_or_else(|e| panic!("{e:?}"));
+            let (header, instructions) = table
+                .order(&vault.scope, &order)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|| panic!("no order {order:?}"));
+            read.push_str(&serde_json::to_string(&header).unwrap_or_default());
+            for instruction in instructions {
+                let instruction = table
+                    .instruction(&vault.scope, &order, &instruction)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                read.push_str(&serde_json::to_string(&instruction).unwrap_or_default());
+            }
+        }
+        read
+    };
     let before = scan().await;
+    let read = read_back().await;
     for value in [&metadata_value, &cancel_reason, &refund_reason, &order_note] {
-        assert!(
-            before.contains(value.as_str()),
-            "the test's data should be in the table before forget"
-        );
+        assert!(!before.contains(value.as_str()), "{value} in clear");
+        assert!(read.contains(value.as_str()), "{value} does not read back");
     }
 
     vault
@@ -201,7 +227,7 @@ async fn forget_reaches_the_customers_instructions_and_refunds() {
         .await
         .assert_status(200);
 
-    let after = scan().await;
+    let after = read_back().await;
     for value in [&metadata_value, &cancel_reason, &refund_reason, &order_note] {
         assert!(
             !after.contains(value.as_str()),

@@ -5,15 +5,18 @@
 //! counts as absent.
 
 use super::keys::{self, EXPIRES_AT};
-use super::{failed, Item, Store};
+use super::{failed, sealing, Item, Store};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use payments_domain::error::Error;
 use payments_domain::idempotency::{
-    IdempotencyKey, IdempotencyRecords, KeyRecord, StoredAnswer, KEPT_MS, LOCK_MS,
+    HeldKey, IdempotencyKey, IdempotencyRecords, KeptAnswer, KeyRecord, StoredAnswer, KEPT_MS,
+    LOCK_MS,
 };
 use payments_domain::ids::TenantScope;
+use payments_domain::secret::Secret;
+use payments_domain::shredding::Subject;
 
 const SORT: &str = "KEY";
 const ITEM_TYPE: &str = "IdempotencyKey";
@@ -21,6 +24,8 @@ const FINGERPRINT: &str = "fingerprint";
 const LOCK_TOKEN: &str = "lockToken";
 const LOCKED_UNTIL: &str = "lockedUntil";
 const ANSWER: &str = "answer";
+/// Set beside the answer, outside its seal: an answer read as erased was kept all the same.
+const ANSWERED: &str = "answered";
 
 fn partition(scope: &TenantScope, key: &IdempotencyKey) -> String {
     keys::partition(scope, "IDEMPOTENCY", key.hashed())
@@ -106,11 +111,13 @@ impl IdempotencyRecords for Store {
             .cloned()
             .ok_or_else(|| Error::bug("an idempotency key without its fingerprint"))?;
         let answer = match item.get(ANSWER).and_then(|v| v.as_s().ok()) {
-            Some(text) => Some(
+            Some(text) => KeptAnswer::Kept(
                 serde_json::from_str::<StoredAnswer>(text)
                     .map_err(|e| Error::internal("reading a kept answer", e))?,
             ),
-            None => None,
+            // Kept, and read as erased: sealed under a key forget destroyed.
+            None if item.contains_key(ANSWERED) => KeptAnswer::Erased,
+            None => KeptAnswer::Pending,
         };
         Ok(Some(KeyRecord {
             fingerprint,
@@ -121,16 +128,26 @@ impl IdempotencyRecords for Store {
     async fn keep_answer(
         &self,
         scope: &TenantScope,
-        key: &IdempotencyKey,
-        lock: &str,
-        fingerprint: &str,
+        held: &HeldKey,
         answer: &StoredAnswer,
+        about: Option<Subject<'_>>,
         now_ms: i64,
     ) -> Result<(), Error> {
-        let mut item = record_item(scope, key, fingerprint, now_ms);
+        let mut item = record_item(scope, &held.key, &held.fingerprint, now_ms);
         let answer = serde_json::to_string(answer)
             .map_err(|e| Error::internal("writing a kept answer", e))?;
-        item.insert(ANSWER.to_owned(), s(&answer));
+        item.insert(ANSWERED.to_owned(), AttributeValue::Bool(true));
+        let item = match about {
+            // The whole answer is one personal value of the subject it is about.
+            Some(subject) => {
+                item.extend(sealing::marked_attribute(ANSWER, &Secret::new(answer))?);
+                self.sealed(scope, subject, item).await?
+            }
+            None => {
+                item.insert(ANSWER.to_owned(), s(&answer));
+                item
+            }
+        };
         let result = self
             .client
             .put_item()
@@ -138,7 +155,7 @@ impl IdempotencyRecords for Store {
             .set_item(Some(item))
             .condition_expression("#lock = :lock")
             .expression_attribute_names("#lock", LOCK_TOKEN)
-            .expression_attribute_values(":lock", s(lock))
+            .expression_attribute_values(":lock", s(&held.lock))
             .send()
             .await;
         match result {
@@ -150,24 +167,19 @@ impl IdempotencyRecords for Store {
         }
     }
 
-    async fn release_key(
-        &self,
-        scope: &TenantScope,
-        key: &IdempotencyKey,
-        lock: &str,
-    ) -> Result<(), Error> {
+    async fn release_key(&self, scope: &TenantScope, held: &HeldKey) -> Result<(), Error> {
         // The lock is ended rather than the item deleted: the next request with the same key
         // and body takes the key over at once (an UpdateItem every function may make).
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(keys::key(&partition(scope, key), SORT)))
+            .set_key(Some(keys::key(&partition(scope, &held.key), SORT)))
             .update_expression("SET #locked = :ended")
             .condition_expression("#lock = :lock")
             .expression_attribute_names("#lock", LOCK_TOKEN)
             .expression_attribute_names("#locked", LOCKED_UNTIL)
-            .expression_attribute_values(":lock", s(lock))
+            .expression_attribute_values(":lock", s(&held.lock))
             .expression_attribute_values(":ended", n(0))
             .send()
             .await;

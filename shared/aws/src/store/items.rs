@@ -125,54 +125,98 @@ impl Store {
     }
 }
 
-/// A transaction's item in its customer's partition, in the work index while refunds are
-/// pending.
-pub(crate) fn transaction_item(
-    scope: &TenantScope,
-    transaction: &Transaction,
-) -> Result<Item, Error> {
-    let pk = keys::customer(scope, &transaction.customer_ref);
-    let mut item = to_item(
-        transaction,
-        &pk,
-        &keys::transaction(transaction.id),
-        keys::TRANSACTION_TYPE,
-    )?;
-    if let Some(from) = transaction.refunds_need_worker_from() {
-        let message = ExecuteRefunds {
-            scope: (*scope).into(),
-            transaction: TransactionPath {
-                customer_ref: transaction.customer_ref.clone(),
-                financial_instrument_id: transaction.financial_instrument_id,
-                transaction_id: transaction.id,
-            },
-        };
-        item.extend(work_attributes(&pk, from, &message)?);
-        item.extend(waiting_attribute(
-            transaction.refunds_waiting_on_provider_since(),
-        ));
+impl Store {
+    /// `record`'s item with its personal data sealed under `subject`'s key.
+    pub(crate) async fn sealed_item<T: serde::Serialize>(
+        &self,
+        scope: &TenantScope,
+        subject: Subject<'_>,
+        record: &T,
+        partition: &str,
+        sort: &str,
+        item_type: &'static str,
+    ) -> Result<Item, Error> {
+        let item = to_marked_item(record, partition, sort, item_type)?;
+        self.sealed(scope, subject, item).await
     }
-    Ok(item)
-}
 
-/// The instruction's item, in the work index while it needs a worker.
-pub(crate) fn instruction_item(
-    scope: &TenantScope,
-    instruction: &Instruction,
-) -> Result<Item, Error> {
-    let pk = keys::order(scope, &instruction.order_ref);
-    let mut item = to_item(
-        instruction,
-        &pk,
-        &keys::instruction(&instruction.instruction_ref),
-        keys::INSTRUCTION_TYPE,
-    )?;
-    if let Some(from) = instruction.needs_worker_from() {
-        let message = ExecuteInstruction::for_instruction(scope, instruction);
-        item.extend(work_attributes(&pk, from, &message)?);
-        item.extend(waiting_attribute(instruction.waiting_on_provider_since()));
+    /// A transaction's item in its customer's partition, in the work index while refunds are
+    /// pending; its refund reasons sealed under the customer's key.
+    pub(crate) async fn transaction_item(
+        &self,
+        scope: &TenantScope,
+        transaction: &Transaction,
+    ) -> Result<Item, Error> {
+        let pk = keys::customer(scope, &transaction.customer_ref);
+        let mut item = self
+            .sealed_item(
+                scope,
+                Subject::Customer(&transaction.customer_ref),
+                transaction,
+                &pk,
+                &keys::transaction(transaction.id),
+                keys::TRANSACTION_TYPE,
+            )
+            .await?;
+        if let Some(from) = transaction.refunds_need_worker_from() {
+            let message = ExecuteRefunds {
+                scope: (*scope).into(),
+                transaction: TransactionPath {
+                    customer_ref: transaction.customer_ref.clone(),
+                    financial_instrument_id: transaction.financial_instrument_id,
+                    transaction_id: transaction.id,
+                },
+            };
+            item.extend(work_attributes(&pk, from, &message)?);
+            item.extend(waiting_attribute(
+                transaction.refunds_waiting_on_provider_since(),
+            ));
+        }
+        Ok(item)
     }
-    Ok(item)
+
+    /// The instruction's item, in the work index while it needs a worker; its metadata and
+    /// reasons sealed under its customer's key.
+    pub(crate) async fn instruction_item(
+        &self,
+        scope: &TenantScope,
+        instruction: &Instruction,
+    ) -> Result<Item, Error> {
+        let pk = keys::order(scope, &instruction.order_ref);
+        let mut item = self
+            .sealed_item(
+                scope,
+                Subject::Customer(&instruction.customer_ref),
+                instruction,
+                &pk,
+                &keys::instruction(&instruction.instruction_ref),
+                keys::INSTRUCTION_TYPE,
+            )
+            .await?;
+        if let Some(from) = instruction.needs_worker_from() {
+            let message = ExecuteInstruction::for_instruction(scope, instruction);
+            item.extend(work_attributes(&pk, from, &message)?);
+            item.extend(waiting_attribute(instruction.waiting_on_provider_since()));
+        }
+        Ok(item)
+    }
+
+    /// An instrument's item, its account details sealed under its customer's key.
+    pub(crate) async fn instrument_item(
+        &self,
+        scope: &TenantScope,
+        instrument: &FinancialInstrument,
+    ) -> Result<Item, Error> {
+        self.sealed_item(
+            scope,
+            Subject::Customer(&instrument.customer_ref),
+            instrument,
+            &keys::customer(scope, &instrument.customer_ref),
+            &keys::instrument(instrument.id),
+            keys::INSTRUMENT_TYPE,
+        )
+        .await
+    }
 }
 
 /// The link from a provider's id to what it stands for. Written beside the first write that
@@ -184,25 +228,6 @@ pub(crate) fn provider_link_item(link: &ProviderLink) -> Result<Item, Error> {
         keys::LINK,
         keys::PROVIDER_LINK_TYPE,
     )
-}
-
-/// An instrument's item in its customer's partition.
-impl Store {
-    /// An instrument's item, its account details sealed under its customer's key.
-    pub(crate) async fn instrument_item(
-        &self,
-        scope: &TenantScope,
-        instrument: &FinancialInstrument,
-    ) -> Result<Item, Error> {
-        let item = to_marked_item(
-            instrument,
-            &keys::customer(scope, &instrument.customer_ref),
-            &keys::instrument(instrument.id),
-            keys::INSTRUMENT_TYPE,
-        )?;
-        self.sealed(scope, Subject::Customer(&instrument.customer_ref), item)
-            .await
-    }
 }
 
 /// The item that records that an instruction belongs to a customer and which instrument it

@@ -51,6 +51,7 @@ pub(crate) const NONCE_TYPE: &str = "Nonce";
 pub(crate) const PROVIDER_LINK_TYPE: &str = "ProviderLink";
 pub(crate) const SANDBOX_ENTRY_TYPE: &str = "SandboxEntry";
 pub(crate) const INBOX_EVENT_TYPE: &str = "InboxEvent";
+pub(crate) const TENANT_EVENT_TYPE: &str = "TenantEvent";
 
 /// `T#{tenant}#A#{account}#{kind}#{id}`.
 pub(crate) fn partition(scope: &TenantScope, kind: &str, id: &str) -> String {

@@ -76,15 +76,25 @@ impl CreditorProfiles for Store {
 }
 
 impl Store {
-    /// The mandate's item, in the work index while it waits for the network.
-    fn mandate_item(
+    /// The mandate's item, in the work index while it waits for the network; its debtor and
+    /// metadata sealed under the mandate's own key.
+    async fn mandate_item(
         &self,
         scope: &TenantScope,
         mandate: &Mandate,
         now: Now,
     ) -> Result<Item, Error> {
         let pk = keys::mandate(scope, mandate.mandate_id);
-        let mut item = to_item(mandate, &pk, MANDATE, MANDATE_TYPE)?;
+        let mut item = self
+            .sealed_item(
+                scope,
+                Subject::Mandate(mandate.mandate_id),
+                mandate,
+                &pk,
+                MANDATE,
+                MANDATE_TYPE,
+            )
+            .await?;
         if mandate.needs_registration() {
             item.extend(work_attributes(
                 &pk,
@@ -142,12 +152,12 @@ impl Store {
         instrument: Option<TransactWriteItem>,
     ) -> Result<MandateWrite, Error> {
         let mut actions = vec![self.put_action(
-            self.mandate_item(scope, mandate, now)?,
+            self.mandate_item(scope, mandate, now).await?,
             Condition::Version(read_version),
         )?];
         actions.extend(self.customer_actions(scope, mandate, now)?);
         actions.extend(instrument);
-        actions.extend(self.event_actions(scope, Changed::Mandate(mandate))?);
+        actions.extend(self.event_actions(scope, Changed::Mandate(mandate)).await?);
         let written = self.commit(actions).await?;
         if written == MandateWrite::Written {
             self.relay(scope, Changed::Mandate(mandate)).await;
@@ -178,7 +188,10 @@ impl Mandates for Store {
         );
         let mut actions = vec![self.put_action(claim, Condition::New)?];
         actions.extend(self.customer_actions(scope, mandate, now)?);
-        actions.push(self.put_action(self.mandate_item(scope, mandate, now)?, Condition::New)?);
+        actions.push(self.put_action(
+            self.mandate_item(scope, mandate, now).await?,
+            Condition::New,
+        )?);
         let link = mandate.provider_link(scope);
         actions.push(self.put_action(provider_link_item(&link)?, Condition::Always)?);
         self.commit(actions).await

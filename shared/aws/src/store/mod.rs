@@ -157,7 +157,8 @@ impl Store {
         Ok((value, sealed_for))
     }
 
-    /// Opens the sealed personal data of `items`, reading each subject's key once.
+    /// Opens the sealed personal data of `items`, reading each subject's key once; what a
+    /// destroyed key sealed reads as erased.
     async fn open_all(&self, items: &mut [Item]) -> Result<(), Error> {
         let mut keys: HashMap<String, Option<DataKey>> = HashMap::new();
         for item in items.iter_mut() {
@@ -169,7 +170,14 @@ impl Store {
                 keys.insert(subject.clone(), key);
             }
             let key = keys.get(&subject).and_then(Option::as_ref);
-            sealing::open(item, key, &subject)?;
+            let erased = sealing::open(item, key, &subject)?;
+            if erased > 0 {
+                tracing::info!(
+                    subject,
+                    erased,
+                    "personal data of a forgotten subject read as erased"
+                );
+            }
         }
         Ok(())
     }

@@ -1,10 +1,10 @@
 //! Order items. One partition per order holds the order (`SK = ORDER`) and each instruction
 //! (`SK = INSTRUCTION#{instructionRef}`): GET order is one Query, GET instruction one GetItem.
 
-use super::items::{instruction_item, instruction_link_item, provider_link_item, transaction_item};
+use super::items::{instruction_link_item, provider_link_item};
 use super::keys::{self, INSTRUCTION_PREFIX, ORDER, ORDER_TYPE};
 use super::outbox::Changed;
-use super::{from_item, to_item, updated, Condition, Store, Transacted};
+use super::{from_item, updated, Condition, Store, Transacted, SEALED_FOR};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use payments_domain::error::Error;
 use payments_domain::ids::TenantScope;
@@ -14,6 +14,7 @@ use payments_domain::orders::{
 };
 use payments_domain::payments::ProviderLink;
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
+use payments_domain::shredding::Subject;
 use payments_domain::vault::Transaction;
 
 impl Orders for Store {
@@ -69,17 +70,22 @@ impl Orders for Store {
         for instruction in instructions {
             self.link_instruction(scope, instruction).await?;
         }
-        let mut actions = vec![self.put_action(
-            to_item(
+        let order_item = self
+            .sealed_item(
+                scope,
+                Subject::Order(&order.order_ref),
                 order,
                 &keys::order(scope, &order.order_ref),
                 ORDER,
                 ORDER_TYPE,
-            )?,
-            Condition::New,
-        )?];
+            )
+            .await?;
+        let mut actions = vec![self.put_action(order_item, Condition::New)?];
         for instruction in instructions {
-            actions.push(self.put_action(instruction_item(scope, instruction)?, Condition::New)?);
+            actions.push(self.put_action(
+                self.instruction_item(scope, instruction).await?,
+                Condition::New,
+            )?);
         }
         // The order's metadata concerns every customer of its instructions.
         let personal = instructions
@@ -114,7 +120,10 @@ impl Orders for Store {
             TransactWriteItem::builder()
                 .condition_check(order_exists)
                 .build(),
-            self.put_action(instruction_item(scope, instruction)?, Condition::New)?,
+            self.put_action(
+                self.instruction_item(scope, instruction).await?,
+                Condition::New,
+            )?,
         ];
         let personal = instruction
             .carries_personal_data()
@@ -150,7 +159,7 @@ impl Orders for Store {
     ) -> Result<bool, Error> {
         self.put_reporting(
             scope,
-            instruction_item(scope, instruction)?,
+            self.instruction_item(scope, instruction).await?,
             Condition::Version(read_version),
             Changed::Instruction(instruction),
             instruction
@@ -167,7 +176,7 @@ impl Orders for Store {
         read_version: u64,
     ) -> Result<Claim, Error> {
         let save = self.put_action(
-            instruction_item(scope, instruction)?,
+            self.instruction_item(scope, instruction).await?,
             Condition::Version(read_version),
         )?;
         let Some(instrument) = instruction.financial_instrument_id else {
@@ -199,31 +208,33 @@ impl Orders for Store {
     }
 
     /// Metadata concerns every customer of the order's instructions: they are read first, and
-    /// the write checks that none is forgotten. Erasing it (empty metadata) is one UpdateItem.
+    /// the write checks that none is forgotten. It is sealed under the order's key. Erasing it
+    /// (empty metadata, nothing to seal or check) is one UpdateItem.
     async fn set_order_metadata(
         &self,
         scope: &TenantScope,
         order_ref: &OrderRef,
         metadata: &Metadata,
     ) -> Result<bool, Error> {
-        const SET_METADATA: &str = "SET metadata = :metadata";
         const ORDER_EXISTS: &str = "attribute_exists(PK)";
         let partition = keys::order(scope, order_ref);
-        let value = serde_dynamo::to_attribute_value(metadata)
-            .map_err(|e| Error::internal("serialising metadata", e))?;
-        if metadata.is_empty() {
+        let (value, sealed_for) = self
+            .sealed_attribute(scope, Subject::Order(order_ref), "metadata", metadata)
+            .await?;
+        let Some(sealed_for) = sealed_for else {
             let result = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(keys::key(&partition, ORDER)))
-                .update_expression(SET_METADATA)
+                .update_expression("SET metadata = :metadata REMOVE #sealedFor")
                 .condition_expression(ORDER_EXISTS)
+                .expression_attribute_names("#sealedFor", SEALED_FOR)
                 .expression_attribute_values(":metadata", value)
                 .send()
                 .await;
             return updated(result);
-        }
+        };
         let customers: Vec<CustomerRef> = self
             .query_prefix(&partition, INSTRUCTION_PREFIX)
             .await?
@@ -233,9 +244,11 @@ impl Orders for Store {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(keys::key(&partition, ORDER)))
-            .update_expression(SET_METADATA)
+            .update_expression("SET metadata = :metadata, #sealedFor = :sealedFor")
             .condition_expression(ORDER_EXISTS)
+            .expression_attribute_names("#sealedFor", SEALED_FOR)
             .expression_attribute_values(":metadata", value)
+            .expression_attribute_values(":sealedFor", sealed_for)
             .build()
             .map_err(|e| Error::internal("building the metadata update", e))?;
         let mut actions = vec![TransactWriteItem::builder().update(update).build()];
@@ -259,17 +272,26 @@ impl Orders for Store {
             None => Condition::New,
         };
         let mut actions = vec![
-            self.put_action(transaction_item(scope, transaction)?, transaction_condition)?,
             self.put_action(
-                instruction_item(scope, instruction)?,
+                self.transaction_item(scope, transaction).await?,
+                transaction_condition,
+            )?,
+            self.put_action(
+                self.instruction_item(scope, instruction).await?,
                 Condition::Version(instruction_read),
             )?,
         ];
         if let Some(link) = link {
             actions.push(self.put_action(provider_link_item(link)?, Condition::Always)?);
         }
-        actions.extend(self.event_actions(scope, Changed::Instruction(instruction))?);
-        actions.extend(self.event_actions(scope, Changed::Transaction(transaction))?);
+        actions.extend(
+            self.event_actions(scope, Changed::Instruction(instruction))
+                .await?,
+        );
+        actions.extend(
+            self.event_actions(scope, Changed::Transaction(transaction))
+                .await?,
+        );
         let committed = self.transact(actions).await? == Transacted::Committed;
         if committed {
             self.relay(scope, Changed::Instruction(instruction)).await;

@@ -4,7 +4,7 @@
 //! object as it was then. A write that reports nothing stays the single write it was.
 
 use super::work::work_attributes;
-use super::{from_item, keys, to_item, updated, Condition, Item, Store, Transacted};
+use super::{from_item, keys, updated, Condition, Item, Store, Transacted};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use payments_domain::dispatch::WebhookWork;
 use payments_domain::error::Error;
@@ -15,10 +15,9 @@ use payments_domain::orders::Instruction;
 use payments_domain::outbox::{EventSubject, RecordedEvent, RecordedEvents};
 use payments_domain::refs::CustomerRef;
 use payments_domain::rewards::RewardTransaction;
+use payments_domain::shredding::Subject;
 use payments_domain::vault::Transaction;
 use payments_domain::work::send_after_commit;
-
-const TENANT_EVENT_TYPE: &str = "TenantEvent";
 
 /// An aggregate being written, whose change may report events.
 #[derive(Clone, Copy)]
@@ -50,31 +49,37 @@ impl Changed<'_> {
     }
 }
 
-/// The event's item, in the work index until the dispatcher fans it out.
-fn event_item(event: &RecordedEvent) -> Result<Item, Error> {
-    let customer = event
-        .subject
-        .customer_ref()
-        .ok_or_else(|| Error::bug("an event about an object of no customer"))?;
-    let pk = keys::customer(&event.scope(), customer);
-    let mut item = to_item(
-        event,
-        &pk,
-        &keys::tenant_event(&event.event.event_id),
-        TENANT_EVENT_TYPE,
-    )?;
-    let message = WebhookWork::Dispatch {
-        scope: event.scope().into(),
-        customer_ref: customer.clone(),
-        event_id: event.event.event_id.clone(),
-    };
-    item.extend(work_attributes(&pk, event.event.created, &message)?);
-    Ok(item)
-}
-
 impl Store {
+    /// The event's item in its customer's partition, the object's personal data sealed under
+    /// the customer's key; in the work index until the dispatcher fans it out.
+    async fn event_item(&self, event: &RecordedEvent) -> Result<Item, Error> {
+        let customer = event
+            .subject
+            .customer_ref()
+            .ok_or_else(|| Error::bug("an event about an object of no customer"))?;
+        let scope = event.scope();
+        let pk = keys::customer(&scope, customer);
+        let mut item = self
+            .sealed_item(
+                &scope,
+                Subject::Customer(customer),
+                event,
+                &pk,
+                &keys::tenant_event(&event.event.event_id),
+                keys::TENANT_EVENT_TYPE,
+            )
+            .await?;
+        let message = WebhookWork::Dispatch {
+            scope: scope.into(),
+            customer_ref: customer.clone(),
+            event_id: event.event.event_id.clone(),
+        };
+        item.extend(work_attributes(&pk, event.event.created, &message)?);
+        Ok(item)
+    }
+
     /// The puts of the events `changed` reports (none when it reports none).
-    pub(crate) fn event_actions(
+    pub(crate) async fn event_actions(
         &self,
         scope: &TenantScope,
         changed: Changed<'_>,
@@ -84,18 +89,17 @@ impl Store {
             return Ok(Vec::new());
         }
         let subject = changed.snapshot();
-        events
-            .iter()
-            .map(|event| {
-                let recorded = RecordedEvent {
-                    event: event.clone(),
-                    tenant_id: scope.tenant,
-                    account_id: scope.account,
-                    subject: subject.clone(),
-                };
-                self.put_action(event_item(&recorded)?, Condition::New)
-            })
-            .collect()
+        let mut actions = Vec::with_capacity(events.len());
+        for event in events {
+            let recorded = RecordedEvent {
+                event: event.clone(),
+                tenant_id: scope.tenant,
+                account_id: scope.account,
+                subject: subject.clone(),
+            };
+            actions.push(self.put_action(self.event_item(&recorded).await?, Condition::New)?);
+        }
+        Ok(actions)
     }
 
     /// Hands the events `changed` reported to the webhook dispatcher, now that the write that
@@ -149,7 +153,7 @@ impl Store {
         changed: Changed<'_>,
         personal: Option<&CustomerRef>,
     ) -> Result<bool, Error> {
-        let events = self.event_actions(scope, changed)?;
+        let events = self.event_actions(scope, changed).await?;
         if events.is_empty() && personal.is_none() {
             return self.put(item, condition).await;
         }

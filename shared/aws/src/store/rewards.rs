@@ -2,35 +2,43 @@
 //! (`SK = REWARD#{transactionId}`) beside the `REWARD` instrument its claim created, and is in
 //! the work index while it is settling.
 
-use super::items::instruction_item;
 use super::keys::{self, REWARD_PREFIX, REWARD_TRANSACTION_TYPE};
 use super::outbox::Changed;
 use super::work::{waiting_attribute, work_attributes};
-use super::{from_item, to_item, Condition, Item, Store, Transacted};
+use super::{from_item, Condition, Item, Store, Transacted};
 use payments_domain::clock::Now;
 use payments_domain::error::Error;
 use payments_domain::ids::{RewardId, TenantScope, TransactionId};
 use payments_domain::orders::Instruction;
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
 use payments_domain::rewards::{Reward, RewardClaims, RewardTransaction, RewardWrite};
+use payments_domain::shredding::Subject;
 use payments_domain::vault::FinancialInstrument;
 
-fn reward_transaction_item(
-    scope: &TenantScope,
-    transaction: &RewardTransaction,
-) -> Result<Item, Error> {
-    let pk = keys::customer(scope, &transaction.customer_ref);
-    let mut item = to_item(
-        transaction,
-        &pk,
-        &keys::reward_transaction(transaction.id),
-        REWARD_TRANSACTION_TYPE,
-    )?;
-    if let Some(from) = transaction.needs_worker_from() {
-        item.extend(work_attributes(&pk, from, &transaction.message(scope))?);
-        item.extend(waiting_attribute(transaction.waiting_on_provider_since()));
+impl Store {
+    /// A reward transaction's item, its credentials sealed under its customer's key.
+    async fn reward_transaction_item(
+        &self,
+        scope: &TenantScope,
+        transaction: &RewardTransaction,
+    ) -> Result<Item, Error> {
+        let pk = keys::customer(scope, &transaction.customer_ref);
+        let mut item = self
+            .sealed_item(
+                scope,
+                Subject::Customer(&transaction.customer_ref),
+                transaction,
+                &pk,
+                &keys::reward_transaction(transaction.id),
+                REWARD_TRANSACTION_TYPE,
+            )
+            .await?;
+        if let Some(from) = transaction.needs_worker_from() {
+            item.extend(work_attributes(&pk, from, &transaction.message(scope))?);
+            item.extend(waiting_attribute(transaction.waiting_on_provider_since()));
+        }
+        Ok(item)
     }
-    Ok(item)
 }
 
 /// What a reward transaction whose first action is the versioned record found.
@@ -70,7 +78,7 @@ impl RewardClaims for Store {
     ) -> Result<RewardWrite, Error> {
         let actions = vec![
             self.put_action(
-                instruction_item(scope, instruction)?,
+                self.instruction_item(scope, instruction).await?,
                 Condition::Version(read_version),
             )?,
             self.customer_not_forgotten(
@@ -82,7 +90,10 @@ impl RewardClaims for Store {
                 self.instrument_item(scope, instrument).await?,
                 Condition::New,
             )?,
-            self.put_action(reward_transaction_item(scope, transaction)?, Condition::New)?,
+            self.put_action(
+                self.reward_transaction_item(scope, transaction).await?,
+                Condition::New,
+            )?,
         ];
         Ok(written(self.transact(actions).await?, Some(1)))
     }
@@ -110,11 +121,11 @@ impl RewardClaims for Store {
     ) -> Result<RewardWrite, Error> {
         let mut actions = vec![
             self.put_action(
-                reward_transaction_item(scope, transaction)?,
+                self.reward_transaction_item(scope, transaction).await?,
                 Condition::Version(transaction_read),
             )?,
             self.put_action(
-                instruction_item(scope, instruction)?,
+                self.instruction_item(scope, instruction).await?,
                 Condition::Version(instruction_read),
             )?,
         ];
@@ -126,8 +137,14 @@ impl RewardClaims for Store {
                 Now::at(transaction.last_updated),
             )?);
         }
-        actions.extend(self.event_actions(scope, Changed::Reward(transaction))?);
-        actions.extend(self.event_actions(scope, Changed::Instruction(instruction))?);
+        actions.extend(
+            self.event_actions(scope, Changed::Reward(transaction))
+                .await?,
+        );
+        actions.extend(
+            self.event_actions(scope, Changed::Instruction(instruction))
+                .await?,
+        );
         let written = written(self.transact(actions).await?, guard);
         if written == RewardWrite::Written {
             self.relay(scope, Changed::Reward(transaction)).await;
@@ -144,7 +161,7 @@ impl RewardClaims for Store {
     ) -> Result<bool, Error> {
         self.put_reporting(
             scope,
-            reward_transaction_item(scope, transaction)?,
+            self.reward_transaction_item(scope, transaction).await?,
             Condition::Version(read_version),
             Changed::Reward(transaction),
             // Only a settlement stores credentials, through `settle`, which checks the customer.

@@ -105,13 +105,44 @@ pub fn is_marked(item: &Item) -> bool {
     any_value(item, |value| marked_value(value).is_some())
 }
 
-/// Puts back every sealed value of `item`, opened with its subject's key. Without the key (it
-/// was destroyed by forget) the values cannot be opened: an error, never a guess.
-pub fn open(item: &mut Item, key: Option<&DataKey>, subject: &str) -> Result<(), Error> {
-    for (name, value) in item.iter_mut() {
-        open_value(value, key, subject, name)?;
+/// Puts back every sealed value of `item`, opened with its subject's key. A value whose key is
+/// gone (forget destroyed it) reads as erased: it is removed, so the optional field or the map
+/// entry that held it is absent, as forget's scrub would leave it. A value that does not open
+/// with the key it names is an error, never a guess. Answers how many values read as erased.
+pub fn open(item: &mut Item, key: Option<&DataKey>, subject: &str) -> Result<usize, Error> {
+    open_map(item, key, subject, None)
+}
+
+fn open_map(
+    map: &mut Item,
+    key: Option<&DataKey>,
+    subject: &str,
+    path: Option<&str>,
+) -> Result<usize, Error> {
+    let mut erased = 0;
+    let mut gone = Vec::new();
+    for (name, value) in map.iter_mut() {
+        let path = match path {
+            Some(path) => format!("{path}.{name}"),
+            None => name.clone(),
+        };
+        match open_value(value, key, subject, &path)? {
+            Opened::Kept(count) => erased += count,
+            Opened::Erased => gone.push(name.clone()),
+        }
     }
-    Ok(())
+    for name in &gone {
+        map.remove(name);
+    }
+    Ok(erased + gone.len())
+}
+
+/// What opening one value did.
+enum Opened {
+    /// Opened (or held nothing sealed); how many values inside it read as erased.
+    Kept(usize),
+    /// Sealed under a key that is gone: the value is to be removed.
+    Erased,
 }
 
 fn open_value(
@@ -119,32 +150,37 @@ fn open_value(
     key: Option<&DataKey>,
     subject: &str,
     path: &str,
-) -> Result<(), Error> {
+) -> Result<Opened, Error> {
     if let Some(sealed) = sealed_bytes(value) {
-        let key = key.ok_or_else(|| {
-            Error::bug("sealed personal data whose key is gone: forget did not finish")
-        })?;
+        let Some(key) = key else {
+            return Ok(Opened::Erased);
+        };
         let plaintext = key.open(&context(subject, path), sealed)?;
         let json: serde_json::Value = serde_json::from_slice(&plaintext)
             .map_err(|e| Error::internal("reading an opened personal value", e))?;
         *value = serde_dynamo::to_attribute_value(json)
             .map_err(|e| Error::internal("restoring an opened personal value", e))?;
-        return Ok(());
+        return Ok(Opened::Kept(0));
     }
     match value {
-        AttributeValue::M(map) => {
-            for (name, inner) in map.iter_mut() {
-                open_value(inner, key, subject, &format!("{path}.{name}"))?;
-            }
-        }
+        AttributeValue::M(map) => open_map(map, key, subject, Some(path)).map(Opened::Kept),
         AttributeValue::L(list) => {
-            for inner in list.iter_mut() {
-                open_value(inner, key, subject, path)?;
+            let mut erased = 0;
+            let mut kept = Vec::with_capacity(list.len());
+            for mut inner in std::mem::take(list) {
+                match open_value(&mut inner, key, subject, path)? {
+                    Opened::Kept(count) => {
+                        erased += count;
+                        kept.push(inner);
+                    }
+                    Opened::Erased => erased += 1,
+                }
             }
+            *list = kept;
+            Ok(Opened::Kept(erased))
         }
-        _ => {}
+        _ => Ok(Opened::Kept(0)),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -267,11 +303,38 @@ mod tests {
 
         let mut other_key = item.clone();
         assert!(open(&mut other_key, Some(&self::key("jane").await), "jane").is_err());
+    }
 
-        let mut forgotten = item;
-        assert!(
-            open(&mut forgotten, None, "jane").is_err(),
-            "its key destroyed"
+    #[tokio::test]
+    async fn without_its_key_a_sealed_value_reads_as_erased() {
+        let key = key("jane").await;
+        let mut item = marked_item(&record()).unwrap();
+        item.insert(
+            "list".into(),
+            marked_attribute("list", &vec![Secret::new("A"), Secret::new("B")])
+                .unwrap()
+                .remove("list")
+                .unwrap(),
         );
+        seal(&mut item, &key, "jane").unwrap();
+
+        assert_eq!(open(&mut item, None, "jane").unwrap(), 5);
+        assert!(!is_sealed(&item));
+        assert_eq!(item["list"], AttributeValue::L(vec![]));
+        item.remove("list");
+        #[derive(Debug, PartialEq, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Erased {
+            id: String,
+            holder_name: Option<Secret<String>>,
+            metadata: BTreeMap<String, Secret<String>>,
+            refunds: Vec<Refund>,
+        }
+        let erased: Erased = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(erased.id, "t-1");
+        assert_eq!(erased.holder_name, None);
+        assert!(erased.metadata.is_empty());
+        assert!(erased.refunds.iter().all(|refund| refund.reason.is_none()));
+        assert_eq!(erased.refunds.len(), 2, "what is not personal stays");
     }
 }

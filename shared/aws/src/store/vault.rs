@@ -2,9 +2,7 @@
 //! instrument (`FI#…`), each transaction (`TX#…`) and the links to the customer's instructions
 //! and mandates, so reading a customer with all its instruments is one Query.
 
-use super::items::{
-    active_profile_values, transaction_item, ACTIVE_PROFILE_UPDATE, PROFILE_NOT_FORGOTTEN,
-};
+use super::items::{active_profile_values, ACTIVE_PROFILE_UPDATE, PROFILE_NOT_FORGOTTEN};
 use super::keys::{
     self, INSTRUCTION_LINK_PREFIX, INSTRUMENT_PREFIX, INSTRUMENT_TYPE, MANDATE_LINK_PREFIX,
     PROFILE, PROFILE_TYPE, TRANSACTION_PREFIX,
@@ -227,11 +225,9 @@ impl Customers for Store {
     async fn destroy_personal_data_key(
         &self,
         scope: &TenantScope,
-        customer: &CustomerRef,
+        subject: Subject<'_>,
     ) -> Result<(), Error> {
-        self.keyring()?
-            .destroy(scope, Subject::Customer(customer))
-            .await
+        self.keyring()?.destroy(scope, subject).await
     }
 
     async fn mark_forgotten(
@@ -336,11 +332,18 @@ impl Transactions for Store {
         read_version: u64,
     ) -> Result<bool, Error> {
         let put = self.put_action(
-            transaction_item(scope, transaction)?,
+            self.transaction_item(scope, transaction).await?,
             Condition::Version(read_version),
         )?;
-        let copy = serde_dynamo::to_attribute_value(transaction)
-            .map_err(|e| Error::internal("serialising a transaction", e))?;
+        // Sealed as the instruction's own personal data is: under the same customer's key.
+        let (copy, sealed_for) = self
+            .sealed_attribute(
+                scope,
+                Subject::Customer(&transaction.customer_ref),
+                "transaction",
+                transaction,
+            )
+            .await?;
         let mirror = Update::builder()
             .table_name(&self.table)
             .set_key(Some(keys::key(
@@ -349,16 +352,31 @@ impl Transactions for Store {
             )))
             // A new version too: a save of the instruction read before this change must
             // fail rather than bring the old copy back.
-            .update_expression("SET #transaction = :transaction, #version = #version + :one")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#transaction", "transaction")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":transaction", copy)
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .build()
-            .map_err(|e| Error::internal("building the instruction's copy", e))?;
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()));
+        // Whether the copy holds personal data or not, the instruction's own may: `sealedFor`
+        // is set when the copy needs it and never removed here.
+        let mirror = match sealed_for {
+            Some(subject) => mirror
+                .update_expression(
+                    "SET #transaction = :transaction, #version = #version + :one, \
+                     #sealedFor = :sealedFor",
+                )
+                .expression_attribute_names("#sealedFor", SEALED_FOR)
+                .expression_attribute_values(":sealedFor", subject),
+            None => mirror
+                .update_expression("SET #transaction = :transaction, #version = #version + :one"),
+        }
+        .build()
+        .map_err(|e| Error::internal("building the instruction's copy", e))?;
         let mut actions = vec![put, TransactWriteItem::builder().update(mirror).build()];
-        actions.extend(self.event_actions(scope, Changed::Transaction(transaction))?);
+        actions.extend(
+            self.event_actions(scope, Changed::Transaction(transaction))
+                .await?,
+        );
         let personal = transaction
             .carries_personal_data()
             .then_some(&transaction.customer_ref);

@@ -144,6 +144,7 @@ error_codes! {
     IDEMPOTENCY_KEY_IS_INVALID => "Idempotency-Key is invalid. It must be 1 to 255 printable ASCII characters.",
     IDEMPOTENCY_KEY_REUSED => "Idempotency-Key was already used with another request.",
     IDEMPOTENCY_KEY_IN_USE => "A request with this Idempotency-Key is still being processed. Try again shortly.",
+    IDEMPOTENCY_KEY_ANSWER_ERASED => "The request with this Idempotency-Key was done, but its answer held personal data that has since been erased: it cannot be given again. Read the resource instead.",
     URL_IS_REQUIRED => "Url is required.",
     URL_IS_INVALID => "Url is invalid. It must be an absolute http or https URL of at most {maxLength} characters, without user information.",
     WEBHOOK_URL_NOT_ALLOWED => "Url is not allowed. It must be https to a public address; http only to a loopback address where the deployment allows it.",

@@ -6,6 +6,7 @@ use crate::ids::{FinancialInstrumentId, MessageScope, RewardId, TenantScope, Tra
 use crate::notifications::EventType;
 use crate::payments::{Money, RewardCredential, RewardOutcome};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
+use crate::secret::Secret;
 use crate::versioned::Versioned;
 use crate::work::{WorkKind, WorkMessage};
 use serde::{Deserialize, Serialize};
@@ -41,7 +42,9 @@ pub struct RewardTransaction {
     pub provider: String,
     pub amount: Money,
     pub status: RewardStatus,
-    pub data: Option<RewardData>,
+    /// What the provider issued, personal as a whole: sealed as one value, so once its key
+    /// is destroyed the whole of it reads as erased.
+    pub data: Option<Secret<RewardData>>,
     pub failed_error_code: Option<String>,
     pub failed_reason: Option<String>,
     pub created: i64,
@@ -147,10 +150,10 @@ impl RewardTransaction {
                 redemption_instructions,
             } => {
                 self.status = RewardStatus::Settled;
-                self.data = Some(RewardData {
+                self.data = Some(Secret::new(RewardData {
                     credential_list: credentials,
                     redemption_instructions,
-                });
+                }));
                 self.events.record(EventType::RewardSettled, now_ms);
             }
             RewardOutcome::Failed { error_code, reason } => {

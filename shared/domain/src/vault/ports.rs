@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::ids::{FinancialInstrumentId, MandateId, TenantScope, TransactionId};
 use crate::metadata::Metadata;
 use crate::refs::CustomerRef;
+use crate::shredding::Subject;
 use std::future::Future;
 
 /// What a write that adds personal data to a customer found. It is refused, in the same
@@ -85,12 +86,12 @@ pub trait Customers: Sync {
         now: Now,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// Destroys the key the customer's personal data is sealed with (docs/decisions/0019):
-    /// what it sealed, in the table and in every copy of it, can no longer be read.
+    /// Destroys the key a subject's personal data is sealed with (docs/decisions/0019): what
+    /// it sealed, in the table and in every copy of it, can no longer be read.
     fn destroy_personal_data_key(
         &self,
         scope: &TenantScope,
-        customer: &CustomerRef,
+        subject: Subject<'_>,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// Removes the account details of every instrument of the customer.
