@@ -24,7 +24,7 @@ LOCAL_STACK := cargo run --quiet -p local-stack --
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test prune-target token scheme reward apikey apikey-disable listen check-template lint tools deny audit
+.PHONY: help dev test prune-target token scheme reward apikey apikey-disable listen migrate-seal check-template lint tools deny audit
 
 help:
 	@echo "make dev                                   run the API locally (moto, functions, gateway)"
@@ -35,6 +35,7 @@ help:
 	@echo "make apikey ACCOUNT=… TENANT=… ROLES=a,b   create an API key in the running stack (prints PUBLIC_KEY=… and PRIVATE_KEY=…)"
 	@echo "make apikey-disable PUBLIC_KEY=…           disable an API key in the running stack"
 	@echo "make listen [ACCOUNT=… TENANT=…] [EVENTS=a,b] [PORT=…]   print the tenant webhooks the running stack delivers (default: the dev tenant's, every event) until Ctrl-C"
+	@echo "make migrate-seal                          seal personal data stored in clear before sealing, in the running stack (docs/deploy.md: in AWS)"
 
 $(LOCAL_VENV)/.installed:
 	python3 -m venv $(LOCAL_VENV)
@@ -96,6 +97,11 @@ apikey-disable:
 	@test -n "$(PUBLIC_KEY)" || \
 		{ echo "usage: make apikey-disable PUBLIC_KEY=<public key>" >&2; exit 2; }
 	@$(LOCAL_STACK) apikey-disable --public-key "$(PUBLIC_KEY)"
+
+# The one-off migration of decision 0019: seals, in place, personal data written before sealing.
+# Safe to run again. In AWS: docs/deploy.md.
+migrate-seal:
+	@$(LOCAL_STACK) seal-stored
 
 # Registers a loopback webhook endpoint (ACCOUNT and TENANT together, or neither for the dev
 # tenant), prints each delivery as it arrives, and removes the endpoint again on Ctrl-C.

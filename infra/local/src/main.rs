@@ -15,6 +15,7 @@ use payments_http::TokenSigner;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -181,6 +182,22 @@ enum Command {
         #[arg(long, requires = "aws_table")]
         kms_key_id: Option<String>,
     },
+    /// Seals, in place, the personal data of items written before sealing (docs/decisions/0019);
+    /// prints SCANNED=…, SEALED=…, CHANGED_MEANWHILE=… (run again for those) and UNREADABLE=…
+    /// (items left as they are, logged by key). Safe to run again. Locally, in the running
+    /// stack's table with <state dir>/apikey-kek.key; with --aws-table, in a deployment's
+    /// (outputs TableName, DataKeysTableName and ApiKeyEncryptionKeyId), with the default AWS
+    /// credentials.
+    SealStored {
+        #[arg(long, conflicts_with = "aws_table")]
+        endpoint: Option<String>,
+        #[arg(long, requires_all = ["data_keys_table", "kms_key_id"])]
+        aws_table: Option<String>,
+        #[arg(long, requires = "aws_table")]
+        data_keys_table: Option<String>,
+        #[arg(long, requires = "aws_table")]
+        kms_key_id: Option<String>,
+    },
     /// Disables an API key for good; prints DISABLED=…
     ApikeyDisable {
         #[arg(long)]
@@ -341,6 +358,21 @@ async fn deployed_store(table: &str) -> (aws_config::SdkConfig, payments_aws::St
     (sdk, store)
 }
 
+/// `store`, sealing and opening personal data with the keys of `keys_table` wrapped by
+/// `wrapper`.
+fn with_data_keys(
+    store: payments_aws::Store,
+    sdk: &aws_config::SdkConfig,
+    keys_table: String,
+    wrapper: Arc<dyn payments_domain::identity::KeyWrapper>,
+) -> payments_aws::Store {
+    let keys =
+        payments_aws::data_keys::DataKeysTable::new(aws_sdk_dynamodb::Client::new(sdk), keys_table);
+    store.with_keyring(Arc::new(payments_domain::shredding::Keyring::new(
+        keys, wrapper,
+    )))
+}
+
 async fn run(cli: Cli) -> Result<(), Failure> {
     let paths = &cli.paths;
     match cli.command {
@@ -413,6 +445,42 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 "PUBLIC_KEY={}\nPRIVATE_KEY={}",
                 created.key.public_key,
                 created.private_key.expose()
+            );
+            Ok(())
+        }
+        Command::SealStored {
+            endpoint,
+            aws_table,
+            data_keys_table,
+            kms_key_id,
+        } => {
+            let store = match (aws_table, data_keys_table, kms_key_id) {
+                (Some(table), Some(keys_table), Some(key_id)) => {
+                    let (sdk, store) = deployed_store(&table).await;
+                    let wrapper = payments_aws::kms::KmsKeyWrapper::new(
+                        aws_sdk_kms::Client::new(&sdk),
+                        key_id,
+                    );
+                    with_data_keys(store, &sdk, keys_table, Arc::new(wrapper))
+                }
+                _ => {
+                    let wrapper = StateDir::new(paths.state_dir())
+                        .api_key_kek()
+                        .map_err(run_error)?;
+                    let template = Template::load(&paths.template()).map_err(run_error)?;
+                    let keys_table =
+                        local_stack::scheme::data_keys_table_name(&template).map_err(run_error)?;
+                    let endpoint = moto_endpoint(paths, endpoint.as_deref()).await?;
+                    let sdk = local_stack::aws::sdk_config(&endpoint).await;
+                    let table = local_stack::scheme::table_name(&template).map_err(run_error)?;
+                    let store = local_stack::scheme::store(&sdk, table);
+                    with_data_keys(store, &sdk, keys_table, Arc::new(wrapper))
+                }
+            };
+            let migrated = store.seal_stored_items().await.map_err(run_error)?;
+            println!(
+                "SCANNED={}\nSEALED={}\nCHANGED_MEANWHILE={}\nUNREADABLE={}",
+                migrated.scanned, migrated.sealed, migrated.changed_meanwhile, migrated.unreadable
             );
             Ok(())
         }

@@ -140,6 +140,17 @@ pub fn table_name(template: &Template) -> Result<String, TemplateError> {
     }
 }
 
+/// The personal data keys' table (docs/decisions/0019), as the functions' `DATA_KEYS_TABLE`
+/// names it.
+pub fn data_keys_table_name(template: &Template) -> Result<String, TemplateError> {
+    let named = template
+        .functions
+        .iter()
+        .find_map(|function| function.environment.get("DATA_KEYS_TABLE"))
+        .ok_or_else(|| TemplateError::Unresolved("no function sets DATA_KEYS_TABLE".to_owned()))?;
+    template.resolve(named, &Default::default())
+}
+
 /// The table `table` of the emulator `sdk` points at.
 pub fn store(sdk: &aws_config::SdkConfig, table: String) -> Store {
     Store::new(aws_sdk_dynamodb::Client::new(sdk), table)

@@ -1,5 +1,5 @@
 //! The local stack's tests: provisioning from the template, the gateway, the queue pump, the
-//! schedules, and the `scheme`, `reward` and `apikey` commands, against the moto server
+//! schedules, and the `scheme`, `reward`, `apikey` and `seal-stored` commands, against the moto server
 //! `make test` starts. One binary.
 
 mod apikey;
@@ -9,3 +9,4 @@ mod provision;
 mod pump;
 mod reward;
 mod schedule;
+mod seal_stored;

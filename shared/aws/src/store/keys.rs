@@ -206,6 +206,20 @@ pub(crate) fn item_type_of(item: &Item) -> Option<&str> {
     text(item, ITEM_TYPE)
 }
 
+/// The tenant and account a `T#{tenant}#A#{account}#…` partition key belongs to.
+pub(crate) fn scope_of(partition: &str) -> Option<TenantScope> {
+    let mut parts = partition.split('#');
+    let (Some("T"), Some(tenant), Some("A"), Some(account)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some(TenantScope {
+        tenant: payments_domain::ids::TenantId::parse(tenant).ok()?,
+        account: payments_domain::ids::AccountId::parse(account).ok()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ mod idempotency;
 mod items;
 mod keys;
 mod mandates;
+pub mod migration;
 mod notifications;
 mod orders;
 mod outbox;
