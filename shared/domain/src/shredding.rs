@@ -73,6 +73,9 @@ impl Subject<'_> {
     }
 }
 
+/// How many times a write tries to make its subject's key while racing writers and forget.
+const KEY_MAKING_TURNS: usize = 4;
+
 /// A [`Subject`] that owns its ref: what a request's path or an answer's `Location` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NamedSubject {
@@ -129,26 +132,46 @@ impl NamedSubject {
     }
 }
 
-/// A subject's data key, unwrapped.
+/// A subject's data key, unwrapped, with its id: a subject whose key was destroyed may be
+/// given a new one (a write refused after forget makes it), and what the old one sealed must
+/// still read as erased, not fail to open with the new one.
 #[derive(Clone)]
-pub struct DataKey(Secret<[u8; KEY_LEN]>);
+pub struct DataKey {
+    key: Secret<[u8; KEY_LEN]>,
+    /// The first 8 bytes of the SHA-256 of the wrapped key, in hex: names this key among the
+    /// subject's keys, and says nothing about it.
+    id: String,
+}
 
 impl DataKey {
-    fn generate() -> Result<DataKey, Error> {
-        Ok(DataKey(Secret::new(random::<KEY_LEN>()?)))
+    fn new(key: [u8; KEY_LEN], wrapped: &[u8]) -> DataKey {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, wrapped);
+        let id = digest.as_ref()[..8]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        DataKey {
+            key: Secret::new(key),
+            id,
+        }
     }
 
-    fn from_bytes(bytes: &[u8]) -> Result<DataKey, Error> {
+    fn unwrapped(bytes: &[u8], wrapped: &[u8]) -> Result<DataKey, Error> {
         let key: [u8; KEY_LEN] = bytes
             .try_into()
             .map_err(|_| Error::bug("a data key that is not 32 bytes"))?;
-        Ok(DataKey(Secret::new(key)))
+        Ok(DataKey::new(key, wrapped))
+    }
+
+    /// Which of its subject's keys this is.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// `plaintext` sealed for `context` (where it is stored: the subject and the field), as
     /// nonce then ciphertext and tag.
     pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
-        let (nonce, sealed) = encrypt(self.0.expose(), plaintext, context)?;
+        let (nonce, sealed) = encrypt(self.key.expose(), plaintext, context)?;
         Ok([nonce.as_slice(), &sealed].concat())
     }
 
@@ -159,7 +182,7 @@ impl DataKey {
             return Err(Error::bug("sealed personal data too short"));
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        decrypt(self.0.expose(), nonce, ciphertext, context)
+        decrypt(self.key.expose(), nonce, ciphertext, context)
     }
 }
 
@@ -209,19 +232,23 @@ impl<K: WrappedKeys> Keyring<K> {
         subject: Subject<'_>,
     ) -> Result<DataKey, Error> {
         let id = subject.id(scope);
-        if let Some(key) = self.unwrapped(&id).await? {
-            return Ok(key);
+        // Another writer may make the subject's key first (then seal with theirs), and a racing
+        // forget destroy it again (then make one anew): a few turns settle it.
+        for _ in 0..KEY_MAKING_TURNS {
+            if let Some(key) = self.unwrapped(&id).await? {
+                return Ok(key);
+            }
+            let bytes = random::<KEY_LEN>()?;
+            let wrapped = self.wrapper.wrap_key(&bytes, &id).await?;
+            let key = DataKey::new(bytes, &wrapped);
+            if self.keys.insert_wrapped_key(&id, &wrapped).await? {
+                remember(&id, &key);
+                return Ok(key);
+            }
         }
-        let key = DataKey::generate()?;
-        let wrapped = self.wrapper.wrap_key(key.0.expose(), &id).await?;
-        if self.keys.insert_wrapped_key(&id, &wrapped).await? {
-            remember(&id, &key);
-            return Ok(key);
-        }
-        // Another writer made the subject's key first: seal with theirs.
-        self.unwrapped(&id)
-            .await?
-            .ok_or_else(|| Error::bug("a data key that was there is gone"))
+        Err(Error::bug(
+            "a subject's data key kept being made and destroyed while it was wanted",
+        ))
     }
 
     /// The key the subject's personal data was sealed with; `None` once destroyed (or before
@@ -255,7 +282,7 @@ impl<K: WrappedKeys> Keyring<K> {
         match self.keys.wrapped_key(id).await? {
             Some(wrapped) => {
                 let bytes = self.wrapper.unwrap_key(&wrapped, id).await?;
-                let key = DataKey::from_bytes(&bytes)?;
+                let key = DataKey::unwrapped(&bytes, &wrapped)?;
                 remember(id, &key);
                 Ok(Some(key))
             }
@@ -359,6 +386,8 @@ mod tests {
             fresh.open("jane/holderName", &sealed).is_err(),
             "a new key opens nothing of before"
         );
+        assert_ne!(fresh.id(), key.id(), "and says it is another key");
+        assert_eq!(again.id(), key.id());
     }
 
     #[derive(Default)]
@@ -451,6 +480,51 @@ mod tests {
         );
         assert_eq!(customer(r#"{"customerRef": 7}"#), None);
         assert_eq!(customer("not json"), None);
+    }
+
+    /// A store where a racing writer wins the first insert and a racing forget destroys its
+    /// key before it can be read.
+    #[derive(Default)]
+    struct RacedKeys {
+        keys: InMemoryKeys,
+        raced: std::sync::atomic::AtomicBool,
+    }
+
+    impl WrappedKeys for RacedKeys {
+        async fn wrapped_key(&self, subject: &str) -> Result<Option<Vec<u8>>, Error> {
+            self.keys.wrapped_key(subject).await
+        }
+        async fn insert_wrapped_key(&self, subject: &str, wrapped: &[u8]) -> Result<bool, Error> {
+            if !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                return Ok(false);
+            }
+            self.keys.insert_wrapped_key(subject, wrapped).await
+        }
+        async fn destroy_wrapped_key(&self, subject: &str) -> Result<(), Error> {
+            self.keys.destroy_wrapped_key(subject).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_made_and_destroyed_by_racers_is_made_anew() {
+        let wrapper = LocalKeyWrapper::from_base64(&LocalKeyWrapper::generate().unwrap()).unwrap();
+        let keyring = Keyring::new(RacedKeys::default(), Arc::new(wrapper));
+        let scope = scope();
+        let jane = CustomerRef::parse("jane").unwrap();
+        let key = keyring
+            .writing_key(&scope, Subject::Customer(&jane))
+            .await
+            .unwrap();
+        let read = keyring
+            .reading_key(&scope, Subject::Customer(&jane))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            read.id(),
+            key.id(),
+            "the key it sealed with is the one kept"
+        );
     }
 
     #[tokio::test]

@@ -58,3 +58,24 @@ pub async fn reward_worker(table: &Store) -> reward_worker::RewardWorker {
 pub async fn reward_worker_host(table: &Store) -> WorkerHost {
     worker_host("reward-worker", reward_worker(table).await).await
 }
+
+/// Settles the reward claim whose `Location` a claim answered with, as the reward worker does
+/// for its message; the worker's answer.
+pub async fn settle_claim(
+    table: &Store,
+    scope: &TenantScope,
+    customer: &str,
+    location: &str,
+) -> Result<payments_domain::work::Step, payments_domain::Error> {
+    let transaction_id = location.rsplit('/').next().unwrap_or_default();
+    let message = payments_domain::rewards::SettleReward {
+        scope: (*scope).into(),
+        customer_ref: payments_domain::refs::CustomerRef::parse(customer)
+            .unwrap_or_else(|e| panic!("{e:?}")),
+        transaction_id: payments_domain::ids::TransactionId::parse(transaction_id)
+            .unwrap_or_else(|e| panic!("{e:?}")),
+    };
+    let apps = crate::payments::deployed_apps(table).await;
+    payments_domain::rewards::settle_reward(table, &apps, &message, payments_domain::Now::read())
+        .await
+}

@@ -199,20 +199,8 @@ async fn forget_racing_refunds_orders_and_claims_leaves_nothing_readable() {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let transaction_id = location.rsplit('/').next().unwrap_or_default();
-        let settled = payments_domain::rewards::settle_reward(
-            &table,
-            &test_support::payments::deployed_apps(&table).await,
-            &payments_domain::rewards::SettleReward {
-                scope: vault.scope.into(),
-                customer_ref: payments_domain::refs::CustomerRef::parse(customer)
-                    .unwrap_or_else(|e| panic!("{e:?}")),
-                transaction_id: payments_domain::ids::TransactionId::parse(transaction_id)
-                    .unwrap_or_else(|e| panic!("{e:?}")),
-            },
-            payments_domain::Now::read(),
-        )
-        .await;
+        let settled =
+            test_support::rewards::settle_claim(&table, &vault.scope, customer, &location).await;
         assert!(settled.is_ok(), "{settled:?}");
         let read = vault.call(Method::GET, &location, None).await;
         assert_eq!(

@@ -214,8 +214,9 @@ async fn a_post_that_failed_with_a_server_error_lets_its_key_go() {
 }
 
 /// A kept answer about a customer is sealed under their data key (docs/decisions/0019), since
-/// it may quote their data: before forget it is given again; after, it is gone with their data,
-/// and a retry is refused with a code of its own rather than done again.
+/// it may quote their data: before forget it is given again; after, it is gone with their data
+/// (also once a refused write has made the customer a new key), and a retry is refused with a
+/// code of its own rather than done again.
 #[tokio::test]
 async fn after_forget_a_kept_answer_is_erased_and_its_request_not_done_again() {
     let table = test_support::table().await;
@@ -241,6 +242,12 @@ async fn after_forget_a_kept_answer_is_erased_and_its_request_not_done_again() {
         .await
         .assert_status(200);
 
+    // A write refused for the forgotten customer may make them a new key: what the old one
+    // sealed stays erased.
+    vault
+        .call(Method::POST, path, Some(account.clone()))
+        .await
+        .assert_status(400);
     let retried = vault.post_keyed(path, "forget-1", &account).await;
     assert_eq!(retried.status, 409, "{}", retried.body);
     assert_eq!(retried.error_codes(), ["IDEMPOTENCY_KEY_ANSWER_ERASED"]);

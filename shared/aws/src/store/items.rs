@@ -140,6 +140,30 @@ impl Store {
         self.sealed(scope, subject, item).await
     }
 
+    /// `record`'s item in `customer`'s partition under `sort`, its personal data sealed under
+    /// the customer's key; with the partition key, for the work attributes.
+    pub(crate) async fn customer_item<T: serde::Serialize>(
+        &self,
+        scope: &TenantScope,
+        customer: &CustomerRef,
+        record: &T,
+        sort: &str,
+        item_type: &'static str,
+    ) -> Result<(String, Item), Error> {
+        let pk = keys::customer(scope, customer);
+        let item = self
+            .sealed_item(
+                scope,
+                Subject::Customer(customer),
+                record,
+                &pk,
+                sort,
+                item_type,
+            )
+            .await?;
+        Ok((pk, item))
+    }
+
     /// A transaction's item in its customer's partition, in the work index while refunds are
     /// pending; its refund reasons sealed under the customer's key.
     pub(crate) async fn transaction_item(
@@ -147,13 +171,11 @@ impl Store {
         scope: &TenantScope,
         transaction: &Transaction,
     ) -> Result<Item, Error> {
-        let pk = keys::customer(scope, &transaction.customer_ref);
-        let mut item = self
-            .sealed_item(
+        let (pk, mut item) = self
+            .customer_item(
                 scope,
-                Subject::Customer(&transaction.customer_ref),
+                &transaction.customer_ref,
                 transaction,
-                &pk,
                 &keys::transaction(transaction.id),
                 keys::TRANSACTION_TYPE,
             )
@@ -207,15 +229,16 @@ impl Store {
         scope: &TenantScope,
         instrument: &FinancialInstrument,
     ) -> Result<Item, Error> {
-        self.sealed_item(
-            scope,
-            Subject::Customer(&instrument.customer_ref),
-            instrument,
-            &keys::customer(scope, &instrument.customer_ref),
-            &keys::instrument(instrument.id),
-            keys::INSTRUMENT_TYPE,
-        )
-        .await
+        let (_, item) = self
+            .customer_item(
+                scope,
+                &instrument.customer_ref,
+                instrument,
+                &keys::instrument(instrument.id),
+                keys::INSTRUMENT_TYPE,
+            )
+            .await?;
+        Ok(item)
     }
 }
 

@@ -58,8 +58,34 @@ pub struct Store {
     keyring: Option<Arc<PersonalDataKeys>>,
 }
 
-/// The attribute naming the subject whose key sealed an item's personal data.
+/// The attribute naming the subject whose key sealed an item's personal data, and which key.
 pub(crate) const SEALED_FOR: &str = "sealedFor";
+
+/// Opens, as every store read does, the sealed personal data of a raw `item` (a backup's, a
+/// scan's) with the keys `keys` holds now; answers how many values read as erased.
+pub async fn open_sealed(keys: &PersonalDataKeys, item: &mut Item) -> Result<usize, Error> {
+    let Some(AttributeValue::S(sealed_for)) = item.remove(SEALED_FOR) else {
+        return Ok(0);
+    };
+    let (subject, _) = sealing::sealed_by(&sealed_for);
+    let key = keys.opening_key(subject).await?;
+    open_item(item, &sealed_for, key.as_ref())
+}
+
+/// Opens `item`, sealed as `sealed_for` says, given its subject's key now (if any): what
+/// another key sealed, one since destroyed, reads as erased.
+fn open_item(item: &mut Item, sealed_for: &str, key: Option<&DataKey>) -> Result<usize, Error> {
+    let (subject, key_id) = sealing::sealed_by(sealed_for);
+    let erased = sealing::open(item, sealing::sealing_key(key, key_id), subject)?;
+    if erased > 0 {
+        tracing::info!(
+            subject,
+            erased,
+            "personal data of a forgotten subject read as erased"
+        );
+    }
+    Ok(erased)
+}
 
 /// What a DynamoDB failure was doing, with the SDK's error as its cause.
 pub(crate) fn failed<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> Error
@@ -135,7 +161,10 @@ impl Store {
         let key = self.keyring()?.writing_key(scope, subject).await?;
         let id = subject.id(scope);
         sealing::seal(&mut item, &key, &id)?;
-        item.insert(SEALED_FOR.to_owned(), AttributeValue::S(id));
+        item.insert(
+            SEALED_FOR.to_owned(),
+            AttributeValue::S(sealing::sealed_for(&id, &key)),
+        );
         Ok(item)
     }
 
@@ -163,22 +192,19 @@ impl Store {
     async fn open_all(&self, items: &mut [Item]) -> Result<(), Error> {
         let mut keys: HashMap<String, Option<DataKey>> = HashMap::new();
         for item in items.iter_mut() {
-            let Some(AttributeValue::S(subject)) = item.remove(SEALED_FOR) else {
+            let Some(AttributeValue::S(sealed_for)) = item.remove(SEALED_FOR) else {
                 continue;
             };
-            if !keys.contains_key(&subject) {
-                let key = self.keyring()?.opening_key(&subject).await?;
-                keys.insert(subject.clone(), key);
+            let (subject, _) = sealing::sealed_by(&sealed_for);
+            if !keys.contains_key(subject) {
+                let key = self.keyring()?.opening_key(subject).await?;
+                keys.insert(subject.to_owned(), key);
             }
-            let key = keys.get(&subject).and_then(Option::as_ref);
-            let erased = sealing::open(item, key, &subject)?;
-            if erased > 0 {
-                tracing::info!(
-                    subject,
-                    erased,
-                    "personal data of a forgotten subject read as erased"
-                );
-            }
+            open_item(
+                item,
+                &sealed_for,
+                keys.get(subject).and_then(Option::as_ref),
+            )?;
         }
         Ok(())
     }

@@ -15,7 +15,6 @@ use payments_domain::orders::Instruction;
 use payments_domain::outbox::{EventSubject, RecordedEvent, RecordedEvents};
 use payments_domain::refs::CustomerRef;
 use payments_domain::rewards::RewardTransaction;
-use payments_domain::shredding::Subject;
 use payments_domain::vault::Transaction;
 use payments_domain::work::send_after_commit;
 
@@ -58,13 +57,11 @@ impl Store {
             .customer_ref()
             .ok_or_else(|| Error::bug("an event about an object of no customer"))?;
         let scope = event.scope();
-        let pk = keys::customer(&scope, customer);
-        let mut item = self
-            .sealed_item(
+        let (pk, mut item) = self
+            .customer_item(
                 &scope,
-                Subject::Customer(customer),
+                customer,
                 event,
-                &pk,
                 &keys::tenant_event(&event.event.event_id),
                 keys::TENANT_EVENT_TYPE,
             )

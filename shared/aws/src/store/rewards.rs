@@ -12,7 +12,6 @@ use payments_domain::ids::{RewardId, TenantScope, TransactionId};
 use payments_domain::orders::Instruction;
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
 use payments_domain::rewards::{Reward, RewardClaims, RewardTransaction, RewardWrite};
-use payments_domain::shredding::Subject;
 use payments_domain::vault::FinancialInstrument;
 
 impl Store {
@@ -22,13 +21,11 @@ impl Store {
         scope: &TenantScope,
         transaction: &RewardTransaction,
     ) -> Result<Item, Error> {
-        let pk = keys::customer(scope, &transaction.customer_ref);
-        let mut item = self
-            .sealed_item(
+        let (pk, mut item) = self
+            .customer_item(
                 scope,
-                Subject::Customer(&transaction.customer_ref),
+                &transaction.customer_ref,
                 transaction,
-                &pk,
                 &keys::reward_transaction(transaction.id),
                 REWARD_TRANSACTION_TYPE,
             )

@@ -28,6 +28,27 @@ pub fn marked_attribute<T: serde::Serialize>(name: &str, value: &T) -> Result<It
     Ok(Item::from([(name.to_owned(), value)]))
 }
 
+/// What an item's `sealedFor` says: the subject, and which of its keys sealed the item.
+pub fn sealed_for(subject: &str, key: &DataKey) -> String {
+    format!("{subject}#{}", key.id())
+}
+
+/// The subject and key id a `sealedFor` names (no key id in an item sealed before keys had
+/// ids: whichever key the subject has).
+pub fn sealed_by(sealed_for: &str) -> (&str, Option<&str>) {
+    match sealed_for.rsplit_once('#') {
+        Some((subject, key_id)) => (subject, Some(key_id)),
+        None => (sealed_for, None),
+    }
+}
+
+/// The key to open an item with: the subject's key, if it is the one that sealed the item.
+/// Another key means the one that sealed it was destroyed (and the subject given a new one):
+/// what it sealed reads as erased.
+pub fn sealing_key<'a>(key: Option<&'a DataKey>, key_id: Option<&str>) -> Option<&'a DataKey> {
+    key.filter(|key| key_id.is_none_or(|id| id == key.id()))
+}
+
 /// What a sealed value is bound to: its subject and where in the item it is.
 fn context(subject: &str, path: &str) -> String {
     format!("{subject}|{path}")
