@@ -378,6 +378,19 @@ walkthrough docs/local-development.md mandate-walkthrough 201 Active MANDATE:SEP
 walkthrough docs/local-development.md reward-walkthrough 202 201 SETTLED "Card number" COMPLETED
 walkthrough docs/local-development.md webhook-walkthrough 202 202 401 PENDING SUCCEEDED 50.25
 
+# A method a group does not serve on a path it serves: the group's own function answers 405 in
+# its format, not the $default function's 404.
+expect 405 'b["title"] == "Method Not Allowed"' -X DELETE "${auth[@]}" "$orders/smoke-order"
+expect 405 '' -X PATCH "${auth[@]}" "$API_URL/v2/mandates/creditor-profiles"
+expect 405 '' -X POST "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet"
+expect 405 '' -X DELETE "${auth[@]}" "$API_URL/v1/notifications/webhooks"
+expect 405 '' -X GET "$API_URL/v2/identity/hmac"
+# The sealing migration finds the running stack as `make migrate-seal` does; all of this stack's
+# personal data was sealed when written.
+sealed=$("$local_stack" seal-stored --state-dir "$state") || fail "seal-stored failed"
+grep -qx 'SEALED=0' <<<"$sealed" || fail "seal-stored sealed what was already sealed: $sealed"
+echo "ok: seal-stored ($(tr '\n' ' ' <<<"$sealed"))"
+
 stop
 trap 'rm -rf "$state"' EXIT
 # Gateway, moto and cargo lambda watch must all be gone: nothing may still listen on their ports.

@@ -192,6 +192,18 @@ pub enum RouteKey {
     Route { method: String, path: String },
 }
 
+impl RouteKey {
+    /// An `ANY …/{proxy+}` route (or an `ANY` one on a path the group serves with other
+    /// methods): it hands the group's own router what no route of it matches, so that router
+    /// answers 405 or 404 in the group's format. It serves no operation of its own.
+    pub fn is_catch_all(&self) -> bool {
+        match self {
+            RouteKey::Default => false,
+            RouteKey::Route { method, .. } => method == "ANY",
+        }
+    }
+}
+
 impl std::fmt::Display for RouteKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -20,7 +20,7 @@ fn template_routes(template: &Template, binary: &str) -> BTreeSet<String> {
     function
         .routes
         .iter()
-        .filter(|route| **route != RouteKey::Default)
+        .filter(|route| **route != RouteKey::Default && !route.is_catch_all())
         .map(ToString::to_string)
         .collect()
 }
@@ -71,4 +71,41 @@ fn exactly_one_function_takes_unmatched_requests() {
         .map(|f| f.binary.as_str())
         .collect();
     assert_eq!(defaults, vec!["customer-vault"]);
+}
+
+/// A method a group does not serve on a path it serves reaches the group's own function, whose
+/// router answers 405 in the group's format, rather than the `$default` function (docs/decisions/0013).
+#[test]
+fn every_method_on_a_served_path_reaches_the_function_that_serves_it() {
+    let template = template();
+    let gateway =
+        local_stack::routes::RouteTable::from_template(&template).unwrap_or_else(|e| panic!("{e}"));
+    let mut checked = 0;
+    for function in &template.functions {
+        for route in function.routes.iter().filter(|route| !route.is_catch_all()) {
+            let RouteKey::Route { path, .. } = route else {
+                continue;
+            };
+            let concrete: Vec<String> = path
+                .split('/')
+                .map(|segment| match segment.starts_with('{') {
+                    true => "p-1".to_owned(),
+                    false => segment.to_owned(),
+                })
+                .collect();
+            let concrete = concrete.join("/");
+            for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+                let selected = gateway
+                    .select(method, &concrete)
+                    .unwrap_or_else(|| panic!("{method} {concrete}: no route"));
+                assert_eq!(
+                    selected.function, function.binary,
+                    "{method} {concrete} reaches {}, not the function that serves {path}",
+                    selected.function
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 200, "{checked} requests checked");
 }
