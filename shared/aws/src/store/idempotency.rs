@@ -1,8 +1,9 @@
 //! Idempotency keys (docs/api.md §10): one item per key of a tenant
 //! (`T#…#A#…#IDEMPOTENCY#{sha256 of the key}`, `KEY`), holding the request's fingerprint, the
-//! lock of the request processing it (`lockToken`, `lockedUntil`) or the answer it gave, and a
-//! TTL (`expiresAt`) 24 hours after the claim. An expired item DynamoDB has not yet deleted
-//! counts as absent.
+//! lock of the request processing it (`lockToken`, `lockedUntil`) or the answer it gave
+//! (`answer`, sealed under the key of the customer, order or mandate the request is about, and
+//! `answered`), and a TTL (`expiresAt`) 24 hours after the claim. An expired item DynamoDB has
+//! not yet deleted counts as absent.
 
 use super::keys::{self, EXPIRES_AT};
 use super::{failed, sealing, Item, Store};
