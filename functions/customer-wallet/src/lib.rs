@@ -25,12 +25,16 @@ pub struct AppState {
     store: Store,
 }
 
+/// The body format of this group's errors (docs/api.md §2), for its edge and its OpenAPI
+/// document.
+pub const ERROR_FORMAT: ErrorFormat = ErrorFormat::A;
+
 /// The function as deployed, from its settings: `main` and the tests both build it here.
 pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
     let state = AppState {
         store: Store::from_settings(aws, settings)?,
     };
-    let edge = Edge::from_settings(ErrorFormat::A, settings, &state.store)?;
+    let edge = Edge::from_settings(ERROR_FORMAT, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

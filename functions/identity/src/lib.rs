@@ -29,6 +29,10 @@ pub struct AppState {
     public_base_url: Option<String>,
 }
 
+/// The body format of this group's errors (docs/api.md §2), for its edge and its OpenAPI
+/// document.
+pub const ERROR_FORMAT: ErrorFormat = ErrorFormat::A;
+
 /// The function as deployed, from its settings: the signing keys (configured, or from Secrets
 /// Manager) and the key wrapper (KMS, or the local key file). `main` and the tests both build
 /// it here.
@@ -43,7 +47,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
         issuer,
         public_base_url: settings.optional(PUBLIC_BASE_URL).map(str::to_owned),
     };
-    let edge = Edge::from_settings(ErrorFormat::A, settings, &state.store)?;
+    let edge = Edge::from_settings(ERROR_FORMAT, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

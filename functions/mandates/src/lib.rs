@@ -32,6 +32,10 @@ pub struct AppState {
     registrations: SqsQueue<RegisterMandate>,
 }
 
+/// The body format of this group's errors (docs/api.md §2), for its edge and its OpenAPI
+/// document.
+pub const ERROR_FORMAT: ErrorFormat = ErrorFormat::B;
+
 /// The function as deployed, from its settings, verifying debtors with `network` (the SANDBOX
 /// network in every deployment so far): `main` and the tests both build it here.
 pub async fn app(
@@ -44,7 +48,7 @@ pub async fn app(
         network,
         registrations: SqsQueue::from_settings(aws, settings)?,
     };
-    let edge = Edge::from_settings(ErrorFormat::B, settings, &state.store)?;
+    let edge = Edge::from_settings(ERROR_FORMAT, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

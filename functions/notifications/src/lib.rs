@@ -34,6 +34,10 @@ pub struct AppState {
     urls: UrlPolicy,
 }
 
+/// The body format of this group's errors (docs/api.md §2), for its edge and its OpenAPI
+/// document.
+pub const ERROR_FORMAT: ErrorFormat = ErrorFormat::A;
+
 /// The function as deployed, from its settings: `main` and the tests both build it here.
 pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
     let state = AppState {
@@ -44,7 +48,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
             allow_loopback: settings.flag(ALLOW_LOOPBACK_WEBHOOKS),
         },
     };
-    let edge = Edge::from_settings(ErrorFormat::A, settings, &state.store)?;
+    let edge = Edge::from_settings(ERROR_FORMAT, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

@@ -24,6 +24,10 @@ pub struct AppState {
     sources: Arc<WebhookSources>,
 }
 
+/// The body format of this group's errors (docs/api.md §2), for its edge and its OpenAPI
+/// document.
+pub const ERROR_FORMAT: ErrorFormat = ErrorFormat::A;
+
 /// The function as deployed, from its settings (the webhook secrets configured, or from
 /// Secrets Manager): `main` and the tests both build it here.
 pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
@@ -32,7 +36,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
         events: SqsQueue::from_settings(aws, settings)?,
         sources: Arc::new(secrets::webhook_sources(aws, settings).await?),
     };
-    let edge = Edge::from_settings(ErrorFormat::A, settings, &state.store)?;
+    let edge = Edge::from_settings(ERROR_FORMAT, settings, &state.store)?;
     Ok(api().into_router(state, edge))
 }
 

@@ -16,6 +16,7 @@ mod mandate_flow;
 mod mandate_routes;
 mod metrics;
 mod notification_routes;
+mod openapi;
 mod order_routes;
 mod provider_webhooks;
 mod refunds;

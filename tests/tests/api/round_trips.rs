@@ -50,23 +50,45 @@ use test_support::{payments, providers, rewards, Client, Reply};
 /// An HTTP function of the template and its route table.
 pub(crate) struct HttpFunction {
     pub(crate) name: &'static str,
+    pub(crate) format: payments_http::ErrorFormat,
     pub(crate) routes: Vec<RouteSpec>,
 }
 
 /// Every HTTP function, as named by `Metadata.BuildProperties.Binary` in `infra/template.yaml`.
 pub(crate) fn http_functions() -> Vec<HttpFunction> {
-    let function = |name, routes: &[RouteSpec]| HttpFunction {
+    let function = |name, format, routes: &[RouteSpec]| HttpFunction {
         name,
+        format,
         routes: routes.to_vec(),
     };
     vec![
-        function("customer-vault", customer_vault::api().table()),
-        function("customer-wallet", customer_wallet::api().table()),
-        function("order-management", order_management::api().table()),
-        function("mandates", mandates::api().table()),
-        function("identity", identity::api().table()),
-        function("provider-webhooks", provider_webhooks::api().table()),
-        function("notifications", notifications::api().table()),
+        function(
+            "customer-vault",
+            customer_vault::ERROR_FORMAT,
+            customer_vault::api().table(),
+        ),
+        function(
+            "customer-wallet",
+            customer_wallet::ERROR_FORMAT,
+            customer_wallet::api().table(),
+        ),
+        function(
+            "order-management",
+            order_management::ERROR_FORMAT,
+            order_management::api().table(),
+        ),
+        function("mandates", mandates::ERROR_FORMAT, mandates::api().table()),
+        function("identity", identity::ERROR_FORMAT, identity::api().table()),
+        function(
+            "provider-webhooks",
+            provider_webhooks::ERROR_FORMAT,
+            provider_webhooks::api().table(),
+        ),
+        function(
+            "notifications",
+            notifications::ERROR_FORMAT,
+            notifications::api().table(),
+        ),
     ]
 }
 

@@ -1,0 +1,186 @@
+//! The OpenAPI 3.1 document of the API (issue 17), generated from what serves it, never written
+//! by hand: each function's route table (method, path, the roles it admits, whether the token
+//! guard runs) and the format of its errors. Request and response bodies are not described yet:
+//! an operation's success is `2XX`, and its errors are the group's format (400, 404, 409, 422,
+//! 500) or format C (401, 403, 405, 413), each with the error codes the service can answer.
+
+use crate::problem::ErrorFormat;
+use crate::routes::RouteSpec;
+use payments_domain::error::ErrorCode;
+use serde_json::{json, Map, Value};
+
+/// One HTTP function: its name (the template's `Binary`), error format and route table.
+pub struct ApiGroup<'a> {
+    pub function: &'a str,
+    pub format: ErrorFormat,
+    pub routes: &'a [RouteSpec],
+}
+
+/// The document of `groups`, paths in the order given.
+pub fn document(groups: &[ApiGroup<'_>]) -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for group in groups {
+        for route in group.routes {
+            let path = paths
+                .entry(route.path)
+                .or_insert_with(|| Value::Object(Map::new()));
+            path[route.method.as_str().to_lowercase()] = operation(group, route);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Payments orchestration API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Generated from the functions' route tables; see docs/api.md for \
+                            the behaviour of each route.",
+        },
+        "paths": paths,
+        "components": components(),
+    })
+}
+
+fn operation(group: &ApiGroup<'_>, route: &RouteSpec) -> Value {
+    let mut parameters: Vec<Value> = route
+        .path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    let mut responses = json!({
+        "2XX": { "description": "Done; see docs/api.md for the body." },
+        "405": { "$ref": "#/components/responses/ErrorC" },
+        "413": { "$ref": "#/components/responses/ErrorC" },
+    });
+    let group_error =
+        json!({ "$ref": format!("#/components/responses/{}", group_errors(group.format)) });
+    for status in ["400", "404", "409", "422", "500"] {
+        responses[status] = group_error.clone();
+    }
+    let security = if route.guarded {
+        for header in [crate::routes::ACCOUNT_HEADER, crate::routes::TENANT_HEADER] {
+            parameters.push(json!({ "name": header, "in": "header", "required": true, "schema": { "type": "string", "format": "uuid" } }));
+        }
+        responses["401"] = json!({ "$ref": "#/components/responses/ErrorC" });
+        responses["403"] = json!({ "$ref": "#/components/responses/ErrorC" });
+        json!([{ "bearer": [] }])
+    } else {
+        json!([])
+    };
+    json!({
+        "operationId": operation_id(route),
+        "tags": [group.function],
+        "parameters": parameters,
+        "security": security,
+        "x-roles": route.roles.iter().map(|role| role.as_str()).collect::<Vec<_>>(),
+        "responses": responses,
+    })
+}
+
+fn group_errors(format: ErrorFormat) -> &'static str {
+    match format {
+        ErrorFormat::A => "ErrorA",
+        ErrorFormat::B => "ErrorB",
+    }
+}
+
+/// `get_v2_customer_vault_customerRef`: the method and the path's words, unique per route.
+fn operation_id(route: &RouteSpec) -> String {
+    let words: Vec<&str> = route
+        .path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    format!(
+        "{}_{}",
+        route.method.as_str().to_lowercase(),
+        words.join("_")
+    )
+}
+
+fn components() -> Value {
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+    let response = |schema: &str, description: &str| {
+        json!({
+            "description": description,
+            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } },
+        })
+    };
+    json!({
+        "securitySchemes": {
+            "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
+        },
+        "schemas": {
+            "ErrorCode": { "type": "string", "enum": codes },
+            "ErrorA": {
+                "type": "object",
+                "required": ["timestamp", "correlationId", "errors"],
+                "properties": {
+                    "timestamp": { "type": "integer", "description": "epoch milliseconds" },
+                    "correlationId": { "type": "string" },
+                    "errors": { "type": "array", "items": {
+                        "type": "object",
+                        "required": ["errorCode", "message", "messageTemplate", "metadata"],
+                        "properties": {
+                            "errorCode": { "$ref": "#/components/schemas/ErrorCode" },
+                            "message": { "type": "string" },
+                            "messageTemplate": { "type": "string" },
+                            "metadata": { "type": "object" },
+                        },
+                    } },
+                },
+            },
+            "ErrorB": {
+                "type": "object",
+                "required": ["title", "detail", "timestamp", "correlationId", "status", "traceId", "errors"],
+                "properties": {
+                    "title": { "type": "string" },
+                    "detail": { "type": "string" },
+                    "timestamp": { "type": "string", "format": "date-time" },
+                    "correlationId": { "type": "string" },
+                    "status": { "type": "integer" },
+                    "traceId": { "type": "string" },
+                    "errors": { "type": "array", "items": {
+                        "type": "object",
+                        "required": ["title", "detail", "metadata"],
+                        "properties": {
+                            "title": { "$ref": "#/components/schemas/ErrorCode" },
+                            "detail": { "type": "string" },
+                            "metadata": {
+                                "type": "object",
+                                "properties": {
+                                    "PropertyName": { "type": ["string", "null"] },
+                                    "AttemptedValue": { "type": "string" },
+                                    "ErrorMessage": { "type": "string" },
+                                },
+                            },
+                        },
+                    } },
+                },
+            },
+            "ErrorC": {
+                "type": "object",
+                "required": ["status", "title", "detail", "instance", "trace"],
+                "properties": {
+                    "status": { "type": "integer" },
+                    "title": { "type": "string" },
+                    "detail": { "type": "string" },
+                    "instance": { "type": "string" },
+                    "trace": {
+                        "type": "object",
+                        "required": ["timestamp", "requestId"],
+                        "properties": {
+                            "timestamp": { "type": "string", "format": "date-time" },
+                            "requestId": { "type": "string" },
+                        },
+                    },
+                },
+            },
+        },
+        "responses": {
+            "ErrorA": response("ErrorA", "An error in format A (docs/api.md §2)."),
+            "ErrorB": response("ErrorB", "An error in format B (docs/api.md §2)."),
+            "ErrorC": response("ErrorC", "A refusal in format C (docs/api.md §2)."),
+        },
+    })
+}
