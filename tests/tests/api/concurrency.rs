@@ -82,14 +82,9 @@ async fn forget_racing_refunds_orders_and_claims_leaves_nothing_readable() {
         test_support::payments::vault_router(&table, &test_support::payments::unreachable_queue())
             .await,
     );
+    let nowhere = test_support::payments::unreachable_queue();
     let orders = Client {
-        router: test_support::payments::orders_router(
-            &table,
-            &test_support::payments::unreachable_queue(),
-            &test_support::payments::unreachable_queue(),
-            None,
-        )
-        .await,
+        router: test_support::payments::orders_router(&table, &nowhere, &nowhere, None).await,
         ..vault.clone()
     };
     let customer = "forget-racer";

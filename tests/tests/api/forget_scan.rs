@@ -194,14 +194,9 @@ async fn forget_leaves_no_personal_data_in_the_table() {
         .assert_status(201);
 
     // A reward claimed and settled: its credentials are secrets of the customer.
+    let nowhere = test_support::payments::unreachable_queue();
     let orders = Client {
-        router: test_support::payments::orders_router(
-            &table,
-            &test_support::payments::unreachable_queue(),
-            &test_support::payments::unreachable_queue(),
-            None,
-        )
-        .await,
+        router: test_support::payments::orders_router(&table, &nowhere, &nowhere, None).await,
         ..client.clone()
     };
     let gift = test_support::rewards::reward(&table, &client.scope, "Gift Card", &[]).await;
