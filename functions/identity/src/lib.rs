@@ -1,6 +1,6 @@
 //! Identity (docs/api.md §4): an API key's HMAC-signed request exchanged for an access token,
-//! and the public keys that verify access tokens, as JWKS and OpenID discovery for API
-//! Gateway's JWT authorizer.
+//! the public keys that verify access tokens, as JWKS and OpenID discovery for API Gateway's
+//! JWT authorizer, and the API's OpenAPI document, which a client reads before it has a token.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -17,6 +17,9 @@ use serde_json::json;
 use std::sync::Arc;
 
 const JWKS: &str = "/.well-known/jwks.json";
+
+/// `docs/openapi.json`, which a test holds equal to what the route tables generate.
+const OPENAPI_DOCUMENT: &str = include_str!("../../../docs/openapi.json");
 
 #[derive(Clone)]
 pub struct AppState {
@@ -52,16 +55,17 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
 }
 
 /// Every route of the function. None carries the bearer-token guard: the first is how a token
-/// is obtained, the others publish what verifies it.
+/// is obtained, the next two publish what verifies it, the last what the API is.
 pub fn api() -> Api<AppState> {
     Api::new()
-        .unguarded_route(Method::POST, "/v2/identity/hmac", exchange)
+        .signed_route(Method::POST, "/v2/identity/hmac", exchange)
         .unguarded_route(Method::GET, JWKS, jwks)
         .unguarded_route(
             Method::GET,
             "/.well-known/openid-configuration",
             openid_configuration,
         )
+        .unguarded_route(Method::GET, "/openapi.json", openapi_document)
 }
 
 /// 201 `{accessToken, expires}`; 401 for any failed check.
@@ -93,6 +97,17 @@ async fn jwks(State(app): State<AppState>) -> Response {
     (
         [(header::CACHE_CONTROL, "max-age=300")],
         Json(app.signing.jwks().clone()),
+    )
+        .into_response()
+}
+
+async fn openapi_document() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "max-age=300"),
+        ],
+        OPENAPI_DOCUMENT,
     )
         .into_response()
 }

@@ -42,7 +42,7 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
 
 /// The one route. It carries no bearer-token guard: providers sign their webhooks instead.
 pub fn api() -> Api<AppState> {
-    Api::new().unguarded_route(Method::POST, "/v1/providers/{appId}/webhooks", receive)
+    Api::new().signed_route(Method::POST, "/v1/providers/{appId}/webhooks", receive)
 }
 
 /// 202 `{}` once stored (or already stored); 401 for a bad signature or timestamp, 404 for an

@@ -10,6 +10,7 @@
 //! including the functions' logs, goes to standard error, and moto's chatter to
 //! `<state dir>/moto.log`.
 
+use crate::api_reference::ApiReference;
 use crate::gateway::{self, Gateway};
 use crate::invoke::Invoker;
 use crate::process::Child;
@@ -80,6 +81,8 @@ pub enum DevError {
     ApiKey(payments_domain::Error),
     #[error("gateway: {0}")]
     Gateway(std::io::Error),
+    #[error(transparent)]
+    ApiReference(#[from] crate::api_reference::MissingAsset),
 }
 
 pub struct DevOptions {
@@ -95,6 +98,9 @@ pub struct DevOptions {
     pub schedule_interval: Option<Duration>,
     /// Replaces the template's `RequeueAfterSeconds` (`--requeue-after`); `None` keeps it.
     pub requeue_after_seconds: Option<u64>,
+    /// The installed `swagger-ui-dist` folder (`--api-reference`): the gateway serves it at
+    /// `/docs`. `None`: no viewer.
+    pub api_reference: Option<PathBuf>,
 }
 
 fn ensure_free(port: u16, what: &'static str) -> Result<(), DevError> {
@@ -388,6 +394,11 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
 async fn start(options: &DevOptions, children: &mut Children) -> Result<Running, DevError> {
     let template = Template::load(&options.template)?;
     let routes = RouteTable::from_template(&template)?;
+    let reference = options
+        .api_reference
+        .as_deref()
+        .map(ApiReference::load)
+        .transpose()?;
     let state = StateDir::new(&options.state_dir);
     let key = state.signing_key()?;
     let local_keys = LocalKeys::from_state(&state)?;
@@ -528,7 +539,14 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     let listener = gateway::bind(options.api_port)
         .await
         .map_err(DevError::Gateway)?;
-    let gateway = tokio::spawn(Arc::new(Gateway::new(routes, invoker.clone())).serve(listener));
+    let docs_url = reference
+        .is_some()
+        .then(|| format!("{api_url}{}", crate::api_reference::PATH));
+    let mut gateway = Gateway::new(routes, invoker.clone());
+    if let Some(reference) = reference {
+        gateway = gateway.with_api_reference(reference);
+    }
+    let gateway = tokio::spawn(Arc::new(gateway).serve(listener));
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let mut tasks: Vec<_> = pump::workers(&template, &provisioned)?
         .into_iter()
@@ -545,7 +563,7 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
     let token = TokenSigner::new(&key.private_key_pem, &issuer, &audience)
         .and_then(|signer| signer.issue(scope, &["tenant-admin"], DEV_TOKEN_TTL_SECONDS))
         .map_err(|e| DevError::Token(e.to_string()))?;
-    let banner = banner(
+    let mut banner = banner(
         &api_url,
         identity,
         &token,
@@ -554,6 +572,9 @@ async fn start(options: &DevOptions, children: &mut Children) -> Result<Running,
         &api_key,
         &local_keys.sandbox_webhook_secret,
     );
+    if let Some(docs_url) = docs_url {
+        banner.push_str(&format!("DOCS_URL={docs_url}\n"));
+    }
     let endpoints = DevEndpoints {
         moto_endpoint,
         api_url,

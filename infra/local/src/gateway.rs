@@ -7,6 +7,7 @@
 //!
 //! It listens on 127.0.0.1 only: it serves unauthenticated developer traffic.
 
+use crate::api_reference::ApiReference;
 use crate::apigw::{build_event, gateway_error, into_response, EventInput};
 use crate::invoke::Invoker;
 use crate::routes::RouteTable;
@@ -28,6 +29,8 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 pub struct Gateway {
     routes: RouteTable,
     invoker: Invoker,
+    /// `/docs`, when the viewer is installed: answered here, before any route is selected.
+    reference: Option<ApiReference>,
 }
 
 /// Binds the gateway's port on the loopback interface (port 0: any free port).
@@ -37,7 +40,19 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
 
 impl Gateway {
     pub fn new(routes: RouteTable, invoker: Invoker) -> Gateway {
-        Gateway { routes, invoker }
+        Gateway {
+            routes,
+            invoker,
+            reference: None,
+        }
+    }
+
+    /// Also serves the API reference viewer at `/docs` (local only; see `api_reference`).
+    pub fn with_api_reference(self, reference: ApiReference) -> Gateway {
+        Gateway {
+            reference: Some(reference),
+            ..self
+        }
     }
 
     /// Serves connections until the future is dropped; dropping it also ends every open
@@ -98,6 +113,13 @@ impl Gateway {
         request_id: &str,
     ) -> Response<Full<Bytes>> {
         let (parts, body) = request.into_parts();
+        let viewer = (parts.method == http::Method::GET)
+            .then_some(self.reference.as_ref())
+            .flatten()
+            .and_then(|reference| reference.serve(parts.uri.path()));
+        if let Some(page) = viewer {
+            return page;
+        }
         let Some(selected) = self.routes.select(parts.method.as_str(), parts.uri.path()) else {
             return gateway_error(StatusCode::NOT_FOUND, "Not Found");
         };

@@ -2,9 +2,10 @@
 //! `infra/template.yaml` (see DESIGN.md, "Local runs"): tables and queues in moto, an API
 //! Gateway HTTP API in front of the functions that `cargo lambda watch` runs, the SQS event
 //! source mapping that feeds the workers, the schedules that invoke scheduled functions, the
-//! dev signing key and identity, tenant payment schemes and rewards, tenant API keys, and a
-//! receiver that prints the tenant webhooks the running stack delivers (`make listen`).
+//! dev signing key and identity, tenant payment schemes and rewards, tenant API keys, the API
+//! reference viewer at `/docs`, and a receiver that prints the tenant webhooks the running stack delivers (`make listen`).
 
+pub mod api_reference;
 pub mod apigw;
 pub mod apikey;
 pub mod aws;

@@ -243,6 +243,9 @@ enum Command {
         /// least 1), so work waiting on a provider is asked about sooner.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         requeue_after: Option<u64>,
+        /// The installed swagger-ui-dist folder: the gateway serves the API reference at /docs.
+        #[arg(long)]
+        api_reference: Option<PathBuf>,
     },
     /// Creates the template's tables and queues in the moto at --endpoint.
     Provision {
@@ -530,6 +533,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             invoke_port,
             schedule_interval,
             requeue_after,
+            api_reference,
         } => {
             let options = DevOptions {
                 repo: paths.repo(),
@@ -542,6 +546,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 invoke_port,
                 schedule_interval: schedule_interval.map(Duration::from_secs),
                 requeue_after_seconds: requeue_after,
+                api_reference,
             };
             dev::run(options).await.map_err(run_error)
         }

@@ -331,6 +331,7 @@ mod tests {
             ("POST", "/v2/identity/hmac"),
             ("GET", "/.well-known/jwks.json"),
             ("GET", "/.well-known/openid-configuration"),
+            ("GET", "/openapi.json"),
         ] {
             let selected = t.select(method, path).expect("matches");
             assert_eq!(selected.function, "identity", "{method} {path}");

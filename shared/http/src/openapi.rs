@@ -1,8 +1,10 @@
 //! The OpenAPI 3.1 document of the API (issue 17), generated from what serves it, never written
 //! by hand: each function's route table (method, path, the roles it admits, whether the token
-//! guard runs) and the format of its errors. Request and response bodies are not described yet:
-//! an operation's success is `2XX`, and its errors are the group's format (400, 404, 409, 422,
-//! 500) or format C (401, 403, 405, 413), each with the error codes the service can answer.
+//! guard runs or the handler checks a signature) and the format of its errors. Request and
+//! response bodies are not described yet: an operation's success is `2XX`, and its errors are
+//! the group's format (400, 409, 422, 500), format C (401, 403, 405, 413), or either for 404 (a
+//! resource the group does not know, or no route), each with the error codes the service can
+//! answer.
 
 use crate::problem::ErrorFormat;
 use crate::routes::RouteSpec;
@@ -52,17 +54,22 @@ fn operation(group: &ApiGroup<'_>, route: &RouteSpec) -> Value {
         "405": { "$ref": "#/components/responses/ErrorC" },
         "413": { "$ref": "#/components/responses/ErrorC" },
     });
-    let group_error =
-        json!({ "$ref": format!("#/components/responses/{}", group_errors(group.format)) });
-    for status in ["400", "404", "409", "422", "500"] {
-        responses[status] = group_error.clone();
+    let (group_error, not_found) = match group.format {
+        ErrorFormat::A => ("ErrorA", "NotFoundA"),
+        ErrorFormat::B => ("ErrorB", "NotFoundB"),
+    };
+    for status in ["400", "409", "422", "500"] {
+        responses[status] = response_ref(group_error);
+    }
+    responses["404"] = response_ref(not_found);
+    if route.guarded || route.signed {
+        responses["401"] = response_ref("ErrorC");
     }
     let security = if route.guarded {
         for header in [crate::routes::ACCOUNT_HEADER, crate::routes::TENANT_HEADER] {
             parameters.push(json!({ "name": header, "in": "header", "required": true, "schema": { "type": "string", "format": "uuid" } }));
         }
-        responses["401"] = json!({ "$ref": "#/components/responses/ErrorC" });
-        responses["403"] = json!({ "$ref": "#/components/responses/ErrorC" });
+        responses["403"] = response_ref("ErrorC");
         json!([{ "bearer": [] }])
     } else {
         json!([])
@@ -77,11 +84,8 @@ fn operation(group: &ApiGroup<'_>, route: &RouteSpec) -> Value {
     })
 }
 
-fn group_errors(format: ErrorFormat) -> &'static str {
-    match format {
-        ErrorFormat::A => "ErrorA",
-        ErrorFormat::B => "ErrorB",
-    }
+fn response_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/responses/{name}") })
 }
 
 /// `get_v2_customer_vault_customerRef`: the method and the path's words, unique per route.
@@ -100,10 +104,11 @@ fn operation_id(route: &RouteSpec) -> String {
 
 fn components() -> Value {
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
-    let response = |schema: &str, description: &str| {
+    let schema_ref = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let response = |schema: Value, description: &str| {
         json!({
             "description": description,
-            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } },
+            "content": { "application/json": { "schema": schema } },
         })
     };
     json!({
@@ -178,9 +183,17 @@ fn components() -> Value {
             },
         },
         "responses": {
-            "ErrorA": response("ErrorA", "An error in format A (docs/api.md §2)."),
-            "ErrorB": response("ErrorB", "An error in format B (docs/api.md §2)."),
-            "ErrorC": response("ErrorC", "A refusal in format C (docs/api.md §2)."),
+            "ErrorA": response(schema_ref("ErrorA"), "An error in format A (docs/api.md §2)."),
+            "ErrorB": response(schema_ref("ErrorB"), "An error in format B (docs/api.md §2)."),
+            "ErrorC": response(schema_ref("ErrorC"), "A refusal in format C (docs/api.md §2)."),
+            "NotFoundA": response(
+                json!({ "oneOf": [schema_ref("ErrorA"), schema_ref("ErrorC")] }),
+                "Not found: what the path names, in format A, or no route, in format C.",
+            ),
+            "NotFoundB": response(
+                json!({ "oneOf": [schema_ref("ErrorB"), schema_ref("ErrorC")] }),
+                "Not found: what the path names, in format B, or no route, in format C.",
+            ),
         },
     })
 }

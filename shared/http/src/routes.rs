@@ -25,9 +25,14 @@ pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
     pub roles: &'static [Role],
-    /// Whether the bearer-token guard runs. Only the identity routes go without it: they are
-    /// where a token is obtained (with an API key) and where its verification keys are served.
+    /// Whether the bearer-token guard runs. Only the identity routes and provider webhooks go
+    /// without it: they are where a token is obtained (with an API key), where what verifies it
+    /// and what describes the API are published, and where providers call with their own
+    /// signature.
     pub guarded: bool,
+    /// Whether the handler checks a signature of its own instead (an API key's HMAC, a
+    /// provider's webhook signature), answering 401 in format C when it fails.
+    pub signed: bool,
 }
 
 pub struct Api<S> {
@@ -67,6 +72,7 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
             path,
             roles,
             guarded: true,
+            signed: false,
         };
         let guarded = on(method_filter(&method, path), handler)
             .route_layer(from_fn_with_state(spec.clone(), guard));
@@ -75,9 +81,33 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
         self
     }
 
-    /// Adds a route without the bearer-token guard (see `RouteSpec::guarded`); its handler
-    /// authenticates the caller itself, if at all.
-    pub fn unguarded_route<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
+    /// Adds a route without the bearer-token guard (see `RouteSpec::guarded`) whose handler
+    /// authenticates no caller: it serves what is public.
+    pub fn unguarded_route<H, T>(self, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        self.route_without_guard(method, path, false, handler)
+    }
+
+    /// Adds a route without the bearer-token guard whose handler checks the request's own
+    /// signature instead (see `RouteSpec::signed`).
+    pub fn signed_route<H, T>(self, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        self.route_without_guard(method, path, true, handler)
+    }
+
+    fn route_without_guard<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        signed: bool,
+        handler: H,
+    ) -> Self
     where
         H: Handler<T, S>,
         T: 'static,
@@ -90,6 +120,7 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
             path,
             roles: &[],
             guarded: false,
+            signed,
         });
         self
     }

@@ -970,6 +970,7 @@ pub const BUDGETS: &[Budget] = &[
         SUCCESS,
         &[],
     ),
+    budget(IDENTITY, "GET /openapi.json", SUCCESS, &[]),
     // notifications
     budget(
         NOTIFICATIONS,

@@ -303,6 +303,19 @@ async fn the_openid_configuration_points_at_the_jwks() {
 }
 
 #[tokio::test]
+async fn the_openapi_document_is_served_without_a_token() {
+    let f = fixture(&[Role::Admin]).await;
+    let request = http::Request::builder()
+        .uri("/openapi.json")
+        .body(axum::body::Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reply = f.send(request).await;
+    reply.assert_status(200);
+    assert_eq!(reply.headers["content-type"], "application/json");
+    assert_eq!(reply.body, crate::openapi::generated());
+}
+
+#[tokio::test]
 async fn kms_wraps_the_data_keys_in_aws() {
     let (kms, key) = test_support::kms_key().await;
     let wrapper = payments_aws::kms::KmsKeyWrapper::new(kms, key);

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-fn generated() -> Value {
+pub(crate) fn generated() -> Value {
     let functions = crate::round_trips::http_functions();
     let groups: Vec<ApiGroup<'_>> = functions
         .iter()

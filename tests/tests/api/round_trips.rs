@@ -1265,6 +1265,7 @@ async fn identity_calls(run: &mut Run) {
     for path in [
         "/.well-known/jwks.json",
         "/.well-known/openid-configuration",
+        "/openapi.json",
     ] {
         run.http(
             IDENTITY,

@@ -114,6 +114,8 @@ const UNGUARDED: &[(&str, &str, &str)] = &[
     ("identity", "GET", "/.well-known/jwks.json"),
     // OpenID discovery (issuer and JWKS URL) for API Gateway's JWT authorizer: public by design.
     ("identity", "GET", "/.well-known/openid-configuration"),
+    // The OpenAPI document: what a client reads to learn the API, before it has a token.
+    ("identity", "GET", "/openapi.json"),
     // A payment provider's webhooks: they carry its signature, checked against its secret.
     (
         "provider-webhooks",
