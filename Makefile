@@ -74,7 +74,9 @@ $(CARGO_DENY):
 	rm -rf $(TOOLS_DIR)/cargo-deny-build
 
 # Licences, banned and duplicate versions, and sources of the dependency graph (deny.toml).
+# Offline, so every platform's crates are fetched first (a build fetches only this one's).
 deny: $(CARGO_DENY)
+	cargo fetch --locked --quiet
 	$(CARGO_DENY) --offline check licenses bans sources
 
 # The advisory database: needs GitHub, which the build machines cannot reach.

@@ -56,36 +56,51 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
 pub fn api() -> Api<AppState> {
     Api::new()
         .route(Method::GET, CUSTOMER, READ_WITH_BRIDGE, get_customer)
+        .answers::<bodies::Customer>(StatusCode::OK)
         .route(Method::PUT, CUSTOMER, WRITE, update_customer)
+        .takes::<bodies::MetadataRequest>()
+        .answers_empty(StatusCode::ACCEPTED)
         .route(
             Method::POST,
             "/v2/customer-vault/{customerRef}/forget",
             ADMIN,
             forget,
         )
+        .answers_empty(StatusCode::OK)
         .route(
             Method::POST,
             "/v2/customer-vault/{customerRef}/international-bank-account",
             WRITE,
             add_international_bank_account,
         )
+        .takes::<bodies::IbanAccountRequest>()
+        .answers::<bodies::AddedInstrument>(StatusCode::CREATED)
         .route(
             Method::POST,
             "/v2/customer-vault/{customerRef}/uk-bank-account",
             WRITE,
             add_uk_bank_account,
         )
+        .takes::<bodies::UkAccountRequest>()
+        .answers::<bodies::AddedInstrument>(StatusCode::CREATED)
         .route(Method::GET, INSTRUMENT, READ, get_instrument)
+        .answers::<bodies::Instrument>(StatusCode::OK)
         .route(
             Method::PUT,
             "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/close",
             WRITE,
             close,
         )
+        .takes_optional::<json::ReasonRequest>()
+        .answers_empty(StatusCode::OK)
         .route(Method::GET, TRANSACTION, READ, get_transaction)
+        .answers::<bodies::TransactionBody>(StatusCode::OK)
         // Refunds move money: the published page names the read role, the contract requires write.
         .route(Method::POST, REFUNDS, WRITE, request_refund)
+        .takes::<bodies::RefundRequestBody>()
+        .answers::<bodies::RequestedRefund>(StatusCode::OK)
         .route(Method::GET, REFUND, READ, get_refund)
+        .answers::<bodies::RefundBody>(StatusCode::OK)
         // The `/v1` link targets the bodies' `_links` point at.
         .route(
             Method::GET,
@@ -93,24 +108,28 @@ pub fn api() -> Api<AppState> {
             READ,
             get_transaction,
         )
+        .answers::<bodies::TransactionBody>(StatusCode::OK)
         .route(
             Method::GET,
             "/v1/customer-vault/{customerRef}",
             READ,
             get_customer,
         )
+        .answers::<bodies::Customer>(StatusCode::OK)
         .route(
             Method::GET,
             "/v1/customer-vault/{customerRef}/reward/{financialInstrumentId}/transaction/{transactionId}",
             READ,
             get_reward_transaction,
         )
+        .answers::<payments_bodies::rewards::RewardTransactionBody>(StatusCode::OK)
         .route(
             Method::GET,
             "/v1/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}",
             READ,
             get_instrument,
         )
+        .answers::<bodies::Instrument>(StatusCode::OK)
 }
 
 fn customer_ref(path: &PathParams) -> Result<CustomerRef, Violation> {

@@ -47,8 +47,13 @@ pub fn api() -> Api<AppState> {
             READ,
             get_wallet,
         )
+        .answers::<bodies::Customer>(StatusCode::OK)
         .route(Method::POST, WALLET_INSTRUMENT, WRITE, add_to_wallet)
+        .takes_optional::<json::ReasonRequest>()
+        .answers_empty(StatusCode::ACCEPTED)
         .route(Method::DELETE, WALLET_INSTRUMENT, WRITE, remove_from_wallet)
+        .takes_optional::<json::ReasonRequest>()
+        .answers_empty(StatusCode::ACCEPTED)
 }
 
 async fn get_wallet(

@@ -12,9 +12,10 @@ use payments_aws::{secrets, Clients, Settings, Store};
 use payments_domain::error::Error;
 use payments_domain::identity::{exchange_api_key, KeyWrapper};
 use payments_domain::Now;
-use payments_http::{absolute_url, Api, ApiError, Edge, ErrorFormat, SigningKeys};
-use serde_json::json;
+use payments_http::{absolute_url, Api, ApiError, Edge, ErrorFormat, Jwks, SigningKeys};
+use serde::Serialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 const JWKS: &str = "/.well-known/jwks.json";
 
@@ -59,14 +60,47 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
 pub fn api() -> Api<AppState> {
     Api::new()
         .signed_route(Method::POST, "/v2/identity/hmac", exchange)
+        .answers::<AccessToken>(StatusCode::CREATED)
         .unguarded_route(Method::GET, JWKS, jwks)
+        .answers::<Jwks>(StatusCode::OK)
         .unguarded_route(
             Method::GET,
             "/.well-known/openid-configuration",
             openid_configuration,
         )
+        .answers::<OpenIdConfiguration>(StatusCode::OK)
         .unguarded_route(Method::GET, "/openapi.json", openapi_document)
+        .answers::<OpenApiDocument>(StatusCode::OK)
 }
+
+/// An access token and when it expires (epoch milliseconds).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessToken {
+    access_token: String,
+    expires: i64,
+}
+
+/// OpenID discovery, as much of it as a JWT authorizer reads.
+#[derive(Serialize, ToSchema)]
+pub struct OpenIdConfiguration {
+    issuer: String,
+    jwks_uri: String,
+    id_token_signing_alg_values_supported: [&'static str; 1],
+}
+
+/// This document, as a JSON object.
+pub struct OpenApiDocument;
+
+impl utoipa::PartialSchema for OpenApiDocument {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .description(Some("An OpenAPI 3.1 document."))
+            .into()
+    }
+}
+
+impl ToSchema for OpenApiDocument {}
 
 /// 201 `{accessToken, expires}`; 401 for any failed check.
 async fn exchange(
@@ -88,7 +122,10 @@ async fn exchange(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "accessToken": issued.access_token, "expires": issued.expires })),
+        Json(AccessToken {
+            access_token: issued.access_token,
+            expires: issued.expires,
+        }),
     )
         .into_response())
 }
@@ -114,10 +151,10 @@ async fn openapi_document() -> Response {
 
 /// What a JWT authorizer reads at `{issuer}/.well-known/openid-configuration`.
 async fn openid_configuration(headers: HeaderMap, State(app): State<AppState>) -> Response {
-    Json(json!({
-        "issuer": app.issuer,
-        "jwks_uri": absolute_url(app.public_base_url.as_deref(), &headers, JWKS),
-        "id_token_signing_alg_values_supported": ["ES256"],
-    }))
+    Json(OpenIdConfiguration {
+        issuer: app.issuer,
+        jwks_uri: absolute_url(app.public_base_url.as_deref(), &headers, JWKS),
+        id_token_signing_alg_values_supported: ["ES256"],
+    })
     .into_response()
 }

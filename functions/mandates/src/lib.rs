@@ -66,28 +66,42 @@ pub fn api() -> Api<AppState> {
             READ,
             list_profiles,
         )
+        .answers::<bodies::ProfilePageBody>(StatusCode::OK)
         .route(
             Method::POST,
             "/v2/mandates/creditor-profiles/sepa",
             WRITE,
             create_profile,
         )
+        .takes::<bodies::CreditorProfileRequest>()
+        .answers::<bodies::ProfileBody>(StatusCode::CREATED)
         .route(
             Method::GET,
             "/v2/mandates/creditor-profiles/sepa/{creditorProfileRef}",
             READ,
             get_profile,
         )
+        .answers::<bodies::ProfileBody>(StatusCode::OK)
         .route(Method::POST, "/v2/mandates/sepa", WRITE, create_mandate)
+        .takes::<bodies::MandateRequest>()
+        .answers::<bodies::SubmissionBody>(StatusCode::CREATED)
         .route(Method::POST, "/v2/mandates/sepa/draft", WRITE, create_draft)
+        .takes::<bodies::MandateRequest>()
+        .answers::<bodies::SubmissionBody>(StatusCode::CREATED)
         .route(Method::PUT, MANDATE, WRITE, update_draft)
+        .takes::<bodies::MandateRequest>()
+        .answers::<bodies::SubmissionBody>(StatusCode::OK)
+        .answers::<bodies::SubmissionBody>(StatusCode::ACCEPTED)
         .route(Method::GET, MANDATE, READ, get_mandate)
+        .answers::<bodies::MandateBody>(StatusCode::OK)
         .route(
             Method::PUT,
             "/v2/mandates/sepa/{mandateId}/amend",
             WRITE,
             amend_mandate,
         )
+        .takes::<bodies::AmendmentRequest>()
+        .answers::<bodies::SubmissionBody>(StatusCode::ACCEPTED)
 }
 
 async fn list_profiles(

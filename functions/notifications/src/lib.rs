@@ -56,34 +56,45 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
 pub fn api() -> Api<AppState> {
     Api::new()
         .route(Method::POST, WEBHOOKS, ADMIN, create)
+        .takes::<bodies::EndpointRequest>()
+        .answers::<bodies::CreatedEndpoint>(StatusCode::CREATED)
         .route(Method::GET, WEBHOOKS, ADMIN, list)
+        .answers::<bodies::EndpointList>(StatusCode::OK)
         .route(Method::GET, WEBHOOK, ADMIN, get)
+        .answers::<bodies::Endpoint>(StatusCode::OK)
         .route(Method::PUT, WEBHOOK, ADMIN, replace)
+        .takes::<bodies::EndpointReplacement>()
+        .answers::<bodies::Endpoint>(StatusCode::OK)
         .route(Method::DELETE, WEBHOOK, ADMIN, delete)
+        .answers_empty(StatusCode::NO_CONTENT)
         .route(
             Method::POST,
             "/v1/notifications/webhooks/{webhookId}/rotate-secret",
             ADMIN,
             rotate_secret,
         )
+        .answers::<bodies::RotatedSecret>(StatusCode::OK)
         .route(
             Method::POST,
             "/v1/notifications/webhooks/{webhookId}/test",
             ADMIN,
             send_test,
         )
+        .answers_empty(StatusCode::ACCEPTED)
         .route(
             Method::GET,
             "/v1/notifications/webhooks/{webhookId}/deliveries",
             ADMIN,
             deliveries,
         )
+        .answers::<bodies::DeliveryLog>(StatusCode::OK)
         .route(
             Method::POST,
             "/v1/notifications/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
             ADMIN,
             redeliver,
         )
+        .answers_empty(StatusCode::ACCEPTED)
 }
 
 fn webhook_id(path: &PathParams) -> Result<WebhookId, ApiError> {

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use payments_aws::config::PUBLIC_BASE_URL;
 use payments_aws::{Clients, Settings, SqsQueue, Store};
+use payments_bodies::json::ReasonRequest;
 use payments_bodies::{orders as bodies, rewards as reward_bodies};
 use payments_domain::auth::Role;
 use payments_domain::error::{Error, Violation, Violations};
@@ -55,35 +56,52 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
 pub fn api() -> Api<AppState> {
     Api::new()
         .route(Method::POST, "/v2/order-management", WRITE, create_order)
+        .takes::<bodies::CreateOrderRequest>()
+        .answers_empty(StatusCode::CREATED)
+        .answers_empty(StatusCode::ACCEPTED)
         .route(Method::GET, ORDER, READ, get_order)
+        .answers::<bodies::OrderBody>(StatusCode::OK)
         .route(Method::PUT, METADATA, WRITE, replace_order_metadata)
+        .takes::<Metadata>()
+        .answers_empty(StatusCode::NO_CONTENT)
         .route(Method::DELETE, METADATA, WRITE, delete_order_metadata)
+        .answers_empty(StatusCode::NO_CONTENT)
         .route(
             Method::POST,
             "/v2/order-management/{orderRef}/instruction",
             WRITE,
             create_instruction,
         )
+        .takes::<bodies::NewInstructionRequest>()
+        .answers_empty(StatusCode::NO_CONTENT)
         .route(Method::GET, INSTRUCTION, READ, get_instruction)
+        .answers::<bodies::InstructionBody>(StatusCode::OK)
         .route(Method::PUT, INSTRUCTION, WRITE, update_instruction)
+        .takes::<bodies::InstructionUpdateRequest>()
+        .answers_empty(StatusCode::NO_CONTENT)
         .route(
             Method::POST,
             "/v2/order-management/{orderRef}/instruction/{instructionRef}/cancel",
             WRITE,
             cancel_instruction,
         )
+        .takes_optional::<ReasonRequest>()
+        .answers_empty(StatusCode::NO_CONTENT)
         .route(
             Method::POST,
             "/v2/order-management/{orderRef}/instruction/{instructionRef}/authorize-reward",
             WRITE,
             authorize_reward,
         )
+        .answers_empty(StatusCode::CREATED)
         .route(
             Method::POST,
             "/v2/order-management/{orderRef}/instruction/{instructionRef}/claim-reward",
             WRITE,
             claim_reward,
         )
+        .takes::<reward_bodies::ClaimRequest>()
+        .answers_empty(StatusCode::ACCEPTED)
         // The `/v1` link targets the bodies' `_links` point at.
         .route(
             Method::GET,
@@ -91,12 +109,14 @@ pub fn api() -> Api<AppState> {
             READ,
             get_order,
         )
+        .answers::<bodies::OrderBody>(StatusCode::OK)
         .route(
             Method::GET,
             "/v1/order-management/{orderRef}/instruction/{instructionRef}",
             READ,
             get_instruction,
         )
+        .answers::<bodies::InstructionBody>(StatusCode::OK)
 }
 
 fn order_ref(path: &PathParams) -> Result<OrderRef, Violation> {

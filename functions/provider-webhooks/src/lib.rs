@@ -14,8 +14,9 @@ use payments_domain::providers::{
 };
 use payments_domain::Now;
 use payments_http::{Api, ApiError, Edge, ErrorFormat, PathParams};
-use serde_json::json;
+use serde::Serialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -41,9 +42,63 @@ pub async fn app(settings: &Settings, aws: &Clients) -> Result<Router, Error> {
 }
 
 /// The one route. It carries no bearer-token guard: providers sign their webhooks instead.
+/// Each app has its own body; the document describes SANDBOX's.
 pub fn api() -> Api<AppState> {
-    Api::new().signed_route(Method::POST, "/v1/providers/{appId}/webhooks", receive)
+    Api::new()
+        .signed_route(Method::POST, "/v1/providers/{appId}/webhooks", receive)
+        .takes::<SandboxEvent>()
+        .answers::<Accepted>(StatusCode::ACCEPTED)
 }
+
+/// SANDBOX's event (docs/api.md §8), for the OpenAPI document; read by the SANDBOX module.
+#[derive(ToSchema)]
+pub struct SandboxEvent {
+    #[schema(rename = "type")]
+    pub event_type: SandboxEventType,
+    /// ISO-8601.
+    #[schema(rename = "occurredAt", format = DateTime)]
+    pub occurred_at: String,
+    pub data: SandboxEventData,
+}
+
+#[derive(ToSchema)]
+pub enum SandboxEventType {
+    #[schema(rename = "payment.settled")]
+    PaymentSettled,
+    #[schema(rename = "payment.failed")]
+    PaymentFailed,
+    #[schema(rename = "refund.settled")]
+    RefundSettled,
+    #[schema(rename = "refund.failed")]
+    RefundFailed,
+    #[schema(rename = "chargeback.opened")]
+    ChargebackOpened,
+    #[schema(rename = "chargeback.succeeded")]
+    ChargebackSucceeded,
+    #[schema(rename = "chargeback.failed")]
+    ChargebackFailed,
+    #[schema(rename = "mandate.active")]
+    MandateActive,
+    #[schema(rename = "mandate.failed")]
+    MandateFailed,
+}
+
+/// The provider's ids of what the event is about.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct SandboxEventData {
+    /// The transaction's `app.appTransactionId`, or a mandate's `mandateId`.
+    pub app_transaction_id: String,
+    pub amount: Option<f64>,
+    /// The service's `refundId`.
+    pub app_refund_id: Option<String>,
+    pub chargeback_id: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Stored (or already stored): `{}`.
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {}
 
 /// 202 `{}` once stored (or already stored); 401 for a bad signature or timestamp, 404 for an
 /// unknown app, 400 for a body that is not a known event.
@@ -72,5 +127,5 @@ async fn receive(
         Now::read(),
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({}))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Accepted {})).into_response())
 }

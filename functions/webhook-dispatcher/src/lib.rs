@@ -29,8 +29,9 @@ pub struct WebhookDispatcher {
 }
 
 /// The payload tenants receive.
-fn render(event: &RecordedEvent) -> String {
-    payments_bodies::notifications::event_payload(event).to_string()
+fn render(event: &RecordedEvent) -> Result<String, Error> {
+    serde_json::to_string(&payments_bodies::notifications::event_payload(event))
+        .map_err(|e| Error::bug(format!("an event payload that does not serialise: {e}")))
 }
 
 impl WebhookDispatcher {

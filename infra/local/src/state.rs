@@ -711,7 +711,7 @@ mod tests {
         let body = pkcs8_base64(&pair.private_key_pem);
         assert!(!body.contains('\n') && !body.contains('-'), "{body}");
         let keys = payments_http::SigningKeys::parse(&body, "i", "a").expect("parses");
-        let kid = keys.jwks()["keys"][0]["kid"].as_str().map(str::to_owned);
+        let kid = keys.jwks().keys.first().map(|key| key.kid.clone());
         let public = base64::engine::general_purpose::STANDARD
             .decode(&pair.public_key_base64)
             .expect("public");

@@ -81,6 +81,14 @@ const REASON: Field = Field {
 
 /// An optional body `{reason?}` (wallet changes, close, cancel), the reason at most
 /// `max_length` characters.
+/// A body of an optional free-text `reason` (cancel, close, wallet changes), for the OpenAPI
+/// document; read by [`reason_body`].
+#[derive(utoipa::ToSchema)]
+pub struct ReasonRequest {
+    /// Why; its longest length depends on the route (docs/api.md).
+    pub reason: Option<String>,
+}
+
 pub fn reason_body(
     body: Option<Value>,
     max_length: usize,

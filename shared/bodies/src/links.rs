@@ -6,7 +6,7 @@ use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
 use serde::Serialize;
 
 /// A HAL link: `{href, name}`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Link {
     pub href: String,
     #[serde(skip_serializing_if = "Option::is_none")]

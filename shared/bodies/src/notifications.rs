@@ -3,15 +3,22 @@
 //! the one answer that creates or rotates one).
 
 use crate::json::{self, Field, JsonObject};
+use crate::mandates::MandateBody;
+use crate::orders::InstructionBody;
+use crate::rewards::RewardTransactionBody;
+use crate::vault::TransactionBody;
 use payments_domain::dispatch::{Delivery, DeliveryStatus};
 use payments_domain::error::{ErrorCode, Violation, Violations};
+use payments_domain::ids::{AccountId, TenantId, WebhookId};
 use payments_domain::notifications::{
     EndpointSettings, EndpointStatus, EndpointUrl, EventFilter, UrlPolicy, UrlRefusal,
     WebhookEndpoint, MAX_URL_LENGTH,
 };
 use payments_domain::outbox::{EventSubject, RecordedEvent};
 use payments_domain::Secret;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// Longest endpoint description.
 pub const MAX_DESCRIPTION_LENGTH: usize = 500;
@@ -40,6 +47,25 @@ const STATUS: Field = Field {
 pub enum SettingsFor {
     Create,
     Replace,
+}
+
+/// POST webhooks, for the OpenAPI document; read by [`endpoint_settings`].
+#[derive(ToSchema)]
+pub struct EndpointRequest {
+    /// HTTPS, reachable from the internet.
+    pub url: String,
+    /// Event types, or `["*"]` for all.
+    pub events: Vec<String>,
+    pub description: Option<String>,
+}
+
+/// PUT webhooks/{webhookId}, for the OpenAPI document; read by [`endpoint_settings`].
+#[derive(ToSchema)]
+pub struct EndpointReplacement {
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    pub status: Option<EndpointStatus>,
 }
 
 /// POST `{url, events, description?}` and PUT (also `status?`): every problem, together.
@@ -124,82 +150,179 @@ fn status(object: &JsonObject) -> Result<Option<EndpointStatus>, Violation> {
 }
 
 /// An endpoint as GET, PUT and the list show it.
-pub fn endpoint_body(endpoint: &WebhookEndpoint) -> Value {
-    json!({
-        "webhookId": endpoint.webhook_id,
-        "url": endpoint.url,
-        "events": endpoint.events.names(),
-        "description": endpoint.description,
-        "status": endpoint.status.as_str(),
-        "created": endpoint.created,
-    })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    webhook_id: WebhookId,
+    url: String,
+    /// Event types, or `["*"]` for all.
+    events: Vec<&'static str>,
+    description: Option<String>,
+    status: EndpointStatus,
+    /// Epoch milliseconds.
+    created: i64,
+}
+
+pub fn endpoint_body(endpoint: &WebhookEndpoint) -> Endpoint {
+    Endpoint {
+        webhook_id: endpoint.webhook_id,
+        url: endpoint.url.clone(),
+        events: endpoint.events.names(),
+        description: endpoint.description.clone(),
+        status: endpoint.status,
+        created: endpoint.created,
+    }
 }
 
 /// POST's 201: the endpoint and, this once, its secret.
-pub fn created_body(endpoint: &WebhookEndpoint, secret: &Secret<String>) -> Value {
-    let mut body = endpoint_body(endpoint);
-    body["secret"] = Value::String(secret.expose().clone());
-    body
+#[derive(Serialize, ToSchema)]
+pub struct CreatedEndpoint {
+    #[serde(flatten)]
+    endpoint: Endpoint,
+    /// `whsec_` and base64 of the key deliveries are signed with: shown only here.
+    #[schema(value_type = String)]
+    secret: Secret<String>,
+}
+
+pub fn created_body(endpoint: &WebhookEndpoint, secret: &Secret<String>) -> CreatedEndpoint {
+    CreatedEndpoint {
+        endpoint: endpoint_body(endpoint),
+        secret: secret.clone(),
+    }
 }
 
 /// GET list: `{results: [...]}`.
-pub fn endpoints_body(endpoints: &[WebhookEndpoint]) -> Value {
-    json!({ "results": endpoints.iter().map(endpoint_body).collect::<Vec<_>>() })
+#[derive(Serialize, ToSchema)]
+pub struct EndpointList {
+    results: Vec<Endpoint>,
+}
+
+pub fn endpoints_body(endpoints: &[WebhookEndpoint]) -> EndpointList {
+    EndpointList {
+        results: endpoints.iter().map(endpoint_body).collect(),
+    }
 }
 
 /// Rotate's 200: `{secret}`.
-pub fn secret_body(secret: &Secret<String>) -> Value {
-    json!({ "secret": secret.expose() })
+#[derive(Serialize, ToSchema)]
+pub struct RotatedSecret {
+    /// The new secret; the old one signs too for a day.
+    #[schema(value_type = String)]
+    secret: Secret<String>,
+}
+
+pub fn secret_body(secret: &Secret<String>) -> RotatedSecret {
+    RotatedSecret {
+        secret: secret.clone(),
+    }
+}
+
+/// The last attempt at a delivery.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptBody {
+    /// Epoch milliseconds.
+    timestamp: i64,
+    /// The receiver's status, if it answered.
+    response_status: Option<u16>,
+    duration_ms: u64,
+    /// Why there was no answer.
+    error: Option<String>,
 }
 
 /// A delivery as the delivery log shows it.
-pub fn delivery_body(delivery: &Delivery) -> Value {
-    let last_attempt = delivery.last_attempt.as_ref().map(|attempt| {
-        json!({
-            "timestamp": attempt.timestamp,
-            "responseStatus": attempt.response_status,
-            "durationMs": attempt.duration_ms,
-            "error": attempt.error,
-        })
-    });
-    let status = match delivery.status {
-        DeliveryStatus::Pending => "PENDING",
-        DeliveryStatus::Delivered => "DELIVERED",
-        DeliveryStatus::Failed => "FAILED",
-    };
-    json!({
-        "deliveryId": delivery.delivery_id,
-        "eventId": delivery.event_id,
-        "eventType": delivery.event_type.as_str(),
-        "status": status,
-        "attempts": delivery.attempts,
-        "lastAttempt": last_attempt,
-        "nextAttemptTimestamp": delivery.next_attempt,
-    })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryBody {
+    delivery_id: String,
+    event_id: String,
+    event_type: String,
+    status: DeliveryStatus,
+    attempts: u32,
+    last_attempt: Option<AttemptBody>,
+    /// Epoch milliseconds.
+    next_attempt_timestamp: Option<i64>,
+}
+
+pub fn delivery_body(delivery: &Delivery) -> DeliveryBody {
+    DeliveryBody {
+        delivery_id: delivery.delivery_id.clone(),
+        event_id: delivery.event_id.clone(),
+        event_type: delivery.event_type.as_str().to_owned(),
+        status: delivery.status,
+        attempts: delivery.attempts,
+        last_attempt: delivery.last_attempt.as_ref().map(|attempt| AttemptBody {
+            timestamp: attempt.timestamp,
+            response_status: attempt.response_status,
+            duration_ms: attempt.duration_ms,
+            error: attempt.error.clone(),
+        }),
+        next_attempt_timestamp: delivery.next_attempt,
+    }
 }
 
 /// GET deliveries: `{results: [...]}`, newest first.
-pub fn deliveries_body(deliveries: &[Delivery]) -> Value {
-    json!({ "results": deliveries.iter().map(delivery_body).collect::<Vec<_>>() })
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryLog {
+    results: Vec<DeliveryBody>,
+}
+
+pub fn deliveries_body(deliveries: &[Delivery]) -> DeliveryLog {
+    DeliveryLog {
+        results: deliveries.iter().map(delivery_body).collect(),
+    }
+}
+
+/// What an event reports: the object's GET body (the transaction's, for refund and chargeback
+/// events).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum EventData {
+    Instruction(Box<InstructionBody>),
+    Transaction(Box<TransactionBody>),
+    Mandate(Box<MandateBody>),
+    Reward(RewardTransactionBody),
+    Webhook(Endpoint),
 }
 
 /// A recorded event as tenants receive it: `{id, type, createdAt, tenantId, accountId, data}`,
-/// `data` the object's GET body as it was when the change committed (the transaction's, for
-/// refund and chargeback events).
-pub fn event_payload(recorded: &RecordedEvent) -> Value {
+/// `data` as the object was when the change committed.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPayload {
+    id: String,
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    event_type: String,
+    /// ISO-8601.
+    created_at: Option<String>,
+    tenant_id: TenantId,
+    account_id: AccountId,
+    data: EventData,
+}
+
+pub fn event_payload(recorded: &RecordedEvent) -> EventPayload {
     let data = match &recorded.subject {
-        EventSubject::Instruction(instruction) => crate::orders::instruction_body(instruction),
-        EventSubject::Transaction(transaction) => crate::vault::transaction_body(transaction),
-        EventSubject::Mandate(mandate) => crate::mandates::mandate_body(mandate),
-        EventSubject::Reward(reward) => crate::rewards::reward_transaction_body(reward),
-        EventSubject::Webhook(endpoint) => endpoint_body(endpoint),
+        EventSubject::Instruction(instruction) => {
+            EventData::Instruction(Box::new(crate::orders::instruction_body(instruction)))
+        }
+        EventSubject::Transaction(transaction) => {
+            EventData::Transaction(Box::new(crate::vault::transaction_body(transaction)))
+        }
+        EventSubject::Mandate(mandate) => {
+            EventData::Mandate(Box::new(crate::mandates::mandate_body(mandate)))
+        }
+        EventSubject::Reward(reward) => {
+            EventData::Reward(crate::rewards::reward_transaction_body(reward))
+        }
+        EventSubject::Webhook(endpoint) => EventData::Webhook(endpoint_body(endpoint)),
     };
-    json!({
-        "id": recorded.event.event_id,
-        "type": recorded.event.event_type.as_str(),
-        "createdAt": payments_domain::clock::iso_timestamp(recorded.event.created),
-        "tenantId": recorded.tenant_id,
-        "accountId": recorded.account_id,
-        "data": data,
-    })
+    EventPayload {
+        id: recorded.event.event_id.clone(),
+        event_type: recorded.event.event_type.as_str().to_owned(),
+        created_at: payments_domain::clock::iso_timestamp(recorded.event.created),
+        tenant_id: recorded.tenant_id,
+        account_id: recorded.account_id,
+        data,
+    }
 }

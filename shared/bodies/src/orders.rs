@@ -4,7 +4,7 @@
 
 use crate::json::{self, Field, JsonObject};
 use crate::links::{instruction_href, instrument_href, order_href, reward_transaction_href, Link};
-use crate::vault::{transaction_link, transaction_summary};
+use crate::vault::{transaction_link, transaction_summary, TransactionSummary};
 use chrono::NaiveDate;
 use payments_domain::country::{Country, CountryError};
 use payments_domain::currency::{Currency, CurrencyError};
@@ -12,14 +12,16 @@ use payments_domain::error::{ErrorCode, Violation, Violations};
 use payments_domain::ids::FinancialInstrumentId;
 use payments_domain::metadata::Metadata;
 use payments_domain::orders::{
-    CreateOrder, Instruction, InstructionUpdate, NewInstruction, Order, CANCEL_REASON_MAX_LENGTH,
-    MAX_INSTRUCTIONS_PER_ORDER,
+    Cancellation, CreateOrder, Failure, Instruction, InstructionStatus, InstructionUpdate,
+    NewInstruction, Order, Source, CANCEL_REASON_MAX_LENGTH, MAX_INSTRUCTIONS_PER_ORDER,
 };
 use payments_domain::payments::{Amount, Direction, Money, SchemeId};
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
 use payments_domain::Secret;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashSet;
+use utoipa::ToSchema;
 
 const INSTRUCTION_REF: Field = Field {
     name: "instructionRef",
@@ -120,6 +122,53 @@ fn money(object: &JsonObject, currency: Option<Currency>) -> Result<Option<Money
 }
 
 /// One instruction of a create request (POST order's `instructions[]`).
+/// An instruction in POST order or POST instruction, for the OpenAPI document; read by
+/// [`new_instruction`].
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct NewInstructionRequest {
+    pub instruction_ref: InstructionRef,
+    pub customer_ref: CustomerRef,
+    /// `DEBIT` or `CREDIT`, in any case.
+    #[schema(pattern = "^([Dd][Ee][Bb][Ii][Tt]|[Cc][Rr][Ee][Dd][Ii][Tt])$")]
+    pub direction: String,
+    pub financial_instrument_id: Option<FinancialInstrumentId>,
+    /// In the currency's decimals.
+    pub amount: f64,
+    pub currency: Currency,
+    pub country: Country,
+    /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub settled_by_date: String,
+    pub scheme_id: Option<SchemeId>,
+    pub metadata: Option<Metadata>,
+}
+
+/// POST order, for the OpenAPI document; read by [`create_order`].
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct CreateOrderRequest {
+    pub order_ref: OrderRef,
+    #[schema(max_items = 99)]
+    pub instructions: Option<Vec<NewInstructionRequest>>,
+    pub metadata: Option<Metadata>,
+}
+
+/// PUT instruction, for the OpenAPI document; read by [`instruction_update`]: what is
+/// present changes.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct InstructionUpdateRequest {
+    pub financial_instrument_id: Option<FinancialInstrumentId>,
+    pub amount: Option<f64>,
+    pub currency: Option<Currency>,
+    pub country: Option<Country>,
+    #[schema(format = Date)]
+    pub settled_by_date: Option<String>,
+    pub scheme_id: Option<SchemeId>,
+    pub metadata: Option<Metadata>,
+}
+
 pub fn new_instruction(object: &JsonObject) -> Result<NewInstruction, Vec<Violation>> {
     let mut found = Violations::new();
     let instruction_ref = found.check(
@@ -320,22 +369,107 @@ pub fn order_location(order: &Order) -> String {
     order_href(&order.order_ref)
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct OrderLinks {
+    #[serde(rename = "self")]
+    #[schema(rename = "self")]
+    own: Link,
+    instructions: Vec<Link>,
+}
+
 /// GET order.
-pub fn order_body(order: &Order, instructions: &[InstructionRef]) -> Value {
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderBody {
+    #[serde(rename = "_links")]
+    #[schema(rename = "_links")]
+    links: OrderLinks,
+    /// Epoch milliseconds.
+    created: i64,
+    instruction_refs: Vec<InstructionRef>,
+    metadata: Metadata,
+}
+
+pub fn order_body(order: &Order, instructions: &[InstructionRef]) -> OrderBody {
     let links: Vec<Link> = instructions
         .iter()
         .map(|i| Link::named(instruction_href(&order.order_ref, i), i.to_string()))
         .collect();
-    json!({
-        "_links": { "self": Link::to(order_href(&order.order_ref)), "instructions": links },
-        "created": order.created,
-        "instructionRefs": instructions,
-        "metadata": order.metadata,
-    })
+    OrderBody {
+        links: OrderLinks {
+            own: Link::to(order_href(&order.order_ref)),
+            instructions: links,
+        },
+        created: order.created,
+        instruction_refs: instructions.to_vec(),
+        metadata: order.metadata.clone(),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionLinks {
+    #[serde(rename = "self")]
+    #[schema(rename = "self")]
+    own: Link,
+    financial_instruments: Vec<Link>,
+    /// The bank transaction, or the reward transaction of a claimed reward.
+    transactions: Vec<Link>,
+}
+
+/// The instruction's instrument, how it was set, and whether it may still change.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionInstrument {
+    financial_instrument_id: Option<FinancialInstrumentId>,
+    source: Source,
+    can_update: bool,
+}
+
+/// The instruction's scheme, how it was set, and whether it may still change.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionScheme {
+    scheme_id: Option<SchemeId>,
+    source: Source,
+    can_update: bool,
 }
 
 /// GET instruction.
-pub fn instruction_body(instruction: &Instruction) -> Value {
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionBody {
+    #[serde(rename = "_links")]
+    #[schema(rename = "_links")]
+    links: InstructionLinks,
+    /// Epoch milliseconds.
+    created: i64,
+    /// Epoch milliseconds.
+    last_updated: i64,
+    direction: Direction,
+    status: InstructionStatus,
+    customer_ref: CustomerRef,
+    #[schema(value_type = f64)]
+    amount: Value,
+    currency: String,
+    country: Country,
+    /// `YYYY-MM-DD`.
+    settled_by_date: String,
+    /// `YYYY-MM-DD`, once execution has started.
+    forecasted_settlement_date: Option<String>,
+    /// `YYYY-MM-DD`, once settled.
+    actual_settlement_date: Option<String>,
+    /// Epoch milliseconds.
+    execution_timestamp: Option<i64>,
+    financial_instrument: InstructionInstrument,
+    scheme: InstructionScheme,
+    metadata: Metadata,
+    transaction: Option<TransactionSummary>,
+    failed: Option<Failure>,
+    cancelled: Option<Cancellation>,
+}
+
+pub fn instruction_body(instruction: &Instruction) -> InstructionBody {
     let can_update = instruction.status.is_editable();
     let instruments: Vec<Link> = instruction
         .financial_instrument_id
@@ -363,40 +497,45 @@ pub fn instruction_body(instruction: &Instruction) -> Value {
         .map(|t| Link::named(transaction_link(t), t.id.to_string()))
         .chain(reward_transactions)
         .collect();
-    json!({
-        "_links": {
-            "self": Link::to(instruction_href(&instruction.order_ref, &instruction.instruction_ref)),
-            "financialInstruments": instruments,
-            "transactions": transactions,
+    InstructionBody {
+        links: InstructionLinks {
+            own: Link::to(instruction_href(
+                &instruction.order_ref,
+                &instruction.instruction_ref,
+            )),
+            financial_instruments: instruments,
+            transactions,
         },
-        "created": instruction.created,
-        "lastUpdated": instruction.last_updated,
-        "direction": instruction.direction,
-        "status": instruction.status,
-        "customerRef": instruction.customer_ref,
-        "amount": instruction.amount.to_json(),
-        "currency": instruction.amount.currency().code(),
-        "country": instruction.country,
-        "settledByDate": instruction.settled_by_date.to_string(),
+        created: instruction.created,
+        last_updated: instruction.last_updated,
+        direction: instruction.direction,
+        status: instruction.status,
+        customer_ref: instruction.customer_ref.clone(),
+        amount: instruction.amount.to_json(),
+        currency: instruction.amount.currency().code().to_owned(),
+        country: instruction.country,
+        settled_by_date: instruction.settled_by_date.to_string(),
         // Forecast once execution has started: the sandbox settles on the settle-by date.
-        "forecastedSettlementDate": instruction.execution_timestamp.map(|_| instruction.settled_by_date.to_string()),
-        "actualSettlementDate": instruction.actual_settlement_date.map(|d| d.to_string()),
-        "executionTimestamp": instruction.execution_timestamp,
-        "financialInstrument": {
-            "financialInstrumentId": instruction.financial_instrument_id,
-            "source": instruction.financial_instrument_source,
-            "canUpdate": can_update,
+        forecasted_settlement_date: instruction
+            .execution_timestamp
+            .map(|_| instruction.settled_by_date.to_string()),
+        actual_settlement_date: instruction.actual_settlement_date.map(|d| d.to_string()),
+        execution_timestamp: instruction.execution_timestamp,
+        financial_instrument: InstructionInstrument {
+            financial_instrument_id: instruction.financial_instrument_id,
+            source: instruction.financial_instrument_source,
+            can_update,
         },
-        "scheme": {
-            "schemeId": instruction.scheme_id,
-            "source": instruction.scheme_source,
-            "canUpdate": can_update,
+        scheme: InstructionScheme {
+            scheme_id: instruction.scheme_id.clone(),
+            source: instruction.scheme_source,
+            can_update,
         },
-        "metadata": instruction.metadata,
-        "transaction": instruction.transaction.as_ref().map(transaction_summary),
-        "failed": instruction.failed,
-        "cancelled": instruction.cancelled,
-    })
+        metadata: instruction.metadata.clone(),
+        transaction: instruction.transaction.as_ref().map(transaction_summary),
+        failed: instruction.failed.clone(),
+        cancelled: instruction.cancelled.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,11 @@
 use crate::json::{self, Field};
 use payments_domain::error::{ErrorCode, Violation};
 use payments_domain::ids::RewardId;
-use payments_domain::rewards::RewardTransaction;
-use serde_json::{json, Value};
+use payments_domain::rewards::{RewardData, RewardStatus, RewardTransaction};
+use payments_domain::Secret;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 const REWARD_ID: Field = Field {
     name: "rewardId",
@@ -13,6 +16,13 @@ const REWARD_ID: Field = Field {
     required: ErrorCode::REWARD_ID_IS_REQUIRED,
     invalid: ErrorCode::REWARD_ID_IS_INVALID,
 };
+
+/// POST claim-reward, for the OpenAPI document; read by [`claim`].
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ClaimRequest {
+    pub reward_id: RewardId,
+}
 
 /// POST claim-reward: `{rewardId}`.
 pub fn claim(body: Option<Value>) -> Result<RewardId, Violation> {
@@ -29,7 +39,17 @@ pub fn reward_transaction_location(transaction: &RewardTransaction) -> String {
     )
 }
 
-/// GET reward transaction: `{status, data}`, `data` null until settled.
-pub fn reward_transaction_body(transaction: &RewardTransaction) -> Value {
-    json!({ "status": transaction.status, "data": transaction.data })
+/// GET reward transaction: `{status, data}`, `data` null until settled (and once forgotten).
+#[derive(Serialize, ToSchema)]
+pub struct RewardTransactionBody {
+    status: RewardStatus,
+    #[schema(value_type = Option<RewardData>)]
+    data: Option<Secret<RewardData>>,
+}
+
+pub fn reward_transaction_body(transaction: &RewardTransaction) -> RewardTransactionBody {
+    RewardTransactionBody {
+        status: transaction.status,
+        data: transaction.data.clone(),
+    }
 }

@@ -5,22 +5,25 @@
 
 use crate::json::{self, Field};
 use crate::links::{customer_href, instrument_href, transaction_href, Link};
+use payments_domain::bank::CreditorIdentifier;
 use payments_domain::bank::{
     bic_matches_iban, last_four, mask, AccountHolderName, Bic, BicError, Iban, IbanError, SortCode,
     UkAccountNumber, UkBankError,
 };
 use payments_domain::error::{ErrorCode, Violation, Violations};
+use payments_domain::ids::{FinancialInstrumentId, RefundId, RewardId, TransactionId};
 use payments_domain::metadata::Metadata;
 use payments_domain::payments::Amount;
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
 use payments_domain::vault::{
-    AccountDetails, Capabilities, Chargeback, CustomerStatus, CustomerVault, FinancialInstrument,
-    InstrumentStatus, InstrumentType, Refund, RefundRequest, Transaction, HOLDER_NAME_MAX_LENGTH,
-    REFUND_REASON_MAX_LENGTH,
+    AccountDetails, Capabilities, ChargebackStatus, CustomerStatus, CustomerVault,
+    FinancialInstrument, InstrumentStatus, InstrumentType, Refund, RefundRequest, RefundStatus,
+    Transaction, TransactionStatus, HOLDER_NAME_MAX_LENGTH, REFUND_REASON_MAX_LENGTH,
 };
 use payments_domain::Secret;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 const NAME: Field = Field {
     name: "name",
@@ -106,6 +109,41 @@ fn holder_name(text: &str) -> Result<Secret<String>, Violation> {
         return Err(Violation::new(ErrorCode::NAME_IS_INVALID).on_property(NAME.property, None));
     }
     Ok(Secret::new(trimmed.to_owned()))
+}
+
+/// POST international-bank-account, for the OpenAPI document; read by [`iban_account`].
+#[derive(ToSchema)]
+pub struct IbanAccountRequest {
+    /// The account holder's name.
+    pub name: Option<String>,
+    pub iban: String,
+    pub bic: Option<String>,
+}
+
+/// POST uk-bank-account, for the OpenAPI document; read by [`uk_account`].
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct UkAccountRequest {
+    pub account_holder_name: String,
+    /// 8 digits.
+    pub account_number: String,
+    /// 6 digits.
+    pub sort_code: String,
+}
+
+/// PUT customer, for the OpenAPI document; read by [`metadata_update`].
+#[derive(ToSchema)]
+pub struct MetadataRequest {
+    /// Absent or null clears it.
+    pub metadata: Option<Metadata>,
+}
+
+/// POST refund, for the OpenAPI document; read by [`refund_request`].
+#[derive(ToSchema)]
+pub struct RefundRequestBody {
+    /// At most what is left to refund, in the transaction's currency's decimals.
+    pub amount: f64,
+    pub reason: Option<String>,
 }
 
 /// POST international-bank-account: `{name?, iban, bic?}`.
@@ -220,16 +258,35 @@ fn instrument_link(instrument: &FinancialInstrument) -> String {
 }
 
 /// `_links` of a newly added instrument and of GET instrument.
-pub fn instrument_links(instrument: &FinancialInstrument) -> Value {
-    json!({
-        "self": Link::named(instrument_link(instrument), instrument.id.to_string()),
-        "customer": Link::to(customer_href(&instrument.customer_ref)),
-    })
+#[derive(Serialize, ToSchema)]
+pub struct InstrumentLinks {
+    #[serde(rename = "self")]
+    #[schema(rename = "self")]
+    own: Link,
+    customer: Link,
+}
+
+fn instrument_links(instrument: &FinancialInstrument) -> InstrumentLinks {
+    InstrumentLinks {
+        own: Link::named(instrument_link(instrument), instrument.id.to_string()),
+        customer: Link::to(customer_href(&instrument.customer_ref)),
+    }
 }
 
 /// 201 of POST bank account: `{_links, id}`.
-pub fn added_instrument_body(instrument: &FinancialInstrument) -> Value {
-    json!({ "_links": instrument_links(instrument), "id": instrument.id.to_string() })
+#[derive(Serialize, ToSchema)]
+pub struct AddedInstrument {
+    #[serde(rename = "_links")]
+    #[schema(rename = "_links")]
+    links: InstrumentLinks,
+    id: FinancialInstrumentId,
+}
+
+pub fn added_instrument_body(instrument: &FinancialInstrument) -> AddedInstrument {
+    AddedInstrument {
+        links: instrument_links(instrument),
+        id: instrument.id,
+    }
 }
 
 /// The `Location` of a new instrument.
@@ -252,28 +309,85 @@ fn display_name(details: &AccountDetails) -> String {
     }
 }
 
-fn details_body(instrument_type: InstrumentType, details: &AccountDetails) -> Value {
+/// An instrument's account, by type: numbers masked to their last four characters. Each type
+/// has exactly its own fields, so a body matches one of them.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum InstrumentDetails {
+    Iban(IbanDetails),
+    Uk(UkDetails),
+    SepaMandate(SepaMandateDetails),
+    Reward(RewardDetails),
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IbanDetails {
+    financial_instrument_type: InstrumentType,
+    #[schema(value_type = Option<String>)]
+    account_holder_name: Option<Secret<String>>,
+    /// Masked: `****` and the last four characters.
+    iban: String,
+    bic: Option<Bic>,
+    country: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UkDetails {
+    financial_instrument_type: InstrumentType,
+    #[schema(value_type = String)]
+    account_holder_name: Secret<AccountHolderName>,
+    /// Masked: `****` and the last four digits.
+    account_number: String,
+    sort_code: SortCode,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SepaMandateDetails {
+    financial_instrument_type: InstrumentType,
+    mandate_ref: String,
+    creditor_name: String,
+    creditor_identifier: CreditorIdentifier,
+    #[schema(value_type = String)]
+    account_holder_name: Secret<String>,
+    /// Masked: `****` and the last four characters.
+    iban: String,
+    country: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RewardDetails {
+    financial_instrument_type: InstrumentType,
+    reward_id: RewardId,
+    name: String,
+    provider: String,
+}
+
+fn details_body(instrument_type: InstrumentType, details: &AccountDetails) -> InstrumentDetails {
     match details {
         AccountDetails::Iban {
             holder_name,
             iban,
             bic,
-        } => json!({
-            "financialInstrumentType": instrument_type,
-            "accountHolderName": holder_name,
-            "iban": mask(iban.expose().as_str()),
-            "bic": bic,
-            "country": iban.expose().country(),
+        } => InstrumentDetails::Iban(IbanDetails {
+            financial_instrument_type: instrument_type,
+            account_holder_name: holder_name.clone(),
+            iban: mask(iban.expose().as_str()),
+            bic: bic.clone(),
+            country: iban.expose().country().to_owned(),
         }),
         AccountDetails::Uk {
             holder_name,
             account_number,
             sort_code,
-        } => json!({
-            "financialInstrumentType": instrument_type,
-            "accountHolderName": holder_name,
-            "accountNumber": mask(account_number.expose().as_str()),
-            "sortCode": sort_code,
+        } => InstrumentDetails::Uk(UkDetails {
+            financial_instrument_type: instrument_type,
+            account_holder_name: holder_name.clone(),
+            account_number: mask(account_number.expose().as_str()),
+            sort_code: sort_code.clone(),
         }),
         AccountDetails::SepaMandate {
             mandate_ref,
@@ -281,40 +395,44 @@ fn details_body(instrument_type: InstrumentType, details: &AccountDetails) -> Va
             creditor_identifier,
             holder_name,
             iban,
-        } => json!({
-            "financialInstrumentType": instrument_type,
-            "mandateRef": mandate_ref,
-            "creditorName": creditor_name,
-            "creditorIdentifier": creditor_identifier,
-            "accountHolderName": holder_name,
-            "iban": mask(iban.expose().as_str()),
-            "country": iban.expose().country(),
+        } => InstrumentDetails::SepaMandate(SepaMandateDetails {
+            financial_instrument_type: instrument_type,
+            mandate_ref: mandate_ref.clone(),
+            creditor_name: creditor_name.clone(),
+            creditor_identifier: creditor_identifier.clone(),
+            account_holder_name: holder_name.clone(),
+            iban: mask(iban.expose().as_str()),
+            country: iban.expose().country().to_owned(),
         }),
         AccountDetails::Reward {
             reward_id,
             name,
             provider,
-        } => json!({
-            "financialInstrumentType": instrument_type,
-            "rewardId": reward_id,
-            "name": name,
-            "provider": provider,
+        } => InstrumentDetails::Reward(RewardDetails {
+            financial_instrument_type: instrument_type,
+            reward_id: *reward_id,
+            name: name.clone(),
+            provider: provider.clone(),
         }),
     }
 }
 
-#[derive(Serialize)]
-struct Wallet {
+#[derive(Serialize, ToSchema)]
+pub struct Wallet {
     enabled: bool,
 }
 
-#[derive(Serialize)]
+/// An instrument: in GET instrument (with `_links` and `createdDate`), in GET customer (with
+/// `createdTimestamp`) and in GET wallet (with `createdDate`), as published.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct InstrumentBody {
+pub struct Instrument {
     #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
-    links: Option<Value>,
-    id: String,
+    #[schema(rename = "_links")]
+    links: Option<InstrumentLinks>,
+    id: FinancialInstrumentId,
     #[serde(rename = "type")]
+    #[schema(rename = "type")]
     instrument_type: InstrumentType,
     status: InstrumentStatus,
     display_name: Option<String>,
@@ -324,7 +442,8 @@ struct InstrumentBody {
     created_date: Option<i64>,
     capabilities: Capabilities,
     wallet: Wallet,
-    details: Option<Value>,
+    /// Absent (null) once the customer is forgotten.
+    details: Option<InstrumentDetails>,
 }
 
 /// Which creation field a body uses: the customer body says `createdTimestamp`, the wallet
@@ -338,11 +457,11 @@ enum CreatedField {
 fn instrument_view(
     instrument: &FinancialInstrument,
     created: CreatedField,
-    links: Option<Value>,
-) -> InstrumentBody {
-    InstrumentBody {
+    links: Option<InstrumentLinks>,
+) -> Instrument {
+    Instrument {
         links,
-        id: instrument.id.to_string(),
+        id: instrument.id,
         instrument_type: instrument.instrument_type,
         status: instrument.status,
         display_name: instrument.details.as_ref().map(display_name),
@@ -361,22 +480,33 @@ fn instrument_view(
 }
 
 /// GET financial instrument.
-pub fn instrument_body(instrument: &FinancialInstrument) -> Value {
-    json!(instrument_view(
+pub fn instrument_body(instrument: &FinancialInstrument) -> Instrument {
+    instrument_view(
         instrument,
         CreatedField::Date,
-        Some(instrument_links(instrument))
-    ))
+        Some(instrument_links(instrument)),
+    )
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct CustomerBody {
+pub struct CustomerLinks {
+    #[serde(rename = "self")]
+    #[schema(rename = "self")]
+    own: Link,
+    financial_instruments: Vec<Link>,
+}
+
+/// GET customer and GET wallet.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
     #[serde(rename = "_links")]
-    links: Value,
+    #[schema(rename = "_links")]
+    links: CustomerLinks,
     status: CustomerStatus,
     metadata: Metadata,
-    financial_instruments: Vec<InstrumentBody>,
+    financial_instruments: Vec<Instrument>,
 }
 
 fn customer_view(
@@ -384,24 +514,27 @@ fn customer_view(
     vault: &CustomerVault,
     instruments: Vec<&FinancialInstrument>,
     created: CreatedField,
-) -> Value {
+) -> Customer {
     let links: Vec<Link> = instruments
         .iter()
         .map(|i| Link::named(instrument_link(i), i.id.to_string()))
         .collect();
-    json!(CustomerBody {
-        links: json!({ "self": Link::to(customer_href(customer)), "financialInstruments": links }),
+    Customer {
+        links: CustomerLinks {
+            own: Link::to(customer_href(customer)),
+            financial_instruments: links,
+        },
         status: vault.status(),
         metadata: vault.metadata(),
         financial_instruments: instruments
             .into_iter()
             .map(|i| instrument_view(i, created, None))
             .collect(),
-    })
+    }
 }
 
 /// GET customer: every instrument.
-pub fn customer_body(customer: &CustomerRef, vault: &CustomerVault) -> Value {
+pub fn customer_body(customer: &CustomerRef, vault: &CustomerVault) -> Customer {
     customer_view(
         customer,
         vault,
@@ -411,7 +544,7 @@ pub fn customer_body(customer: &CustomerRef, vault: &CustomerVault) -> Value {
 }
 
 /// GET wallet: only the instruments in the wallet.
-pub fn wallet_body(customer: &CustomerRef, vault: &CustomerVault) -> Value {
+pub fn wallet_body(customer: &CustomerRef, vault: &CustomerVault) -> Customer {
     let in_wallet = vault
         .instruments
         .iter()
@@ -420,43 +553,79 @@ pub fn wallet_body(customer: &CustomerRef, vault: &CustomerVault) -> Value {
     customer_view(customer, vault, in_wallet, CreatedField::Date)
 }
 
-fn refund_entry(refund: &Refund) -> Value {
-    json!({
-        "refundId": refund.refund_id,
-        "createdTimestamp": refund.created_timestamp,
-        "lastUpdatedTimestamp": refund.last_updated_timestamp,
-        "status": refund.status,
-        "amount": refund.amount.to_json(),
-    })
+/// A refund in a transaction's `refunds[]`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundEntry {
+    refund_id: RefundId,
+    created_timestamp: i64,
+    last_updated_timestamp: i64,
+    status: RefundStatus,
+    #[schema(value_type = f64)]
+    amount: Value,
+}
+
+fn refund_entry(refund: &Refund) -> RefundEntry {
+    RefundEntry {
+        refund_id: refund.refund_id,
+        created_timestamp: refund.created_timestamp,
+        last_updated_timestamp: refund.last_updated_timestamp,
+        status: refund.status,
+        amount: refund.amount.to_json(),
+    }
 }
 
 /// A chargeback as the seeds show it: `{id, network, status, amount, claimed, created}`.
-fn chargeback_entry(chargeback: &Chargeback) -> Value {
-    json!({
-        "id": chargeback.id,
-        "network": chargeback.network,
-        "status": chargeback.status,
-        "amount": chargeback.amount.to_json(),
-        "claimed": payments_domain::clock::iso_timestamp(chargeback.claimed),
-        "created": payments_domain::clock::iso_timestamp(chargeback.created),
-    })
+#[derive(Serialize, ToSchema)]
+pub struct ChargebackEntry {
+    id: String,
+    network: String,
+    status: ChargebackStatus,
+    #[schema(value_type = f64)]
+    amount: Value,
+    /// ISO-8601.
+    claimed: Option<String>,
+    /// ISO-8601.
+    created: Option<String>,
 }
 
-fn chargebacks(transaction: &Transaction) -> Vec<Value> {
+fn chargebacks(transaction: &Transaction) -> Vec<ChargebackEntry> {
     transaction
         .chargebacks
         .iter()
-        .map(chargeback_entry)
+        .map(|chargeback| ChargebackEntry {
+            id: chargeback.id.clone(),
+            network: chargeback.network.clone(),
+            status: chargeback.status,
+            amount: chargeback.amount.to_json(),
+            claimed: payments_domain::clock::iso_timestamp(chargeback.claimed),
+            created: payments_domain::clock::iso_timestamp(chargeback.created),
+        })
         .collect()
 }
 
-fn app_body(transaction: &Transaction) -> Value {
-    json!({
-        "appId": transaction.app_id,
-        "appTransactionId": transaction.app_transaction_id,
-        "appBatchId": null,
-        "supportDetails": {},
-    })
+/// The provider's support details: none are kept.
+#[derive(Serialize, ToSchema)]
+pub struct SupportDetails {}
+
+/// The payment app that moved a transaction's money.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionApp {
+    app_id: String,
+    app_transaction_id: Option<String>,
+    /// Always null: no app batches.
+    app_batch_id: Option<String>,
+    support_details: SupportDetails,
+}
+
+fn app_body(transaction: &Transaction) -> TransactionApp {
+    TransactionApp {
+        app_id: transaction.app_id.clone(),
+        app_transaction_id: transaction.app_transaction_id.clone(),
+        app_batch_id: None,
+        support_details: SupportDetails {},
+    }
 }
 
 fn instruction_link(order: &OrderRef, instruction: &InstructionRef) -> Link {
@@ -476,79 +645,208 @@ pub fn transaction_link(transaction: &Transaction) -> String {
 }
 
 /// 200 of POST refund: `{refundId, status: "PENDING"}`.
-pub fn requested_refund_body(refund_id: payments_domain::ids::RefundId) -> Value {
-    json!({ "refundId": refund_id, "status": "PENDING" })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestedRefund {
+    refund_id: RefundId,
+    status: RefundStatus,
+}
+
+pub fn requested_refund_body(refund_id: RefundId) -> RequestedRefund {
+    RequestedRefund {
+        refund_id,
+        status: RefundStatus::Pending,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TransactionLinks {
+    #[serde(rename = "self")]
+    #[schema(rename = "self")]
+    own: Link,
+    instruction: Link,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionCapabilities {
+    is_refundable: bool,
 }
 
 /// GET transaction.
-pub fn transaction_body(transaction: &Transaction) -> Value {
-    json!({
-        "_links": {
-            "self": Link::named(transaction_link(transaction), transaction.id.to_string()),
-            "instruction": instruction_link(&transaction.order_ref, &transaction.instruction_ref),
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionBody {
+    #[serde(rename = "_links")]
+    #[schema(rename = "_links")]
+    links: TransactionLinks,
+    id: TransactionId,
+    /// The payment app's id.
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    transaction_type: String,
+    created_timestamp: i64,
+    /// `YYYY-MM-DD`, once settled.
+    settlement_date: Option<String>,
+    last_updated_timestamp: i64,
+    status: TransactionStatus,
+    app: TransactionApp,
+    order_ref: OrderRef,
+    instruction_ref: InstructionRef,
+    #[schema(value_type = f64)]
+    amount: Value,
+    currency: String,
+    failed_error_code: Option<String>,
+    failed_reason: Option<String>,
+    #[schema(value_type = f64)]
+    net_amount: Value,
+    capabilities: TransactionCapabilities,
+    refunds: Vec<RefundEntry>,
+    chargebacks: Vec<ChargebackEntry>,
+}
+
+pub fn transaction_body(transaction: &Transaction) -> TransactionBody {
+    TransactionBody {
+        links: TransactionLinks {
+            own: Link::named(transaction_link(transaction), transaction.id.to_string()),
+            instruction: instruction_link(&transaction.order_ref, &transaction.instruction_ref),
         },
-        "id": transaction.id,
-        "type": transaction.app_id,
-        "createdTimestamp": transaction.created_timestamp,
-        "settlementDate": transaction.settlement_date.map(|d| d.to_string()),
-        "lastUpdatedTimestamp": transaction.last_updated_timestamp,
-        "status": transaction.status,
-        "app": app_body(transaction),
-        "orderRef": transaction.order_ref,
-        "instructionRef": transaction.instruction_ref,
-        "amount": transaction.amount.to_json(),
-        "currency": transaction.amount.currency().code(),
-        "failedErrorCode": transaction.failed_error_code,
-        "failedReason": transaction.failed_reason,
-        "netAmount": transaction.net_amount().to_json(),
-        "capabilities": { "isRefundable": transaction.is_refundable() },
-        "refunds": transaction.refunds.iter().map(refund_entry).collect::<Vec<_>>(),
-        "chargebacks": chargebacks(transaction),
-    })
+        id: transaction.id,
+        transaction_type: transaction.app_id.clone(),
+        created_timestamp: transaction.created_timestamp,
+        settlement_date: transaction.settlement_date.map(|d| d.to_string()),
+        last_updated_timestamp: transaction.last_updated_timestamp,
+        status: transaction.status,
+        app: app_body(transaction),
+        order_ref: transaction.order_ref.clone(),
+        instruction_ref: transaction.instruction_ref.clone(),
+        amount: transaction.amount.to_json(),
+        currency: transaction.amount.currency().code().to_owned(),
+        failed_error_code: transaction.failed_error_code.clone(),
+        failed_reason: transaction.failed_reason.clone(),
+        net_amount: transaction.net_amount().to_json(),
+        capabilities: TransactionCapabilities {
+            is_refundable: transaction.is_refundable(),
+        },
+        refunds: transaction.refunds.iter().map(refund_entry).collect(),
+        chargebacks: chargebacks(transaction),
+    }
+}
+
+/// A refund in the `transaction` summary of GET instruction: with its reason and failure.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionRefundEntry {
+    #[serde(flatten)]
+    entry: RefundEntry,
+    #[schema(value_type = Option<String>)]
+    refund_reason: Option<Secret<String>>,
+    failure_reason_code: Option<String>,
+    failure_description: Option<String>,
 }
 
 /// The `transaction {…}` summary inside GET instruction.
-pub fn transaction_summary(transaction: &Transaction) -> Value {
-    json!({
-        "transactionId": transaction.id,
-        "financialInstrumentId": transaction.financial_instrument_id,
-        "createdTimestamp": transaction.created_timestamp,
-        "lastUpdatedTimestamp": transaction.last_updated_timestamp,
-        "amount": transaction.amount.to_json(),
-        "netAmount": transaction.net_amount().to_json(),
-        "status": transaction.status,
-        "additionalInformation": "",
-        "app": app_body(transaction),
-        "refunds": transaction.refunds.iter().map(|r| {
-            let mut entry = refund_entry(r);
-            entry["refundReason"] = json!(r.reason);
-            entry["failureReasonCode"] = json!(r.failure_reason_code);
-            entry["failureDescription"] = json!(r.failure_description);
-            entry
-        }).collect::<Vec<_>>(),
-        "chargebacks": chargebacks(transaction),
-    })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionSummary {
+    transaction_id: TransactionId,
+    financial_instrument_id: FinancialInstrumentId,
+    created_timestamp: i64,
+    last_updated_timestamp: i64,
+    #[schema(value_type = f64)]
+    amount: Value,
+    #[schema(value_type = f64)]
+    net_amount: Value,
+    status: TransactionStatus,
+    /// Always empty.
+    additional_information: String,
+    app: TransactionApp,
+    refunds: Vec<InstructionRefundEntry>,
+    chargebacks: Vec<ChargebackEntry>,
+}
+
+pub fn transaction_summary(transaction: &Transaction) -> TransactionSummary {
+    TransactionSummary {
+        transaction_id: transaction.id,
+        financial_instrument_id: transaction.financial_instrument_id,
+        created_timestamp: transaction.created_timestamp,
+        last_updated_timestamp: transaction.last_updated_timestamp,
+        amount: transaction.amount.to_json(),
+        net_amount: transaction.net_amount().to_json(),
+        status: transaction.status,
+        additional_information: String::new(),
+        app: app_body(transaction),
+        refunds: transaction
+            .refunds
+            .iter()
+            .map(|r| InstructionRefundEntry {
+                entry: refund_entry(r),
+                refund_reason: r.reason.clone(),
+                failure_reason_code: r.failure_reason_code.clone(),
+                failure_description: r.failure_description.clone(),
+            })
+            .collect(),
+        chargebacks: chargebacks(transaction),
+    }
+}
+
+/// The payment app of a refund: the app's own id for it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundApp {
+    app_id: String,
+    app_transaction_id: Option<String>,
+    support_details: SupportDetails,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedResponse {
+    error_code: String,
+    reason: Option<String>,
 }
 
 /// GET refund, timestamps as strings as the published refund sample shows them.
-pub fn refund_body(transaction: &Transaction, refund: &Refund) -> Value {
-    json!({
-        "refundId": refund.refund_id,
-        "status": refund.status,
-        "amount": refund.amount.to_json(),
-        "currency": refund.amount.currency().code(),
-        "refundedTransactionId": transaction.id,
-        "reason": refund.reason,
-        "createdTimestamp": refund.created_timestamp.to_string(),
-        "lastUpdatedTimestamp": refund.last_updated_timestamp.to_string(),
-        "app": {
-            "appId": transaction.app_id,
-            "appTransactionId": refund.app_refund_id,
-            "supportDetails": {},
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundBody {
+    refund_id: RefundId,
+    status: RefundStatus,
+    #[schema(value_type = f64)]
+    amount: Value,
+    currency: String,
+    refunded_transaction_id: TransactionId,
+    #[schema(value_type = Option<String>)]
+    reason: Option<Secret<String>>,
+    /// Epoch milliseconds, as a string.
+    created_timestamp: String,
+    /// Epoch milliseconds, as a string.
+    last_updated_timestamp: String,
+    app: RefundApp,
+    failed_response: Option<FailedResponse>,
+}
+
+pub fn refund_body(transaction: &Transaction, refund: &Refund) -> RefundBody {
+    RefundBody {
+        refund_id: refund.refund_id,
+        status: refund.status,
+        amount: refund.amount.to_json(),
+        currency: refund.amount.currency().code().to_owned(),
+        refunded_transaction_id: transaction.id,
+        reason: refund.reason.clone(),
+        created_timestamp: refund.created_timestamp.to_string(),
+        last_updated_timestamp: refund.last_updated_timestamp.to_string(),
+        app: RefundApp {
+            app_id: transaction.app_id.clone(),
+            app_transaction_id: refund.app_refund_id.clone(),
+            support_details: SupportDetails {},
         },
-        "failedResponse": refund.failure_reason_code.as_ref().map(|code| json!({
-            "errorCode": code,
-            "reason": refund.failure_description,
-        })),
-    })
+        failed_response: refund
+            .failure_reason_code
+            .as_ref()
+            .map(|code| FailedResponse {
+                error_code: code.clone(),
+                reason: refund.failure_description.clone(),
+            }),
+    }
 }

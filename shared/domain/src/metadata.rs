@@ -15,6 +15,27 @@ pub const MAX_VALUE_LENGTH: usize = 256;
 #[serde(transparent)]
 pub struct Metadata(BTreeMap<String, Secret<String>>);
 
+/// In the OpenAPI document: up to 15 string values under keys of up to 64 characters.
+impl utoipa::PartialSchema for Metadata {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .property_names(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .max_length(Some(MAX_KEY_LENGTH)),
+            ))
+            .additional_properties(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .max_length(Some(MAX_VALUE_LENGTH)),
+            ))
+            .max_properties(Some(MAX_KEYS))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Metadata {}
+
 impl Metadata {
     /// Parses a JSON metadata value; `null` means no metadata. Every problem is reported.
     pub fn from_json(value: &Value) -> Result<Metadata, Vec<Violation>> {

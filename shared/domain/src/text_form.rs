@@ -22,5 +22,26 @@ macro_rules! text_form {
                 })
             }
         }
+
+        /// In the OpenAPI document: a string (its rules are `parse`'s, in docs/api.md).
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::text_form::string_schema(None, None)
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     )+};
+}
+
+/// A string schema, with a format and a pattern when given.
+pub fn string_schema(
+    format: Option<utoipa::openapi::SchemaFormat>,
+    pattern: Option<&str>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .format(format)
+        .pattern(pattern)
+        .into()
 }

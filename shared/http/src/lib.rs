@@ -4,6 +4,7 @@
 //! tokens themselves (ES256: verified here, signed by the identity function), and serving on
 //! Lambda. Workers do not link it.
 
+mod body_schema;
 mod edge;
 mod idempotent;
 mod lambda;
@@ -22,7 +23,7 @@ pub use openapi::{document as openapi_document, ApiGroup};
 pub use problem::{ApiError, ErrorFormat};
 pub use request::{JsonBody, PathParams};
 pub use routes::{Api, Caller, RouteSpec, ACCOUNT_HEADER, TENANT_HEADER};
-pub use signing::SigningKeys;
+pub use signing::{Jwk, Jwks, SigningKeys};
 pub use tokens::{
     generate_signing_key, key_id, pem_block, AccessClaims, SigningKeyPair, TokenSigner,
     TokenVerifier,

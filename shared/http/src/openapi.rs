@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the API (issue 17), generated from what serves it, never written
 //! by hand: each function's route table (method, path, the roles it admits, whether the token
-//! guard runs or the handler checks a signature) and the format of its errors. Request and
-//! response bodies are not described yet: an operation's success is `2XX`, and its errors are
+//! guard runs or the handler checks a signature, the body types it reads and answers with) and
+//! the format of its errors. Body schemas are derived from the body types (utoipa); errors are
 //! the group's format (400, 409, 422, 500), format C (401, 403, 405, 413), or either for 404 (a
 //! resource the group does not know, or no route), each with the error codes the service can
 //! answer.
@@ -21,14 +21,24 @@ pub struct ApiGroup<'a> {
 /// The document of `groups`, paths in the order given.
 pub fn document(groups: &[ApiGroup<'_>]) -> Value {
     let mut paths: Map<String, Value> = Map::new();
+    let mut components = components();
+    let mut schemas = match components["schemas"].take() {
+        Value::Object(schemas) => schemas,
+        _ => Map::new(),
+    };
     for group in groups {
         for route in group.routes {
+            let bodies = route.request.iter().map(|request| &request.schema);
+            for body in bodies.chain(route.answers.iter().filter_map(|a| a.body.as_ref())) {
+                body.register(&mut schemas);
+            }
             let path = paths
                 .entry(route.path)
                 .or_insert_with(|| Value::Object(Map::new()));
             path[route.method.as_str().to_lowercase()] = operation(group, route);
         }
     }
+    components["schemas"] = Value::Object(schemas);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -38,7 +48,7 @@ pub fn document(groups: &[ApiGroup<'_>]) -> Value {
                             the behaviour of each route.",
         },
         "paths": paths,
-        "components": components(),
+        "components": components,
     })
 }
 
@@ -50,10 +60,17 @@ fn operation(group: &ApiGroup<'_>, route: &RouteSpec) -> Value {
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
     let mut responses = json!({
-        "2XX": { "description": "Done; see docs/api.md for the body." },
         "405": { "$ref": "#/components/responses/ErrorC" },
         "413": { "$ref": "#/components/responses/ErrorC" },
     });
+    for answer in &route.answers {
+        let mut response =
+            json!({ "description": answer.status.canonical_reason().unwrap_or("Done") });
+        if let Some(body) = &answer.body {
+            response["content"] = json!({ "application/json": { "schema": body.reference() } });
+        }
+        responses[answer.status.as_str()] = response;
+    }
     let (group_error, not_found) = match group.format {
         ErrorFormat::A => ("ErrorA", "NotFoundA"),
         ErrorFormat::B => ("ErrorB", "NotFoundB"),
@@ -74,14 +91,21 @@ fn operation(group: &ApiGroup<'_>, route: &RouteSpec) -> Value {
     } else {
         json!([])
     };
-    json!({
+    let mut operation = json!({
         "operationId": operation_id(route),
         "tags": [group.function],
         "parameters": parameters,
         "security": security,
         "x-roles": route.roles.iter().map(|role| role.as_str()).collect::<Vec<_>>(),
-        "responses": responses,
-    })
+    });
+    if let Some(request) = &route.request {
+        operation["requestBody"] = json!({
+            "required": request.required,
+            "content": { "application/json": { "schema": request.schema.reference() } },
+        });
+    }
+    operation["responses"] = responses;
+    operation
 }
 
 fn response_ref(name: &str) -> Value {

@@ -3,11 +3,12 @@
 //! and lets tests compare the function with the SAM template.
 
 use super::edge::{edge, method_not_allowed, route_not_found, Edge};
+use crate::body_schema::{Answer, BodySchema, RequestBody};
 use crate::problem::ApiError;
 use crate::tokens::TokenVerifier;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::handler::Handler;
-use axum::http::{header, request::Parts, Method};
+use axum::http::{header, request::Parts, Method, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
@@ -16,11 +17,12 @@ use payments_domain::auth::Role;
 use payments_domain::error::{AuthFailure, Error, ErrorCode, Violation, Violations};
 use payments_domain::ids::{AccountId, TenantId, TenantScope};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 pub const ACCOUNT_HEADER: &str = "x-account-id";
 pub const TENANT_HEADER: &str = "x-tenant-id";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
@@ -33,6 +35,10 @@ pub struct RouteSpec {
     /// Whether the handler checks a signature of its own instead (an API key's HMAC, a
     /// provider's webhook signature), answering 401 in format C when it fails.
     pub signed: bool,
+    /// The JSON body it reads, for the OpenAPI document (`Api::takes`).
+    pub request: Option<RequestBody>,
+    /// What it answers when it succeeds, for the OpenAPI document (`Api::answers`).
+    pub answers: Vec<Answer>,
 }
 
 pub struct Api<S> {
@@ -73,6 +79,8 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
             roles,
             guarded: true,
             signed: false,
+            request: None,
+            answers: Vec::new(),
         };
         let guarded = on(method_filter(&method, path), handler)
             .route_layer(from_fn_with_state(spec.clone(), guard));
@@ -121,7 +129,43 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
             roles: &[],
             guarded: false,
             signed,
+            request: None,
+            answers: Vec::new(),
         });
+        self
+    }
+
+    /// Documents the route added last as reading a JSON body of type `T`.
+    pub fn takes<T: ToSchema>(self) -> Self {
+        self.request(true, BodySchema::of::<T>())
+    }
+
+    /// Documents the route added last as reading a JSON body of type `T`, or none.
+    pub fn takes_optional<T: ToSchema>(self) -> Self {
+        self.request(false, BodySchema::of::<T>())
+    }
+
+    fn request(mut self, required: bool, schema: BodySchema) -> Self {
+        if let Some(route) = self.table.last_mut() {
+            route.request = Some(RequestBody { required, schema });
+        }
+        self
+    }
+
+    /// Documents the route added last as answering `status` with a JSON body of type `T`.
+    pub fn answers<T: ToSchema>(self, status: StatusCode) -> Self {
+        self.answer(status, Some(BodySchema::of::<T>()))
+    }
+
+    /// Documents the route added last as answering `status` with no body.
+    pub fn answers_empty(self, status: StatusCode) -> Self {
+        self.answer(status, None)
+    }
+
+    fn answer(mut self, status: StatusCode, body: Option<BodySchema>) -> Self {
+        if let Some(route) = self.table.last_mut() {
+            route.answers.push(Answer { status, body });
+        }
         self
     }
 

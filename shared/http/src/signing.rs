@@ -11,11 +11,35 @@ use base64::Engine;
 use payments_domain::error::Error;
 use payments_domain::identity::TokenIssuer;
 use payments_domain::ids::TenantScope;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 pub struct SigningKeys {
     signer: TokenSigner,
-    jwks: Value,
+    jwks: Jwks,
+}
+
+/// The public keys that verify access tokens (RFC 7517).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// One P-256 public key: `x` and `y` are its coordinates, base64url without padding.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Jwk {
+    #[schema(example = "EC")]
+    pub kty: &'static str,
+    #[schema(example = "P-256")]
+    pub crv: &'static str,
+    #[schema(example = "ES256")]
+    pub alg: &'static str,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub key_use: &'static str,
+    pub kid: String,
+    pub x: String,
+    pub y: String,
 }
 
 fn unusable(what: &str) -> Error {
@@ -42,10 +66,15 @@ impl SigningKeys {
             if point.len() != 65 {
                 return Err(unusable("unexpected public key length"));
             }
-            jwks.push(json!({
-                "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
-                "x": url.encode(&point[1..33]), "y": url.encode(&point[33..65]),
-            }));
+            jwks.push(Jwk {
+                kty: "EC",
+                crv: "P-256",
+                alg: "ES256",
+                key_use: "sig",
+                kid,
+                x: url.encode(&point[1..33]),
+                y: url.encode(&point[33..65]),
+            });
             if signer.is_none() {
                 let pem = pem_block("PRIVATE KEY", entry);
                 signer = Some(TokenSigner::new(&pem, issuer, audience)?);
@@ -53,7 +82,7 @@ impl SigningKeys {
         }
         Ok(SigningKeys {
             signer: signer.ok_or_else(|| unusable("none configured"))?,
-            jwks: json!({ "keys": jwks }),
+            jwks: Jwks { keys: jwks },
         })
     }
 
@@ -63,7 +92,7 @@ impl SigningKeys {
     }
 
     /// `{keys: [{kty, crv, alg, use, kid, x, y}]}`.
-    pub fn jwks(&self) -> &Value {
+    pub fn jwks(&self) -> &Jwks {
         &self.jwks
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! The moto endpoint comes from `MOTO_ENDPOINT`, which `make test` sets after starting moto.
 
+pub mod conformance;
 pub mod iam;
 pub mod identity;
 pub mod mandates;
@@ -331,7 +332,17 @@ impl Client {
         builder
     }
 
+    /// Sends `request` and checks the exchange against the OpenAPI document
+    /// (`conformance::check`).
     pub async fn send(&self, request: Request<Body>) -> Reply {
+        let (parts, body) = request.into_parts();
+        let sent = body
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("reading the request body: {e}"))
+            .to_bytes();
+        let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
+        let request = Request::from_parts(parts, Body::from(sent.clone()));
         let response = self
             .router
             .clone()
@@ -352,6 +363,13 @@ impl Client {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| panic!("body is not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
+        conformance::check(&conformance::Exchange {
+            method: &method,
+            path: &path,
+            request: &sent,
+            status,
+            response: &body,
+        });
         Reply {
             status,
             headers,

@@ -275,7 +275,7 @@ async fn a_due_payout_completes_once_however_often_its_message_arrives() {
     );
     assert_eq!(w.transactions().await, 1);
 
-    let body = instruction_body(&done);
+    let body = serde_json::json!(instruction_body(&done));
     assert_eq!(body["status"], "COMPLETED");
     assert_eq!(body["actualSettlementDate"], TODAY);
     assert_eq!(body["financialInstrument"]["source"], "TRANSACTION");
@@ -362,7 +362,7 @@ async fn sandbox_declines_and_retries_by_the_amount() {
     assert_eq!(w.run(&declined).await, Step::Done);
     let failed = w.instruction(&declined).await;
     assert_eq!(failed.status, InstructionStatus::Failed);
-    let body = instruction_body(&failed);
+    let body = serde_json::json!(instruction_body(&failed));
     assert_eq!(body["failed"]["errorCode"], "DECLINED");
     assert!(body["failed"]["failedTimestamp"].is_i64());
     assert_eq!(body["transaction"]["status"], "FAILED");

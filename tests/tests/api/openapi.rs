@@ -1,6 +1,8 @@
 //! The OpenAPI document (issue 17): `docs/openapi.json` is exactly what the functions' route
-//! tables generate, and it names exactly the routes the template deploys. After changing a
-//! route, regenerate it with `UPDATE_OPENAPI=1 cargo test -p api-tests --test api openapi`.
+//! tables generate, it names exactly the routes the template deploys, and each operation
+//! documents its success. After changing a route or a body type, regenerate it with
+//! `UPDATE_OPENAPI=1 cargo test -p api-tests --test api openapi`. Every exchange of the suites is
+//! held to it as well (`test_support::conformance`).
 
 use local_stack::template::{RouteKey, Template};
 use payments_http::ApiGroup;
@@ -73,4 +75,31 @@ fn the_document_names_exactly_the_routes_the_template_deploys() {
         .filter_map(|(_, operation)| operation["operationId"].as_str())
         .collect();
     assert_eq!(ids.len(), deployed.len(), "operation ids are unique");
+}
+
+/// A route added without `answers` would document no success: each names at least one.
+#[test]
+fn every_operation_documents_its_success() {
+    let document = generated();
+    let undocumented: Vec<String> = document["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, operations)| {
+            operations
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, operation)| {
+                    !operation["responses"]
+                        .as_object()
+                        .is_some_and(|responses| responses.keys().any(|s| s.starts_with('2')))
+                })
+                .map(move |(method, _)| format!("{} {path}", method.to_uppercase()))
+        })
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "no success documented: {undocumented:?}"
+    );
 }

@@ -191,7 +191,7 @@ async fn a_signed_event_is_stored_once_and_applied() {
     let transaction = w.transaction_body(&paid).await;
     assert_eq!(transaction["status"], "SUCCESS");
     assert_eq!(
-        instruction_body(&paid)["transaction"]["status"],
+        serde_json::json!(instruction_body(&paid))["transaction"]["status"],
         "SUCCESS",
         "the instruction's view is in step"
     );
@@ -438,7 +438,7 @@ async fn chargebacks_open_and_settle_in_any_order() {
         .as_str()
         .is_some_and(|t| t.ends_with('Z')));
     assert_eq!(body["netAmount"], json!(20));
-    let view = instruction_body(&w.instruction("disputed").await);
+    let view = serde_json::json!(instruction_body(&w.instruction("disputed").await));
     assert_eq!(view["transaction"]["chargebacks"][0]["status"], "SUCCEEDED");
     assert_eq!(view["transaction"]["netAmount"], json!(20));
 

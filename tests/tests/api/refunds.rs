@@ -88,7 +88,7 @@ impl Refunds {
         let instruction = InstructionRef::parse("payout").unwrap_or_else(|e| panic!("{e:?}"));
         let stored =
             orders::instruction(&self.table, &self.vault.scope, &order, &instruction).await;
-        instruction_body(&stored.unwrap_or_else(|e| panic!("{e}")))
+        serde_json::json!(instruction_body(&stored.unwrap_or_else(|e| panic!("{e}"))))
     }
 }
 

@@ -337,7 +337,7 @@ async fn every_event_type_is_recorded_with_its_change_and_the_object_as_it_was()
     let mut expected = flows.expected;
     for event in &recorded {
         assert_eq!(event.scope(), scope);
-        let payload = event_payload(event);
+        let payload = serde_json::json!(event_payload(event));
         assert_eq!(payload["id"], event.event.event_id);
         assert!(
             payload["createdAt"]

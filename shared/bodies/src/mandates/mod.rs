@@ -12,14 +12,18 @@ use crate::json::{self, JsonObject};
 use attributes::{required, Attribute};
 use payments_domain::bank::{CreditorIdentifier, CreditorIdentifierError};
 use payments_domain::error::{ErrorCode, Violation, Violations};
+use payments_domain::ids::{FinancialInstrumentId, MandateId};
 use payments_domain::mandates::{
-    CreditorAddress, CreditorProfile, Debtor, Mandate, MandateTerms, ProfilePage,
-    CREDITOR_PROFILE_REF_PROPERTY, CUSTOMER_REF_PROPERTY, DEBTOR_PROPERTY, SEPA,
+    CreditorAddress, CreditorProfile, Debtor, InactiveReason, Mandate, MandateStatus, MandateTerms,
+    ProfilePage, VerificationCheck, CREDITOR_PROFILE_REF_PROPERTY, CUSTOMER_REF_PROPERTY,
+    DEBTOR_PROPERTY, SEPA,
 };
 use payments_domain::metadata::Metadata;
 use payments_domain::paging::Paging;
 use payments_domain::refs::{CreditorProfileRef, CustomerRef};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 const PROFILE_NAME: Attribute = Attribute::new("profileName", "ProfileName", 100);
 const NAME: Attribute = Attribute::new("name", "Name", 70);
@@ -32,6 +36,36 @@ const IDENTIFIER_PROPERTY: &str = "Identifier";
 const MANDATE_TYPE: &str = "SepaCore";
 const AGREEMENT_TYPE: &str = "Recurring";
 const DOCUMENT_TYPE: &str = "Electronic";
+
+/// POST sepa, POST sepa/draft and PUT sepa/{id}, for the OpenAPI document; read by [`terms`]
+/// (a draft may lack any part; POST sepa needs them all, [`complete_terms`]).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct MandateRequest {
+    pub customer_ref: Option<CustomerRef>,
+    pub creditor_profile_ref: Option<CreditorProfileRef>,
+    pub debtor: Option<Debtor>,
+    pub metadata: Option<Metadata>,
+}
+
+/// PUT sepa/{id}/amend, for the OpenAPI document; read by [`amendment`].
+#[derive(ToSchema)]
+pub struct AmendmentRequest {
+    pub debtor: Debtor,
+}
+
+/// POST creditor-profiles/sepa, for the OpenAPI document; read by [`creditor_profile`].
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct CreditorProfileRequest {
+    pub creditor_profile_ref: CreditorProfileRef,
+    pub profile_name: String,
+    /// A SEPA creditor identifier.
+    pub identifier: String,
+    pub name: String,
+    pub address: Option<CreditorAddress>,
+    pub metadata: Option<Metadata>,
+}
 
 /// POST sepa, POST sepa/draft and PUT sepa/{id}: `{customerRef, creditorProfileRef, debtor,
 /// metadata}`, each part optional here; what registration needs is checked by
@@ -179,16 +213,29 @@ fn metadata(object: &JsonObject) -> Result<Metadata, Vec<Violation>> {
 
 /// A creditor profile as published: `{creditorProfileRef, profileName, network, identifier,
 /// name, address, metadata}`.
-pub fn profile_body(profile: &CreditorProfile) -> Value {
-    json!({
-        "creditorProfileRef": profile.creditor_profile_ref,
-        "profileName": profile.profile_name,
-        "network": SEPA,
-        "identifier": profile.identifier,
-        "name": profile.name,
-        "address": profile.address,
-        "metadata": profile.metadata,
-    })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileBody {
+    creditor_profile_ref: CreditorProfileRef,
+    profile_name: String,
+    /// Always `SEPA`.
+    network: &'static str,
+    identifier: CreditorIdentifier,
+    name: String,
+    address: Option<CreditorAddress>,
+    metadata: Metadata,
+}
+
+pub fn profile_body(profile: &CreditorProfile) -> ProfileBody {
+    ProfileBody {
+        creditor_profile_ref: profile.creditor_profile_ref.clone(),
+        profile_name: profile.profile_name.clone(),
+        network: SEPA,
+        identifier: profile.identifier.clone(),
+        name: profile.name.clone(),
+        address: profile.address.clone(),
+        metadata: profile.metadata.clone(),
+    }
 }
 
 /// Where a mandate is read: a draft's `Location`.
@@ -197,51 +244,96 @@ pub fn mandate_location(mandate: &Mandate) -> String {
 }
 
 /// GET sepa/{mandateId}.
-pub fn mandate_body(mandate: &Mandate) -> Value {
-    json!({
-        "mandateId": mandate.mandate_id,
-        "mandateRef": mandate.mandate_ref,
-        "network": SEPA,
-        "mandateType": MANDATE_TYPE,
-        "agreementType": AGREEMENT_TYPE,
-        "customerRef": mandate.terms.customer_ref,
-        "status": mandate.status.as_str(),
-        "inactiveReason": mandate.inactive_reason,
-        "creditorProfileRef": mandate.terms.creditor_profile_ref,
-        "financialInstrumentId": mandate.financial_instrument_id,
-        "created": payments_domain::clock::iso_timestamp(mandate.created),
-        "debtor": mandate.terms.debtor,
-        "documentType": DOCUMENT_TYPE,
-        "metadata": mandate.terms.metadata,
-    })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MandateBody {
+    mandate_id: MandateId,
+    mandate_ref: String,
+    /// Always `SEPA`.
+    network: &'static str,
+    /// Always `SepaCore`.
+    mandate_type: &'static str,
+    /// Always `Recurring`.
+    agreement_type: &'static str,
+    customer_ref: Option<CustomerRef>,
+    status: MandateStatus,
+    inactive_reason: Option<InactiveReason>,
+    creditor_profile_ref: Option<CreditorProfileRef>,
+    financial_instrument_id: Option<FinancialInstrumentId>,
+    /// ISO-8601.
+    created: Option<String>,
+    debtor: Option<Debtor>,
+    /// Always `Electronic`.
+    document_type: &'static str,
+    metadata: Metadata,
+}
+
+pub fn mandate_body(mandate: &Mandate) -> MandateBody {
+    MandateBody {
+        mandate_id: mandate.mandate_id,
+        mandate_ref: mandate.mandate_ref.clone(),
+        network: SEPA,
+        mandate_type: MANDATE_TYPE,
+        agreement_type: AGREEMENT_TYPE,
+        customer_ref: mandate.terms.customer_ref.clone(),
+        status: mandate.status,
+        inactive_reason: mandate.inactive_reason.clone(),
+        creditor_profile_ref: mandate.terms.creditor_profile_ref.clone(),
+        financial_instrument_id: mandate.financial_instrument_id,
+        created: payments_domain::clock::iso_timestamp(mandate.created),
+        debtor: mandate.terms.debtor.clone(),
+        document_type: DOCUMENT_TYPE,
+        metadata: mandate.terms.metadata.clone(),
+    }
 }
 
 /// The answer to create, draft, update and amend: `{financialInstrumentId, mandateId,
 /// verificationCheck}`, plus `mandateRef` (the seed's draft answer names it).
-pub fn submission_body(mandate: &Mandate) -> Value {
-    json!({
-        "financialInstrumentId": mandate.financial_instrument_id,
-        "mandateId": mandate.mandate_id,
-        "mandateRef": mandate.mandate_ref,
-        "verificationCheck": mandate.verification_check,
-    })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmissionBody {
+    financial_instrument_id: Option<FinancialInstrumentId>,
+    mandate_id: MandateId,
+    mandate_ref: String,
+    verification_check: Option<VerificationCheck>,
+}
+
+pub fn submission_body(mandate: &Mandate) -> SubmissionBody {
+    SubmissionBody {
+        financial_instrument_id: mandate.financial_instrument_id,
+        mandate_id: mandate.mandate_id,
+        mandate_ref: mandate.mandate_ref.clone(),
+        verification_check: mandate.verification_check.clone(),
+    }
 }
 
 /// GET creditor-profiles: a page and where it sits among all of them.
-pub fn profile_page_body(page: &ProfilePage, paging: Paging) -> Value {
-    json!({
-        "currentPage": paging.from / paging.take + 1,
-        "pageCount": page.total_count.div_ceil(paging.take),
-        "pageSize": paging.take,
-        "rowCount": page.results.len(),
-        "totalCount": page.total_count,
-        "results": page.results.iter().map(profile_body).collect::<Vec<_>>(),
-    })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfilePageBody {
+    current_page: usize,
+    page_count: usize,
+    page_size: usize,
+    row_count: usize,
+    total_count: usize,
+    results: Vec<ProfileBody>,
+}
+
+pub fn profile_page_body(page: &ProfilePage, paging: Paging) -> ProfilePageBody {
+    ProfilePageBody {
+        current_page: paging.from / paging.take + 1,
+        page_count: page.total_count.div_ceil(paging.take),
+        page_size: paging.take,
+        row_count: page.results.len(),
+        total_count: page.total_count,
+        results: page.results.iter().map(profile_body).collect(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn parse(value: Value) -> Result<CreditorProfile, Vec<(String, Option<String>)>> {
         creditor_profile(Some(value)).map_err(|all| {
@@ -262,7 +354,7 @@ mod tests {
             "metadata": { "property1": "string" }
         }))
         .expect("valid");
-        let body = profile_body(&profile);
+        let body = serde_json::to_value(profile_body(&profile)).unwrap_or_default();
         assert_eq!(body["network"], "SEPA");
         assert_eq!(body["address"]["country"], "CH");
         assert_eq!(body["metadata"]["property1"], "string");

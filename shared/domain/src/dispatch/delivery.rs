@@ -25,7 +25,7 @@ pub const RETRY_DELAYS_MS: [i64; 7] = [
 /// timeout and the time to record it.
 pub const ATTEMPT_LEASE_MS: i64 = 60_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeliveryStatus {
     Pending,

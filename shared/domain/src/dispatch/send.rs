@@ -38,7 +38,7 @@ pub struct Delivering<'a, P, Q> {
     pub poster: &'a P,
     pub queue: &'a Q,
     /// The event's payload as tenants receive it.
-    pub render: &'a (dyn Fn(&RecordedEvent) -> String + Sync),
+    pub render: &'a (dyn Fn(&RecordedEvent) -> Result<String, Error> + Sync),
 }
 
 /// Fans the event out: one delivery per `ENABLED` endpoint that subscribes to its type, each
@@ -215,7 +215,7 @@ where
         // A test event outlives its delivery by the log's retention only.
         return give_up(claimed, "the event is no longer kept").await;
     };
-    let body = (deps.render)(&recorded);
+    let body = (deps.render)(&recorded)?;
     let timestamp = now.epoch_seconds();
     let headers = [
         ("content-type", "application/json".to_owned()),

@@ -18,30 +18,41 @@ pub const DEBTOR_PROPERTY: &str = "Debtor";
 pub const ADDRESS_PROPERTY: &str = "Debtor.Address";
 pub const COUNTRY_PROPERTY: &str = "Debtor.Address.Country";
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DebtorAddress {
+    #[schema(value_type = Option<String>)]
     pub house_number_or_name: Option<Secret<String>>,
+    #[schema(value_type = Option<String>)]
     pub street_address: Option<Secret<String>>,
+    #[schema(value_type = Option<String>)]
     pub extended_address: Option<Secret<String>>,
+    #[schema(value_type = Option<String>)]
     pub postcode: Option<Secret<String>>,
+    #[schema(value_type = Option<String>)]
     pub city: Option<Secret<String>>,
     pub country: Option<Country>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Debtor {
+    #[schema(value_type = Option<String>)]
     pub first_name: Option<Secret<String>>,
+    #[schema(value_type = Option<String>)]
     pub last_name: Option<Secret<String>>,
+    #[schema(value_type = Option<String>)]
     pub company_name: Option<Secret<String>>,
+    #[schema(value_type = Option<String>)]
     pub email: Option<Secret<String>>,
     pub language: Option<String>,
     pub address: Option<DebtorAddress>,
     /// In a SEPA country.
+    #[schema(value_type = Option<String>)]
     pub iban: Option<Secret<Iban>>,
     pub bic: Option<Bic>,
     /// In the SEPA character set.
+    #[schema(value_type = Option<String>)]
     pub account_holder_name: Option<Secret<String>>,
 }
 

@@ -42,7 +42,7 @@ pub fn required(property: &'static str) -> Violation {
 }
 
 /// Mandate statuses are spelled in PascalCase (docs/api.md §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum MandateStatus {
     Draft,
     Registering,
@@ -64,7 +64,7 @@ impl MandateStatus {
 }
 
 /// Why a mandate is not (or no longer) usable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InactiveReason {
     pub reason_code: String,

@@ -8,7 +8,7 @@ use crate::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 /// The synchronous account check a create, submit or amend answers with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VerificationCheck {
     pub status: String,
     pub reason: String,

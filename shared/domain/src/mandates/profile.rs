@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The only network profiles exist for.
 pub const SEPA: &str = "SEPA";
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreditorAddress {
     pub street_address: Option<String>,

@@ -18,7 +18,7 @@ pub const ROTATION_OVERLAP_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long an endpoint may fail every attempt before it is disabled: 5 days.
 pub const DISABLE_AFTER_MS: i64 = 5 * 24 * 60 * 60 * 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EndpointStatus {
     Enabled,

@@ -42,7 +42,7 @@ pub struct Order {
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum InstructionStatus {
     /// No usable financial instrument or scheme yet.
@@ -66,7 +66,7 @@ impl InstructionStatus {
 }
 
 /// How an instruction's instrument or scheme was set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Source {
     None,
@@ -74,12 +74,13 @@ pub enum Source {
     Transaction,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Cancellation {
     pub cancelled_timestamp: i64,
     /// The account that cancelled it.
     pub identity: String,
+    #[schema(value_type = Option<String>)]
     pub reason: Option<Secret<String>>,
 }
 
@@ -149,7 +150,7 @@ pub struct RewardClaim {
     pub transaction_id: TransactionId,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Failure {
     pub failed_timestamp: i64,

@@ -108,10 +108,11 @@ pub struct RewardRequest {
 
 /// One secret of an issued reward (a gift card code, its PIN, a voucher URL). A credential is
 /// as good as money: its value is a `Secret`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RewardCredential {
     pub label: String,
+    #[schema(value_type = String)]
     pub value: Secret<String>,
     pub reward_type: String,
     pub credential_type: String,

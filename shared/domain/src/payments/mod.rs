@@ -23,7 +23,7 @@ pub const SANDBOX_APP_ID: &str = "SANDBOX";
 pub const MAX_PAYMENT_ATTEMPTS: u32 = 5;
 
 /// Which way money moves: collected from the customer (DEBIT) or paid out to them (CREDIT).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Direction {
     Debit,

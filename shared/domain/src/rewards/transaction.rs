@@ -11,7 +11,7 @@ use crate::versioned::Versioned;
 use crate::work::{WorkKind, WorkMessage};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RewardStatus {
     Settling,
@@ -21,7 +21,7 @@ pub enum RewardStatus {
 
 /// What a settled reward gives the customer: its credentials (each value a `Secret`), erased
 /// by forget.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RewardData {
     pub credential_list: Vec<RewardCredential>,

@@ -30,7 +30,7 @@ use crate::refs::{CustomerRef, InstructionRef, OrderRef};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CustomerStatus {
     Active,
@@ -46,7 +46,7 @@ pub struct CustomerProfile {
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum InstrumentType {
     #[serde(rename = "BANK_ACCOUNT:IBAN")]
     BankAccountIban,
@@ -59,7 +59,7 @@ pub enum InstrumentType {
     Reward,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum InstrumentStatus {
     Active,
@@ -118,7 +118,7 @@ pub struct FinancialInstrument {
 
 /// What an instrument can be used for: bank accounts receive payouts; collecting from them
 /// needs a mandate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Capabilities {
     pub value_type: &'static str,
