@@ -44,8 +44,9 @@ expect() {
   if [ "$code" != "$status" ]; then
     echo "FAIL: $* -> $code (expected $status): $body"; failures=$((failures + 1)); return
   fi
-  if [ -n "$check" ] && ! python3 -c "import json,sys; b=json.loads(sys.argv[1]); sys.exit(0 if ($check) else 1)" "$body"; then
-    echo "FAIL: $* -> body does not satisfy $check: $body"; failures=$((failures + 1)); return
+  # On standard input: a body may be longer than one argument can be (the OpenAPI document).
+  if [ -n "$check" ] && ! python3 -c "import json,sys; b=json.load(sys.stdin); sys.exit(0 if ($check) else 1)" <<<"$body"; then
+    echo "FAIL: $* -> body does not satisfy $check: ${body:0:2000}"; failures=$((failures + 1)); return
   fi
   echo "ok: $code ${*: -1}"
 }
@@ -369,7 +370,7 @@ expect 405 '' -X DELETE "${auth[@]}" "$API_URL/v1/notifications/webhooks"
 expect 405 '' -X GET "$API_URL/v2/identity/hmac"
 # The API reference: the document without a token, and the viewer at the printed DOCS_URL.
 grep -qx "DOCS_URL=$API_URL/docs" "$out" || fail "no DOCS_URL=$API_URL/docs line"
-expect 200 'b["openapi"] == "3.1.0" and len(b["paths"]) > 40' "$API_URL/openapi.json"
+expect 200 'b["openapi"] == "3.1.0" and "/v2/order-management" in b["paths"]' "$API_URL/openapi.json"
 expect 200 "" "$API_URL/docs"
 expect 200 "" "$API_URL/docs/swagger-ui-bundle.js"
 # The sealing migration finds the running stack as `make migrate-seal` does; all of this stack's

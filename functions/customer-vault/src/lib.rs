@@ -28,6 +28,13 @@ const INSTRUMENT: &str =
     "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}";
 const TRANSACTION: &str =
     "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}";
+const CLOSE: &str =
+    "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/close";
+/// The instrument a POST of a bank account made, for the routes it leads to.
+const NEW_INSTRUMENT: &[(&str, &str)] = &[
+    ("customerRef", "$request.path.customerRef"),
+    ("financialInstrumentId", "$response.body#/id"),
+];
 const REFUNDS: &str = "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}/refund";
 const REFUND: &str = "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/transaction/{transactionId}/refund/{refundId}";
 
@@ -75,6 +82,8 @@ pub fn api() -> Api<AppState> {
         )
         .takes::<bodies::IbanAccountRequest>()
         .answers::<bodies::AddedInstrument>(StatusCode::CREATED)
+        .leads_to("GET", INSTRUMENT, NEW_INSTRUMENT)
+        .leads_to("PUT", CLOSE, NEW_INSTRUMENT)
         .route(
             Method::POST,
             "/v2/customer-vault/{customerRef}/uk-bank-account",
@@ -83,14 +92,11 @@ pub fn api() -> Api<AppState> {
         )
         .takes::<bodies::UkAccountRequest>()
         .answers::<bodies::AddedInstrument>(StatusCode::CREATED)
+        .leads_to("GET", INSTRUMENT, NEW_INSTRUMENT)
+        .leads_to("PUT", CLOSE, NEW_INSTRUMENT)
         .route(Method::GET, INSTRUMENT, READ, get_instrument)
         .answers::<bodies::Instrument>(StatusCode::OK)
-        .route(
-            Method::PUT,
-            "/v2/customer-vault/{customerRef}/financial-instrument/{financialInstrumentId}/close",
-            WRITE,
-            close,
-        )
+        .route(Method::PUT, CLOSE, WRITE, close)
         .takes_optional::<json::ReasonRequest>()
         .answers_empty(StatusCode::OK)
         .route(Method::GET, TRANSACTION, READ, get_transaction)
@@ -99,6 +105,16 @@ pub fn api() -> Api<AppState> {
         .route(Method::POST, REFUNDS, WRITE, request_refund)
         .takes::<bodies::RefundRequestBody>()
         .answers::<bodies::RequestedRefund>(StatusCode::OK)
+        .leads_to(
+            "GET",
+            REFUND,
+            &[
+                ("customerRef", "$request.path.customerRef"),
+                ("financialInstrumentId", "$request.path.financialInstrumentId"),
+                ("transactionId", "$request.path.transactionId"),
+                ("refundId", "$response.body#/refundId"),
+            ],
+        )
         .route(Method::GET, REFUND, READ, get_refund)
         .answers::<bodies::RefundBody>(StatusCode::OK)
         // The `/v1` link targets the bodies' `_links` point at.

@@ -23,6 +23,9 @@ const READ: &[Role] = &[Role::MandateRead, Role::Admin];
 const WRITE: &[Role] = &[Role::MandateWrite, Role::Admin];
 
 const MANDATE: &str = "/v2/mandates/sepa/{mandateId}";
+const AMEND: &str = "/v2/mandates/sepa/{mandateId}/amend";
+/// The mandate a POST made, for the routes it leads to.
+const NEW_MANDATE: &[(&str, &str)] = &[("mandateId", "$response.body#/mandateId")];
 
 #[derive(Clone)]
 pub struct AppState {
@@ -75,6 +78,11 @@ pub fn api() -> Api<AppState> {
         )
         .takes::<bodies::CreditorProfileRequest>()
         .answers::<bodies::ProfileBody>(StatusCode::CREATED)
+        .leads_to(
+            "GET",
+            "/v2/mandates/creditor-profiles/sepa/{creditorProfileRef}",
+            &[("creditorProfileRef", "$response.body#/creditorProfileRef")],
+        )
         .route(
             Method::GET,
             "/v2/mandates/creditor-profiles/sepa/{creditorProfileRef}",
@@ -85,21 +93,20 @@ pub fn api() -> Api<AppState> {
         .route(Method::POST, "/v2/mandates/sepa", WRITE, create_mandate)
         .takes::<bodies::MandateRequest>()
         .answers::<bodies::SubmissionBody>(StatusCode::CREATED)
+        .leads_to("GET", MANDATE, NEW_MANDATE)
+        .leads_to("PUT", AMEND, NEW_MANDATE)
         .route(Method::POST, "/v2/mandates/sepa/draft", WRITE, create_draft)
         .takes::<bodies::MandateRequest>()
         .answers::<bodies::SubmissionBody>(StatusCode::CREATED)
+        .leads_to("GET", MANDATE, NEW_MANDATE)
+        .leads_to("PUT", MANDATE, NEW_MANDATE)
         .route(Method::PUT, MANDATE, WRITE, update_draft)
         .takes::<bodies::MandateRequest>()
         .answers::<bodies::SubmissionBody>(StatusCode::OK)
         .answers::<bodies::SubmissionBody>(StatusCode::ACCEPTED)
         .route(Method::GET, MANDATE, READ, get_mandate)
         .answers::<bodies::MandateBody>(StatusCode::OK)
-        .route(
-            Method::PUT,
-            "/v2/mandates/sepa/{mandateId}/amend",
-            WRITE,
-            amend_mandate,
-        )
+        .route(Method::PUT, AMEND, WRITE, amend_mandate)
         .takes::<bodies::AmendmentRequest>()
         .answers::<bodies::SubmissionBody>(StatusCode::ACCEPTED)
 }

@@ -23,6 +23,11 @@ const ADMIN: &[Role] = &[Role::Admin];
 
 const WEBHOOKS: &str = "/v1/notifications/webhooks";
 const WEBHOOK: &str = "/v1/notifications/webhooks/{webhookId}";
+const ROTATE: &str = "/v1/notifications/webhooks/{webhookId}/rotate-secret";
+const TEST: &str = "/v1/notifications/webhooks/{webhookId}/test";
+const DELIVERIES: &str = "/v1/notifications/webhooks/{webhookId}/deliveries";
+/// The endpoint a POST made, for the routes it leads to.
+const NEW_WEBHOOK: &[(&str, &str)] = &[("webhookId", "$response.body#/webhookId")];
 
 #[derive(Clone)]
 pub struct AppState {
@@ -58,6 +63,12 @@ pub fn api() -> Api<AppState> {
         .route(Method::POST, WEBHOOKS, ADMIN, create)
         .takes::<bodies::EndpointRequest>()
         .answers::<bodies::CreatedEndpoint>(StatusCode::CREATED)
+        .leads_to("GET", WEBHOOK, NEW_WEBHOOK)
+        .leads_to("PUT", WEBHOOK, NEW_WEBHOOK)
+        .leads_to("DELETE", WEBHOOK, NEW_WEBHOOK)
+        .leads_to("POST", ROTATE, NEW_WEBHOOK)
+        .leads_to("POST", TEST, NEW_WEBHOOK)
+        .leads_to("GET", DELIVERIES, NEW_WEBHOOK)
         .route(Method::GET, WEBHOOKS, ADMIN, list)
         .answers::<bodies::EndpointList>(StatusCode::OK)
         .route(Method::GET, WEBHOOK, ADMIN, get)
@@ -67,26 +78,11 @@ pub fn api() -> Api<AppState> {
         .answers::<bodies::Endpoint>(StatusCode::OK)
         .route(Method::DELETE, WEBHOOK, ADMIN, delete)
         .answers_empty(StatusCode::NO_CONTENT)
-        .route(
-            Method::POST,
-            "/v1/notifications/webhooks/{webhookId}/rotate-secret",
-            ADMIN,
-            rotate_secret,
-        )
+        .route(Method::POST, ROTATE, ADMIN, rotate_secret)
         .answers::<bodies::RotatedSecret>(StatusCode::OK)
-        .route(
-            Method::POST,
-            "/v1/notifications/webhooks/{webhookId}/test",
-            ADMIN,
-            send_test,
-        )
+        .route(Method::POST, TEST, ADMIN, send_test)
         .answers_empty(StatusCode::ACCEPTED)
-        .route(
-            Method::GET,
-            "/v1/notifications/webhooks/{webhookId}/deliveries",
-            ADMIN,
-            deliveries,
-        )
+        .route(Method::GET, DELIVERIES, ADMIN, deliveries)
         .answers::<bodies::DeliveryLog>(StatusCode::OK)
         .route(
             Method::POST,

@@ -24,6 +24,13 @@ const WRITE: &[Role] = &[Role::TransactionWrite, Role::Admin];
 const ORDER: &str = "/v2/order-management/{orderRef}";
 const METADATA: &str = "/v2/order-management/{orderRef}/metadata";
 const INSTRUCTION: &str = "/v2/order-management/{orderRef}/instruction/{instructionRef}";
+/// The order a POST order made, for the routes it leads to.
+const NEW_ORDER: &[(&str, &str)] = &[("orderRef", "$request.body#/orderRef")];
+/// The instruction a POST instruction made, for the routes it leads to.
+const NEW_INSTRUCTION: &[(&str, &str)] = &[
+    ("orderRef", "$request.path.orderRef"),
+    ("instructionRef", "$request.body#/instructionRef"),
+];
 
 #[derive(Clone)]
 pub struct AppState {
@@ -58,7 +65,9 @@ pub fn api() -> Api<AppState> {
         .route(Method::POST, "/v2/order-management", WRITE, create_order)
         .takes::<bodies::CreateOrderRequest>()
         .answers_empty(StatusCode::CREATED)
+        .leads_to("GET", ORDER, NEW_ORDER)
         .answers_empty(StatusCode::ACCEPTED)
+        .leads_to("GET", ORDER, NEW_ORDER)
         .route(Method::GET, ORDER, READ, get_order)
         .answers::<bodies::OrderBody>(StatusCode::OK)
         .route(Method::PUT, METADATA, WRITE, replace_order_metadata)
@@ -74,6 +83,8 @@ pub fn api() -> Api<AppState> {
         )
         .takes::<bodies::NewInstructionRequest>()
         .answers_empty(StatusCode::NO_CONTENT)
+        .leads_to("GET", INSTRUCTION, NEW_INSTRUCTION)
+        .leads_to("PUT", INSTRUCTION, NEW_INSTRUCTION)
         .route(Method::GET, INSTRUCTION, READ, get_instruction)
         .answers::<bodies::InstructionBody>(StatusCode::OK)
         .route(Method::PUT, INSTRUCTION, WRITE, update_instruction)

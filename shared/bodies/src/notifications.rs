@@ -51,6 +51,10 @@ pub enum SettingsFor {
 
 /// POST webhooks, for the OpenAPI document; read by [`endpoint_settings`].
 #[derive(ToSchema)]
+#[schema(example = json!({
+    "url": "https://hooks.example.com/payments", "events": ["instruction.completed", "refund.completed"],
+    "description": "Payments team"
+}))]
 pub struct EndpointRequest {
     /// HTTPS, reachable from the internet.
     pub url: String,

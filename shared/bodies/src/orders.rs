@@ -123,8 +123,14 @@ fn money(object: &JsonObject, currency: Option<Currency>) -> Result<Option<Money
 
 /// One instruction of a create request (POST order's `instructions[]`).
 /// An instruction in POST order or POST instruction, for the OpenAPI document; read by
-/// [`new_instruction`].
+/// [`new_instruction`]. The example is seed 001's.
 #[derive(ToSchema)]
+#[schema(example = json!({
+    "instructionRef": "instruction1", "customerRef": "customer1", "direction": "DEBIT",
+    "financialInstrumentId": "6105540a-1f16-46e0-b16d-0d3cdfe79411", "amount": 10,
+    "currency": "EUR", "country": "AT", "settledByDate": "2030-12-15",
+    "schemeId": "EEAB9BBF6F8FA16D711798D14B65E066", "metadata": { "customKey1": "custom string 1" }
+}))]
 #[schema(rename_all = "camelCase")]
 pub struct NewInstructionRequest {
     pub instruction_ref: InstructionRef,
@@ -144,8 +150,16 @@ pub struct NewInstructionRequest {
     pub metadata: Option<Metadata>,
 }
 
-/// POST order, for the OpenAPI document; read by [`create_order`].
+/// POST order, for the OpenAPI document; read by [`create_order`]. The example is seed 001's.
 #[derive(ToSchema)]
+#[schema(example = json!({
+    "orderRef": "order1",
+    "metadata": { "customKey1": "custom string 1" },
+    "instructions": [{
+        "instructionRef": "instruction1", "customerRef": "customer1", "direction": "CREDIT",
+        "amount": 10, "currency": "EUR", "country": "AT", "settledByDate": "2030-12-15"
+    }]
+}))]
 #[schema(rename_all = "camelCase")]
 pub struct CreateOrderRequest {
     pub order_ref: OrderRef,
@@ -157,6 +171,7 @@ pub struct CreateOrderRequest {
 /// PUT instruction, for the OpenAPI document; read by [`instruction_update`]: what is
 /// present changes.
 #[derive(ToSchema)]
+#[schema(example = json!({ "amount": 12.5, "currency": "EUR", "settledByDate": "2030-12-20" }))]
 #[schema(rename_all = "camelCase")]
 pub struct InstructionUpdateRequest {
     pub financial_instrument_id: Option<FinancialInstrumentId>,

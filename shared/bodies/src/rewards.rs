@@ -19,6 +19,7 @@ const REWARD_ID: Field = Field {
 
 /// POST claim-reward, for the OpenAPI document; read by [`claim`].
 #[derive(ToSchema)]
+#[schema(example = json!({ "rewardId": "08dc6fa5-a8ea-46ec-9531-1d62046f1298" }))]
 #[schema(rename_all = "camelCase")]
 pub struct ClaimRequest {
     pub reward_id: RewardId,

@@ -113,6 +113,7 @@ fn holder_name(text: &str) -> Result<Secret<String>, Violation> {
 
 /// POST international-bank-account, for the OpenAPI document; read by [`iban_account`].
 #[derive(ToSchema)]
+#[schema(example = json!({ "name": "John Doe", "iban": "GB29NWBK60161331926819", "bic": "NWBKGB2L" }))]
 pub struct IbanAccountRequest {
     /// The account holder's name.
     pub name: Option<String>,
@@ -122,6 +123,7 @@ pub struct IbanAccountRequest {
 
 /// POST uk-bank-account, for the OpenAPI document; read by [`uk_account`].
 #[derive(ToSchema)]
+#[schema(example = json!({ "accountHolderName": "JOHN DOE", "accountNumber": "99999911", "sortCode": "111211" }))]
 #[schema(rename_all = "camelCase")]
 pub struct UkAccountRequest {
     pub account_holder_name: String,
@@ -133,6 +135,7 @@ pub struct UkAccountRequest {
 
 /// PUT customer, for the OpenAPI document; read by [`metadata_update`].
 #[derive(ToSchema)]
+#[schema(example = json!({ "metadata": { "property1": "string", "property2": "string" } }))]
 pub struct MetadataRequest {
     /// Absent or null clears it.
     pub metadata: Option<Metadata>,
@@ -140,6 +143,7 @@ pub struct MetadataRequest {
 
 /// POST refund, for the OpenAPI document; read by [`refund_request`].
 #[derive(ToSchema)]
+#[schema(example = json!({ "amount": 5, "reason": "Duplicate payment" }))]
 pub struct RefundRequestBody {
     /// At most what is left to refund, in the transaction's currency's decimals.
     pub amount: f64,

@@ -53,9 +53,20 @@ pub struct RequestBody {
     pub schema: BodySchema,
 }
 
-/// One success answer of a route: its status and body (`None`: no body).
-#[derive(Debug, Clone, Copy)]
+/// One success answer of a route: its status, body (`None`: no body), and the routes it
+/// leads to.
+#[derive(Debug, Clone)]
 pub struct Answer {
     pub status: StatusCode,
     pub body: Option<BodySchema>,
+    pub links: Vec<NextRoute>,
+}
+
+/// A route the answer leads to (an OpenAPI link): what it is reached with, each of its path
+/// parameters a runtime expression such as `$response.body#/id` or `$request.path.customerRef`.
+#[derive(Debug, Clone, Copy)]
+pub struct NextRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub parameters: &'static [(&'static str, &'static str)],
 }

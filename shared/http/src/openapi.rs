@@ -69,6 +69,25 @@ fn operation(group: &ApiGroup<'_>, route: &RouteSpec) -> Value {
         if let Some(body) = &answer.body {
             response["content"] = json!({ "application/json": { "schema": body.reference() } });
         }
+        if !answer.links.is_empty() {
+            let links: Map<String, Value> = answer
+                .links
+                .iter()
+                .map(|next| {
+                    let id = operation_id(next.method, next.path);
+                    let parameters: Map<String, Value> = next
+                        .parameters
+                        .iter()
+                        .map(|(name, expression)| ((*name).to_owned(), json!(expression)))
+                        .collect();
+                    (
+                        id.clone(),
+                        json!({ "operationId": id, "parameters": parameters }),
+                    )
+                })
+                .collect();
+            response["links"] = Value::Object(links);
+        }
         responses[answer.status.as_str()] = response;
     }
     let (group_error, not_found) = match group.format {
@@ -92,7 +111,7 @@ fn operation(group: &ApiGroup<'_>, route: &RouteSpec) -> Value {
         json!([])
     };
     let mut operation = json!({
-        "operationId": operation_id(route),
+        "operationId": operation_id(route.method.as_str(), route.path),
         "tags": [group.function],
         "parameters": parameters,
         "security": security,
@@ -113,17 +132,12 @@ fn response_ref(name: &str) -> Value {
 }
 
 /// `get_v2_customer_vault_customerRef`: the method and the path's words, unique per route.
-fn operation_id(route: &RouteSpec) -> String {
-    let words: Vec<&str> = route
-        .path
+fn operation_id(method: &str, path: &str) -> String {
+    let words: Vec<&str> = path
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|word| !word.is_empty())
         .collect();
-    format!(
-        "{}_{}",
-        route.method.as_str().to_lowercase(),
-        words.join("_")
-    )
+    format!("{}_{}", method.to_lowercase(), words.join("_"))
 }
 
 fn components() -> Value {

@@ -3,7 +3,7 @@
 //! and lets tests compare the function with the SAM template.
 
 use super::edge::{edge, method_not_allowed, route_not_found, Edge};
-use crate::body_schema::{Answer, BodySchema, RequestBody};
+use crate::body_schema::{Answer, BodySchema, NextRoute, RequestBody};
 use crate::problem::ApiError;
 use crate::tokens::TokenVerifier;
 use axum::extract::{FromRequestParts, Request, State};
@@ -164,7 +164,34 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
 
     fn answer(mut self, status: StatusCode, body: Option<BodySchema>) -> Self {
         if let Some(route) = self.table.last_mut() {
-            route.answers.push(Answer { status, body });
+            route.answers.push(Answer {
+                status,
+                body,
+                links: Vec::new(),
+            });
+        }
+        self
+    }
+
+    /// Documents the answer added last as leading to `method path`, whose path parameters
+    /// `parameters` say how to fill (OpenAPI runtime expressions): what a client, or a
+    /// stateful fuzzer, calls next.
+    pub fn leads_to(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        parameters: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        if let Some(answer) = self
+            .table
+            .last_mut()
+            .and_then(|route| route.answers.last_mut())
+        {
+            answer.links.push(NextRoute {
+                method,
+                path,
+                parameters,
+            });
         }
         self
     }

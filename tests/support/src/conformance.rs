@@ -72,6 +72,11 @@ pub fn check(exchange: &Exchange<'_>) {
     }
 }
 
+/// Panics unless `instance` matches `schema` (which may `$ref` the document's components).
+pub fn assert_matches(schema: &Value, instance: &Value, what: &str) {
+    DOCUMENT.validate(schema, instance, what);
+}
+
 impl Document {
     /// The operation serving `path`: its template and object. As API Gateway does, a literal
     /// segment beats a parameter.

@@ -77,6 +77,78 @@ fn the_document_names_exactly_the_routes_the_template_deploys() {
     assert_eq!(ids.len(), deployed.len(), "operation ids are unique");
 }
 
+/// Each link names an operation of the document and fills exactly its path parameters.
+#[test]
+fn every_link_leads_to_an_operation_with_its_parameters() {
+    let document = generated();
+    let operations: Vec<(&Value, BTreeSet<&str>)> = document["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, operations)| {
+            let parameters: BTreeSet<&str> = path
+                .split('/')
+                .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            operations
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(_, operation)| (operation, parameters.clone()))
+        })
+        .collect();
+    let mut links = 0;
+    for (operation, _) in &operations {
+        let responses = operation["responses"].as_object().into_iter().flatten();
+        for (_, response) in responses {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                let target = operations
+                    .iter()
+                    .find(|(candidate, _)| candidate["operationId"] == link["operationId"]);
+                let Some((_, expected)) = target else {
+                    panic!("{}: link {name} to no operation", operation["operationId"]);
+                };
+                let filled: BTreeSet<&str> = link["parameters"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(parameter, _)| parameter.as_str())
+                    .collect();
+                assert_eq!(
+                    &filled, expected,
+                    "{}: link {name}",
+                    operation["operationId"]
+                );
+                links += 1;
+            }
+        }
+    }
+    assert!(links >= 15, "only {links} links");
+}
+
+/// The examples (seed-shaped) are valid instances of their own schemas.
+#[test]
+fn every_example_matches_its_schema() {
+    let document = generated();
+    let mut checked = 0;
+    for (name, schema) in document["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(example) = schema.get("example") {
+            let reference = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+            test_support::conformance::assert_matches(
+                &reference,
+                example,
+                &format!("{name}'s example"),
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} examples");
+}
+
 /// A route added without `answers` would document no success: each names at least one.
 #[test]
 fn every_operation_documents_its_success() {

@@ -38,8 +38,19 @@ const AGREEMENT_TYPE: &str = "Recurring";
 const DOCUMENT_TYPE: &str = "Electronic";
 
 /// POST sepa, POST sepa/draft and PUT sepa/{id}, for the OpenAPI document; read by [`terms`]
-/// (a draft may lack any part; POST sepa needs them all, [`complete_terms`]).
+/// (a draft may lack any part; POST sepa needs them all, [`complete_terms`]). The example is
+/// seed 004's.
 #[derive(ToSchema)]
+#[schema(example = json!({
+    "customerRef": "customer1", "creditorProfileRef": "fb39d6eb3ac44d6597f0f7221da5e663",
+    "debtor": {
+        "firstName": "John", "lastName": "Smith", "email": "john.smith@example.com",
+        "address": { "houseNumberOrName": "221b", "streetAddress": "Baker Street",
+                     "postcode": "NW1 6XE", "city": "London", "country": "GB" },
+        "iban": "GB29NWBK60161331926819", "bic": "NWBKGB2L", "accountHolderName": "MR J D SMITH"
+    },
+    "metadata": { "property1": "string" }
+}))]
 #[schema(rename_all = "camelCase")]
 pub struct MandateRequest {
     pub customer_ref: Option<CustomerRef>,
@@ -50,12 +61,25 @@ pub struct MandateRequest {
 
 /// PUT sepa/{id}/amend, for the OpenAPI document; read by [`amendment`].
 #[derive(ToSchema)]
+#[schema(example = json!({ "debtor": {
+        "firstName": "John", "lastName": "Smith", "email": "john.smith@example.com",
+        "address": { "houseNumberOrName": "221b", "streetAddress": "Baker Street",
+                     "postcode": "NW1 6XE", "city": "London", "country": "GB" },
+        "iban": "GB29NWBK60161331926819", "bic": "NWBKGB2L", "accountHolderName": "MR J D SMITH"
+    } }))]
 pub struct AmendmentRequest {
     pub debtor: Debtor,
 }
 
-/// POST creditor-profiles/sepa, for the OpenAPI document; read by [`creditor_profile`].
+/// POST creditor-profiles/sepa, for the OpenAPI document; read by [`creditor_profile`]. The
+/// example is seed 004's.
 #[derive(ToSchema)]
+#[schema(example = json!({
+    "creditorProfileRef": "fb39d6eb3ac44d6597f0f7221da5e663", "profileName": "A_PROFILE_NAME_0",
+    "identifier": "DE98ZZZ09999999999", "name": "A_NAME_0",
+    "address": { "streetAddress": "street 1", "postcode": "8000", "city": "Zurich", "country": "CH" },
+    "metadata": { "property1": "string" }
+}))]
 #[schema(rename_all = "camelCase")]
 pub struct CreditorProfileRequest {
     pub creditor_profile_ref: CreditorProfileRef,
