@@ -395,6 +395,15 @@ pub struct OrderLinks {
 /// GET order.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "_links": {
+        "self": { "href": "/v1/order-management/order1" },
+        "instructions": [{ "href": "/v1/order-management/order1/instruction/instruction1", "name": "instruction1" }]
+    },
+    "created": 1662105575226_i64,
+    "instructionRefs": ["instruction1"],
+    "metadata": { "customKey1": "custom string 1" }
+}))]
 pub struct OrderBody {
     #[serde(rename = "_links")]
     #[schema(rename = "_links")]
@@ -450,9 +459,51 @@ pub struct InstructionScheme {
     can_update: bool,
 }
 
-/// GET instruction.
+/// GET instruction. The example is seed 001's, as this service answers it.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "_links": {
+        "self": { "href": "/v1/order-management/order1/instruction/instruction1" },
+        "financialInstruments": [{
+            "href": "/v1/customer-vault/customer1/financial-instrument/6105540a-1f16-46e0-b16d-0d3cdfe79411",
+            "name": "6105540a-1f16-46e0-b16d-0d3cdfe79411"
+        }],
+        "transactions": [{
+            "href": "/v1/customer-vault/customer1/financial-instrument/6105540a-1f16-46e0-b16d-0d3cdfe79411/transaction/a16699d2-454d-4bec-985d-0823cb79e86a",
+            "name": "a16699d2-454d-4bec-985d-0823cb79e86a"
+        }]
+    },
+    "created": 1662105575226_i64, "lastUpdated": 1662105912747_i64,
+    "direction": "DEBIT", "status": "PROCESSING", "customerRef": "customer1",
+    "amount": 12.34, "currency": "EUR", "country": "AT", "settledByDate": "2023-12-15",
+    "forecastedSettlementDate": "2023-12-15", "actualSettlementDate": null,
+    "executionTimestamp": 1662543264053_i64,
+    "financialInstrument": {
+        "financialInstrumentId": "6105540a-1f16-46e0-b16d-0d3cdfe79411",
+        "source": "MANUALLY_SET", "canUpdate": false
+    },
+    "scheme": { "schemeId": "EEAB9BBF6F8FA16D711798D14B65E066", "source": "MANUALLY_SET", "canUpdate": false },
+    "metadata": { "key1": "payment/1", "key2": "payment/2" },
+    "transaction": {
+        "transactionId": "a16699d2-454d-4bec-985d-0823cb79e86a",
+        "financialInstrumentId": "6105540a-1f16-46e0-b16d-0d3cdfe79411",
+        "createdTimestamp": 1662543264053_i64, "lastUpdatedTimestamp": 1662543264006_i64,
+        "amount": 12.34, "netAmount": 10, "status": "PROCESSING", "additionalInformation": "",
+        "app": {
+            "appId": "SANDBOX", "appTransactionId": "sbx_a16699d2454d4bec985d0823cb79e86a",
+            "appBatchId": null, "supportDetails": {}
+        },
+        "refunds": [{
+            "refundId": "07924e91-3470-442d-8c8a-81282b41b74e", "createdTimestamp": 1662543387150_i64,
+            "lastUpdatedTimestamp": 1662543388793_i64, "status": "COMPLETED", "amount": 2.34,
+            "refundReason": null, "failureReasonCode": null, "failureDescription": null
+        }],
+        "chargebacks": []
+    },
+    "failed": null,
+    "cancelled": null
+}))]
 pub struct InstructionBody {
     #[serde(rename = "_links")]
     #[schema(rename = "_links")]

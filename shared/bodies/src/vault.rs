@@ -504,6 +504,27 @@ pub struct CustomerLinks {
 /// GET customer and GET wallet.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "_links": {
+        "self": { "href": "/v1/customer-vault/customer1" },
+        "financialInstruments": [{
+            "href": "/v1/customer-vault/customer1/financial-instrument/be4bc9c1-c3fb-43c8-ab1a-908a86123682",
+            "name": "be4bc9c1-c3fb-43c8-ab1a-908a86123682"
+        }]
+    },
+    "status": "ACTIVE",
+    "metadata": { "property1": "string" },
+    "financialInstruments": [{
+        "id": "be4bc9c1-c3fb-43c8-ab1a-908a86123682", "type": "BANK_ACCOUNT:UK", "status": "ACTIVE",
+        "displayName": "UK bank account ****9911", "createdTimestamp": 1662106155297_i64,
+        "capabilities": { "valueType": "VARIABLE", "usageType": "MULTIPLE", "canCredit": true, "canDebit": false },
+        "wallet": { "enabled": false },
+        "details": {
+            "financialInstrumentType": "BANK_ACCOUNT:UK", "accountHolderName": "JOHN DOE",
+            "accountNumber": "****9911", "sortCode": "111211"
+        }
+    }]
+}))]
 pub struct Customer {
     #[serde(rename = "_links")]
     #[schema(rename = "_links")]

@@ -236,9 +236,15 @@ fn metadata(object: &JsonObject) -> Result<Metadata, Vec<Violation>> {
 }
 
 /// A creditor profile as published: `{creditorProfileRef, profileName, network, identifier,
-/// name, address, metadata}`.
+/// name, address, metadata}`. The example is seed 004's.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "creditorProfileRef": "fb39d6eb3ac44d6597f0f7221da5e663", "profileName": "A_PROFILE_NAME_0",
+    "network": "SEPA", "identifier": "DE98ZZZ09999999999", "name": "A_NAME_0",
+    "address": { "streetAddress": "street 1", "postcode": "8000", "city": "Zurich", "country": "CH" },
+    "metadata": { "property1": "string" }
+}))]
 pub struct ProfileBody {
     creditor_profile_ref: CreditorProfileRef,
     profile_name: String,
@@ -270,6 +276,23 @@ pub fn mandate_location(mandate: &Mandate) -> String {
 /// GET sepa/{mandateId}.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "mandateId": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "mandateRef": "38P6HXHNGR",
+    "network": "SEPA", "mandateType": "SepaCore", "agreementType": "Recurring",
+    "customerRef": "customer1", "status": "Active", "inactiveReason": null,
+    "creditorProfileRef": "fb39d6eb3ac44d6597f0f7221da5e663",
+    "financialInstrumentId": "6105540a-1f16-46e0-b16d-0d3cdfe79411",
+    "created": "2026-11-21T12:00:00Z",
+    "debtor": {
+        "firstName": "John", "lastName": "Smith", "companyName": null,
+        "email": "john.smith@example.com", "language": null,
+        "address": { "houseNumberOrName": "221b", "streetAddress": "Baker Street",
+                     "extendedAddress": null, "postcode": "NW1 6XE", "city": "London", "country": "GB" },
+        "iban": "GB29NWBK60161331926819", "bic": "NWBKGB2L", "accountHolderName": "MR J D SMITH"
+    },
+    "documentType": "Electronic",
+    "metadata": { "property1": "string" }
+}))]
 pub struct MandateBody {
     mandate_id: MandateId,
     mandate_ref: String,
