@@ -23,6 +23,22 @@ pub(crate) fn generated() -> Value {
     payments_http::openapi_document(&groups)
 }
 
+/// Every operation of `document`: its path, method (upper case) and object.
+fn operations(document: &Value) -> Vec<(&str, String, &Value)> {
+    document["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, operations)| {
+            operations
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(method, operation)| (path.as_str(), method.to_uppercase(), operation))
+        })
+        .collect()
+}
+
 fn committed_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json")
 }
@@ -54,25 +70,14 @@ fn the_document_names_exactly_the_routes_the_template_deploys() {
         .map(ToString::to_string)
         .collect();
     let document = generated();
-    let documented: BTreeSet<String> = document["paths"]
-        .as_object()
+    let documented: BTreeSet<String> = operations(&document)
         .into_iter()
-        .flatten()
-        .flat_map(|(path, operations)| {
-            operations
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(move |(method, _)| format!("{} {path}", method.to_uppercase()))
-        })
+        .map(|(path, method, _)| format!("{method} {path}"))
         .collect();
     assert_eq!(documented, deployed);
-    let ids: BTreeSet<&str> = document["paths"]
-        .as_object()
+    let ids: BTreeSet<&str> = operations(&document)
         .into_iter()
-        .flatten()
-        .flat_map(|(_, operations)| operations.as_object().into_iter().flatten())
-        .filter_map(|(_, operation)| operation["operationId"].as_str())
+        .filter_map(|(_, _, operation)| operation["operationId"].as_str())
         .collect();
     assert_eq!(ids.len(), deployed.len(), "operation ids are unique");
 }
@@ -81,20 +86,14 @@ fn the_document_names_exactly_the_routes_the_template_deploys() {
 #[test]
 fn every_link_leads_to_an_operation_with_its_parameters() {
     let document = generated();
-    let operations: Vec<(&Value, BTreeSet<&str>)> = document["paths"]
-        .as_object()
+    let operations: Vec<(&Value, BTreeSet<&str>)> = operations(&document)
         .into_iter()
-        .flatten()
-        .flat_map(|(path, operations)| {
-            let parameters: BTreeSet<&str> = path
+        .map(|(path, _, operation)| {
+            let parameters = path
                 .split('/')
                 .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
                 .collect();
-            operations
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(move |(_, operation)| (operation, parameters.clone()))
+            (operation, parameters)
         })
         .collect();
     let mut links = 0;
@@ -153,22 +152,14 @@ fn every_example_matches_its_schema() {
 #[test]
 fn every_operation_documents_its_success() {
     let document = generated();
-    let undocumented: Vec<String> = document["paths"]
-        .as_object()
+    let undocumented: Vec<String> = operations(&document)
         .into_iter()
-        .flatten()
-        .flat_map(|(path, operations)| {
-            operations
+        .filter(|(_, _, operation)| {
+            !operation["responses"]
                 .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(_, operation)| {
-                    !operation["responses"]
-                        .as_object()
-                        .is_some_and(|responses| responses.keys().any(|s| s.starts_with('2')))
-                })
-                .map(move |(method, _)| format!("{} {path}", method.to_uppercase()))
+                .is_some_and(|responses| responses.keys().any(|s| s.starts_with('2')))
         })
+        .map(|(path, method, _)| format!("{method} {path}"))
         .collect();
     assert!(
         undocumented.is_empty(),
