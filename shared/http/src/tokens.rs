@@ -9,9 +9,14 @@ use payments_domain::auth::{Identity, Role};
 use payments_domain::error::{AuthFailure, Error};
 use payments_domain::ids::{AccountId, TenantId, TenantScope};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 /// Seconds of clock difference tolerated between the token's issuer and this service.
 const CLOCK_LEEWAY_SECONDS: u64 = 5;
+
+/// Most tokens a warm process remembers as verified (about 1 KiB each).
+const MAX_REMEMBERED_TOKENS: usize = 1_024;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
@@ -28,6 +33,30 @@ pub struct TokenVerifier {
     /// Each accepted key by its `kid`.
     keys: Vec<(String, DecodingKey)>,
     validation: Validation,
+    /// Tokens this warm process has verified, by the whole token, with their identity and
+    /// expiry: a caller's next request costs a lookup instead of a signature check. Only an
+    /// identical token matches, and only until it expires.
+    verified: Mutex<HashMap<String, Verified>>,
+}
+
+#[derive(Clone)]
+struct Verified {
+    identity: Identity,
+    /// Expiry, epoch seconds.
+    expires: i64,
+}
+
+impl Verified {
+    /// The rule `jsonwebtoken` applies: expired once `exp` is more than the leeway ago.
+    fn is_current(&self, now: i64) -> bool {
+        self.expires.saturating_add(CLOCK_LEEWAY_SECONDS as i64) >= now
+    }
+}
+
+fn epoch_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 /// The `kid` of a public key: the first 16 hex digits of the SHA-256 of its SubjectPublicKeyInfo
@@ -79,12 +108,55 @@ impl TokenVerifier {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = CLOCK_LEEWAY_SECONDS;
-        Ok(TokenVerifier { keys, validation })
+        Ok(TokenVerifier {
+            keys,
+            validation,
+            verified: Mutex::new(HashMap::new()),
+        })
     }
 
-    /// Verifies signature, algorithm, issuer, audience and expiry, and reads the identity. A
-    /// token naming a `kid` is checked with that key only; one without, with each key.
+    /// Verifies signature, algorithm, issuer, audience and expiry, and reads the identity; a
+    /// token this process verified before and that has not expired is not checked again.
     pub fn verify(&self, token: &str) -> Result<Identity, Error> {
+        let now = epoch_seconds();
+        if let Some(known) = self.remembered(token, now) {
+            return Ok(known.identity);
+        }
+        let (identity, expires) = self.check(token)?;
+        self.remember(
+            token,
+            Verified {
+                identity: identity.clone(),
+                expires,
+            },
+            now,
+        );
+        Ok(identity)
+    }
+
+    fn remembered(&self, token: &str, now: i64) -> Option<Verified> {
+        let verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        verified
+            .get(token)
+            .filter(|known| known.is_current(now))
+            .cloned()
+    }
+
+    /// Keeps `known`; when full, forgets the expired tokens, and all of them if none has.
+    fn remember(&self, token: &str, known: Verified, now: i64) {
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= MAX_REMEMBERED_TOKENS {
+            verified.retain(|_, entry| entry.is_current(now));
+            if verified.len() >= MAX_REMEMBERED_TOKENS {
+                verified.clear();
+            }
+        }
+        verified.insert(token.to_owned(), known);
+    }
+
+    /// The signature check itself. A token naming a `kid` is checked with that key only; one
+    /// without, with each key.
+    fn check(&self, token: &str) -> Result<(Identity, i64), Error> {
         let invalid = || Error::Unauthenticated(AuthFailure::InvalidToken);
         let kid = jsonwebtoken::decode_header(token)
             .map_err(|_| invalid())?
@@ -111,7 +183,7 @@ impl TokenVerifier {
         let data = verified.ok_or(Error::Unauthenticated(failure))?;
         let claims = data.claims;
         let invalid = || Error::Unauthenticated(AuthFailure::InvalidToken);
-        Ok(Identity {
+        let identity = Identity {
             scope: TenantScope {
                 tenant: TenantId::parse(&claims.tenant).map_err(|_| invalid())?,
                 account: AccountId::parse(&claims.account).map_err(|_| invalid())?,
@@ -121,7 +193,8 @@ impl TokenVerifier {
                 .iter()
                 .filter_map(|name| Role::parse(name))
                 .collect(),
-        })
+        };
+        Ok((identity, claims.exp))
     }
 }
 
@@ -284,6 +357,53 @@ mod tests {
         let identity = verifier.verify(&token).unwrap();
         assert_eq!(identity.scope, own);
         assert_eq!(identity.roles, vec![Role::Admin]);
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_until_it_expires_and_only_itself() {
+        let (signer, verifier) = pair();
+        let own = scope();
+        let token = signer.issue(own, &["tenant-admin"], 60).unwrap();
+        assert_eq!(verifier.verify(&token).unwrap().scope, own);
+        assert_eq!(verifier.verified.lock().unwrap().len(), 1);
+        // What is remembered answers instead of the signature check.
+        let stand_in = Identity {
+            scope: scope(),
+            roles: vec![],
+        };
+        let remember = |expires: i64| {
+            verifier.verified.lock().unwrap().insert(
+                token.clone(),
+                Verified {
+                    identity: stand_in.clone(),
+                    expires,
+                },
+            )
+        };
+        remember(epoch_seconds() + 60);
+        assert_eq!(verifier.verify(&token).unwrap(), stand_in);
+        // Any other token is checked in full: here, one changed character of the signature.
+        let mut forged = token.clone().into_bytes();
+        let at = forged.len() - 10;
+        forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert_eq!(
+            failure(verifier.verify(&forged)),
+            Some(AuthFailure::InvalidToken)
+        );
+        // Past its expiry (and the leeway) the memory is not used: the token is checked again.
+        remember(epoch_seconds() - CLOCK_LEEWAY_SECONDS as i64 - 1);
+        assert_eq!(verifier.verify(&token).unwrap().scope, own);
+    }
+
+    #[test]
+    fn the_memory_of_verified_tokens_is_bounded() {
+        let (signer, verifier) = pair();
+        for ttl in 0..(MAX_REMEMBERED_TOKENS as i64 + 10) {
+            let token = signer.issue(scope(), &["tenant-admin"], 60 + ttl).unwrap();
+            assert!(verifier.verify(&token).is_ok());
+        }
+        assert!(verifier.verified.lock().unwrap().len() <= MAX_REMEMBERED_TOKENS);
     }
 
     #[test]
