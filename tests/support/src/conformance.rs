@@ -5,12 +5,17 @@
 //! than the API takes or other than it answers. `Client::send` checks each exchange here.
 
 use http::{Method, StatusCode};
+use local_stack::routes::RouteTable;
+use local_stack::template::RouteKey;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 struct Document {
     root: Value,
+    /// The document's operations, selected as API Gateway selects routes (the local
+    /// gateway's own table).
+    routes: RouteTable,
     /// Compiled validators, by the `$ref` they check against.
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
@@ -18,8 +23,29 @@ struct Document {
 static DOCUMENT: LazyLock<Document> = LazyLock::new(|| {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let root: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("docs/openapi.json: {e}"));
+    let keys: Vec<(RouteKey, String)> = root["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, operations)| {
+            operations
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(method, _)| {
+                    let key = RouteKey::Route {
+                        method: method.to_uppercase(),
+                        path: path.clone(),
+                    };
+                    (key, path.clone())
+                })
+        })
+        .collect();
     Document {
-        root: serde_json::from_str(&text).unwrap_or_else(|e| panic!("docs/openapi.json: {e}")),
+        routes: RouteTable::new(keys).unwrap_or_else(|e| panic!("docs/openapi.json: {e}")),
+        root,
         validators: Mutex::new(HashMap::new()),
     }
 });
@@ -78,25 +104,14 @@ pub fn assert_matches(schema: &Value, instance: &Value, what: &str) {
 }
 
 impl Document {
-    /// The operation serving `path`: its template and object. As API Gateway does, a literal
-    /// segment beats a parameter.
+    /// The operation serving `path`: its template and object.
     fn operation(&self, method: &Method, path: &str) -> Option<(&str, &Value)> {
-        let segments: Vec<&str> = path.split('?').next()?.split('/').collect();
-        let method = method.as_str().to_lowercase();
-        self.root["paths"]
-            .as_object()?
-            .iter()
-            .filter_map(|(template, operations)| {
-                let parts: Vec<&str> = template.split('/').collect();
-                let matches = parts.len() == segments.len()
-                    && parts.iter().zip(&segments).all(|(part, segment)| {
-                        part == segment || (part.starts_with('{') && !segment.is_empty())
-                    });
-                let literal = parts.iter().filter(|part| !part.starts_with('{')).count();
-                matches.then_some((literal, template.as_str(), operations.get(&method)?))
-            })
-            .max_by_key(|(literal, _, _)| *literal)
-            .map(|(_, template, operation)| (template, operation))
+        let selected = self.routes.select(method.as_str(), path)?;
+        let RouteKey::Route { method, path } = selected.route_key else {
+            return None;
+        };
+        let operation = self.root["paths"][path.as_str()].get(method.to_lowercase())?;
+        Some((path.as_str(), operation))
     }
 
     /// The documented response for `status`, `$ref`s to shared responses followed.
