@@ -2,6 +2,8 @@
 //! once per cold start. Tests build the same settings from the template's environment for the
 //! function, so a function is always configured one way.
 
+use aws_sdk_dynamodb::config::SharedCredentialsProvider;
+use aws_types::SdkConfig;
 use payments_domain::error::Error;
 use payments_domain::work::WorkKind;
 use std::collections::BTreeMap;
@@ -110,13 +112,13 @@ impl Settings {
 /// build them with interceptors of their own (the round-trip counter).
 #[derive(Clone)]
 pub struct Clients {
-    pub sdk: aws_config::SdkConfig,
+    pub sdk: SdkConfig,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
 }
 
 impl Clients {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Clients {
+    pub fn new(sdk: &SdkConfig) -> Clients {
         Clients {
             sdk: sdk.clone(),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
@@ -125,9 +127,51 @@ impl Clients {
     }
 }
 
+/// The SDK configuration of a function, from the environment Lambda gives it: `AWS_REGION`, the
+/// execution role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`), and `AWS_ENDPOINT_URL` where one is set (the local emulator).
+///
+/// Built by hand rather than by aws-config's default chain: a function only ever finds its
+/// credentials in the environment, and the chain's other sources (profiles, SSO, STS, IMDS)
+/// are code every package carried for nothing (docs/performance.md). Retries, timeouts, the
+/// HTTP client and the clock are the SDK's defaults for the behaviour version, as before.
+pub fn sdk_config(settings: &Settings) -> Result<SdkConfig, Error> {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let region = settings
+        .optional("AWS_REGION")
+        .or_else(|| settings.optional("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| Error::bug("neither AWS_REGION nor AWS_DEFAULT_REGION is set"))?;
+    let credentials = Credentials::new(
+        settings.required("AWS_ACCESS_KEY_ID")?,
+        settings.required("AWS_SECRET_ACCESS_KEY")?,
+        settings.optional("AWS_SESSION_TOKEN").map(str::to_owned),
+        None,
+        "environment",
+    );
+    let mut sdk = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials));
+    if let Some(endpoint) = settings.optional("AWS_ENDPOINT_URL") {
+        sdk = sdk.endpoint_url(endpoint);
+    }
+    Ok(sdk.build())
+}
+
+/// [`sdk_config`], or, when the environment lacks a setting (Lambda always has them), a
+/// configuration without region or credentials, logged once: the function starts, and each
+/// AWS call fails saying what is missing.
+fn sdk_config_or_unconfigured(settings: &Settings) -> SdkConfig {
+    sdk_config(settings).unwrap_or_else(|error| {
+        tracing::error!(error = %payments_domain::error::Chain(&error), "no AWS configuration");
+        SdkConfig::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .build()
+    })
+}
+
 /// What every function starts from, once per cold start: its settings (the environment) and
-/// AWS clients from the default chain (`AWS_ENDPOINT_URL` points them at the local emulator),
-/// with JSON logging set up.
+/// AWS clients configured from it ([`sdk_config`]), with JSON logging set up.
 pub struct ColdStart {
     pub settings: Settings,
     pub aws: Clients,
@@ -144,28 +188,35 @@ impl ColdStart {
         {
             tracing::warn!(error = %payments_domain::error::Chain(&error), "metrics are off");
         }
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let settings = Settings::from_env();
+        let sdk = sdk_config_or_unconfigured(&settings);
         ColdStart {
-            settings: Settings::from_env(),
+            settings,
             aws: Clients::new(&sdk),
         }
     }
 }
 
-/// The level to log at: `RUST_LOG` when set, else the template's `LoggingConfig`
-/// (`AWS_LAMBDA_LOG_LEVEL`, which Lambda sets from `ApplicationLogLevel`), else `info`.
-fn log_filter() -> tracing_subscriber::EnvFilter {
-    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+/// Which lines are logged: `target=level` directives, as `RUST_LOG` writes them (`info`,
+/// `info,payments_domain=debug`). A filter of targets rather than tracing-subscriber's
+/// `EnvFilter`, whose span and field matching needs the regex engines in every package
+/// (docs/performance.md).
+pub type LogFilter = tracing_subscriber::filter::Targets;
+
+/// The level to log at: `RUST_LOG` when set and valid, else the template's `LoggingConfig`
+/// (`AWS_LAMBDA_LOG_LEVEL`, which Lambda sets from `ApplicationLogLevel`; its `FATAL` is our
+/// `error`), else `info`.
+fn log_filter(rust_log: Option<&str>, lambda_level: Option<&str>) -> LogFilter {
+    if let Some(filter) = rust_log.and_then(|directives| directives.parse().ok()) {
         return filter;
     }
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .map(|level| match level.to_ascii_lowercase().as_str() {
-            "fatal" => "error".to_owned(),
-            other => other.to_owned(),
-        })
-        .unwrap_or_else(|_| "info".to_owned());
-    tracing_subscriber::EnvFilter::try_new(&level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    use tracing_subscriber::filter::LevelFilter;
+    let level = match lambda_level.map(str::to_ascii_lowercase).as_deref() {
+        Some("fatal") => LevelFilter::ERROR,
+        Some(level) => level.parse().unwrap_or(LevelFilter::INFO),
+        None => LevelFilter::INFO,
+    };
+    LogFilter::new().with_default(level)
 }
 
 /// Installs the production log format, writing to `writer`: one JSON object per line, with
@@ -173,27 +224,32 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
 /// request ids, the message or delivery being handled), no timestamp (CloudWatch adds it).
 /// The log-hygiene suite installs exactly this, with its own filter and writer.
 pub fn install_logging<W>(
-    filter: tracing_subscriber::EnvFilter,
+    filter: LogFilter,
     writer: W,
 ) -> Result<(), tracing_subscriber::util::TryInitError>
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
+    use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
         .with_current_span(true)
         .with_span_list(true)
         .without_time()
         .with_writer(writer)
         .finish()
+        .with(filter)
         .try_init()
 }
 
 fn init_logging() {
     // A second cold start in one process (tests) keeps the first subscriber.
-    let _ = install_logging(log_filter(), std::io::stdout);
+    let filter = log_filter(
+        std::env::var("RUST_LOG").ok().as_deref(),
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+    );
+    let _ = install_logging(filter, std::io::stdout);
 }
 
 #[cfg(test)]
@@ -213,5 +269,83 @@ mod tests {
             Some(300_000)
         );
         assert!(settings.seconds_as_ms("NEGATIVE").is_err());
+    }
+
+    #[test]
+    fn rust_log_wins_then_lambdas_level_then_info() {
+        use tracing::Level;
+        use tracing_subscriber::filter::LevelFilter;
+        let level = |filter: LogFilter, target: &str| {
+            [
+                Level::TRACE,
+                Level::DEBUG,
+                Level::INFO,
+                Level::WARN,
+                Level::ERROR,
+            ]
+            .into_iter()
+            .find(|level| filter.would_enable(target, level))
+        };
+        let filter = log_filter(Some("warn,payments_domain=debug"), Some("ERROR"));
+        assert_eq!(
+            level(filter.clone(), "payments_domain::orders"),
+            Some(Level::DEBUG)
+        );
+        assert_eq!(level(filter, "hyper"), Some(Level::WARN));
+        // An unreadable RUST_LOG falls back to Lambda's level; FATAL is error.
+        assert_eq!(
+            level(log_filter(Some("=!"), Some("FATAL")), "x"),
+            Some(Level::ERROR)
+        );
+        assert_eq!(
+            level(log_filter(None, Some("DEBUG")), "x"),
+            Some(Level::DEBUG)
+        );
+        assert_eq!(level(log_filter(None, None), "x"), Some(Level::INFO));
+        assert_eq!(
+            log_filter(None, Some("nonsense")).default_level(),
+            Some(LevelFilter::INFO)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_sdk_is_configured_from_lambdas_environment() {
+        use aws_sdk_dynamodb::config::ProvideCredentials;
+        let lambda = Settings::default()
+            .with("AWS_REGION", "eu-west-1")
+            .with("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .with("AWS_SECRET_ACCESS_KEY", "secret")
+            .with("AWS_SESSION_TOKEN", "token");
+        let sdk = sdk_config(&lambda).expect("configured");
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(sdk.endpoint_url(), None);
+        let provider = sdk.credentials_provider().expect("credentials");
+        let credentials = provider.provide_credentials().await.expect("credentials");
+        assert_eq!(credentials.access_key_id(), "AKIDEXAMPLE");
+        assert_eq!(credentials.secret_access_key(), "secret");
+        assert_eq!(credentials.session_token(), Some("token"));
+
+        let local = lambda
+            .clone()
+            .with("AWS_REGION", "")
+            .with("AWS_DEFAULT_REGION", "us-east-1")
+            .with("AWS_ENDPOINT_URL", "http://127.0.0.1:5050");
+        let sdk = sdk_config(&local).expect("configured");
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert_eq!(sdk.endpoint_url(), Some("http://127.0.0.1:5050"));
+
+        for missing in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            assert!(
+                sdk_config(&lambda.clone().with(missing, "")).is_err(),
+                "{missing}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn without_aws_settings_the_clients_are_built_and_their_calls_fail() {
+        let clients = Clients::new(&sdk_config_or_unconfigured(&Settings::default()));
+        let call = clients.dynamodb.get_item().table_name("t").send().await;
+        assert!(call.is_err());
     }
 }

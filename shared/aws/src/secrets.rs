@@ -20,7 +20,7 @@ pub async fn signing_keys(aws: &Clients, settings: &Settings) -> Result<String, 
 }
 
 /// A Secrets Manager secret's string.
-pub async fn secret_string(sdk: &aws_config::SdkConfig, secret_id: &str) -> Result<String, Error> {
+pub async fn secret_string(sdk: &aws_types::SdkConfig, secret_id: &str) -> Result<String, Error> {
     aws_sdk_secretsmanager::Client::new(sdk)
         .get_secret_value()
         .secret_id(secret_id)

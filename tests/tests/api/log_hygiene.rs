@@ -10,7 +10,6 @@
 
 use axum::body::Body;
 use http::Method;
-use lambda_http::tracing::subscriber as tracing_subscriber;
 use payments_aws::Store;
 use payments_domain::payments::Direction;
 use serde_json::{json, Value};
@@ -56,10 +55,11 @@ const FILTER: &str = "info,payments_domain=trace,payments_aws=trace,payments_htt
 fn capture_logs() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
-        payments_aws::config::install_logging(tracing_subscriber::EnvFilter::new(FILTER), || {
-            Capture
-        })
-        .unwrap_or_else(|e| panic!("installing the log capture: {e}"));
+        let filter = FILTER
+            .parse()
+            .unwrap_or_else(|e| panic!("the capture's filter: {e}"));
+        payments_aws::config::install_logging(filter, || Capture)
+            .unwrap_or_else(|e| panic!("installing the log capture: {e}"));
     });
 }
 
