@@ -2,13 +2,14 @@
 # Usage: bench.sh <bin dir of the moto/cargo-lambda virtualenv>
 # What `make bench` runs (docs/performance.md):
 #   1. release binaries of every function and of the baselines (infra/bench/baseline), for this
-#      machine (to run them) and for arm64 with cargo lambda, as binaries and as zips (to weigh
-#      them); all with the workspace's release profile;
+#      machine (to run them) and, when their sources changed, for arm64 with cargo lambda, as
+#      binaries and as zips (to weigh them); all with the workspace's release profile;
 #   2. payments-bench against a throwaway moto (infra/bench/moto_bench.py: the tests' moto with
 #      transactions that do not copy the whole table): the table of cold starts, warm CPU, peak
 #      memory and sizes, each against the empty function measured in the same run, and the budgets;
-#   3. the round-trip test (tests/tests/api/round_trips.rs) against another throwaway moto, and the
-#      table it writes to $CARGO_TARGET_DIR/round-trips.md.
+#   3. with BENCH_FULL=1 (make bench-full): the arm64 build regardless, payments-bench's longer
+#      default rounds, and the round-trip test (tests/tests/api/round_trips.rs) against another
+#      throwaway moto, with the table it writes to $CARGO_TARGET_DIR/round-trips.md.
 # The tables go to standard output, progress to standard error. Exits non-zero when a budget is
 # broken or a step fails. BENCH_ARGS adds payments-bench options (e.g. "--rounds 3 --per-round 200").
 set -euo pipefail
@@ -19,45 +20,83 @@ target=${CARGO_TARGET_DIR:-$repo/target}
 out="$target/bench"
 started=$(date +%s)
 
-packages=(customer-vault customer-wallet order-management instruction-worker refund-worker sweep
-  mandates mandate-worker reward-worker identity bench-baseline)
-selection=()
-for package in "${packages[@]}"; do selection+=(-p "$package"); done
+# Every function (each package of functions/ is one, named as its binary) is weighed for arm64;
+# the ones payments-bench runs (infra/bench/src/main.rs, MEASURED) and the baselines are built for
+# this machine too.
+functions=()
+for dir in functions/*/; do functions+=("$(basename "$dir")"); done
+measured=(customer-vault customer-wallet order-management instruction-worker refund-worker sweep
+  mandates mandate-worker reward-worker identity)
+selection() { local package; for package in "$@"; do printf -- '-p\n%s\n' "$package"; done; }
+mapfile -t host_selection < <(selection "${measured[@]}" bench-baseline)
+mapfile -t arm64_selection < <(selection "${functions[@]}" bench-baseline)
 
 echo "bench: release build for this machine" >&2
-cargo build --quiet --release "${selection[@]}"
-echo "bench: release build for arm64 (cargo lambda), binaries and zips" >&2
-PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 "${selection[@]}" \
-  --lambda-dir "$out/arm64-binaries" >&2
-PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 --output-format zip "${selection[@]}" \
-  --lambda-dir "$out/arm64-zips" >&2
+cargo build --quiet --release "${host_selection[@]}"
+
+# The arm64 builds only weigh the functions, and take as long again as the host build: they are
+# kept, with the list of the repository's files they were built from (their dep-info), and
+# rebuilt only when one of those files, a Cargo.toml, Cargo.lock, .cargo/, the toolchain or cargo
+# lambda changed (a new source file changes the file that declares it), or for make bench-full.
+arm64="$out/arm64"
+arm64_fingerprint() {
+  {
+    cat "$arm64/sources"
+    git ls-files -co --exclude-standard -- '*Cargo.toml' Cargo.lock .cargo
+  } | sort -u | while read -r file; do
+    if [ -f "$file" ]; then printf '%s %s\n' "$file" "$(sha256sum < "$file" | cut -c1-64)"; fi
+  done
+  rustc -Vv
+  PATH="$tools_bin:$PATH" cargo lambda --version
+}
+if [ -n "${BENCH_FULL:-}" ] || [ ! -f "$arm64/fingerprint" ] ||
+  [ "$(arm64_fingerprint)" != "$(cat "$arm64/fingerprint")" ]; then
+  echo "bench: release build for arm64 (cargo lambda), binaries and zips" >&2
+  rm -rf "$arm64" "$out"/arm64-*
+  PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 "${arm64_selection[@]}" \
+    --lambda-dir "$arm64/binaries" >&2
+  PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 --output-format zip \
+    "${arm64_selection[@]}" --lambda-dir "$arm64/zips" >&2
+  for binary in "${functions[@]}" empty-function sdk-call-function; do
+    sed -e 's/^[^:]*: //' -e 's/ /\n/g' "$target/aarch64-unknown-linux-gnu/release/$binary.d"
+  done | sed -n "s|^$repo/||p" | sort -u > "$arm64/sources"
+  arm64_fingerprint > "$arm64/fingerprint"
+else
+  echo "bench: arm64 binaries and zips unchanged since their last build" >&2
+fi
 # The harness in release too: a debug harness takes more CPU than the functions it measures.
 cargo build --quiet --release -p payments-bench
 
+# The quick run's rounds (docs/performance.md: enough for the budgets' margins); payments-bench's
+# own defaults are the full run's.
+quick=(--rounds 5 --per-round 100 --warmup 20 --cold-runs 9)
+[ -n "${BENCH_FULL:-}" ] && quick=()
 status=0
 # payments-bench against a moto of its own (MOTO_ENDPOINT), stopped however it ends.
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
 MOTO_LAUNCHER="$repo/infra/bench/moto_bench.py" infra/scripts/with-moto.sh "$tools_bin/python" \
   "$target/release/payments-bench" \
-  --bin-dir "$target/release" --arm64-binaries "$out/arm64-binaries" --arm64-zips "$out/arm64-zips" \
-  --work "$out/work" --markdown "$out/bench.md" ${BENCH_ARGS:-} || status=$?
+  --bin-dir "$target/release" --arm64-binaries "$arm64/binaries" --arm64-zips "$arm64/zips" \
+  --work "$out/work" --markdown "$out/bench.md" "${quick[@]}" ${BENCH_ARGS:-} || status=$?
 if [ "$status" -gt 1 ]; then
   echo "bench: payments-bench failed (exit $status); logs in $out/work/logs" >&2
   exit "$status"
 fi
 
-echo >&2
-echo "bench: round trips (cargo test -p api-tests --test api round_trips)" >&2
-echo
-echo "Round trips to DynamoDB and SQS per request (tests/tests/api/round_trips.rs):"
-echo
-rm -f "$target/round-trips.md"
-if infra/scripts/with-moto.sh "$tools_bin/python" \
-  cargo test --quiet -p api-tests --test api round_trips >&2 && [ -f "$target/round-trips.md" ]; then
-  cat "$target/round-trips.md"
-else
-  echo "(not measured: the round-trip test failed or wrote no $target/round-trips.md)"
-  status=1
+if [ -n "${BENCH_FULL:-}" ]; then
+  echo >&2
+  echo "bench: round trips (cargo test -p api-tests --test api round_trips)" >&2
+  echo
+  echo "Round trips to DynamoDB and SQS per request (tests/tests/api/round_trips.rs):"
+  echo
+  rm -f "$target/round-trips.md"
+  if infra/scripts/with-moto.sh "$tools_bin/python" \
+    cargo test --quiet -p api-tests --test api round_trips >&2 && [ -f "$target/round-trips.md" ]; then
+    cat "$target/round-trips.md"
+  else
+    echo "(not measured: the round-trip test failed or wrote no $target/round-trips.md)"
+    status=1
+  fi
 fi
 
 echo

@@ -7,6 +7,7 @@
 //! error; exits 1 when a budget is broken, 2 on a usage error, 3 when the bench itself failed.
 
 mod harness;
+mod memory;
 mod procfs;
 mod proxy;
 mod report;
@@ -26,8 +27,9 @@ usage: payments-bench --bin-dir <host release binaries> [--arm64-binaries <dir>]
   --arm64-binaries and --arm64-zips are cargo lambda's --lambda-dir of a binary and of a zip
   build (<dir>/<function>/bootstrap, <dir>/<function>/bootstrap.zip).";
 
-/// Every function `make bench` measures (and the two baselines), by binary name.
-const FUNCTIONS: [&str; 12] = [
+/// The functions `make bench` runs (and the two baselines), by binary name; it weighs every
+/// function of the template.
+const MEASURED: [&str; 12] = [
     "empty-function",
     "sdk-call-function",
     "customer-vault",
@@ -41,6 +43,24 @@ const FUNCTIONS: [&str; 12] = [
     "reward-worker",
     "sweep",
 ];
+
+/// Every function of the template by binary name, and its kind (which zip budget it has).
+fn template_functions(template: &local_stack::template::Template) -> Vec<(String, scenario::Kind)> {
+    template
+        .functions
+        .iter()
+        .map(|f| {
+            let kind = if !f.routes.is_empty() {
+                scenario::Kind::Http
+            } else if !f.schedules.is_empty() {
+                scenario::Kind::Scheduled
+            } else {
+                scenario::Kind::Worker
+            };
+            (f.binary.clone(), kind)
+        })
+        .collect()
+}
 
 struct Args {
     bin_dir: PathBuf,
@@ -135,7 +155,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(missing) = FUNCTIONS
+    let template = match local_stack::template::Template::load(&local_stack::template_path()) {
+        Ok(template) => template,
+        Err(e) => {
+            eprintln!("error: reading the template: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if let Some(missing) = MEASURED
         .iter()
         .find(|f| scenario::existing(&args.bin_dir, f).is_none())
     {
@@ -172,26 +199,34 @@ async fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let sizes: BTreeMap<String, report::Size> = FUNCTIONS
+    let weighed = template_functions(&template);
+    let sizes: BTreeMap<String, report::Size> = MEASURED
         .iter()
+        .map(|f| (*f).to_owned())
+        .chain(weighed.iter().map(|(f, _)| f.clone()))
         .map(|f| {
-            let binary = file_size(
-                args.arm64_binaries
-                    .as_ref()
-                    .map(|d| d.join(f).join("bootstrap")),
-            );
-            let zip = file_size(
-                args.arm64_zips
-                    .as_ref()
-                    .map(|d| d.join(f).join("bootstrap.zip")),
-            );
-            ((*f).to_owned(), report::Size { binary, zip })
+            let size = |dir: &Option<PathBuf>, file: &str| {
+                file_size(dir.as_ref().map(|d| d.join(&f).join(file)))
+            };
+            let binary = size(&args.arm64_binaries, "bootstrap");
+            let zip = size(&args.arm64_zips, "bootstrap.zip");
+            (f, report::Size { binary, zip })
         })
         .collect();
-    let report = report::render(&figures, &sizes);
+    let report = report::render(&figures, &sizes, &weighed);
+    let mut memory_table = String::new();
+    let sizings: Vec<memory::Sizing> = figures
+        .functions
+        .iter()
+        .filter_map(memory::sizing)
+        .collect();
+    memory::render(&mut memory_table, &sizings, |binary| {
+        let functions = &template.functions;
+        functions.iter().find(|f| f.binary == binary)?.memory_size
+    });
     let settings = &args.settings;
     let text = format!(
-        "{}\nMeasured in {:.0} s: {} cold starts per function; warm CPU over {} rounds of {} invocations per route after {} warm-up invocations.\n",
+        "{}{memory_table}\nMeasured in {:.0} s: {} cold starts per function; warm CPU over {} rounds of {} invocations per route after {} warm-up invocations.\n",
         report.markdown,
         started.elapsed().as_secs_f64(),
         settings.cold_runs,

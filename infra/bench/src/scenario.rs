@@ -97,6 +97,23 @@ const REWARDEE: &str = "bench-rewardee";
 const DEBTOR: &str = "bench-debtor";
 const PROFILE: &str = "bench-profile";
 
+/// The calls `sdk-call-function` prices, in the order it is told to make them (writes before
+/// the reads that find their items); each route of its warm run is named after its call.
+pub const CALIBRATED_CALLS: [&str; 7] = [
+    "PutItem",
+    "TransactWriteItems",
+    "UpdateItem",
+    "GetItem",
+    "Query",
+    "BatchGetItem",
+    "SendMessage",
+];
+
+/// `sdk-call-function`'s event: make this one call, or none.
+fn call_event(call: Option<&str>) -> Bytes {
+    Bytes::from(json!({ "call": call }).to_string())
+}
+
 /// API Gateway events for the API's routes, signed in as the bench tenant's admin.
 struct Api {
     routes: RouteTable,
@@ -594,53 +611,30 @@ pub async fn run(options: &Options, proxy: Proxy) -> Result<Figures, BenchError>
 
     let mut sdk_env = env.clone();
     sdk_env.insert("BENCH_QUEUE_URL".into(), calibration_queue);
-    let calls = |body: Value, per_round: usize| {
-        vec![Bytes::from(body.to_string()); settings.warm_events_of(per_round)]
-    };
     let cold = bench
         .cold(
             "sdk-call-function",
             &sdk_env,
-            api.many(k, |_| Ok(Bytes::from(json!({"get": 1}).to_string())))?,
+            api.many(k, |_| Ok(call_event(Some("GetItem"))))?,
             Expect::Answer,
         )
         .await?;
-    let warm = bench
-        .warm(
-            "sdk-call-function",
-            &sdk_env,
-            vec![
-                scaled(
-                    bench.route("no call", calls(json!({}), cheap), Expect::Answer),
-                    cheap,
-                ),
-                scaled(
-                    bench.route(
-                        "PutItem",
-                        calls(json!({"put": 1}), calls_round),
-                        Expect::Answer,
-                    ),
-                    calls_round,
-                ),
-                scaled(
-                    bench.route(
-                        "GetItem",
-                        calls(json!({"get": 1}), calls_round),
-                        Expect::Answer,
-                    ),
-                    calls_round,
-                ),
-                scaled(
-                    bench.route(
-                        "SendMessage",
-                        calls(json!({"send": 1}), calls_round),
-                        Expect::Answer,
-                    ),
-                    calls_round,
-                ),
-            ],
-        )
-        .await?;
+    let mut routes = vec![scaled(
+        bench.route(
+            "no call",
+            vec![call_event(None); settings.warm_events_of(cheap)],
+            Expect::Answer,
+        ),
+        cheap,
+    )];
+    for call in CALIBRATED_CALLS {
+        let events = vec![call_event(Some(call)); settings.warm_events_of(calls_round)];
+        routes.push(scaled(
+            bench.route(call, events, Expect::Answer),
+            calls_round,
+        ));
+    }
+    let warm = bench.warm("sdk-call-function", &sdk_env, routes).await?;
     let sdk_calls = bench.measured("sdk-call-function", Kind::Baseline, "GetItem", cold, warm);
 
     // 4. What the HTTP functions' GETs read.

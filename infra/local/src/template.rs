@@ -247,6 +247,8 @@ pub struct Function {
     pub schedules: Vec<ScheduleEventSource>,
     /// `Globals.Function.Environment.Variables` overlaid with the function's own.
     pub environment: BTreeMap<String, Expr>,
+    /// `MemorySize` in MB: the function's own, or `Globals.Function`'s (what `make bench` sizes).
+    pub memory_size: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -383,6 +385,8 @@ impl Template {
             global_function.and_then(|f| get(f, "Environment")),
             "Globals",
         )?;
+        let empty = Mapping::new();
+        let global_memory = number(global_function.unwrap_or(&empty), "MemorySize", "Globals")?;
 
         for (id, value) in entries(get(root, "Resources"), "Resources")? {
             let resource = mapping(Some(value), &id)?
@@ -392,11 +396,13 @@ impl Template {
             match get(resource, "Type").and_then(Value::as_str) {
                 Some("AWS::DynamoDB::Table") => template.tables.push(parse_table(&id, props)?),
                 Some("AWS::SQS::Queue") => template.queues.push(parse_queue(&id, props)?),
-                Some("AWS::Serverless::Function") => {
-                    template
-                        .functions
-                        .push(parse_function(&id, resource, props, &global_env)?)
-                }
+                Some("AWS::Serverless::Function") => template.functions.push(parse_function(
+                    &id,
+                    resource,
+                    props,
+                    &global_env,
+                    global_memory,
+                )?),
                 Some(kind) if AWS_ONLY_RESOURCE_TYPES.contains(&kind) => {
                     template.aws_only_resources.push(id)
                 }
@@ -668,6 +674,7 @@ fn parse_function(
     resource: &Mapping,
     props: &Mapping,
     global_env: &BTreeMap<String, Expr>,
+    global_memory: Option<u32>,
 ) -> Result<Function, TemplateError> {
     let binary = mapping(get(resource, "Metadata"), id)?
         .and_then(|m| get(m, "BuildProperties"))
@@ -731,6 +738,7 @@ fn parse_function(
         sqs_events,
         schedules,
         environment,
+        memory_size: number(props, "MemorySize", id)?.or(global_memory),
     })
 }
 
@@ -963,6 +971,35 @@ Resources:
                 "{expr:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_function_has_its_own_memory_size_or_the_globals() {
+        let t = Template::parse(
+            r#"
+Globals:
+  Function:
+    MemorySize: 256
+Resources:
+  Own:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: own}}
+    Properties:
+      MemorySize: 512
+  Inherited:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: inherited}}
+"#,
+        )
+        .expect("parses");
+        let memory = |id: &str| {
+            t.functions
+                .iter()
+                .find(|f| f.logical_id == id)
+                .and_then(|f| f.memory_size)
+        };
+        assert_eq!(memory("Own"), Some(512));
+        assert_eq!(memory("Inherited"), Some(256));
     }
 
     const QUEUES: &str = r#"

@@ -4,7 +4,9 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
-#[tokio::main]
+// The runtime the functions run on (one thread, docs/performance.md), so that the baseline
+// measures what they cannot avoid rather than a second thread they do not have.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|_event: LambdaEvent<serde_json::Value>| async {
         Ok::<_, Error>(serde_json::json!({ "statusCode": 200 }))

@@ -1,27 +1,46 @@
 //! The SDK calibration of `make bench`: clients built once, as the functions build theirs, and
-//! per invocation exactly the calls its event asks for (`{"get": 1}`, `{"put": 1}`,
-//! `{"send": 1}`, or none). The difference in CPU between one call and none is what a call
-//! costs the function, which the CPU budget allows on top of the empty function.
+//! per invocation exactly the one call its event names (`{"call": "Query"}`), or none (`{}`).
+//! The difference in CPU between one call and none is what that kind of call costs the
+//! function, which the CPU budget allows on top of the empty function.
 //!
-//! Reads `TABLE_NAME` and `BENCH_QUEUE_URL`; the item it reads and writes is its own
-//! (`PK = BENCH#calibration`).
+//! Reads `TABLE_NAME` and `BENCH_QUEUE_URL`; the items it reads and writes are its own
+//! (`PK = BENCH#calibration`), each about the size of a stored instrument.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+use std::collections::HashMap;
+
+/// The calls the functions make, each calibrated with the smallest request of its kind that
+/// does what the functions' requests do. `make bench` runs them in this order, so the writes
+/// come before the reads that find their items.
+#[derive(serde::Deserialize, Clone, Copy)]
+enum Call {
+    /// One item.
+    PutItem,
+    /// Two puts, as the functions' transactions write a record and its index entry.
+    TransactWriteItems,
+    /// One attribute of one item.
+    UpdateItem,
+    /// One item, consistently.
+    GetItem,
+    /// A partition of two items.
+    Query,
+    /// Two items.
+    BatchGetItem,
+    /// A body the size of a work message.
+    SendMessage,
+}
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
-struct Calls {
-    /// `GetItem`s of the calibration item (about the size of a stored instrument).
-    get: u32,
-    /// `PutItem`s of that item.
-    put: u32,
-    /// `SendMessage`s of a body the size of a work message.
-    send: u32,
+struct Event {
+    call: Option<Call>,
 }
 
+type Item = HashMap<String, AttributeValue>;
+
 const PARTITION: &str = "BENCH#calibration";
-const SORT: &str = "ITEM";
+const SORTS: [&str; 2] = ["ITEM#1", "ITEM#2"];
 const MESSAGE: &str = r#"{"tenantId":"ef848af6-4d8f-4b62-88c4-4856dd2aec02","accountId":"1aa81e1e-b072-4e64-b1ec-fdcc54f2d08c","orderRef":"bench-order-000001","instructionRef":"payout-1"}"#;
 
 struct Clients {
@@ -31,15 +50,15 @@ struct Clients {
     queue_url: String,
 }
 
-fn key() -> std::collections::HashMap<String, AttributeValue> {
-    std::collections::HashMap::from([
+fn key(sort: &str) -> Item {
+    HashMap::from([
         ("PK".to_owned(), AttributeValue::S(PARTITION.to_owned())),
-        ("SK".to_owned(), AttributeValue::S(SORT.to_owned())),
+        ("SK".to_owned(), AttributeValue::S(sort.to_owned())),
     ])
 }
 
-fn item() -> std::collections::HashMap<String, AttributeValue> {
-    let mut item = key();
+fn item(sort: &str) -> Item {
+    let mut item = key(sort);
     for (name, value) in [
         ("itemType", "FinancialInstrument"),
         ("id", "5b0a0f7e-3d5c-4a8e-9a43-2f1c6f0b9d11"),
@@ -56,36 +75,65 @@ fn item() -> std::collections::HashMap<String, AttributeValue> {
     item
 }
 
-async fn handle(clients: &Clients, calls: Calls) -> Result<serde_json::Value, Error> {
-    for _ in 0..calls.get {
-        clients
-            .dynamodb
-            .get_item()
-            .table_name(&clients.table)
-            .set_key(Some(key()))
-            .consistent_read(true)
-            .send()
-            .await?;
+async fn handle(clients: &Clients, call: Call) -> Result<(), Error> {
+    let (dynamodb, table) = (&clients.dynamodb, &clients.table);
+    match call {
+        Call::PutItem => {
+            let put = dynamodb.put_item().table_name(table);
+            put.set_item(Some(item(SORTS[0]))).send().await?;
+        }
+        Call::TransactWriteItems => {
+            let mut transaction = dynamodb.transact_write_items();
+            for sort in SORTS {
+                let put = Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item(sort)))
+                    .build()?;
+                transaction =
+                    transaction.transact_items(TransactWriteItem::builder().put(put).build());
+            }
+            transaction.send().await?;
+        }
+        Call::UpdateItem => {
+            dynamodb
+                .update_item()
+                .table_name(table)
+                .set_key(Some(key(SORTS[0])))
+                .update_expression("SET #status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", AttributeValue::S("ACTIVE".into()))
+                .send()
+                .await?;
+        }
+        Call::GetItem => {
+            let get = dynamodb.get_item().table_name(table).consistent_read(true);
+            get.set_key(Some(key(SORTS[0]))).send().await?;
+        }
+        Call::Query => {
+            dynamodb
+                .query()
+                .table_name(table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(PARTITION.into()))
+                .send()
+                .await?;
+        }
+        Call::BatchGetItem => {
+            let keys = KeysAndAttributes::builder()
+                .set_keys(Some(SORTS.map(key).to_vec()))
+                .build()?;
+            dynamodb
+                .batch_get_item()
+                .request_items(table, keys)
+                .send()
+                .await?;
+        }
+        Call::SendMessage => {
+            let send = clients.sqs.send_message().queue_url(&clients.queue_url);
+            send.message_body(MESSAGE).send().await?;
+        }
     }
-    for _ in 0..calls.put {
-        clients
-            .dynamodb
-            .put_item()
-            .table_name(&clients.table)
-            .set_item(Some(item()))
-            .send()
-            .await?;
-    }
-    for _ in 0..calls.send {
-        clients
-            .sqs
-            .send_message()
-            .queue_url(&clients.queue_url)
-            .message_body(MESSAGE)
-            .send()
-            .await?;
-    }
-    Ok(serde_json::json!({ "statusCode": 200 }))
+    Ok(())
 }
 
 // Lambda hands an environment one event at a time: one thread serves it (docs/performance.md).
@@ -101,8 +149,11 @@ async fn main() -> Result<(), Error> {
     let clients = &clients;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let calls = serde_json::from_value(event.payload).unwrap_or_default();
-            handle(clients, calls).await
+            let event: Event = serde_json::from_value(event.payload)?;
+            if let Some(call) = event.call {
+                handle(clients, call).await?;
+            }
+            Ok::<_, Error>(serde_json::json!({ "statusCode": 200 }))
         },
     ))
     .await
