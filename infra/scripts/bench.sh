@@ -20,13 +20,14 @@ target=${CARGO_TARGET_DIR:-$repo/target}
 out="$target/bench"
 started=$(date +%s)
 
+# The harness first, in release: a debug harness takes more CPU than the functions it measures.
+cargo build --quiet --release -p payments-bench
+
 # Every function (each package of functions/ is one, named as its binary) is weighed for arm64;
-# the ones payments-bench runs (infra/bench/src/main.rs, MEASURED) and the baselines are built for
-# this machine too.
+# the ones payments-bench runs, and the baselines, are built for this machine too.
 functions=()
 for dir in functions/*/; do functions+=("$(basename "$dir")"); done
-measured=(customer-vault customer-wallet order-management instruction-worker refund-worker sweep
-  mandates mandate-worker reward-worker identity)
+mapfile -t measured < <("$target/release/payments-bench" --list-measured)
 selection() { local package; for package in "$@"; do printf -- '-p\n%s\n' "$package"; done; }
 mapfile -t host_selection < <(selection "${measured[@]}" bench-baseline)
 mapfile -t arm64_selection < <(selection "${functions[@]}" bench-baseline)
@@ -64,8 +65,6 @@ if [ -n "${BENCH_FULL:-}" ] || [ ! -f "$arm64/fingerprint" ] ||
 else
   echo "bench: arm64 binaries and zips unchanged since their last build" >&2
 fi
-# The harness in release too: a debug harness takes more CPU than the functions it measures.
-cargo build --quiet --release -p payments-bench
 
 # The quick run's rounds (docs/performance.md: enough for the budgets' margins); payments-bench's
 # own defaults are the full run's.

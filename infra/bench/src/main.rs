@@ -21,13 +21,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: payments-bench --bin-dir <host release binaries> [--arm64-binaries <dir>] [--arm64-zips <dir>]
+usage: payments-bench --list-measured
+       payments-bench --bin-dir <host release binaries> [--arm64-binaries <dir>] [--arm64-zips <dir>]
                       [--work <dir>] [--markdown <file>] [--moto <url, default $MOTO_ENDPOINT>]
                       [--per-round 250] [--rounds 5] [--warmup 30] [--cold-runs 7] [--no-tls]
   --arm64-binaries and --arm64-zips are cargo lambda's --lambda-dir of a binary and of a zip
   build (<dir>/<function>/bootstrap, <dir>/<function>/bootstrap.zip).";
 
-/// The functions `make bench` runs (and the two baselines), by binary name; it weighs every
+/// The two baselines, then the functions `make bench` runs, by binary name; it weighs every
 /// function of the template.
 const MEASURED: [&str; 12] = [
     "empty-function",
@@ -148,6 +149,11 @@ fn file_size(path: Option<PathBuf>) -> Option<u64> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // What make bench builds for this machine: the functions it runs, beyond the baselines.
+    if std::env::args().nth(1).as_deref() == Some("--list-measured") {
+        MEASURED[2..].iter().for_each(|f| println!("{f}"));
+        return ExitCode::SUCCESS;
+    }
     let args = match parse(std::env::args().skip(1).collect()) {
         Ok(args) => args,
         Err(message) => {
