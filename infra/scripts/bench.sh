@@ -20,8 +20,11 @@ target=${CARGO_TARGET_DIR:-$repo/target}
 out="$target/bench"
 started=$(date +%s)
 
-# The harness first, in release: a debug harness takes more CPU than the functions it measures.
-cargo build --quiet --release -p payments-bench
+# The harness first, optimised (a debug harness takes more CPU than the functions it measures)
+# but without the release profile's fat LTO, which only the functions need and which would make
+# it the longest link of the run. Its own CPU is not what is measured.
+cargo build --quiet --release --config profile.release.lto=false \
+  --config profile.release.codegen-units=16 -p payments-bench
 
 # Every function (each package of functions/ is one, named as its binary) is weighed for arm64;
 # the ones payments-bench runs, and the baselines, are built for this machine too.
@@ -32,7 +35,7 @@ selection() { local package; for package in "$@"; do printf -- '-p\n%s\n' "$pack
 mapfile -t host_selection < <(selection "${measured[@]}" bench-baseline)
 mapfile -t arm64_selection < <(selection "${functions[@]}" bench-baseline)
 
-echo "bench: release build for this machine" >&2
+echo "bench: release build for this machine ($(( $(date +%s) - started )) s in)" >&2
 cargo build --quiet --release "${host_selection[@]}"
 
 # The arm64 builds only weigh the functions, and take as long again as the host build: they are
@@ -52,7 +55,7 @@ arm64_fingerprint() {
 }
 if [ -n "${BENCH_FULL:-}" ] || [ ! -f "$arm64/fingerprint" ] ||
   [ "$(arm64_fingerprint)" != "$(cat "$arm64/fingerprint")" ]; then
-  echo "bench: release build for arm64 (cargo lambda), binaries and zips" >&2
+  echo "bench: release build for arm64 (cargo lambda), binaries and zips ($(( $(date +%s) - started )) s in)" >&2
   rm -rf "$arm64" "$out"/arm64-*
   PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 "${arm64_selection[@]}" \
     --lambda-dir "$arm64/binaries" >&2
@@ -66,6 +69,7 @@ else
   echo "bench: arm64 binaries and zips unchanged since their last build" >&2
 fi
 
+echo "bench: measuring ($(( $(date +%s) - started )) s in)" >&2
 # The quick run's rounds (docs/performance.md: enough for the budgets' margins); payments-bench's
 # own defaults are the full run's.
 quick=(--rounds 5 --per-round 100 --warmup 20 --cold-runs 9)
