@@ -25,22 +25,14 @@ static DOCUMENT: LazyLock<Document> = LazyLock::new(|| {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let root: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("docs/openapi.json: {e}"));
-    let keys: Vec<(RouteKey, String)> = root["paths"]
-        .as_object()
+    let keys: Vec<(RouteKey, String)> = operations(&root)
         .into_iter()
-        .flatten()
-        .flat_map(|(path, operations)| {
-            operations
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(method, _)| {
-                    let key = RouteKey::Route {
-                        method: method.to_uppercase(),
-                        path: path.clone(),
-                    };
-                    (key, path.clone())
-                })
+        .map(|(path, method, _)| {
+            let key = RouteKey::Route {
+                method,
+                path: path.to_owned(),
+            };
+            (key, path.to_owned())
         })
         .collect();
     Document {
@@ -49,6 +41,22 @@ static DOCUMENT: LazyLock<Document> = LazyLock::new(|| {
         validators: Mutex::new(HashMap::new()),
     }
 });
+
+/// Every operation of an OpenAPI `document`: its path, method (upper case) and object.
+pub fn operations(document: &Value) -> Vec<(&str, String, &Value)> {
+    document["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, operations)| {
+            operations
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(method, operation)| (path.as_str(), method.to_uppercase(), operation))
+        })
+        .collect()
+}
 
 /// One request and the answer to it.
 pub struct Exchange<'a> {

@@ -9,6 +9,7 @@ use payments_http::ApiGroup;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use test_support::conformance::operations;
 
 pub(crate) fn generated() -> Value {
     let functions = crate::round_trips::http_functions();
@@ -21,22 +22,6 @@ pub(crate) fn generated() -> Value {
         })
         .collect();
     payments_http::openapi_document(&groups)
-}
-
-/// Every operation of `document`: its path, method (upper case) and object.
-fn operations(document: &Value) -> Vec<(&str, String, &Value)> {
-    document["paths"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .flat_map(|(path, operations)| {
-            operations
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(move |(method, operation)| (path.as_str(), method.to_uppercase(), operation))
-        })
-        .collect()
 }
 
 fn committed_path() -> PathBuf {
