@@ -32,11 +32,14 @@ functions=()
 for dir in functions/*/; do functions+=("$(basename "$dir")"); done
 mapfile -t measured < <("$target/release/payments-bench" --list-measured)
 selection() { local package; for package in "$@"; do printf -- '-p\n%s\n' "$package"; done; }
-mapfile -t host_selection < <(selection "${measured[@]}" bench-baseline)
-mapfile -t arm64_selection < <(selection "${functions[@]}" bench-baseline)
+mapfile -t host_selection < <(selection "${measured[@]}")
 
+# The functions and the baselines are built apart: built together, cargo would give the
+# functions the SDK features the baselines' aws-config turns on (the SDK's own HTTP client, and
+# HTTP/2 with it), which no deployed function has.
 echo "bench: release build for this machine ($(( $(date +%s) - started )) s in)" >&2
 cargo build --quiet --release "${host_selection[@]}"
+cargo build --quiet --release -p bench-baseline
 
 # The arm64 builds only weigh the functions, and take as long again as the host build: they are
 # kept, with the list of the repository's files they were built from (their dep-info), and
@@ -57,10 +60,16 @@ if [ -n "${BENCH_FULL:-}" ] || [ ! -f "$arm64/fingerprint" ] ||
   [ "$(arm64_fingerprint)" != "$(cat "$arm64/fingerprint")" ]; then
   echo "bench: release build for arm64 (cargo lambda), binaries and zips ($(( $(date +%s) - started )) s in)" >&2
   rm -rf "$arm64" "$out"/arm64-*
-  PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 "${arm64_selection[@]}" \
-    --lambda-dir "$arm64/binaries" >&2
-  PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 --output-format zip \
-    "${arm64_selection[@]}" --lambda-dir "$arm64/zips" >&2
+  # The functions as `sam build` selects them (the workspace's default members), then the
+  # baselines.
+  for selection in "" "-p bench-baseline"; do
+    # shellcheck disable=SC2086 # no option, or one -p option
+    PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 $selection \
+      --lambda-dir "$arm64/binaries" >&2
+    # shellcheck disable=SC2086
+    PATH="$tools_bin:$PATH" cargo lambda build --quiet --release --arm64 --output-format zip \
+      $selection --lambda-dir "$arm64/zips" >&2
+  done
   for binary in "${functions[@]}" empty-function sdk-call-function; do
     sed -e 's/^[^:]*: //' -e 's/ /\n/g' "$target/aarch64-unknown-linux-gnu/release/$binary.d"
   done | sed -n "s|^$repo/||p" | sort -u > "$arm64/sources"

@@ -2,6 +2,7 @@
 //! once per cold start. Tests build the same settings from the template's environment for the
 //! function, so a function is always configured one way.
 
+use crate::http_client::Http1Client;
 use aws_sdk_dynamodb::config::SharedCredentialsProvider;
 use aws_types::SdkConfig;
 use payments_domain::error::Error;
@@ -133,8 +134,9 @@ impl Clients {
 ///
 /// Built by hand rather than by aws-config's default chain: a function only ever finds its
 /// credentials in the environment, and the chain's other sources (profiles, SSO, STS, IMDS)
-/// are code every package carried for nothing (docs/performance.md). Retries, timeouts, the
-/// HTTP client and the clock are the SDK's defaults for the behaviour version, as before.
+/// are code every package carried for nothing (docs/performance.md). The HTTP client is ours,
+/// HTTP/1.1 only ([`Http1Client`], docs/decisions/0022); retries, timeouts and the clock are
+/// the SDK's defaults for the behaviour version.
 pub fn sdk_config(settings: &Settings) -> Result<SdkConfig, Error> {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
     let region = settings
@@ -151,7 +153,8 @@ pub fn sdk_config(settings: &Settings) -> Result<SdkConfig, Error> {
     let mut sdk = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
-        .credentials_provider(SharedCredentialsProvider::new(credentials));
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(Http1Client::new()?);
     if let Some(endpoint) = settings.optional("AWS_ENDPOINT_URL") {
         sdk = sdk.endpoint_url(endpoint);
     }

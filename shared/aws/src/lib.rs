@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod data_keys;
+pub mod http_client;
 pub mod kms;
 pub mod measured_apps;
 pub mod metrics;
@@ -16,5 +17,6 @@ pub mod store;
 pub mod worker;
 
 pub use config::{Clients, Settings};
+pub use http_client::Http1Client;
 pub use queue::{SqsQueue, SqsWorkQueues};
 pub use store::Store;

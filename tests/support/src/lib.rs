@@ -54,8 +54,11 @@ pub async fn clients() -> Clients {
     Clients::new(&sdk_config().await)
 }
 
+/// The SDK configuration of the tests: against this run's moto, through the functions' own HTTP
+/// client, so every call the tests make exercises it.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(payments_aws::Http1Client::new().expect("the functions' HTTP client"))
         .endpoint_url(moto_endpoint())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

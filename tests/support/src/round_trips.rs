@@ -344,11 +344,10 @@ impl RoundTrips {
     /// AWS clients that count their calls here, for a function built by its constructor;
     /// the KMS and Secrets Manager clients it builds from `sdk` record their permissions here.
     pub async fn clients(&self) -> Clients {
-        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-        // The client the SDK builds when given none (rustls on aws-lc), recording.
-        let inner = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-            .build_https();
+        // The functions' own HTTP client, recording.
+        let inner = SharedHttpClient::new(
+            payments_aws::Http1Client::new().expect("the functions' HTTP client"),
+        );
         let sdk = crate::sdk_config()
             .await
             .to_builder()

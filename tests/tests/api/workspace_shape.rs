@@ -1,6 +1,6 @@
 //! The workspace's shape (docs/architecture.md, "Crates"): no module imports a sibling that
-//! imports it back, the domain crate links no AWS, HTTP, Lambda or JWT crate, and workers link
-//! no HTTP edge. Read from the sources and `Cargo.lock`, so it holds for every build.
+//! imports it back, the domain crate links no AWS, HTTP, Lambda or JWT crate, workers link no
+//! HTTP edge, and no function links HTTP/2. Read from the sources and `Cargo.lock`, so it holds for every build.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -148,6 +148,48 @@ fn resolved_features(edges: &str) -> BTreeSet<String> {
         .filter(|line| !line.contains(&root))
         .map(|line| line.trim_end_matches(" (*)").to_owned())
         .collect()
+}
+
+/// A build at the workspace root, as `sam build` makes one (`cargo lambda build --bin <function>`
+/// there), selects the functions and their shared crates (`default-members`), and they link
+/// neither HTTP/2 (`h2`) nor the SDK's own HTTP client: they reach AWS over HTTP/1.1 with theirs
+/// (docs/decisions/0022). Either one back would add about 0.6 MiB to every package.
+#[test]
+fn a_build_at_the_root_links_every_function_and_no_http2() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = std::process::Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["tree", "--locked", "--offline", "--prefix", "none"])
+        .args(["--format", "{p}", "--edges", "normal,build"])
+        .output()
+        .unwrap_or_else(|e| panic!("running cargo tree: {e}"));
+    assert!(
+        output.status.success(),
+        "cargo tree: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let packages: BTreeSet<&str> = tree
+        .lines()
+        .filter_map(|line| line.split(' ').next())
+        .collect();
+    let functions: Vec<String> = members()
+        .iter()
+        .filter(|member| member.parent().and_then(Path::file_name) == Some("functions".as_ref()))
+        .filter_map(|member| member.file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect();
+    assert!(functions.len() > 10, "{functions:?}");
+    let missing: Vec<&String> = functions
+        .iter()
+        .filter(|function| !packages.contains(function.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "not built at the root: {missing:?}");
+    let linked: Vec<&&str> = ["h2", "aws-smithy-http-client", "aws-config"]
+        .iter()
+        .filter(|name| packages.contains(**name))
+        .collect();
+    assert!(linked.is_empty(), "a build at the root links {linked:?}");
 }
 
 /// `cargo test --workspace` resolves features with the dev-dependencies, `make dev` and
