@@ -99,14 +99,16 @@ const PROFILE: &str = "bench-profile";
 
 /// The calls `sdk-call-function` prices, in the order it is told to make them (writes before
 /// the reads that find their items); each route of its warm run is named after its call.
-pub const CALIBRATED_CALLS: [&str; 7] = [
+pub const CALIBRATED_CALLS: [&str; 9] = [
     "PutItem",
     "TransactWriteItems",
     "UpdateItem",
     "GetItem",
     "Query",
     "BatchGetItem",
+    "BatchWriteItem",
     "SendMessage",
+    "SendMessageBatch",
 ];
 
 /// `sdk-call-function`'s event: make this one call, or none.

@@ -12,8 +12,9 @@ use payments_domain::error::{ErrorCode, Violation, Violations};
 use payments_domain::ids::FinancialInstrumentId;
 use payments_domain::metadata::Metadata;
 use payments_domain::orders::{
-    Cancellation, CreateOrder, Failure, Instruction, InstructionStatus, InstructionUpdate,
-    NewInstruction, Order, Source, CANCEL_REASON_MAX_LENGTH, MAX_INSTRUCTIONS_PER_ORDER,
+    max_instructions_for, Cancellation, CreateOrder, Failure, Instruction, InstructionStatus,
+    InstructionUpdate, NewInstruction, Order, Source, CANCEL_REASON_MAX_LENGTH,
+    MAX_INSTRUCTIONS_PER_ORDER,
 };
 use payments_domain::payments::{Amount, Direction, Money, SchemeId};
 use payments_domain::refs::{CustomerRef, InstructionRef, OrderRef};
@@ -292,6 +293,17 @@ fn instructions_field(object: &JsonObject, found: &mut Violations) -> Option<Vec
                 .into_iter()
                 .for_each(|problem| found.push(problem.with("instructionIndex", index))),
         }
+    }
+    // The order, its instructions and a check per customer share one transaction.
+    let customers: HashSet<&CustomerRef> = parsed.iter().map(|i| &i.customer_ref).collect();
+    let most = max_instructions_for(customers.len());
+    if parsed.len() > most {
+        found.push(
+            Violation::new(ErrorCode::INSTRUCTIONS_COUNT_OUT_OF_RANGE)
+                .with("maxCount", most)
+                .on_property("Instructions", None),
+        );
+        return None;
     }
     Some(parsed)
 }
@@ -642,6 +654,41 @@ mod tests {
             }
         }
         body
+    }
+
+    /// An order with `count` instructions over `customers` customers.
+    fn order_of(count: usize, customers: usize) -> Value {
+        let instructions: Vec<Value> = (0..count)
+            .map(|n| {
+                with(json!({
+                    "instructionRef": format!("i{n}"),
+                    "customerRef": format!("c{}", n % customers),
+                }))
+            })
+            .collect();
+        json!({ "orderRef": "o", "instructions": instructions })
+    }
+
+    /// `maxCount` when the order is refused for its size.
+    fn refused_max_count(order: Value) -> Option<Value> {
+        let violations = create_order(Some(order)).err()?;
+        let violation = violations
+            .iter()
+            .find(|v| v.code == ErrorCode::INSTRUCTIONS_COUNT_OUT_OF_RANGE)?;
+        violation.params.expose().get("maxCount").cloned()
+    }
+
+    #[test]
+    fn an_order_fits_one_transaction_with_a_check_per_customer() {
+        // 1 order + 98 instructions + 1 customer check = 100 items.
+        assert!(create_order(Some(order_of(98, 1))).is_ok());
+        assert_eq!(refused_max_count(order_of(99, 1)), Some(json!(98)));
+        // 1 + 97 + 2.
+        assert!(create_order(Some(order_of(97, 2))).is_ok());
+        assert_eq!(refused_max_count(order_of(98, 2)), Some(json!(97)));
+        // Each instruction for its own customer: 1 + 49 + 49.
+        assert!(create_order(Some(order_of(49, 49))).is_ok());
+        assert_eq!(refused_max_count(order_of(50, 50)), Some(json!(49)));
     }
 
     #[test]

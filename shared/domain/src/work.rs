@@ -84,15 +84,27 @@ impl<M: WorkMessage> QueueMessage for M {
 
 /// Where use cases put work for the workers: a queue of one kind of message.
 pub trait Queue<M: WorkMessage>: Sync {
-    fn send(&self, message: &M) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Sends every message, in as few calls as the queue allows; an error when any was not
+    /// sent (the others were).
+    fn send_all(&self, messages: &[M]) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
-/// Sends `message` after the write that made the work pending has committed. A failed send is
-/// logged and otherwise ignored: the item is still pending, and the sweep sends it again.
+/// Sends `message` after the write that made its work pending has committed (see
+/// [`send_all_after_commit`]).
 pub async fn send_after_commit<M: WorkMessage>(queue: &impl Queue<M>, message: &M) {
-    if let Err(error) = queue.send(message).await {
+    send_all_after_commit(queue, std::slice::from_ref(message)).await;
+}
+
+/// Sends `messages` after the write that made their work pending has committed. A failed send
+/// is logged and otherwise ignored: the items are still pending, and the sweep sends them again.
+pub async fn send_all_after_commit<M: WorkMessage>(queue: &impl Queue<M>, messages: &[M]) {
+    if messages.is_empty() {
+        return;
+    }
+    if let Err(error) = queue.send_all(messages).await {
         tracing::warn!(
             kind = M::KIND.as_str(),
+            messages = messages.len(),
             error = %Chain(&error),
             "queueing work failed; the sweep will queue it"
         );

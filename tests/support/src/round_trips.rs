@@ -175,7 +175,12 @@ fn permissions_of(
                         .and_then(|send| send.queue_url())
                 })
                 .unwrap_or("*");
-            vec![needs(&format!("sqs:{operation}"), queue)]
+            // IAM has no action of its own for a batch: SendMessage allows it.
+            let action = match operation {
+                "SendMessageBatch" => "SendMessage",
+                other => other,
+            };
+            vec![needs(&format!("sqs:{action}"), queue)]
         }
         _ => Vec::new(),
     }
@@ -737,9 +742,9 @@ pub const BUDGETS: &[Budget] = &[
         &[
             dynamodb("BatchGetItem", 1),
             dynamodb("GetItem", 1),
-            dynamodb("PutItem", 3),
+            dynamodb("BatchWriteItem", 1),
             dynamodb("TransactWriteItems", 1),
-            sqs("SendMessage", 3),
+            sqs("SendMessageBatch", 1),
         ],
         KEY_READ,
     ),

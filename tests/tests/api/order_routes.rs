@@ -794,3 +794,51 @@ async fn due_ready_instructions_are_queued_and_others_are_not() {
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0]["instructionRef"], "incomplete");
 }
+
+/// An order of the most instructions a request may carry, all due: every instruction is linked
+/// to its customer (the links are written in batches of 25) and queued exactly once (in batches
+/// of 10).
+#[tokio::test]
+async fn a_full_order_links_and_queues_every_instruction() {
+    let s = setup().await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let refs: Vec<String> = (0..orders::MAX_INSTRUCTIONS_PER_ORDER)
+        .map(|n| format!("payout-{n}"))
+        .collect();
+    let instructions: Vec<Value> = refs
+        .iter()
+        .map(|r| with(s.payout(r), json!({ "settledByDate": today })))
+        .collect();
+    s.create(json!({ "orderRef": "full", "instructions": instructions }))
+        .await
+        .assert_status(202);
+
+    let customer = CustomerRef::parse("customer1").unwrap();
+    let mut linked: Vec<String> = s
+        .table
+        .instruction_links(&s.client.scope, &customer)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|link| link.order_ref.as_str() == "full")
+        .map(|link| link.instruction_ref.as_str().to_owned())
+        .collect();
+    linked.sort();
+    let mut expected = refs.clone();
+    expected.sort();
+    assert_eq!(linked, expected);
+
+    let mut queued: Vec<String> = Vec::new();
+    for _ in 0..30 {
+        if queued.len() >= refs.len() {
+            break;
+        }
+        for message in s.queued().await {
+            assert_eq!(message["orderRef"], "full");
+            queued.push(message["instructionRef"].as_str().unwrap().to_owned());
+        }
+    }
+    queued.sort();
+    assert_eq!(queued, expected, "each instruction queued once");
+    assert!(s.queued().await.is_empty(), "nothing queued twice");
+}

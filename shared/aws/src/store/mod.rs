@@ -29,7 +29,9 @@ use crate::config::{Clients, Settings, TABLE_NAME};
 use crate::data_keys::DataKeysTable;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest,
+};
 use payments_domain::error::Error;
 use payments_domain::ids::TenantScope;
 use payments_domain::shredding::{DataKey, Keyring, Subject};
@@ -40,8 +42,24 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// The most keys one BatchGetItem may ask for.
 const BATCH_GET_LIMIT: usize = 100;
-/// BatchGetItem calls per chunk of keys before keys it keeps leaving unprocessed are an error.
-const BATCH_GET_ROUNDS: u32 = 6;
+/// The most items one BatchWriteItem may write.
+const BATCH_WRITE_LIMIT: usize = 25;
+/// Calls of a batch operation per chunk before what it keeps leaving unprocessed (as under
+/// throttling) is an error.
+const BATCH_ROUNDS: u32 = 6;
+
+/// Before each batch call but the first: a short backoff, doubling.
+async fn batch_backoff(round: u32) {
+    if round > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+    }
+}
+
+fn still_unprocessed(operation: &str, left: usize) -> Error {
+    Error::bug(format!(
+        "DynamoDB {operation}: {left} still unprocessed after {BATCH_ROUNDS} rounds"
+    ))
+}
 
 /// The data keys personal data is sealed with (docs/decisions/0019).
 pub type PersonalDataKeys = Keyring<DataKeysTable>;
@@ -304,10 +322,8 @@ impl Store {
             .iter()
             .map(|(partition, sort)| keys::key(partition, sort))
             .collect();
-        for round in 0..BATCH_GET_ROUNDS {
-            if round > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
-            }
+        for round in 0..BATCH_ROUNDS {
+            batch_backoff(round).await;
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(pending))
                 .consistent_read(true)
@@ -340,10 +356,69 @@ impl Store {
                 return Ok(());
             }
         }
-        Err(Error::bug(format!(
-            "DynamoDB BatchGetItem: {} keys still unprocessed after {BATCH_GET_ROUNDS} rounds",
-            pending.len()
-        )))
+        Err(still_unprocessed("BatchGetItem", pending.len()))
+    }
+
+    /// Writes `items` whatever is there, in one round trip for up to 25 distinct keys: a
+    /// PutItem for one item, a BatchWriteItem for more (items left unprocessed, as under
+    /// throttling, are written again). Of two items with one key, the later is written.
+    pub(crate) async fn put_many(&self, items: Vec<Item>) -> Result<(), Error> {
+        let mut distinct: Vec<Item> = Vec::with_capacity(items.len());
+        for item in items {
+            let key = keys::partition_of(&item).zip(keys::sort_of(&item));
+            let same_key = distinct
+                .iter()
+                .position(|kept| keys::partition_of(kept).zip(keys::sort_of(kept)) == key);
+            match same_key {
+                Some(index) => distinct[index] = item,
+                None => distinct.push(item),
+            }
+        }
+        if distinct.len() == 1 {
+            if let Some(item) = distinct.pop() {
+                self.put(item, Condition::Always).await?;
+            }
+            return Ok(());
+        }
+        while !distinct.is_empty() {
+            let rest = distinct.split_off(distinct.len().min(BATCH_WRITE_LIMIT));
+            self.batch_write(std::mem::replace(&mut distinct, rest))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One BatchWriteItem of at most `BATCH_WRITE_LIMIT` puts, writing again what it left
+    /// unprocessed, with a short backoff.
+    async fn batch_write(&self, items: Vec<Item>) -> Result<(), Error> {
+        let mut pending = items
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::internal("building BatchWriteItem puts", e))?;
+        for round in 0..BATCH_ROUNDS {
+            batch_backoff(round).await;
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, pending)
+                .send()
+                .await
+                .map_err(failed("BatchWriteItem"))?;
+            pending = output
+                .unprocessed_items
+                .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(still_unprocessed("BatchWriteItem", pending.len()))
     }
 
     /// Every item of a partition whose sort key starts with `prefix` (all of them for ""),

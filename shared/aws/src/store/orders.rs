@@ -67,9 +67,15 @@ impl Orders for Store {
         order: &Order,
         instructions: &[Instruction],
     ) -> Result<OrderWrite, Error> {
-        for instruction in instructions {
-            self.link_instruction(scope, instruction).await?;
-        }
+        // Links first (docs: `Orders::link_instruction`), in as few calls as DynamoDB allows: the
+        // transaction below is full with the order and 99 instructions.
+        self.put_many(
+            instructions
+                .iter()
+                .map(|instruction| instruction_link_item(scope, instruction))
+                .collect::<Result<_, _>>()?,
+        )
+        .await?;
         let order_item = self
             .sealed_item(
                 scope,

@@ -16,7 +16,7 @@ use payments_domain::outbox::{EventSubject, RecordedEvent, RecordedEvents};
 use payments_domain::refs::CustomerRef;
 use payments_domain::rewards::RewardTransaction;
 use payments_domain::vault::Transaction;
-use payments_domain::work::send_after_commit;
+use payments_domain::work::send_all_after_commit;
 
 /// An aggregate being written, whose change may report events.
 #[derive(Clone, Copy)]
@@ -128,14 +128,16 @@ impl Store {
         let Some(customer) = customer else {
             return;
         };
-        for event in changed.events() {
-            let message = WebhookWork::Dispatch {
+        let messages: Vec<WebhookWork> = changed
+            .events()
+            .iter()
+            .map(|event| WebhookWork::Dispatch {
                 scope: (*scope).into(),
                 customer_ref: customer.clone(),
                 event_id: event.event_id.clone(),
-            };
-            send_after_commit(queue, &message).await;
-        }
+            })
+            .collect();
+        send_all_after_commit(queue, &messages).await;
     }
 
     /// Puts `item` (the item of `changed`) under `condition`, with the events `changed`

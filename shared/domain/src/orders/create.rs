@@ -14,12 +14,22 @@ use crate::ids::{FinancialInstrumentId, TenantScope};
 use crate::metadata::Metadata;
 use crate::payments::{Direction, Money, SchemeId};
 use crate::refs::{CustomerRef, InstructionRef, OrderRef};
-use crate::work::{send_after_commit, Queue};
+use crate::work::{send_all_after_commit, Queue};
 use chrono::NaiveDate;
 
-/// Most instructions one create-order request may carry: with the order itself they fill one
-/// DynamoDB transaction (100 items), so the order and all its instructions are written or none.
-pub const MAX_INSTRUCTIONS_PER_ORDER: usize = 99;
+/// Most items one DynamoDB transaction may hold. An order is written in one, with all its
+/// instructions and a check on each of their customers (that none has been forgotten), so the
+/// order and all its instructions are written or none.
+const TRANSACTION_ITEMS: usize = 100;
+/// Most instructions one create-order request may carry: with the order and the check on their
+/// one customer they fill the transaction. Instructions for more customers leave room for
+/// fewer ([`max_instructions_for`]).
+pub const MAX_INSTRUCTIONS_PER_ORDER: usize = TRANSACTION_ITEMS - 2;
+
+/// Most instructions of an order whose instructions name `customers` distinct customers.
+pub fn max_instructions_for(customers: usize) -> usize {
+    TRANSACTION_ITEMS.saturating_sub(1 + customers.max(1))
+}
 /// Longest cancellation reason (docs/api.md §3, order management).
 pub const CANCEL_REASON_MAX_LENGTH: usize = 256;
 
@@ -53,12 +63,12 @@ pub async fn queue_due(
     instructions: &[Instruction],
     now: Now,
 ) {
-    for instruction in instructions {
-        if instruction.awaits_execution_on(now.today()) {
-            let message = ExecuteInstruction::for_instruction(scope, instruction);
-            send_after_commit(queue, &message).await;
-        }
-    }
+    let due: Vec<ExecuteInstruction> = instructions
+        .iter()
+        .filter(|instruction| instruction.awaits_execution_on(now.today()))
+        .map(|instruction| ExecuteInstruction::for_instruction(scope, instruction))
+        .collect();
+    send_all_after_commit(queue, &due).await;
 }
 
 /// POST order: the order and its instructions.

@@ -10,8 +10,8 @@ mod vault_changes;
 
 pub use change::{cancel_instruction, update_instruction, InstructionUpdate};
 pub use create::{
-    add_instruction, create_order, instruction, instruction_missing, order, queue_due,
-    replace_order_metadata, CreateOrder, NewInstruction, CANCEL_REASON_MAX_LENGTH,
+    add_instruction, create_order, instruction, instruction_missing, max_instructions_for, order,
+    queue_due, replace_order_metadata, CreateOrder, NewInstruction, CANCEL_REASON_MAX_LENGTH,
     MAX_INSTRUCTIONS_PER_ORDER,
 };
 pub use execution::{execute_instruction, settle_payment, ExecuteInstruction};

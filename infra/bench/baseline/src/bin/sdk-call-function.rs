@@ -6,7 +6,10 @@
 //! Reads `TABLE_NAME` and `BENCH_QUEUE_URL`; the items it reads and writes are its own
 //! (`PK = BENCH#calibration`), each about the size of a stored instrument.
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest,
+};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::collections::HashMap;
 
@@ -27,8 +30,12 @@ enum Call {
     Query,
     /// Two items.
     BatchGetItem,
+    /// Two items, as an order of two instructions writes their links.
+    BatchWriteItem,
     /// A body the size of a work message.
     SendMessage,
+    /// Two such bodies, as an order queues its due instructions.
+    SendMessageBatch,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -128,9 +135,35 @@ async fn handle(clients: &Clients, call: Call) -> Result<(), Error> {
                 .send()
                 .await?;
         }
+        Call::BatchWriteItem => {
+            let mut writes = Vec::new();
+            for sort in SORTS {
+                let put = PutRequest::builder().set_item(Some(item(sort))).build()?;
+                writes.push(WriteRequest::builder().put_request(put).build());
+            }
+            dynamodb
+                .batch_write_item()
+                .request_items(table, writes)
+                .send()
+                .await?;
+        }
         Call::SendMessage => {
             let send = clients.sqs.send_message().queue_url(&clients.queue_url);
             send.message_body(MESSAGE).send().await?;
+        }
+        Call::SendMessageBatch => {
+            let mut batch = clients
+                .sqs
+                .send_message_batch()
+                .queue_url(&clients.queue_url);
+            for id in ["0", "1"] {
+                let entry = SendMessageBatchRequestEntry::builder()
+                    .id(id)
+                    .message_body(MESSAGE)
+                    .build()?;
+                batch = batch.entries(entry);
+            }
+            batch.send().await?;
         }
     }
     Ok(())
