@@ -55,7 +55,7 @@ fingerprint() { # <kept build>
 unchanged() { # <kept build> <binary>...
   local kept=$1
   shift
-  [ -z "${BENCH_FULL:-}" ] && [ -f "$kept/fingerprint" ] &&
+  [ -z "${BENCH_FULL:-}" ] && [ -f "$kept/fingerprint" ] && [ -f "$kept/binaries.list" ] &&
     [ "$(printf '%s\n' "$@")" = "$(cat "$kept/binaries.list")" ] &&
     [ "$(fingerprint "$kept")" = "$(cat "$kept/fingerprint")" ]
 }
