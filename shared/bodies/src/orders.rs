@@ -269,11 +269,7 @@ fn instructions_field(object: &JsonObject, found: &mut Violations) -> Option<Vec
         }
     };
     if items.len() > MAX_INSTRUCTIONS_PER_ORDER {
-        found.push(
-            Violation::new(ErrorCode::INSTRUCTIONS_COUNT_OUT_OF_RANGE)
-                .with("maxCount", MAX_INSTRUCTIONS_PER_ORDER)
-                .on_property("Instructions", None),
-        );
+        found.push(too_many_instructions(MAX_INSTRUCTIONS_PER_ORDER));
         return None;
     }
     let mut parsed = Vec::with_capacity(items.len());
@@ -298,14 +294,16 @@ fn instructions_field(object: &JsonObject, found: &mut Violations) -> Option<Vec
     let customers: HashSet<&CustomerRef> = parsed.iter().map(|i| &i.customer_ref).collect();
     let most = max_instructions_for(customers.len());
     if parsed.len() > most {
-        found.push(
-            Violation::new(ErrorCode::INSTRUCTIONS_COUNT_OUT_OF_RANGE)
-                .with("maxCount", most)
-                .on_property("Instructions", None),
-        );
+        found.push(too_many_instructions(most));
         return None;
     }
     Some(parsed)
+}
+
+fn too_many_instructions(most: usize) -> Violation {
+    Violation::new(ErrorCode::INSTRUCTIONS_COUNT_OUT_OF_RANGE)
+        .with("maxCount", most)
+        .on_property("Instructions", None)
 }
 
 /// POST order: `{orderRef, instructions?, metadata?}`.

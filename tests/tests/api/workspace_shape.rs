@@ -123,18 +123,21 @@ fn workers_link_no_http_edge() {
 /// Each non-workspace package with its features, as `cargo tree` resolves the whole workspace
 /// along `edges`.
 fn resolved_features(edges: &str) -> BTreeSet<String> {
+    let root = workspace_root().display().to_string();
+    cargo_tree(&["--workspace", "--format", "{p} [{f}]", "--edges", edges])
+        .lines()
+        .filter(|line| !line.contains(&root))
+        .map(|line| line.trim_end_matches(" (*)").to_owned())
+        .collect()
+}
+
+/// `cargo tree` at the workspace root, with `args`, one package a line.
+fn cargo_tree(args: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = std::process::Command::new(cargo)
         .current_dir(workspace_root())
-        .args([
-            "tree",
-            "--workspace",
-            "--locked",
-            "--offline",
-            "--prefix",
-            "none",
-        ])
-        .args(["--format", "{p} [{f}]", "--edges", edges])
+        .args(["tree", "--locked", "--offline", "--prefix", "none"])
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("running cargo tree: {e}"));
     assert!(
@@ -142,12 +145,7 @@ fn resolved_features(edges: &str) -> BTreeSet<String> {
         "cargo tree: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let root = workspace_root().display().to_string();
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| !line.contains(&root))
-        .map(|line| line.trim_end_matches(" (*)").to_owned())
-        .collect()
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// A build at the workspace root, as `sam build` makes one (`cargo lambda build --bin <function>`
@@ -156,19 +154,7 @@ fn resolved_features(edges: &str) -> BTreeSet<String> {
 /// (docs/decisions/0022). Either one back would add about 0.6 MiB to every package.
 #[test]
 fn a_build_at_the_root_links_every_function_and_no_http2() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = std::process::Command::new(cargo)
-        .current_dir(workspace_root())
-        .args(["tree", "--locked", "--offline", "--prefix", "none"])
-        .args(["--format", "{p}", "--edges", "normal,build"])
-        .output()
-        .unwrap_or_else(|e| panic!("running cargo tree: {e}"));
-    assert!(
-        output.status.success(),
-        "cargo tree: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let tree = String::from_utf8_lossy(&output.stdout);
+    let tree = cargo_tree(&["--format", "{p}", "--edges", "normal,build"]);
     let packages: BTreeSet<&str> = tree
         .lines()
         .filter_map(|line| line.split(' ').next())
